@@ -1,0 +1,282 @@
+"""Input checks shared by every public function.
+
+Each check raises a :class:`~workbench.errors.WorkbenchError` (or ``TypeError`` for a wrong
+type) whose message names the table, the column, the first offending rows and the fix.
+Public functions validate first, then call a private worker that assumes clean input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import SchemaError, WorkbenchError
+
+__all__ = [
+    "TableSchema",
+    "TABLE_SCHEMAS",
+    "as_rng",
+    "check_choice",
+    "format_rows",
+    "require_columns",
+    "require_frame",
+    "require_no_missing",
+    "require_nonempty",
+    "require_numeric",
+    "require_unique",
+    "require_text",
+    "validate_table",
+]
+
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """Columns of one table of the data model (see DESIGN.md)."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+    no_missing: tuple[str, ...] = ()
+
+
+TABLE_SCHEMAS: dict[str, TableSchema] = {
+    "annotations": TableSchema(
+        "annotations",
+        required=("item_id", "annotator_id", "label"),
+        optional=("timestamp", "cohort", "category", "guideline_version", "vendor", "duration_s"),
+        key=("item_id", "annotator_id"),
+        numeric=("duration_s",),
+        no_missing=("item_id", "annotator_id", "label"),
+    ),
+    "gold": TableSchema(
+        "gold",
+        required=("item_id", "label"),
+        key=("item_id",),
+        no_missing=("item_id", "label"),
+    ),
+    "preferences": TableSchema(
+        "preferences",
+        required=("pair_id", "annotator_id", "choice", "response_a", "response_b"),
+        optional=("prompt", "len_a", "len_b", "timestamp", "vendor", "category", "duration_s"),
+        key=("pair_id", "annotator_id"),
+        text=("response_a", "response_b"),
+        numeric=("len_a", "len_b", "duration_s"),
+        no_missing=("pair_id", "annotator_id", "choice"),
+    ),
+    "corpus": TableSchema(
+        "corpus",
+        required=("doc_id", "text"),
+        optional=("source",),
+        key=("doc_id",),
+        text=("text",),
+        no_missing=("doc_id",),
+    ),
+    "image_captions": TableSchema(
+        "image_captions",
+        required=("pair_id", "image", "caption"),
+        key=("pair_id",),
+        text=("caption",),
+        no_missing=("pair_id", "image"),
+    ),
+}
+
+PREFERENCE_CHOICES = ("a", "b", "tie")
+
+
+def format_rows(index: Iterable[Any], *, limit: int = _MAX_ROWS_SHOWN) -> str:
+    """Describe offending rows: ``"rows 3, 17, 42 (and 5 more)"``."""
+    rows = list(index)
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" (and {len(rows) - limit} more)" if len(rows) > limit else ""
+    word = "row" if len(rows) == 1 else "rows"
+    return f"{word} {shown}{more}"
+
+
+def _where(table: str, source: str | None) -> str:
+    return f"table '{table}'" + (f" ({source})" if source else "")
+
+
+def require_frame(obj: object, *, table: str) -> pd.DataFrame:
+    """Return ``obj`` if it is a DataFrame, else raise ``TypeError`` naming the table."""
+    if not isinstance(obj, pd.DataFrame):
+        raise TypeError(
+            f"{_where(table, None)} must be a pandas DataFrame, got {type(obj).__name__}. "
+            "Load files with workbench.io.load_table(path)."
+        )
+    return obj
+
+
+def require_nonempty(df: pd.DataFrame, *, table: str, source: str | None = None) -> None:
+    """Raise if the table has no rows."""
+    if len(df) == 0:
+        raise SchemaError(
+            f"{_where(table, source)} is empty (0 rows). "
+            "Check the file or the filter that produced it."
+        )
+
+
+def require_columns(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    table: str,
+    source: str | None = None,
+    option_names: Sequence[str] | None = None,
+) -> None:
+    """Raise if any of ``columns`` is missing, listing the columns that are there.
+
+    ``option_names`` gives, in the same order, the keyword option that selects each column
+    (e.g. ``item=``) so the message can say how to point at a differently named column.
+    """
+    missing = [c for c in columns if c not in df.columns]
+    if not missing:
+        return
+    present = ", ".join(repr(str(c)) for c in df.columns[:20])
+    hint = ""
+    if option_names is not None:
+        opts = [f"{o}=" for c, o in zip(columns, option_names, strict=True) if c in missing]
+        hint = f" or pass the column's name with {', '.join(opts)}"
+    raise SchemaError(
+        f"{_where(table, source)} is missing column(s) {', '.join(repr(c) for c in missing)}; "
+        f"it has {present}. Rename the column(s) with df.rename(columns={{...}}){hint}."
+    )
+
+
+def require_no_missing(
+    df: pd.DataFrame, column: str, *, table: str, source: str | None = None
+) -> None:
+    """Raise if ``column`` holds missing values (NaN, None, NaT)."""
+    bad = df.index[df[column].isna().to_numpy()]
+    if len(bad):
+        raise SchemaError(
+            f"{_where(table, source)}, column '{column}': {len(bad)} missing value(s) at "
+            f"{format_rows(bad)}. Drop those rows (df.dropna(subset=['{column}'])) or fill them."
+        )
+
+
+def require_unique(
+    df: pd.DataFrame, keys: Sequence[str], *, table: str, source: str | None = None
+) -> None:
+    """Raise if two rows share the same values of ``keys``."""
+    dup = df.duplicated(subset=list(keys), keep=False).to_numpy()
+    if dup.any():
+        bad = df.index[dup]
+        first = df.loc[bad[0], list(keys)]
+        example = ", ".join(f"{k}={first[k]!r}" for k in keys)
+        raise SchemaError(
+            f"{_where(table, source)}: {int(dup.sum())} rows share the same "
+            f"({', '.join(keys)}), e.g. {example}, at {format_rows(bad)}. Each "
+            f"({', '.join(keys)}) must appear once; keep the latest with "
+            f"df.drop_duplicates(subset={list(keys)!r}, keep='last')."
+        )
+
+
+def require_numeric(
+    df: pd.DataFrame, column: str, *, table: str, source: str | None = None
+) -> None:
+    """Raise if a column that must be numeric holds values that are not numbers."""
+    col = df[column]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return
+    converted = pd.to_numeric(col, errors="coerce")
+    bad = df.index[(converted.isna() & col.notna()).to_numpy()]
+    if len(bad):
+        raise SchemaError(
+            f"{_where(table, source)}, column '{column}' must be numeric but holds "
+            f"{col.loc[bad[0]]!r} at {format_rows(bad)}. Convert with "
+            f"pd.to_numeric(df['{column}'], errors='coerce') or fix those rows."
+        )
+
+
+def require_text(
+    df: pd.DataFrame, column: str, *, table: str, source: str | None = None
+) -> None:
+    """Raise if a text column holds values that are not strings (missing values allowed)."""
+    col = df[column]
+    mask = col.notna().to_numpy() & ~col.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    if mask.any():
+        bad = df.index[mask]
+        raise SchemaError(
+            f"{_where(table, source)}, column '{column}' must hold text but holds "
+            f"{type(col.loc[bad[0]]).__name__} {col.loc[bad[0]]!r} at {format_rows(bad)}. "
+            f"Convert with df['{column}'].astype(str) if that is what you mean."
+        )
+
+
+def check_choice(value: object, *, name: str, choices: Sequence[object]) -> None:
+    """Raise if ``value`` is not one of ``choices``, listing the valid ones."""
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise WorkbenchError(f"{name}={value!r} is not valid; choose one of {valid}.")
+
+
+def as_rng(rng: int | np.random.Generator | None) -> np.random.Generator:
+    """Turn ``rng`` (seed, Generator or None) into a Generator; never touches global state."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be an int seed, a numpy Generator or None, got {type(rng).__name__}.")
+
+
+def validate_table(
+    df: object,
+    kind: str,
+    *,
+    source: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Check ``df`` against the data-model table ``kind`` and return it unchanged.
+
+    Parameters
+    ----------
+    df
+        The table.
+    kind
+        One of ``annotations``, ``gold``, ``preferences``, ``corpus``, ``image_captions``.
+    source
+        Where the table came from (a file path), quoted in error messages.
+    columns
+        Maps a data-model column name to the name it has in ``df`` (``{"item_id": "task"}``).
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, empty table, missing keys, duplicate keys, non-numeric numbers,
+        non-text text, or preference choices other than ``a``/``b``/``tie``.
+    """
+    check_choice(kind, name="kind", choices=tuple(TABLE_SCHEMAS))
+    schema = TABLE_SCHEMAS[kind]
+    frame = require_frame(df, table=kind)
+    names = {c: (columns or {}).get(c, c) for c in (*schema.required, *schema.optional)}
+    require_columns(frame, [names[c] for c in schema.required], table=kind, source=source)
+    require_nonempty(frame, table=kind, source=source)
+    for c in schema.no_missing:
+        require_no_missing(frame, names[c], table=kind, source=source)
+    for c in schema.numeric:
+        if names[c] in frame.columns:
+            require_numeric(frame, names[c], table=kind, source=source)
+    for c in schema.text:
+        if names[c] in frame.columns:
+            require_text(frame, names[c], table=kind, source=source)
+    if schema.key:
+        require_unique(frame, [names[c] for c in schema.key], table=kind, source=source)
+    if kind == "preferences":
+        choice = frame[names["choice"]].astype(str).str.lower()
+        bad = frame.index[~choice.isin(PREFERENCE_CHOICES).to_numpy()]
+        if len(bad):
+            raise SchemaError(
+                f"{_where(kind, source)}, column '{names['choice']}' must be 'a', 'b' or 'tie' "
+                f"but holds {frame[names['choice']].loc[bad[0]]!r} at {format_rows(bad)}. "
+                "Map your values, e.g. df['choice'].map({1: 'a', 2: 'b', 0: 'tie'})."
+            )
+    return frame
