@@ -1,0 +1,1196 @@
+"""Synthetic sample data with planted ground truth.
+
+Every generator returns a :class:`Sample` (name, tables, truth) and is deterministic from
+``rng``. The tables follow the data model of DESIGN.md; the truth holds the planted
+parameters (which annotator is length-biased, when the drifting annotator changes, …) so
+tests and notebooks can check that an analysis finds the effect, and finds nothing on the
+null data made with the effect switched off. :func:`write_all` writes the committed files
+of ``data_samples/`` (``workbench samples --out data_samples --seed 0``).
+
+Choice model of the preference generators
+-----------------------------------------
+Every pair has a true better response (``a`` or ``b`` with probability 1/2), drawn
+independently of the response lengths. A judgment is a tie with probability ``p_tie``;
+otherwise it is driven by length with weight ``w_len = 2 * p_longer - 1`` (picks the
+longer response), by position with weight ``w_pos = 2 * p_position_a - 1`` (picks ``a``),
+and otherwise by quality (picks the better response with probability ``accuracy``). As the
+better response is independent of length and position, an annotator with parameter
+``p_longer`` picks the longer response with probability ``p_longer`` among its a/b choices,
+and one with ``p_position_a`` picks ``a`` with that probability.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench._validation import as_rng
+from workbench.errors import WorkbenchError
+
+__all__ = [
+    "Sample",
+    "make_preferences",
+    "make_vendors",
+    "make_reviews",
+    "make_relevance",
+    "SAMPLE_NAMES",
+    "write_all",
+    "SAMPLE_START",
+]
+
+#: First day of every sample's timeline (a Monday).
+SAMPLE_START = pd.Timestamp("2025-03-03")
+
+_ISO = "%Y-%m-%dT%H:%M:%S"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One synthetic data set: its tables (file stem → frame) and the planted truth.
+
+    ``truth`` holds JSON-serialisable planted parameters; ``truth["rows"]`` (if present) is
+    a per-row truth frame written as ``truth/<name>_rows.csv``.
+    """
+
+    name: str
+    tables: Mapping[str, pd.DataFrame]
+    truth: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> pd.DataFrame | None:
+        """Per-row truth (``truth/<name>_rows.csv``), or None."""
+        rows = self.truth.get("rows")
+        return rows if isinstance(rows, pd.DataFrame) else None
+
+    def truth_json(self) -> dict[str, Any]:
+        """The truth without the per-row frame, as written to ``truth/<name>.json``."""
+        return {k: v for k, v in self.truth.items() if k != "rows"}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per table: name, rows, columns."""
+        return pd.DataFrame(
+            {
+                "table": list(self.tables),
+                "rows": [len(t) for t in self.tables.values()],
+                "columns": [", ".join(map(str, t.columns)) for t in self.tables.values()],
+            }
+        )
+
+    def summary(self) -> str:
+        """One paragraph: the tables and their sizes."""
+        parts = ", ".join(f"{k} ({len(v):,} rows)" for k, v in self.tables.items())
+        return f"Sample '{self.name}': {parts}; planted truth keys: {', '.join(self.truth_json())}."
+
+
+# --------------------------------------------------------------------------------------
+# text machinery
+# --------------------------------------------------------------------------------------
+
+
+class _Picker:
+    """Fast deterministic choices from a buffer of uniforms drawn from one Generator."""
+
+    def __init__(self, gen: np.random.Generator, chunk: int = 65536) -> None:
+        self._gen = gen
+        self._chunk = chunk
+        self._buf = gen.random(chunk)
+        self._i = 0
+
+    def u(self) -> float:
+        if self._i >= len(self._buf):
+            self._buf = self._gen.random(self._chunk)
+            self._i = 0
+        v = float(self._buf[self._i])
+        self._i += 1
+        return v
+
+    def pick(self, seq: Sequence[str]) -> str:
+        return seq[int(self.u() * len(seq))]
+
+    def fill(self, template: str, vocab: Mapping[str, Sequence[str]]) -> str:
+        """Fill ``{slot}`` fields of ``template`` from ``vocab``; repeated slots differ."""
+        out = []
+        rest = template
+        while True:
+            i = rest.find("{")
+            if i < 0:
+                out.append(rest)
+                break
+            j = rest.index("}", i)
+            out.append(rest[:i])
+            out.append(self.pick(vocab[rest[i + 1 : j]]))
+            rest = rest[j + 1 :]
+        return "".join(out)
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _n_words(texts: Sequence[str]) -> np.ndarray:
+    return np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
+
+
+def _iso(ts: pd.DatetimeIndex | pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(ts).strftime(_ISO).to_numpy(dtype=object)
+
+
+# ---- preference responses: advice-style sentences per category ------------------------
+
+_PREF_VOCAB: dict[str, dict[str, list[str]]] = {
+    "cooking": {
+        "goal": ["bake a loaf of sourdough bread", "cook rice without it sticking",
+                 "make a simple tomato sauce", "roast vegetables evenly",
+                 "keep pasta from clumping together", "make a soup with more flavour",
+                 "cook a steak to medium rare", "bake cookies that stay soft"],
+        "step": ["preheat the oven well before you start", "rinse the rice under cold water",
+                 "season the dish with salt near the end", "let the dough rest for an hour",
+                 "cut the vegetables into pieces of the same size",
+                 "stir the sauce gently over low heat", "use a heavy pan that holds heat well",
+                 "measure the ingredients with a kitchen scale", "taste the food as you go",
+                 "add a splash of water if the pan gets too dry"],
+        "check": ["the oven has reached the right temperature",
+                  "the ingredients are at room temperature", "your knife is sharp",
+                  "the pan is completely dry", "you have everything ready on the counter"],
+        "tip": ["a kitchen scale gives more reliable results than cups",
+                "fresh herbs added at the end keep their flavour",
+                "resting the food after cooking makes it more tender",
+                "small batches cook more evenly than large ones",
+                "a little acid such as lemon juice brightens most dishes"],
+        "cond": ["you are short on time", "the sauce becomes too thick",
+                 "you do not have a stand mixer", "the bread browns too quickly",
+                 "you are cooking for a large group"],
+        "caveat": ["every oven behaves a little differently",
+                   "cooking times depend on the size of the pieces",
+                   "too much salt is hard to correct later",
+                   "some recipes need more patience than others"],
+    },
+    "coding": {
+        "goal": ["read a large CSV file in Python", "speed up a slow database query",
+                 "write unit tests for my code", "handle errors in a web request",
+                 "organise a growing code base", "find a memory leak in my program",
+                 "parse dates from a text file", "debug a failing function"],
+        "step": ["read the file in chunks instead of all at once", "add an index on the column you filter by",
+                 "write a small test for each function", "catch the specific exception you expect",
+                 "split the code into small modules with clear names", "profile the program before you change it",
+                 "print the inputs of the function that fails", "pin the versions of your dependencies",
+                 "use a virtual environment for each project", "read the error message from the bottom up"],
+        "check": ["your tests pass before you refactor", "you have a backup of the data",
+                  "the library version matches the documentation", "you can reproduce the problem",
+                  "the input really has the format you expect"],
+        "tip": ["a profiler often shows that the slow part is not where you thought",
+                "small functions are easier to test than large ones",
+                "clear names save more time than clever tricks",
+                "version control lets you undo mistakes without fear",
+                "logging the right values makes most bugs obvious"],
+        "cond": ["the file does not fit in memory", "the query is still slow",
+                 "the error only happens in production", "you work in a team",
+                 "the tests take too long to run"],
+        "caveat": ["premature optimisation can make code harder to read",
+                   "every library has its own conventions",
+                   "error messages are sometimes misleading",
+                   "a fix that works on your machine may fail elsewhere"],
+    },
+    "travel": {
+        "goal": ["pack light for a two week trip", "find cheap flights to Europe",
+                 "avoid jet lag on a long flight", "plan a road trip with children",
+                 "stay safe when travelling alone", "choose a good hotel in a new city",
+                 "travel by train across the country", "save money while travelling"],
+        "step": ["make a packing list a week before you leave", "book your flights on a weekday",
+                 "sleep on the schedule of your destination", "plan a stop every two hours",
+                 "share your plans with a friend at home", "read recent reviews from other guests",
+                 "buy a rail pass if you take many trains", "carry a small amount of local cash",
+                 "keep copies of your documents in a separate bag", "check the weather before you pack"],
+        "check": ["your passport is valid for six months", "your bank knows about the trip",
+                  "you have travel insurance", "the hotel offers free cancellation",
+                  "your phone works abroad"],
+        "tip": ["clothes that mix and match save a lot of space",
+                "prices are often lower outside the main season",
+                "local markets are a good place to eat well for little money",
+                "a short walk in daylight helps your body adjust",
+                "public transport is usually cheaper than taxis"],
+        "cond": ["your flight is delayed", "you travel with small children",
+                 "the hotel is fully booked", "you only have carry-on luggage",
+                 "you do not speak the local language"],
+        "caveat": ["rules at the border can change at short notice",
+                   "cheap fares often come with strict conditions",
+                   "every city has areas that are best avoided at night",
+                   "plans rarely work out exactly as written"],
+    },
+    "health": {
+        "goal": ["sleep better at night", "start running as a beginner", "eat more vegetables",
+                 "reduce stress at work", "drink enough water during the day",
+                 "improve my posture at the desk", "build a habit of regular exercise",
+                 "recover after a long illness"],
+        "step": ["go to bed at the same time every night", "start with short runs and slow walks",
+                 "add one vegetable to every meal", "take short breaks away from the screen",
+                 "keep a bottle of water on your desk", "adjust your chair so that your feet rest flat",
+                 "write down a simple plan for the week", "talk to your doctor before big changes",
+                 "increase the effort slowly over several weeks", "track your progress in a notebook"],
+        "check": ["you have the right shoes", "your doctor agrees with the plan",
+                  "you have time set aside for it", "the goal is realistic for you",
+                  "you rest enough between sessions"],
+        "tip": ["small changes are easier to keep than big ones",
+                "a regular routine helps the body know when to rest",
+                "moving a little every hour is better than sitting all day",
+                "sleep and mood are closely connected",
+                "progress is rarely a straight line"],
+        "cond": ["you feel pain during exercise", "you often wake up at night",
+                 "your job is very stressful", "you have little time in the morning",
+                 "you are recovering from an injury"],
+        "caveat": ["everyone responds a little differently",
+                   "advice on the internet is no replacement for a doctor",
+                   "doing too much too soon often leads to injury",
+                   "habits take several weeks to form"],
+    },
+    "finance": {
+        "goal": ["build an emergency fund", "pay off credit card debt", "start investing with little money",
+                 "make a monthly budget", "save for a house", "reduce my monthly expenses",
+                 "prepare for retirement", "understand my credit score"],
+        "step": ["write down every expense for a month", "pay the card with the highest interest first",
+                 "set up an automatic transfer on payday", "compare your contracts once a year",
+                 "start with a low cost index fund", "keep three months of expenses in a savings account",
+                 "check your credit report for errors", "cancel subscriptions you do not use",
+                 "set a clear goal with a date", "review your budget at the end of each month"],
+        "check": ["you understand the fees", "you can cover an unexpected bill",
+                  "the account is insured", "you have no expensive debt left",
+                  "the plan fits your income"],
+        "tip": ["small amounts saved regularly add up over the years",
+                "high interest debt grows faster than most investments",
+                "automatic savings remove the need for willpower",
+                "a simple plan you follow beats a perfect plan you ignore",
+                "fees have a large effect over long periods"],
+        "cond": ["your income changes from month to month", "you have several loans",
+                 "an unexpected bill arrives", "you are close to retirement",
+                 "interest rates rise"],
+        "caveat": ["past returns do not guarantee future results",
+                   "every country has different tax rules",
+                   "markets can fall sharply in the short term",
+                   "financial products are often more complex than they look"],
+    },
+}
+
+_PREF_PROMPTS = ["How can I {goal}?", "What is the best way to {goal}?",
+                 "Can you explain how to {goal}?", "I want to {goal}. Where should I start?",
+                 "Any advice on how to {goal}?"]
+
+_PREF_SENTENCES = [
+    "The simplest way to {goal} is to {step}.",
+    "Before you {step}, make sure that {check}.",
+    "Many people find that {tip}.",
+    "If {cond}, you can {step} instead.",
+    "It is also a good idea to {step}.",
+    "Keep in mind that {caveat}.",
+    "In my experience, {tip}.",
+    "Next, {step} and see how it goes.",
+    "A common mistake is to skip this step, so {step}.",
+    "One more thing: {tip}.",
+    "When {cond}, remember that {caveat}.",
+    "Try to {step}, because {tip}.",
+]
+
+_PREF_OPENERS = ["Good question.", "Here is what I would do.", "Sure, here are a few tips.",
+                 "There are a few things to consider.", "Happy to help with that."]
+
+
+def _pref_texts(
+    picker: _Picker, category: Sequence[str], target_words: np.ndarray, goals: Sequence[str]
+) -> list[str]:
+    out = []
+    for cat, target, goal in zip(category, target_words, goals, strict=True):
+        vocab = {**_PREF_VOCAB[cat], "goal": [goal]}
+        words = 0
+        parts: list[str] = []
+        if picker.u() < 0.4:
+            parts.append(picker.pick(_PREF_OPENERS))
+            words += len(parts[-1].split())
+        used: set[str] = set()
+        while words < target:
+            for _ in range(6):  # avoid repeating a sentence within one response
+                s = _cap(picker.fill(picker.pick(_PREF_SENTENCES), vocab))
+                if s not in used:
+                    break
+            used.add(s)
+            parts.append(s)
+            words += len(s.split())
+        out.append(" ".join(parts))
+    return out
+
+
+def _pref_pairs(
+    gen: np.random.Generator, n_pairs: int, *, min_words: int = 20, max_words: int = 300
+) -> pd.DataFrame:
+    """Prompts, two responses each (lengths log-uniform), and the true better response."""
+    picker = _Picker(gen)
+    cats = np.array(sorted(_PREF_VOCAB))
+    category = cats[gen.integers(0, len(cats), n_pairs)]
+    goals = [picker.pick(_PREF_VOCAB[c]["goal"]) for c in category]
+    prompts = [picker.fill(picker.pick(_PREF_PROMPTS), {"goal": [g]}) for g in goals]
+    lo, hi = math.log(min_words), math.log(max_words)
+    target = np.exp(gen.uniform(lo, hi, size=(n_pairs, 2))).astype(int)
+    resp_a = _pref_texts(picker, category, target[:, 0], goals)
+    resp_b = _pref_texts(picker, category, target[:, 1], goals)
+    width = len(str(n_pairs - 1))
+    return pd.DataFrame(
+        {
+            "pair_id": [f"p{i:0{width}d}" for i in range(n_pairs)],
+            "prompt": prompts,
+            "response_a": resp_a,
+            "response_b": resp_b,
+            "category": category,
+            "len_a": _n_words(resp_a),
+            "len_b": _n_words(resp_b),
+            "true_choice": np.where(gen.random(n_pairs) < 0.5, "a", "b"),
+        }
+    )
+
+
+def _judge(
+    gen: np.random.Generator,
+    true_choice: np.ndarray,
+    len_a: np.ndarray,
+    len_b: np.ndarray,
+    *,
+    accuracy: np.ndarray,
+    p_longer: np.ndarray,
+    p_position_a: np.ndarray,
+    p_random: np.ndarray,
+    p_tie: float,
+) -> np.ndarray:
+    """Vectorised choice model (see the module docstring); all arrays per judgment."""
+    n = len(true_choice)
+    u_tie, u_mode, u_acc, u_coin = gen.random((4, n))
+    w_len = np.clip(2 * p_longer - 1, 0, 1)
+    w_pos = np.clip(2 * p_position_a - 1, 0, 1)
+    longer = np.where(len_a > len_b, "a", np.where(len_b > len_a, "b", ""))
+    other = np.where(true_choice == "a", "b", "a")
+    by_quality = np.where(u_acc < accuracy, true_choice, other)
+    coin = np.where(u_coin < 0.5, "a", "b")
+    choice = by_quality
+    # modes are exclusive: random, then position, then length, then quality
+    cut_rand = p_random
+    cut_pos = cut_rand + (1 - p_random) * w_pos
+    cut_len = cut_pos + (1 - p_random) * (1 - w_pos) * w_len
+    choice = np.where(u_mode < cut_len, np.where(longer == "", by_quality, longer), choice)
+    choice = np.where(u_mode < cut_pos, "a", choice)
+    choice = np.where(u_mode < cut_rand, coin, choice)
+    return np.where(u_tie < p_tie, "tie", choice).astype(object)
+
+
+def _check_prob(name: str, value: float) -> None:
+    if not 0.0 <= float(value) <= 1.0:
+        raise WorkbenchError(f"{name}={value!r} must be a probability between 0 and 1.")
+
+
+def _check_count(name: str, value: int, minimum: int = 1) -> None:
+    if int(value) != value or value < minimum:
+        raise WorkbenchError(f"{name}={value!r} must be an integer ≥ {minimum}.")
+
+
+def make_preferences(
+    n_pairs: int = 200,
+    n_annotators: int = 5,
+    *,
+    p_longer: float = 0.8,
+    n_length_biased: int = 2,
+    p_position_a: float = 0.8,
+    n_position_biased: int = 1,
+    n_random: int = 1,
+    accuracy: float = 0.9,
+    p_tie: float = 0.04,
+    rng: int | np.random.Generator | None = 0,
+) -> Sample:
+    """Pairwise preferences where some annotators prefer longer responses or position a.
+
+    Every annotator judges every pair. ``n_length_biased`` annotators pick the longer
+    response with probability ``p_longer``, ``n_position_biased`` pick ``a`` with
+    probability ``p_position_a``, ``n_random`` flip a coin, and the rest are honest (pick
+    the better response with probability ``accuracy``); roles are assigned to annotator ids
+    in a random order recorded in the truth. The better response is independent of length.
+
+    Parameters
+    ----------
+    n_pairs, n_annotators
+        Size of the sample.
+    p_longer, n_length_biased
+        Probability that a length-biased annotator picks the longer response (among its
+        a/b choices); how many such annotators.
+    p_position_a, n_position_biased
+        Probability that a position-biased annotator picks ``a``; how many.
+    n_random
+        Near-random annotators (coin flip).
+    accuracy
+        Probability that a judgment made on quality picks the better response.
+    p_tie
+        Probability of a tie, for every annotator.
+    rng
+        Seed or Generator.
+
+    Returns
+    -------
+    Sample
+        ``tables["preferences_5x200"]``: pair_id, annotator_id, choice, response_a,
+        response_b, prompt, category, timestamp, duration_s, len_a, len_b.
+        ``truth``: roles and parameters; ``truth["rows"]``: pair_id, true_choice, len_a, len_b.
+
+    Examples
+    --------
+    >>> s = make_preferences(20, 5, rng=1)
+    >>> s.tables["preferences_5x200"].shape
+    (100, 11)
+    >>> sorted(s.truth["roles"].values())
+    ['honest', 'length_biased', 'length_biased', 'position_biased', 'random']
+    """
+    _check_count("n_pairs", n_pairs)
+    _check_count("n_annotators", n_annotators)
+    for name, v in (("p_longer", p_longer), ("p_position_a", p_position_a),
+                    ("accuracy", accuracy), ("p_tie", p_tie)):
+        _check_prob(name, v)
+    n_special = n_length_biased + n_position_biased + n_random
+    if min(n_length_biased, n_position_biased, n_random) < 0 or n_special > n_annotators:
+        raise WorkbenchError(
+            f"n_length_biased + n_position_biased + n_random = {n_special} must be between 0 "
+            f"and n_annotators={n_annotators}; raise n_annotators or lower the counts."
+        )
+    gen = as_rng(rng)
+    pairs = _pref_pairs(gen, n_pairs)
+    width = len(str(n_annotators))
+    ann_ids = [f"ann_{i + 1:0{width}d}" for i in range(n_annotators)]
+    role_list = (["length_biased"] * n_length_biased + ["position_biased"] * n_position_biased
+                 + ["random"] * n_random + ["honest"] * (n_annotators - n_special))
+    roles = dict(zip(ann_ids, np.array(role_list)[gen.permutation(n_annotators)].tolist(), strict=True))
+    role_arr = np.array([roles[a] for a in ann_ids])
+
+    n = n_pairs * n_annotators
+    pi = np.repeat(np.arange(n_pairs), n_annotators)
+    ai = np.tile(np.arange(n_annotators), n_pairs)
+    r = role_arr[ai]
+    choice = _judge(
+        gen,
+        pairs["true_choice"].to_numpy()[pi],
+        pairs["len_a"].to_numpy()[pi],
+        pairs["len_b"].to_numpy()[pi],
+        accuracy=np.full(n, accuracy),
+        p_longer=np.where(r == "length_biased", p_longer, 0.5),
+        p_position_a=np.where(r == "position_biased", p_position_a, 0.5),
+        p_random=(r == "random").astype(float),
+        p_tie=p_tie,
+    )
+    words = (pairs["len_a"].to_numpy() + pairs["len_b"].to_numpy())[pi]
+    speed = np.where(r == "random", 0.3, 1.0)
+    duration = np.round(speed * (15 + 0.25 * words) * gen.lognormal(0, 0.3, n), 1)
+    # each annotator works through the pairs in its own order over two weeks, daytime
+    order = np.argsort(gen.random((n_annotators, n_pairs)), axis=1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(n_pairs)[None, :], axis=1)
+    day = rank * 14 // n_pairs
+    minute = 9 * 60 + (rank * 14 * 8 * 60 // n_pairs) % (8 * 60)
+    ts = SAMPLE_START + pd.to_timedelta(day.T.ravel(), unit="D") + pd.to_timedelta(
+        minute.T.ravel() * 60 + gen.integers(0, 60, n), unit="s")
+    table = pd.DataFrame(
+        {
+            "pair_id": pairs["pair_id"].to_numpy()[pi],
+            "annotator_id": np.array(ann_ids)[ai],
+            "choice": choice,
+            "response_a": pairs["response_a"].to_numpy()[pi],
+            "response_b": pairs["response_b"].to_numpy()[pi],
+            "prompt": pairs["prompt"].to_numpy()[pi],
+            "category": pairs["category"].to_numpy()[pi],
+            "timestamp": _iso(ts),
+            "duration_s": duration,
+            "len_a": pairs["len_a"].to_numpy()[pi],
+            "len_b": pairs["len_b"].to_numpy()[pi],
+        }
+    )
+    truth = {
+        "description": "Each pair has a true better response independent of length. "
+        "Length-biased annotators pick the longer response with probability p_longer, the "
+        "position-biased one picks 'a' with probability p_position_a, the random one flips "
+        "a coin, honest ones pick the better response with probability accuracy.",
+        "roles": roles,
+        "length_biased": [a for a in ann_ids if roles[a] == "length_biased"],
+        "position_biased": [a for a in ann_ids if roles[a] == "position_biased"],
+        "random": [a for a in ann_ids if roles[a] == "random"],
+        "honest": [a for a in ann_ids if roles[a] == "honest"],
+        "p_longer": p_longer,
+        "p_position_a": p_position_a,
+        "accuracy": accuracy,
+        "p_tie": p_tie,
+        "n_pairs": n_pairs,
+        "n_annotators": n_annotators,
+        "rows": pairs[["pair_id", "true_choice", "len_a", "len_b"]].copy(),
+    }
+    return Sample("preferences_5x200", {"preferences_5x200": table}, truth)
+
+
+def _vendor_accuracies(mean: float, n: int, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Per-annotator quality accuracy with the given mean; low means get near-random workers.
+
+    The same rule for both vendors: ``n_random = floor(n * max(0, 0.8 - mean) / 0.3)``
+    annotators sit at 0.5 (coin flips), the others share the rest of the mean with a small
+    jitter (sd 0.02) that sums to zero.
+    """
+    n_rand = int(math.floor(n * max(0.0, 0.8 - mean) / 0.3 + 1e-9))
+    n_rand = min(n_rand, n - 1)
+    is_rand = np.zeros(n, dtype=bool)
+    is_rand[gen.permutation(n)[:n_rand]] = True
+    skilled = (mean * n - 0.5 * n_rand) / (n - n_rand)
+    jitter = gen.normal(0, 0.02, n - n_rand)
+    jitter -= jitter.mean()
+    acc = np.full(n, 0.5)
+    acc[~is_rand] = np.clip(skilled + jitter, 0.5, 0.99)
+    return acc, is_rand
+
+
+def make_vendors(
+    n_pairs: int = 500,
+    per_pair: int = 3,
+    n_gold: int = 100,
+    *,
+    accuracy_a: float = 0.85,
+    accuracy_b: float = 0.70,
+    p_longer_a: float = 0.55,
+    p_longer_b: float = 0.75,
+    n_annotators: int = 8,
+    p_tie: float = 0.03,
+    rng: int | np.random.Generator | None = 0,
+) -> Sample:
+    """The same preference pairs labeled by two vendors; b is less accurate and length-biased.
+
+    Each vendor has ``n_annotators`` annotators (ids ``va_1…``/``vb_1…``) and ``per_pair``
+    of them judge each pair. ``accuracy_v`` is the vendor's mean per-annotator accuracy of
+    quality judgments; a vendor whose mean is below 0.8 has near-random annotators
+    (``floor(n_annotators * (0.8 - mean) / 0.3)`` of them, the same rule for both vendors).
+    Every annotator of vendor v picks the longer response with probability ``p_longer_v``.
+    Vendor b works faster (shorter ``duration_s``). With ``accuracy_a == accuracy_b`` and
+    ``p_longer_a == p_longer_b`` the vendors are statistically identical (the null).
+
+    Returns
+    -------
+    Sample
+        ``tables``: ``vendor_a``, ``vendor_b`` (preferences + vendor, duration_s, category,
+        timestamp), ``vendor_gold`` (item_id = pair_id, label a/b for ``n_gold`` pairs).
+        ``truth["rows"]``: pair_id, true_choice, len_a, len_b, in_gold.
+
+    Examples
+    --------
+    >>> s = make_vendors(40, 3, 10, rng=0)
+    >>> [len(s.tables[k]) for k in ("vendor_a", "vendor_b", "vendor_gold")]
+    [120, 120, 10]
+    """
+    _check_count("n_pairs", n_pairs)
+    _check_count("per_pair", per_pair)
+    _check_count("n_gold", n_gold, minimum=0)
+    _check_count("n_annotators", n_annotators)
+    for name, v in (("accuracy_a", accuracy_a), ("accuracy_b", accuracy_b),
+                    ("p_longer_a", p_longer_a), ("p_longer_b", p_longer_b), ("p_tie", p_tie)):
+        _check_prob(name, v)
+    if per_pair > n_annotators:
+        raise WorkbenchError(f"per_pair={per_pair} exceeds n_annotators={n_annotators}; "
+                             "each pair needs distinct annotators.")
+    if n_gold > n_pairs:
+        raise WorkbenchError(f"n_gold={n_gold} exceeds n_pairs={n_pairs}.")
+    gen = as_rng(rng)
+    pairs = _pref_pairs(gen, n_pairs)
+    true = pairs["true_choice"].to_numpy()
+    la, lb = pairs["len_a"].to_numpy(), pairs["len_b"].to_numpy()
+    tables: dict[str, pd.DataFrame] = {}
+    vendor_truth: dict[str, Any] = {}
+    # one child generator per vendor so that equal parameters give identically distributed data
+    children = gen.spawn(2)
+    for v, acc_mean, p_long, g in (("a", accuracy_a, p_longer_a, children[0]),
+                                   ("b", accuracy_b, p_longer_b, children[1])):
+        acc, is_rand = _vendor_accuracies(acc_mean, n_annotators, g)
+        ids = np.array([f"v{v}_{i + 1}" for i in range(n_annotators)])
+        pick = np.argsort(g.random((n_pairs, n_annotators)), axis=1)[:, :per_pair]
+        pi = np.repeat(np.arange(n_pairs), per_pair)
+        ai = pick.ravel()
+        n = len(pi)
+        choice = _judge(
+            g, true[pi], la[pi], lb[pi],
+            accuracy=acc[ai], p_longer=np.full(n, p_long), p_position_a=np.full(n, 0.5),
+            p_random=np.zeros(n), p_tie=p_tie,
+        )
+        words = (la + lb)[pi]
+        # vendor speed: scaled by accuracy (careful work takes longer); random workers rush
+        pace = np.where(is_rand[ai], 0.35, 1.0) * (acc_mean / 0.85) ** 3
+        duration = np.round(pace * (15 + 0.25 * words) * g.lognormal(0, 0.3, n), 1)
+        secs = g.integers(0, 10 * 86400, n)  # ten days of work
+        ts = SAMPLE_START + pd.to_timedelta(secs, unit="s")
+        tables[f"vendor_{v}"] = pd.DataFrame(
+            {
+                "pair_id": pairs["pair_id"].to_numpy()[pi],
+                "annotator_id": ids[ai],
+                "choice": choice,
+                "response_a": pairs["response_a"].to_numpy()[pi],
+                "response_b": pairs["response_b"].to_numpy()[pi],
+                "prompt": pairs["prompt"].to_numpy()[pi],
+                "category": pairs["category"].to_numpy()[pi],
+                "timestamp": _iso(ts),
+                "duration_s": duration,
+                "len_a": la[pi],
+                "len_b": lb[pi],
+                "vendor": v,
+            }
+        )
+        vendor_truth[v] = {
+            "accuracy": acc_mean,
+            "p_longer": p_long,
+            "annotator_accuracy": {str(i): round(float(x), 4) for i, x in zip(ids, acc, strict=True)},
+            "random_annotators": ids[is_rand].tolist(),
+        }
+    gold_idx = np.sort(gen.choice(n_pairs, size=n_gold, replace=False))
+    gold = pd.DataFrame({"item_id": pairs["pair_id"].to_numpy()[gold_idx], "label": true[gold_idx]})
+    rows = pairs[["pair_id", "true_choice", "len_a", "len_b"]].copy()
+    rows["in_gold"] = np.isin(np.arange(n_pairs), gold_idx)
+    tables["vendor_gold"] = gold
+    truth = {
+        "description": "Same pairs for both vendors. accuracy is the vendor's mean per-annotator "
+        "accuracy of quality judgments (vendors below 0.8 have near-random annotators); "
+        "p_longer the probability of picking the longer response. Vendor b is less accurate, "
+        "more length-biased and faster.",
+        "vendor_a": vendor_truth["a"],
+        "vendor_b": vendor_truth["b"],
+        "n_pairs": n_pairs,
+        "per_pair": per_pair,
+        "n_gold": n_gold,
+        "p_tie": p_tie,
+        "rows": rows,
+    }
+    return Sample("vendors", tables, truth)
+
+
+# ---- reviews -----------------------------------------------------------------------------
+
+_REVIEW_VOCAB: dict[str, dict[str, list[str]]] = {
+    "electronics": {
+        "product": ["pair of headphones", "phone charger", "laptop stand", "bluetooth speaker",
+                    "smart watch", "keyboard", "webcam", "tablet", "wireless mouse"],
+        "aspect": ["battery life", "sound quality", "screen", "build quality", "connection",
+                   "setup", "charging speed", "software"],
+    },
+    "books": {
+        "product": ["novel", "cookbook", "biography", "travel guide", "history book",
+                    "children's book", "thriller", "poetry collection"],
+        "aspect": ["story", "writing", "characters", "ending", "pacing", "print quality",
+                   "illustrations", "translation"],
+    },
+    "clothing": {
+        "product": ["jacket", "pair of jeans", "dress", "sweater", "pair of running shoes",
+                    "t-shirt", "raincoat", "winter coat"],
+        "aspect": ["fit", "fabric", "stitching", "colour", "sizing", "comfort", "zip"],
+    },
+    "kitchen": {
+        "product": ["blender", "frying pan", "coffee maker", "knife set", "toaster", "kettle",
+                    "rice cooker", "food processor"],
+        "aspect": ["handle", "lid", "heating", "cleaning", "design", "motor", "coating"],
+    },
+    "toys": {
+        "product": ["puzzle", "board game", "teddy bear", "building set", "toy car",
+                    "doll house", "kite", "train set"],
+        "aspect": ["instruction booklet", "colour scheme", "packaging", "durability",
+                   "finish", "box"],
+    },
+}
+
+_REVIEW_COMMON = {
+    "pos": ["excellent", "great", "fantastic", "sturdy", "reliable", "wonderful", "impressive",
+            "perfect", "solid", "lovely", "superb"],
+    "neg": ["terrible", "poor", "flimsy", "disappointing", "awful", "cheap", "useless",
+            "faulty", "weak", "mediocre", "horrible"],
+    "when": ["last month", "a few weeks ago", "for my birthday", "on sale", "as a gift",
+             "after reading the reviews", "two months ago"],
+    "who": ["my daughter", "my son", "my partner", "our new flat", "my parents", "the office",
+            "a friend"],
+    "period": ["three weeks", "a month", "two months", "half a year", "a few days"],
+}
+
+_REVIEW_OPEN = ["I bought this {product} {when}.", "We ordered the {product} for {who}.",
+                "I have been using this {product} for {period}.",
+                "This {product} was a present for {who}.", "Got the {product} {when}."]
+_REVIEW_POS = ["The {aspect} is {pos}.", "I love the {aspect}, it is really {pos}.",
+               "The {aspect} turned out {pos} and works as described.",
+               "Really {pos} {aspect} for the price.", "The {aspect} is {pos} and {pos}.",
+               "Everything about the {aspect} feels {pos}."]
+_REVIEW_NEG = ["The {aspect} is {neg}.", "Sadly the {aspect} is {neg}.",
+               "The {aspect} was {neg} from day one.", "Honestly, the {aspect} is {neg} and {neg}.",
+               "The {aspect} feels {neg} for the price.", "I expected more, the {aspect} is {neg}."]
+_REVIEW_NEUTRAL = ["It arrived in a plain box.", "Delivery took about a week.",
+                   "The colour matches the photos.", "It came with a short manual."]
+_REVIEW_CLOSE_POS = ["Highly recommended.", "Would buy again.", "Five stars from me.",
+                     "Very happy with this purchase.", "Great value for the money.",
+                     "I would recommend it to anyone."]
+_REVIEW_CLOSE_NEG = ["Would not recommend.", "I returned it the next week.", "Waste of money.",
+                     "Very disappointed with this purchase.", "One star.",
+                     "I would not buy it again."]
+
+
+def _review_texts(picker: _Picker, category: Sequence[str], positive: np.ndarray) -> list[str]:
+    out = []
+    for cat, pos in zip(category, positive, strict=True):
+        vocab = {**_REVIEW_VOCAB[cat], **_REVIEW_COMMON}
+        parts = [picker.fill(picker.pick(_REVIEW_OPEN), vocab)]
+        n_aspects = 1 + int(picker.u() * 3)
+        for _ in range(n_aspects):
+            # mostly consistent with the label, sometimes a mixed remark
+            same = picker.u() < 0.85
+            bank = _REVIEW_POS if (pos == same) else _REVIEW_NEG
+            parts.append(_cap(picker.fill(picker.pick(bank), vocab)))
+        if picker.u() < 0.3:
+            parts.append(picker.pick(_REVIEW_NEUTRAL))
+        parts.append(picker.pick(_REVIEW_CLOSE_POS if pos else _REVIEW_CLOSE_NEG))
+        out.append(" ".join(parts))
+    return out
+
+
+def make_reviews(
+    n_items: int = 5000,
+    n_annotators: int = 10,
+    per_item: int = 3,
+    days: int = 90,
+    *,
+    drift_annotator: str | None = "ann_03",
+    drift_day: float = 45,
+    drift_accuracy: float = 0.65,
+    cohort_confusion: bool = True,
+    confused_cohort: str = "night",
+    confused_category: str = "kitchen",
+    confusion_flip_prob: float = 0.8,
+    guideline_day: float = 30,
+    gold_fraction: float = 0.1,
+    rng: int | np.random.Generator | None = 0,
+) -> Sample:
+    """Customer reviews labeled positive/negative by annotators in day and night shifts.
+
+    Annotators ``ann_01…`` have distinct baseline accuracies spread over 0.85–0.95; the
+    first half works the day shift (08–16 h), the rest the night shift (20–04 h). The
+    guideline changes from ``v2.0`` to ``v2.1`` at ``guideline_day``. Planted effects:
+    ``drift_annotator``'s accuracy drops to ``drift_accuracy`` from ``drift_day`` on; with
+    ``cohort_confusion`` the ``confused_cohort`` flips labels of ``confused_category`` with
+    probability ``confusion_flip_prob`` under guideline v2.1. ``drift_annotator=None`` and
+    ``cohort_confusion=False`` give null data.
+
+    Returns
+    -------
+    Sample
+        ``tables``: ``reviews_10x5000`` (annotations: item_id, annotator_id, label, timestamp,
+        cohort, category, guideline_version, duration_s), ``reviews_10x5000_items`` (item_id,
+        text, category), ``reviews_10x5000_gold`` (item_id, label).
+        ``truth["rows"]``: item_id, true_label, category, in_gold.
+
+    Examples
+    --------
+    >>> s = make_reviews(200, 6, 3, 30, drift_day=15, guideline_day=10, rng=0)
+    >>> s.tables["reviews_10x5000"].shape
+    (600, 8)
+    >>> s.truth["drift"]["annotator"], s.truth["drift"]["change_timestamp"]
+    ('ann_03', '2025-03-18T00:00:00')
+    """
+    _check_count("n_items", n_items)
+    _check_count("n_annotators", n_annotators)
+    _check_count("per_item", per_item)
+    _check_count("days", days)
+    for name, v in (("drift_accuracy", drift_accuracy), ("confusion_flip_prob", confusion_flip_prob),
+                    ("gold_fraction", gold_fraction)):
+        _check_prob(name, v)
+    if per_item > n_annotators:
+        raise WorkbenchError(f"per_item={per_item} exceeds n_annotators={n_annotators}; "
+                             "each item needs distinct annotators.")
+    if confused_category not in _REVIEW_VOCAB:
+        raise WorkbenchError(f"confused_category={confused_category!r} is not valid; choose one "
+                             f"of {', '.join(repr(c) for c in _REVIEW_VOCAB)}.")
+    if confused_cohort not in ("day", "night"):
+        raise WorkbenchError(f"confused_cohort={confused_cohort!r} is not valid; choose 'day' or 'night'.")
+    width = max(2, len(str(n_annotators)))
+    ann_ids = np.array([f"ann_{i + 1:0{width}d}" for i in range(n_annotators)])
+    if drift_annotator is not None and drift_annotator not in set(ann_ids):
+        raise WorkbenchError(
+            f"drift_annotator={drift_annotator!r} is not one of the annotators "
+            f"{ann_ids[0]}…{ann_ids[-1]}; pick one of them or None for no drift."
+        )
+    gen = as_rng(rng)
+    picker = _Picker(gen)
+    cats = np.array(list(_REVIEW_VOCAB))
+    category = cats[gen.integers(0, len(cats), n_items)]
+    positive = gen.random(n_items) < 0.55
+    texts = _review_texts(picker, category, positive)
+    true_label = np.where(positive, "positive", "negative")
+    iw = len(str(n_items - 1))
+    item_ids = np.array([f"r{i:0{iw}d}" for i in range(n_items)])
+
+    base_acc = np.round(np.linspace(0.85, 0.95, n_annotators)[gen.permutation(n_annotators)], 4)
+    cohort = np.where(np.arange(n_annotators) < (n_annotators + 1) // 2, "day", "night")
+
+    # assignment: per_item distinct annotators per item
+    ai = np.argsort(gen.random((n_items, n_annotators)), axis=1)[:, :per_item].ravel()
+    ii = np.repeat(np.arange(n_items), per_item)
+    n = len(ii)
+    item_day = gen.integers(0, days, n_items)
+    day = np.minimum(item_day[ii] + gen.integers(0, 3, n), days - 1)
+    start_h = np.where(cohort[ai] == "day", 8.0, 20.0)
+    secs = (day * 86400 + start_h * 3600 + gen.uniform(0, 8 * 3600, n)).astype(np.int64)
+    ts = SAMPLE_START + pd.to_timedelta(secs, unit="s")
+    t_days = secs / 86400.0
+    version = np.where(t_days >= guideline_day, "v2.1", "v2.0")
+
+    acc = base_acc[ai].copy()
+    if drift_annotator is not None:
+        acc = np.where((ann_ids[ai] == drift_annotator) & (t_days >= drift_day), drift_accuracy, acc)
+    correct = gen.random(n) < acc
+    if cohort_confusion:
+        confused = ((cohort[ai] == confused_cohort) & (category[ii] == confused_category)
+                    & (version == "v2.1"))
+        flip = gen.random(n) < confusion_flip_prob
+        correct = np.where(confused, ~flip, correct)
+    label = np.where(correct, true_label[ii], np.where(positive[ii], "negative", "positive"))
+    words = _n_words(texts)[ii]
+    duration = np.round((6 + 0.35 * words) * gen.lognormal(0, 0.35, n), 1)
+    order = np.lexsort((ann_ids[ai], secs))
+    ann = pd.DataFrame(
+        {
+            "item_id": item_ids[ii],
+            "annotator_id": ann_ids[ai],
+            "label": label,
+            "timestamp": _iso(ts),
+            "cohort": cohort[ai],
+            "category": category[ii],
+            "guideline_version": version,
+            "duration_s": duration,
+        }
+    ).iloc[order].reset_index(drop=True)
+    items = pd.DataFrame({"item_id": item_ids, "text": texts, "category": category})
+    n_gold = int(round(gold_fraction * n_items))
+    gold_idx = np.sort(gen.choice(n_items, size=n_gold, replace=False))
+    gold = pd.DataFrame({"item_id": item_ids[gold_idx], "label": true_label[gold_idx]})
+    rows = pd.DataFrame({"item_id": item_ids, "true_label": true_label, "category": category,
+                         "in_gold": np.isin(np.arange(n_items), gold_idx)})
+
+    def stamp(d: float) -> str:
+        return (SAMPLE_START + pd.Timedelta(days=d)).strftime(_ISO)
+
+    truth = {
+        "description": "Binary sentiment labels. One annotator's accuracy drops after the drift "
+        "day; under guideline v2.1 the confused cohort flips labels of one category.",
+        "start": SAMPLE_START.strftime(_ISO),
+        "days": days,
+        "annotator_accuracy": {str(a): float(x) for a, x in zip(ann_ids, base_acc, strict=True)},
+        "cohorts": {str(a): str(c) for a, c in zip(ann_ids, cohort, strict=True)},
+        "guideline_change": {"from": "v2.0", "to": "v2.1", "day": guideline_day,
+                             "timestamp": stamp(guideline_day)},
+        "drift": None if drift_annotator is None else {
+            "annotator": drift_annotator,
+            "day": drift_day,
+            "change_timestamp": stamp(drift_day),
+            "accuracy_before": float(base_acc[list(ann_ids).index(drift_annotator)]),
+            "accuracy_after": drift_accuracy,
+        },
+        "cohort_confusion": None if not cohort_confusion else {
+            "cohort": confused_cohort,
+            "category": confused_category,
+            "guideline_version": "v2.1",
+            "since_timestamp": stamp(guideline_day),
+            "flip_prob": confusion_flip_prob,
+        },
+        "gold_fraction": gold_fraction,
+        "positive_rate": 0.55,
+        "rows": rows,
+    }
+    tables = {"reviews_10x5000": ann, "reviews_10x5000_items": items, "reviews_10x5000_gold": gold}
+    return Sample("reviews_10x5000", tables, truth)
+
+
+# ---- relevance ---------------------------------------------------------------------------
+
+_REL_TOPICS: dict[str, dict[str, Any]] = {
+    "python sorting": {
+        "domain": "programming",
+        "queries": ["how to sort a list in python", "python sort list descending order",
+                    "sort a python list by a key"],
+        "answer": ["Use sorted(items) to get a new sorted list, or items.sort() to sort in place.",
+                   "Pass reverse=True to sorted or to sort for descending order.",
+                   "The key argument takes a function, for example key=len sorts by length."],
+        "general": ["Python lists keep their items in the order you add them.",
+                    "A list can hold numbers, strings and other objects.",
+                    "Lists are one of the most common data structures in Python.",
+                    "Many beginners learn about lists in their first week of Python."],
+    },
+    "git branches": {
+        "domain": "programming",
+        "queries": ["how to create a new branch in git", "git switch to another branch",
+                    "delete a local git branch"],
+        "answer": ["Run git switch -c name to create a branch and move to it.",
+                   "Use git switch name to move to a branch that already exists.",
+                   "git branch -d name deletes a local branch that has been merged."],
+        "general": ["Git is a version control system used by most software teams.",
+                    "Every commit in git records a snapshot of the project.",
+                    "Teams often review changes before they are merged.",
+                    "Git was created in 2005 for the development of Linux."],
+    },
+    "bread baking": {
+        "domain": "cooking",
+        "queries": ["why is my bread dense", "how long to proof bread dough",
+                    "best flour for homemade bread"],
+        "answer": ["Dense bread usually means the dough did not rise long enough.",
+                   "Most bread dough needs one to two hours to double in size at room temperature.",
+                   "Bread flour has more protein than plain flour and gives a better rise."],
+        "general": ["Bread is made from flour, water, salt and yeast.",
+                    "People have baked bread for thousands of years.",
+                    "Fresh bread smells wonderful when it comes out of the oven.",
+                    "Many bakeries start work long before sunrise."],
+    },
+    "pasta cooking": {
+        "domain": "cooking",
+        "queries": ["how much salt in pasta water", "how to keep pasta from sticking",
+                    "how long to boil spaghetti"],
+        "answer": ["Add about ten grams of salt for every litre of pasta water.",
+                   "Stir the pasta in the first minute and use plenty of boiling water.",
+                   "Spaghetti usually needs nine to eleven minutes in boiling water."],
+        "general": ["Pasta comes in hundreds of shapes and sizes.",
+                    "Dried pasta is made from durum wheat and water.",
+                    "Italy is famous for its many regional pasta dishes.",
+                    "A simple tomato sauce goes well with most kinds of pasta."],
+    },
+    "train travel": {
+        "domain": "travel",
+        "queries": ["cheapest way to travel by train in europe", "do i need to book trains in advance",
+                    "rail pass worth it"],
+        "answer": ["Tickets booked a few weeks in advance are usually much cheaper.",
+                   "High speed trains often require a reservation, regional trains do not.",
+                   "A rail pass pays off when you take several long trips in a short time."],
+        "general": ["Trains connect most large cities in Europe.",
+                    "Many travellers enjoy the views from the train window.",
+                    "Night trains have become popular again in recent years.",
+                    "Railway stations are often close to the city centre."],
+    },
+    "jet lag": {
+        "domain": "travel",
+        "queries": ["how to avoid jet lag", "jet lag recovery tips", "best time to sleep on a long flight"],
+        "answer": ["Shift your sleep by an hour a day before you travel east or west.",
+                   "Spend time in daylight after you arrive to reset your body clock.",
+                   "Sleep on the plane when it is night at your destination."],
+        "general": ["Long flights can be tiring for many passengers.",
+                    "Airlines serve meals at fixed times during the flight.",
+                    "Crossing many time zones is common on international trips.",
+                    "Some airports have quiet rooms where travellers can rest."],
+    },
+    "running": {
+        "domain": "health",
+        "queries": ["how to start running as a beginner", "how often should beginners run",
+                    "running shoes for beginners"],
+        "answer": ["Start with short intervals of running and walking three times a week.",
+                   "Beginners should rest a day between runs to let the body recover.",
+                   "Choose running shoes that fit well and feel comfortable in the shop."],
+        "general": ["Running is one of the simplest forms of exercise.",
+                    "Many cities hold running events every weekend.",
+                    "Some people prefer to run early in the morning.",
+                    "The marathon distance is a little over forty two kilometres."],
+    },
+    "sleep": {
+        "domain": "health",
+        "queries": ["how to fall asleep faster", "how many hours of sleep do adults need",
+                    "does caffeine affect sleep"],
+        "answer": ["A fixed bedtime and a dark, cool room help you fall asleep faster.",
+                   "Most adults need between seven and nine hours of sleep a night.",
+                   "Caffeine can affect sleep for six hours or more after a cup of coffee."],
+        "general": ["Sleep is important for memory and mood.",
+                    "Cats sleep for a large part of the day.",
+                    "Dreams happen mostly during a phase called REM sleep.",
+                    "Many people read a book before they go to bed."],
+    },
+}
+
+
+def make_relevance(
+    n_items: int = 600,
+    n_annotators: int = 30,
+    *,
+    min_per_item: int = 2,
+    max_per_item: int = 4,
+    offset_sd: float = 0.35,
+    noise_range: tuple[float, float] = (0.3, 0.9),
+    rng: int | np.random.Generator | None = 0,
+) -> Sample:
+    """Query–document relevance on a 5-point scale with sparse annotator overlap (ordinal).
+
+    Each item has a true level 1–5 (5: the document answers the query; 4: answers part of
+    it; 3: same topic; 2: neighbouring topic; 1: another domain) and a latent relevance
+    ``level + U(-0.4, 0.4)``. Annotator *j* rates ``clip(round(latent + offset_j + e), 1, 5)``
+    with ``offset_j ~ N(0, offset_sd)`` and ``e ~ N(0, noise_j)``, ``noise_j`` uniform in
+    ``noise_range``. Each item gets ``min_per_item``–``max_per_item`` distinct annotators.
+
+    Returns
+    -------
+    Sample
+        ``tables``: ``relevance_5pt`` (annotations: item_id, annotator_id, label 1–5,
+        timestamp, duration_s), ``relevance_5pt_items`` (item_id, query, document).
+        ``truth["rows"]``: item_id, true_level, true_relevance.
+
+    Examples
+    --------
+    >>> s = make_relevance(50, 10, rng=0)
+    >>> sorted(s.tables["relevance_5pt"]["label"].unique().tolist())
+    [1, 2, 3, 4, 5]
+    """
+    _check_count("n_items", n_items)
+    _check_count("n_annotators", n_annotators)
+    _check_count("min_per_item", min_per_item)
+    if not min_per_item <= max_per_item <= n_annotators:
+        raise WorkbenchError(
+            f"need min_per_item ≤ max_per_item ≤ n_annotators, got {min_per_item}, "
+            f"{max_per_item}, {n_annotators}."
+        )
+    gen = as_rng(rng)
+    picker = _Picker(gen)
+    names = list(_REL_TOPICS)
+    topic = gen.integers(0, len(names), n_items)
+    level = gen.integers(1, 6, n_items)
+    latent = level + gen.uniform(-0.4, 0.4, n_items)
+    queries, docs = [], []
+    for t, lv in zip(topic, level, strict=True):
+        info = _REL_TOPICS[names[t]]
+        queries.append(picker.pick(info["queries"]))
+        if lv == 1:
+            others = [n for n in names if _REL_TOPICS[n]["domain"] != info["domain"]]
+            src = _REL_TOPICS[picker.pick(others)]
+        elif lv == 2:
+            sib = [n for n in names if _REL_TOPICS[n]["domain"] == info["domain"] and n != names[t]]
+            src = _REL_TOPICS[picker.pick(sib)]
+        else:
+            src = info
+        general = list(src["general"])
+        g_idx = gen.permutation(len(general))
+        sentences = [general[i] for i in g_idx[: 2 + int(picker.u() * 2)]]
+        if lv >= 4:
+            a_idx = gen.permutation(len(info["answer"]))
+            answers = [info["answer"][i] for i in a_idx[: lv - 3]]
+            sentences = answers + sentences[:1] if lv == 5 else sentences[:1] + answers
+        docs.append(" ".join(sentences))
+    iw = len(str(n_items - 1))
+    item_ids = np.array([f"q{i:0{iw}d}" for i in range(n_items)])
+    aw = max(2, len(str(n_annotators)))
+    ann_ids = np.array([f"rater_{j + 1:0{aw}d}" for j in range(n_annotators)])
+    offset = np.round(gen.normal(0, offset_sd, n_annotators), 3)
+    noise = np.round(gen.uniform(noise_range[0], noise_range[1], n_annotators), 3)
+    k = gen.integers(min_per_item, max_per_item + 1, n_items)
+    order = np.argsort(gen.random((n_items, n_annotators)), axis=1)
+    mask = np.arange(n_annotators)[None, :] < k[:, None]
+    ii = np.nonzero(mask)[0]
+    ai = order[mask]
+    n = len(ii)
+    raw = latent[ii] + offset[ai] + gen.normal(0, 1, n) * noise[ai]
+    label = np.clip(np.rint(raw), 1, 5).astype(np.int64)
+    secs = gen.integers(0, 21 * 86400, n)
+    ts = SAMPLE_START + pd.to_timedelta(secs, unit="s")
+    duration = np.round((8 + 0.4 * _n_words(docs)[ii]) * gen.lognormal(0, 0.3, n), 1)
+    ann = pd.DataFrame({"item_id": item_ids[ii], "annotator_id": ann_ids[ai], "label": label,
+                        "timestamp": _iso(ts), "duration_s": duration})
+    items = pd.DataFrame({"item_id": item_ids, "query": queries, "document": docs})
+    rows = pd.DataFrame({"item_id": item_ids, "true_level": level,
+                         "true_relevance": np.round(latent, 4)})
+    truth = {
+        "description": "label = clip(round(true_relevance + offset + N(0, noise)), 1, 5); "
+        "true_level 5 answers the query, 4 partly, 3 same topic, 2 neighbouring topic, "
+        "1 another domain.",
+        "annotator_offset": {str(a): float(o) for a, o in zip(ann_ids, offset, strict=True)},
+        "annotator_noise_sd": {str(a): float(s) for a, s in zip(ann_ids, noise, strict=True)},
+        "offset_sd": offset_sd,
+        "noise_range": list(noise_range),
+        "per_item": [min_per_item, max_per_item],
+        "rows": rows,
+    }
+    return Sample("relevance_5pt", {"relevance_5pt": ann, "relevance_5pt_items": items}, truth)
+
+
+# --------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def _write_sample(sample: Sample, out_dir: Path, *, subdir: str = "") -> list[Path]:
+    from workbench.io import atomic_path, save_table
+
+    written = []
+    base = out_dir / subdir if subdir else out_dir
+    for stem, frame in sample.tables.items():
+        written.append(save_table(frame, base / f"{stem}.csv"))
+    truth_dir = out_dir / "truth"
+    target = truth_dir / f"{sample.name}.json"
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(sample.truth_json(), indent=2, default=_json_default) + "\n",
+                       encoding="utf-8")
+    written.append(target)
+    if sample.rows is not None:
+        written.append(save_table(sample.rows, truth_dir / f"{sample.name}_rows.csv"))
+    return written
+
+
+#: The samples written by :func:`write_all`, in order.
+SAMPLE_NAMES = ("preferences_5x200", "vendors", "reviews_10x5000", "relevance_5pt")
+
+
+def write_all(
+    out_dir: str | os.PathLike[str],
+    seed: int = 0,
+    *,
+    names: Sequence[str] | None = None,
+) -> list[Path]:
+    """Generate every sample with ``rng=seed`` and write it under ``out_dir``.
+
+    Each table goes to ``<out_dir>/<table>.csv`` (the corpus to ``corpus.jsonl``, the image
+    captions to ``image_captions/``), the planted truth to ``truth/<name>.json`` and
+    ``truth/<name>_rows.csv``. Every file is written atomically.
+
+    Parameters
+    ----------
+    out_dir
+        Target folder (created if missing).
+    seed
+        Seed of every generator.
+    names
+        Subset of :data:`SAMPLE_NAMES` to write; all by default.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = write_all(tempfile.mkdtemp(), names=["preferences_5x200"])
+    >>> sorted(p.name for p in paths)
+    ['preferences_5x200.csv', 'preferences_5x200.json', 'preferences_5x200_rows.csv']
+    """
+    out = Path(out_dir)
+    chosen = list(SAMPLE_NAMES if names is None else names)
+    for n in chosen:
+        if n not in SAMPLE_NAMES:
+            raise WorkbenchError(f"unknown sample {n!r}; choose from {', '.join(SAMPLE_NAMES)}.")
+    written: list[Path] = []
+    for n in chosen:
+        if n == "preferences_5x200":
+            written += _write_sample(make_preferences(rng=seed), out)
+        elif n == "vendors":
+            written += _write_sample(make_vendors(rng=seed), out)
+        elif n == "reviews_10x5000":
+            written += _write_sample(make_reviews(rng=seed), out)
+        elif n == "relevance_5pt":
+            written += _write_sample(make_relevance(rng=seed), out)
+    return written
