@@ -101,6 +101,12 @@ def format_rows(index: Iterable[Any], *, limit: int = _MAX_ROWS_SHOWN) -> str:
     return f"{word} {shown}{more}"
 
 
+def _show(value: object) -> str:
+    """repr of a cell value without numpy's type wrapper (``1``, not ``np.int64(1)``)."""
+    item = getattr(value, "item", None)
+    return repr(item() if callable(item) and not isinstance(value, (str, bytes)) else value)
+
+
 def _where(table: str, source: str | None) -> str:
     return f"table '{table}'" + (f" ({source})" if source else "")
 
@@ -171,7 +177,7 @@ def require_unique(
     if dup.any():
         bad = df.index[dup]
         first = df.loc[bad[0], list(keys)]
-        example = ", ".join(f"{k}={first[k]!r}" for k in keys)
+        example = ", ".join(f"{k}={_show(first[k])}" for k in keys)
         raise SchemaError(
             f"{_where(table, source)}: {int(dup.sum())} rows share the same "
             f"({', '.join(keys)}), e.g. {example}, at {format_rows(bad)}. Each "
@@ -192,7 +198,7 @@ def require_numeric(
     if len(bad):
         raise SchemaError(
             f"{_where(table, source)}, column '{column}' must be numeric but holds "
-            f"{col.loc[bad[0]]!r} at {format_rows(bad)}. Convert with "
+            f"{_show(col.loc[bad[0]])} at {format_rows(bad)}. Convert with "
             f"pd.to_numeric(df['{column}'], errors='coerce') or fix those rows."
         )
 
@@ -207,7 +213,7 @@ def require_text(
         bad = df.index[mask]
         raise SchemaError(
             f"{_where(table, source)}, column '{column}' must hold text but holds "
-            f"{type(col.loc[bad[0]]).__name__} {col.loc[bad[0]]!r} at {format_rows(bad)}. "
+            f"{type(col.loc[bad[0]]).__name__} {_show(col.loc[bad[0]])} at {format_rows(bad)}. "
             f"Convert with df['{column}'].astype(str) if that is what you mean."
         )
 
@@ -271,12 +277,13 @@ def validate_table(
     if schema.key:
         require_unique(frame, [names[c] for c in schema.key], table=kind, source=source)
     if kind == "preferences":
-        choice = frame[names["choice"]].astype(str).str.lower()
-        bad = frame.index[~choice.isin(PREFERENCE_CHOICES).to_numpy()]
+        choice = frame[names["choice"]]
+        ok = choice.map(lambda v: isinstance(v, str) and v in PREFERENCE_CHOICES).to_numpy(dtype=bool)
+        bad = frame.index[~ok]
         if len(bad):
             raise SchemaError(
                 f"{_where(kind, source)}, column '{names['choice']}' must be 'a', 'b' or 'tie' "
-                f"but holds {frame[names['choice']].loc[bad[0]]!r} at {format_rows(bad)}. "
-                "Map your values, e.g. df['choice'].map({1: 'a', 2: 'b', 0: 'tie'})."
+                f"but holds {_show(choice.loc[bad[0]])} at {format_rows(bad)}. Map your values, e.g. "
+                "df['choice'].map({1: 'a', 2: 'b', 0: 'tie'}) or df['choice'].str.lower()."
             )
     return frame

@@ -1,0 +1,176 @@
+"""Input checks and table I/O: every error path names table, column, rows and the fix."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import io
+from workbench._validation import as_rng, check_choice, validate_table
+from workbench.errors import SchemaError, WorkbenchError
+
+
+def annotations(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"item_id": [f"i{i // 2}" for i in range(n)], "annotator_id": ["x", "y"] * (n // 2), "label": ["pos", "neg"] * (n // 2)}
+    )
+
+
+def test_valid_table_passes_unchanged() -> None:
+    df = annotations()
+    assert validate_table(df, "annotations") is df
+
+
+def test_missing_column_names_table_column_and_fix() -> None:
+    df = annotations().drop(columns="label")
+    with pytest.raises(SchemaError, match=r"table 'annotations' is missing column\(s\) 'label'; it has 'item_id', 'annotator_id'.*rename"):
+        validate_table(df, "annotations")
+
+
+def test_empty_table() -> None:
+    with pytest.raises(SchemaError, match=r"table 'gold' \(g.csv\) is empty \(0 rows\)"):
+        validate_table(pd.DataFrame(columns=["item_id", "label"]), "gold", source="g.csv")
+
+
+def test_duplicate_item_annotator_rows_named() -> None:
+    df = pd.concat([annotations(), annotations().iloc[[2]]], ignore_index=True)
+    with pytest.raises(SchemaError, match=r"2 rows share the same \(item_id, annotator_id\), e.g. item_id='i1', annotator_id='x', at rows 2, 6.*drop_duplicates"):
+        validate_table(df, "annotations")
+
+
+def test_missing_labels_named_with_rows() -> None:
+    df = annotations()
+    df.loc[3, "label"] = None
+    with pytest.raises(SchemaError, match=r"column 'label': 1 missing value\(s\) at row 3\. .*dropna"):
+        validate_table(df, "annotations")
+
+
+def test_wrong_type_numeric_column() -> None:
+    df = annotations().assign(duration_s=["1.5", "2", "fast", "3", "4", "5"])
+    with pytest.raises(SchemaError, match=r"column 'duration_s' must be numeric but holds 'fast' at row 2"):
+        validate_table(df, "annotations")
+
+
+def test_non_text_in_text_column() -> None:
+    df = pd.DataFrame({"doc_id": ["1", "2"], "text": ["hello", 42]})
+    with pytest.raises(SchemaError, match=r"column 'text' must hold text but holds int 42 at row 1"):
+        validate_table(df, "corpus")
+
+
+def test_bad_preference_choice() -> None:
+    df = pd.DataFrame({"pair_id": ["p"], "annotator_id": ["x"], "choice": [1], "response_a": ["A"], "response_b": ["B"]})
+    with pytest.raises(SchemaError, match=r"column 'choice' must be 'a', 'b' or 'tie' but holds 1 at row 0"):
+        validate_table(df, "preferences")
+
+
+def test_unknown_kind_lists_valid_ones() -> None:
+    with pytest.raises(WorkbenchError, match=r"kind='labels' is not valid; choose one of 'annotations', 'gold'"):
+        validate_table(annotations(), "labels")
+
+
+def test_not_a_frame_is_type_error() -> None:
+    with pytest.raises(TypeError, match=r"must be a pandas DataFrame, got list"):
+        validate_table([1, 2], "gold")
+
+
+def test_check_choice_and_rng() -> None:
+    with pytest.raises(WorkbenchError, match=r"method='fast' is not valid; choose one of 'a', 'b'"):
+        check_choice("fast", name="method", choices=("a", "b"))
+    assert as_rng(3).integers(1000) == np.random.default_rng(3).integers(1000)
+    gen = np.random.default_rng(1)
+    assert as_rng(gen) is gen
+    with pytest.raises(TypeError, match="rng must be"):
+        as_rng("seed")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.jsonl", "t.jsonl.gz", "t.parquet"])
+def test_round_trip_every_format(tmp_path: Path, name: str) -> None:
+    df = annotations().assign(item_id=["007", "007", "7", "7", "08", "08"])
+    io.save_table(df, tmp_path / name)
+    back = io.load_table(tmp_path / name, kind="annotations")
+    pd.testing.assert_frame_equal(back.astype(str), df.astype(str))
+    assert back["item_id"].tolist()[:3] == ["007", "007", "7"]  # ids stay strings
+
+
+def test_column_mapping(tmp_path: Path) -> None:
+    pd.DataFrame({"task": ["1"], "worker": ["w"], "answer": ["yes"]}).to_csv(tmp_path / "a.csv", index=False)
+    df = io.load_table(tmp_path / "a.csv", kind="annotations", columns={"item_id": "task", "annotator_id": "worker", "label": "answer"})
+    assert list(df.columns) == ["item_id", "annotator_id", "label"]
+
+
+def test_load_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(WorkbenchError, match=r"no such file: '.*nope.csv'"):
+        io.load_table(tmp_path / "nope.csv")
+    (tmp_path / "t.xlsx").write_text("x")
+    with pytest.raises(WorkbenchError, match=r"cannot tell the format of .*t.xlsx.*\.csv, \.jsonl, \.parquet"):
+        io.load_table(tmp_path / "t.xlsx")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("item_id,annotator_id,label\n1,x,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SchemaError, match=r"bad.csv' is not valid UTF-8 text \(first bad byte on line 2.*iconv"):
+        io.load_table(bad)
+    badgz = tmp_path / "bad.csv.gz"
+    with gzip.open(badgz, "wb") as fh:
+        fh.write("item_id,label\n1,na\xefve\n".encode("latin-1"))
+    with pytest.raises(SchemaError, match=r"not valid UTF-8 text \(first bad byte on line 2"):
+        io.load_table(badgz)
+    (tmp_path / "broken.parquet").write_text("not parquet")
+    with pytest.raises(WorkbenchError, match=r"could not read .*broken.parquet' as PARQUET"):
+        io.load_table(tmp_path / "broken.parquet")
+
+
+def test_schema_errors_from_files_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "gold.csv"
+    pd.DataFrame({"item_id": ["1", "1"], "label": ["a", "b"]}).to_csv(path, index=False)
+    with pytest.raises(SchemaError, match=r"table 'gold' \(.*gold.csv\): 2 rows share the same \(item_id\)"):
+        io.load_table(path, kind="gold")
+
+
+def test_save_is_atomic_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    io.save_table(annotations(), target)
+    before = target.read_text()
+
+    class Boom(pd.DataFrame):
+        def to_csv(self, *a: object, **k: object) -> None:  # type: ignore[override]
+            Path(str(a[0])).write_text("half")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        io.save_table(Boom(annotations()), target)
+    assert target.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temporary left behind
+
+
+def hh(prompt: str, answer: str) -> str:
+    return f"\n\nHuman: {prompt}\n\nAssistant: {answer}"
+
+
+def test_from_chosen_rejected_dialogues_and_balanced_order() -> None:
+    n = 2000
+    raw = pd.DataFrame({"chosen": [hh(f"q{i}", f"good {i}") for i in range(n)],
+                        "rejected": [hh(f"q{i}", f"bad answer {i}") for i in range(n)]})
+    out = io.from_chosen_rejected(raw, rng=7)
+    validate_table(out, "preferences")
+    chosen_text = np.where(out["choice"] == "a", out["response_a"], out["response_b"])
+    assert all(t.startswith("good") for t in chosen_text)
+    assert (out["chosen_position"] == out["choice"]).all()
+    share_a = (out["choice"] == "a").mean()
+    assert abs(share_a - 0.5) < 4 * np.sqrt(0.25 / n)  # randomised, not always 'a'
+    assert out.loc[0, "prompt"] == "\n\nHuman: q0"
+    again = io.from_chosen_rejected(raw, rng=7)
+    pd.testing.assert_frame_equal(out, again)  # reproducible from the seed
+
+
+def test_from_chosen_rejected_plain_text_and_errors() -> None:
+    raw = pd.DataFrame({"c": ["yes"], "r": ["no"], "q": ["?"]})
+    out = io.from_chosen_rejected(raw, chosen="c", rejected="r", prompt="q", rng=1)
+    assert out.loc[0, "prompt"] == "?"
+    assert {out.loc[0, "response_a"], out.loc[0, "response_b"]} == {"yes", "no"}
+    with pytest.raises(SchemaError, match=r"missing column\(s\) 'chosen'"):
+        io.from_chosen_rejected(raw)
+    with pytest.raises(SchemaError, match=r"is empty"):
+        io.from_chosen_rejected(raw.iloc[:0], chosen="c", rejected="r")
