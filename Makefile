@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test samples java-check clean-venv
+.PHONY: demo test samples java-check browser-deps clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,12 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@touch $(STAMP)
 
 java-check:
-	@command -v java >/dev/null 2>&1 || { \
-	  echo "Java 17 is needed for the Spark path (workbench[spark]) and its tests."; \
-	  echo "Install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless) and re-run."; \
-	  exit 1; }
+	@java -version 2>&1 | grep -q 'version "17' || { \
+	  echo "WARNING: Java 17 was not found. The Spark path (workbench[spark]) and its tests need it;"; \
+	  echo "         those tests will be skipped. Install it with: apt-get install openjdk-17-jre-headless"; }
+
+browser-deps:
+	@bash tests/install_browser.sh || echo "WARNING: Debian chromium could not be installed; the real-browser test will be skipped."
 
 demo: $(STAMP)
 	$(BIN)/workbench report all
@@ -29,8 +31,9 @@ demo: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/workbench samples --out data_samples
 
-test: $(STAMP) java-check
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+test: $(STAMP) java-check browser-deps
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests workbench
+	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax -p no:doctest notebooks
 
 clean-venv:
 	rm -rf $(VENV)

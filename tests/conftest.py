@@ -28,3 +28,11 @@ def external() -> Path:
     if not EXTERNAL.is_dir():
         pytest.skip("../shared/external is absent (only the project's own checkout has it)")
     return EXTERNAL
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each test module on one xdist worker (module fixtures such as a loaded model are
+    built once), except tests that name their own ``xdist_group`` (one per notebook)."""
+    for item in items:
+        if not any(m.name == "xdist_group" for m in item.iter_markers()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

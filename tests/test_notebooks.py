@@ -58,7 +58,9 @@ def test_no_function_or_class_definitions(path: Path) -> None:
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=IDS)
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, marks=pytest.mark.xdist_group(f"notebook-{p.stem}")) for p in NOTEBOOK_PATHS], ids=IDS
+)
 def test_runs_headless_into_an_html_report(path: Path, tmp_path: Path) -> None:
     run = reports.run_report(path.stem, out_dir=tmp_path, progress=False)
     assert run.html.is_file() and run.html.stat().st_size > 10_000
