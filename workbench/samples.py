@@ -42,6 +42,7 @@ __all__ = [
     "make_vendors",
     "make_reviews",
     "make_relevance",
+    "make_corpus",
     "SAMPLE_NAMES",
     "write_all",
     "SAMPLE_START",
@@ -1110,6 +1111,416 @@ def make_relevance(
     return Sample("relevance_5pt", {"relevance_5pt": ann, "relevance_5pt_items": items}, truth)
 
 
+# ---- corpus ------------------------------------------------------------------------------
+
+_C_VOCAB: dict[str, list[str]] = {
+    "city": ["Springfield", "Riverton", "Maple Grove", "Lakeside", "Oakford", "Bridgeport",
+             "Fairview", "Greenville", "Kingston", "Westbrook", "Ashford", "Milton"],
+    "weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+    "facility": ["library", "swimming pool", "health centre", "community garden", "bus station",
+                 "primary school", "sports hall", "public park", "bike path", "concert hall"],
+    "timeframe": ["next spring", "later this year", "within two years", "by the end of the summer",
+                  "early next month", "in the autumn"],
+    "org": ["statistics office", "chamber of commerce", "regional health authority",
+            "national weather service", "city council", "transport agency", "central bank"],
+    "metric": ["the number of new businesses", "average rent", "public transport use",
+               "the unemployment rate", "tourist visits", "house prices", "energy use"],
+    "pct": ["two", "three", "four", "five", "seven", "ten", "twelve"],
+    "month": ["January", "March", "April", "June", "September", "October", "November"],
+    "money": ["four million dollars", "twelve million euros", "two hundred thousand pounds",
+              "half a billion dollars", "eighty million euros"],
+    "num": ["fifty", "two hundred", "three hundred", "a thousand", "several hundred"],
+    "concern": ["traffic on the main road", "the cost of the project", "noise at night",
+                "the loss of green space", "parking near the school", "rising prices"],
+    "person": ["Maria Lopez", "John Carter", "Aisha Khan", "Peter Novak", "Emma Schmidt",
+               "David Chen", "Sarah Okafor", "Tom Williams"],
+    "job": ["a local teacher", "a shop owner", "a retired nurse", "a city planner",
+            "a university researcher", "a bus driver", "a farmer"],
+    "opinion": ["long overdue", "a step in the right direction", "too expensive",
+                "good news for families", "a surprise to many", "hard to understand"],
+    "claim": ["the trend is likely to continue for several years",
+              "more investment will be needed to meet the targets",
+              "the new rules could help small businesses",
+              "demand has grown faster than expected",
+              "the weather played an important role this season",
+              "the results should be treated with caution"],
+    "study_topic": ["road safety", "school meals", "the local water supply", "air quality",
+                    "housing costs", "the city budget", "public health services"],
+    "activity": ["baking bread", "cycling to work", "learning the guitar", "growing vegetables",
+                 "running", "repairing old bikes", "learning Spanish", "photographing birds",
+                 "building furniture", "brewing coffee at home"],
+    "years": ["two", "three", "five", "ten", "fifteen", "twenty"],
+    "thing": ["my new laptop", "the latest update", "my garden soil", "the water heater",
+              "my old car", "the washing machine", "my home network", "the kitchen tap"],
+    "problem": ["keeps making a strange noise", "stopped working last week",
+                "is much slower than before", "leaks a little every morning",
+                "will not start in cold weather", "loses its connection every hour"],
+    "fix": ["restarting it", "cleaning the filter", "replacing the cable",
+            "reading the manual again", "calling the support line", "changing the settings"],
+    "outcome": ["nothing changed", "it only helped for a day", "the problem came back",
+                "it only helped a little", "I am still not sure what is wrong"],
+    "advice": ["start slowly and be patient", "ask someone with more experience",
+               "keep notes of what you try", "buy good tools once instead of cheap ones twice",
+               "take a short break when you feel stuck", "read the instructions twice"],
+    "topic": ["saving energy at home", "planning a family holiday", "choosing a good laptop",
+              "cooking healthy meals on a budget", "starting a small garden",
+              "working from home", "learning a new language", "keeping a house plant alive"],
+    "tip": ["a simple plan is easier to follow than a complicated one",
+            "small changes add up over time",
+            "it is worth comparing prices before you buy",
+            "regular maintenance saves money in the long run",
+            "most problems have a simple cause",
+            "good habits matter more than expensive equipment",
+            "a short daily routine works better than a long weekly one"],
+    "noun": ["the kitchen", "the garden", "the living room", "the office", "the car",
+             "the balcony", "the garage", "the café"],
+    "adj": ["useful", "simple", "practical", "popular", "reliable", "affordable", "important"],
+    "season": ["spring", "summer", "autumn", "winter"],
+}
+
+_C_NEWS = [
+    "{city} officials said on {weekday} that the new {facility} would open {timeframe}.",
+    "The {org} reported that {metric} rose by {pct} percent in {month}.",
+    "The {org} said that {metric} fell by {pct} percent compared with last year.",
+    "According to a spokesperson, the project will cost about {money} and create {num} jobs.",
+    "Residents have raised concerns about {concern}.",
+    "The council is expected to vote on the plan {timeframe}.",
+    "{person}, {job}, said the change was {opinion}.",
+    "Experts say that {claim}.",
+    "The decision follows a long review of {study_topic}.",
+    "A report published in {month} found that {claim}.",
+    "Local groups welcomed the news but warned about {concern}.",
+    "The mayor of {city} said the town had waited many years for a new {facility}.",
+    "Work on the {facility} is due to begin {timeframe}.",
+    "Critics argue that {claim}, while supporters point to the benefits for families.",
+    "The figures were published by the {org} on {weekday}.",
+]
+
+_C_FORUM = [
+    "I have been {activity} for about {years} years and I still learn something new every week.",
+    "Has anyone else had problems with {thing}?",
+    "It {problem} and I do not know what to do.",
+    "I tried {fix}, but {outcome}.",
+    "My advice would be to {advice}.",
+    "Thanks in advance for any help.",
+    "In my experience, {tip}.",
+    "I had the same issue with {thing} last {season}.",
+    "Does anyone know a good place to learn more about {activity}?",
+    "Honestly, I think you should {advice}.",
+    "Update: I tried {fix} and {outcome}.",
+    "This forum has been really {adj} for me over the years.",
+    "When I started {activity}, nobody told me that {tip}.",
+    "Not sure if this is the right place to ask, but {thing} {problem}.",
+]
+
+_C_WEB = [
+    "In this article, we look at {topic} and share a few {adj} ideas.",
+    "Many readers have asked us about {topic}.",
+    "The good news is that {tip}.",
+    "Here are a few things to keep in mind before you begin.",
+    "First, remember that {tip}.",
+    "Second, it helps to {advice}.",
+    "One {adj} first step is to tidy {noun} and make a short list.",
+    "If you only have a little time, focus on one thing at a time.",
+    "Our team tested several approaches over the {season} months.",
+    "The results were clear: {tip}.",
+    "We hope this short guide to {topic} has been {adj}.",
+    "You can find more ideas in our other articles about {topic}.",
+    "Many people also find that {tip}.",
+    "Finally, do not forget to {advice}.",
+]
+
+_C_SOURCES = {"news": _C_NEWS, "forum": _C_FORUM, "web": _C_WEB}
+
+_FOREIGN: dict[str, tuple[list[str], dict[str, list[str]]]] = {
+    "de": ([
+        "Die Stadt {stadt} plant einen neuen {ort} für die Bürger.",
+        "Am {tag} hat der Gemeinderat über das Projekt gesprochen.",
+        "Viele Menschen freuen sich über die Nachricht, aber einige sind skeptisch.",
+        "Nach Angaben der Verwaltung soll der Bau im {jahreszeit} beginnen.",
+        "Die Kosten werden auf etwa {zahl} Millionen Euro geschätzt.",
+        "Ich habe letzte Woche ein neues Rezept für Brot ausprobiert.",
+        "Das Wetter war am Wochenende leider sehr schlecht.",
+        "Wir sind mit dem Zug nach {stadt} gefahren und haben die Altstadt besucht.",
+        "Meiner Meinung nach ist das eine gute Entscheidung für die Familien.",
+        "Die Schule bleibt während der Bauarbeiten geöffnet.",
+        "Es gibt noch viele offene Fragen zum Verkehr und zu den Parkplätzen.",
+        "Die Ergebnisse der Studie werden im {jahreszeit} veröffentlicht.",
+    ], {"stadt": ["Freiburg", "Münster", "Leipzig", "Bremen", "Heidelberg", "Kassel"],
+        "ort": ["Spielplatz", "Bahnhof", "Sportplatz", "Marktplatz", "Radweg"],
+        "tag": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag"],
+        "jahreszeit": ["Frühling", "Sommer", "Herbst", "Winter"],
+        "zahl": ["zwei", "drei", "fünf", "zehn", "zwölf"]}),
+    "fr": ([
+        "La ville de {ville} va construire une nouvelle {lieu} pour les habitants.",
+        "Le conseil municipal a discuté du projet {jour} soir.",
+        "Selon la mairie, les travaux devraient commencer au {saison}.",
+        "Le coût total est estimé à environ {nombre} millions d'euros.",
+        "Beaucoup d'habitants sont contents, mais certains restent prudents.",
+        "J'ai essayé une nouvelle recette de gâteau au chocolat ce week-end.",
+        "Nous avons pris le train pour {ville} et visité le vieux quartier.",
+        "À mon avis, c'est une bonne nouvelle pour les familles du quartier.",
+        "Il reste encore beaucoup de questions sur la circulation et le stationnement.",
+        "Les résultats de l'étude seront publiés au {saison}.",
+        "Le temps était très agréable pendant toute la semaine.",
+        "L'école restera ouverte pendant toute la durée des travaux.",
+    ], {"ville": ["Lyon", "Nantes", "Bordeaux", "Lille", "Toulouse", "Grenoble"],
+        "lieu": ["bibliothèque", "piscine", "gare", "école", "salle de sport"],
+        "jour": ["lundi", "mardi", "mercredi", "jeudi", "vendredi"],
+        "saison": ["printemps", "début de l'été", "mois de septembre", "début de l'hiver"],
+        "nombre": ["deux", "trois", "cinq", "dix", "douze"]}),
+    "es": ([
+        "El ayuntamiento de {ciudad} construirá una nueva {lugar} para los vecinos.",
+        "El consejo municipal habló del proyecto el {dia} por la tarde.",
+        "Según el alcalde, las obras empezarán en {estacion}.",
+        "El coste total será de unos {numero} millones de euros.",
+        "Muchos vecinos están contentos, pero algunos tienen dudas.",
+        "El fin de semana probé una receta nueva de tortilla de patatas.",
+        "Fuimos en tren a {ciudad} y visitamos el centro histórico.",
+        "En mi opinión, es una buena noticia para las familias del barrio.",
+        "Todavía hay muchas preguntas sobre el tráfico y el aparcamiento.",
+        "Los resultados del estudio se publicarán en {estacion}.",
+        "El tiempo fue muy agradable durante toda la semana.",
+        "La escuela seguirá abierta durante las obras.",
+    ], {"ciudad": ["Sevilla", "Valencia", "Bilbao", "Granada", "Zaragoza", "Málaga"],
+        "lugar": ["biblioteca", "piscina", "estación", "escuela", "plaza"],
+        "dia": ["lunes", "martes", "miércoles", "jueves", "viernes"],
+        "estacion": ["primavera", "verano", "otoño", "invierno"],
+        "numero": ["dos", "tres", "cinco", "diez", "doce"]}),
+}
+
+_SPAM = [
+    "BUY NOW!!! {product} at the LOWEST PRICE EVER, only {price} dollars. Limited time offer, "
+    "click here: http://{domain}/deal/{n} FREE SHIPPING on all orders. BUY NOW BUY NOW BUY NOW. "
+    "Best price guaranteed!!! Order today and save {pct}%. Click here: http://{domain}/buy?id={n}",
+    "We use cookies to improve your experience on our website. By continuing to browse, you "
+    "agree to our use of cookies. Accept all | Reject all | Manage preferences | Privacy policy "
+    "| Cookie policy | Terms of use. © 2025 {site}. All rights reserved. Session {n}.",
+    "Home | About us | Contact | Privacy | Terms | Sitemap\nRelated links: http://{domain}/{n} "
+    "http://{domain}/{n} http://{domain}/{n} http://{domain}/{n}\nPopular: "
+    "{product} | {product} | {product} | more >> page {n}",
+    "CONGRATULATIONS!!! You have been selected to win a FREE {product} worth {price} dollars. "
+    "Click here to claim your prize now: http://{domain}/win/{n} Offer expires in 24 hours. "
+    "Act now!!! Unsubscribe | Contact | http://{domain}/optout/{n}",
+    "Subscribe to our newsletter | Follow us | Share this page | Print | Email\n"
+    "Sign in | Register | Forgot password? | Help\nCopyright 2025 {site}. All rights reserved. "
+    "Powered by {site}. Page id {n}.",
+]
+_SPAM_VOCAB = {
+    "product": ["cheap watches", "designer bags", "weight loss pills", "smartphones",
+                "casino bonus", "luxury sunglasses", "crypto coins"],
+    "domain": ["best-deals.example", "cheap-offers.example", "win-big.example",
+               "shop-now.example", "promo-zone.example"],
+    "site": ["ShopWorld", "DealHub", "NewsPortal", "MegaStore", "InfoSite"],
+    "n": [str(x) for x in range(10000, 100000, 7)],
+    "price": ["9.99", "19.99", "29", "49", "99", "199"],
+    "pct": ["50", "70", "80", "90"],
+}
+
+_KIND_SHARES = {"clean": 0.70, "exact_duplicate": 0.05, "near_duplicate": 0.07,
+                "word_salad": 0.05, "non_english": 0.05, "spam": 0.05, "repetitive": 0.03}
+
+
+def _fluent_doc(picker: _Picker, source: str, target: int) -> str:
+    bank = _C_SOURCES[source]
+    parts: list[str] = []
+    used: set[str] = set()
+    words = 0
+    while words < target:
+        for _ in range(6):
+            s = _cap(picker.fill(picker.pick(bank), _C_VOCAB))
+            if s not in used:
+                break
+        used.add(s)
+        parts.append(s)
+        words += len(s.split())
+    # paragraphs of three to five sentences
+    paras, i = [], 0
+    while i < len(parts):
+        k = 3 + int(picker.u() * 3)
+        paras.append(" ".join(parts[i : i + k]))
+        i += k
+    return "\n\n".join(paras)
+
+
+def _foreign_doc(picker: _Picker, lang: str, target: int) -> str:
+    bank, vocab = _FOREIGN[lang]
+    parts: list[str] = []
+    words = 0
+    order = list(bank)
+    while words < target:
+        s = picker.fill(picker.pick(order), vocab)
+        if s in parts and picker.u() < 0.9:
+            continue
+        parts.append(s)
+        words += len(s.split())
+    return " ".join(parts)
+
+
+def _exact_variant(text: str, variant: str) -> str:
+    if variant == "identical":
+        return text
+    if variant == "case":
+        return text.lower() if any(c.isupper() for c in text[1:]) else text.upper()
+    if variant == "whitespace":
+        return "  " + text.replace(". ", ".  ").replace("\n\n", "\n \n") + " \n"
+    # unicode: decomposed accents and no-break spaces, equal to the original under NFKC
+    return unicodedata.normalize("NFD", text).replace(" the ", "\u00a0the\u00a0")
+
+
+def _edit_words(picker: _Picker, text: str, rate: float) -> tuple[str, float]:
+    """Edit about ``rate`` of the words (substitute, delete, insert); return text, actual rate."""
+    tokens = text.split(" ")
+    fill = [w for ws in _C_VOCAB.values() for phrase in ws for w in phrase.split()]
+    n = len(text.split())
+    n_edits = max(1, int(round(rate * n)))
+    out = list(tokens)
+    for _ in range(n_edits):
+        pos = int(picker.u() * len(out))
+        op = picker.u()
+        if op < 0.5:
+            out[pos] = picker.pick(fill)
+        elif op < 0.75 and len(out) > 2:
+            del out[pos]
+        else:
+            out.insert(pos, picker.pick(fill))
+    return " ".join(out), n_edits / n
+
+
+def make_corpus(
+    n_docs: int = 5000,
+    *,
+    shares: Mapping[str, float] | None = None,
+    min_words: int = 60,
+    max_words: int = 200,
+    edit_rate: tuple[float, float] = (0.01, 0.10),
+    rng: int | np.random.Generator | None = 0,
+) -> Sample:
+    """A raw text corpus with planted duplicates, noise, foreign language and spam.
+
+    Kinds (shares by default): ``clean`` fluent English from a template grammar with a real
+    vocabulary (70 %, sources news/forum/web); ``exact_duplicate`` (5 %) of a clean
+    document, identical or differing only in case, whitespace or Unicode form (NFD and
+    no-break spaces; equal under NFKC); ``near_duplicate`` (7 %), a clean document with a
+    fraction ``edit_rate`` (uniform 1–10 %) of its words substituted, deleted or inserted;
+    ``word_salad`` (5 %), a fluent document with its words shuffled; ``non_english``
+    (5 %, German, French, Spanish); ``spam`` (5 %, ads, cookie notices, link lists);
+    ``repetitive`` (3 %, one sentence repeated).
+
+    Returns
+    -------
+    Sample
+        ``tables["corpus"]``: doc_id, text, source (written as ``corpus.jsonl``).
+        ``truth["rows"]``: doc_id, kind, duplicate_of, edit_rate, language, variant.
+
+    Examples
+    --------
+    >>> s = make_corpus(200, rng=0)
+    >>> rows = s.truth["rows"]
+    >>> rows["kind"].value_counts()["clean"]
+    140
+    >>> dup = rows[rows["kind"] == "exact_duplicate"].iloc[0]
+    >>> docs = s.tables["corpus"].set_index("doc_id")["text"]
+    >>> import unicodedata
+    >>> norm = lambda t: " ".join(unicodedata.normalize("NFKC", t).lower().split())
+    >>> norm(docs[dup["doc_id"]]) == norm(docs[dup["duplicate_of"]])
+    True
+    """
+    _check_count("n_docs", n_docs)
+    sh = dict(_KIND_SHARES if shares is None else shares)
+    unknown = set(sh) - set(_KIND_SHARES)
+    if unknown or "clean" not in sh:
+        raise WorkbenchError(f"shares must use the kinds {', '.join(_KIND_SHARES)} and include "
+                             f"'clean'; got {sorted(sh)}.")
+    if any(v < 0 for v in sh.values()) or not math.isclose(sum(sh.values()), 1.0, abs_tol=1e-6):
+        raise WorkbenchError(f"shares must be non-negative and sum to 1, got {sh}.")
+    gen = as_rng(rng)
+    picker = _Picker(gen)
+    kinds_order = [k for k in _KIND_SHARES if k in sh]
+    counts = {k: int(math.floor(sh[k] * n_docs)) for k in kinds_order if k != "clean"}
+    counts["clean"] = n_docs - sum(counts.values())
+    if sum(counts[k] for k in ("exact_duplicate", "near_duplicate") if k in counts) and counts["clean"] < 1:
+        raise WorkbenchError("duplicates need at least one clean document; raise the clean share.")
+    sources = np.array(list(_C_SOURCES))
+    lo, hi = min_words, max_words
+
+    def target() -> int:
+        return int(lo + picker.u() * (hi - lo))
+
+    n_clean = counts["clean"]
+    clean_src = sources[gen.integers(0, len(sources), n_clean)]
+    clean_text = [_fluent_doc(picker, s, target()) for s in clean_src]
+    recs: list[tuple[str, str, str, int, float, str, str]] = []  # kind, text, source, dup_idx, rate, lang, variant
+    for i in range(n_clean):
+        recs.append(("clean", clean_text[i], str(clean_src[i]), -1, 0.0, "en", ""))
+    variants = ["identical", "case", "whitespace", "unicode"]
+    for _ in range(counts.get("exact_duplicate", 0)):
+        j = int(picker.u() * n_clean)
+        v = variants[int(picker.u() * len(variants))]
+        recs.append(("exact_duplicate", _exact_variant(clean_text[j], v), str(clean_src[j]), j, 0.0, "en", v))
+    for _ in range(counts.get("near_duplicate", 0)):
+        j = int(picker.u() * n_clean)
+        rate = edit_rate[0] + picker.u() * (edit_rate[1] - edit_rate[0])
+        text, actual = _edit_words(picker, clean_text[j], rate)
+        recs.append(("near_duplicate", text, str(clean_src[j]), j, round(actual, 4), "en", ""))
+    for _ in range(counts.get("word_salad", 0)):
+        s = str(sources[int(picker.u() * len(sources))])
+        words = _fluent_doc(picker, s, target()).split()
+        perm = gen.permutation(len(words))
+        salad = " ".join(words[k] for k in perm).lower()
+        recs.append(("word_salad", _cap(salad), s, -1, 0.0, "en", ""))
+    langs = list(_FOREIGN)
+    for _ in range(counts.get("non_english", 0)):
+        lang = langs[int(picker.u() * len(langs))]
+        s = str(sources[int(picker.u() * len(sources))])
+        recs.append(("non_english", _foreign_doc(picker, lang, target()), s, -1, 0.0, lang, ""))
+    for _ in range(counts.get("spam", 0)):
+        recs.append(("spam", picker.fill(picker.pick(_SPAM), _SPAM_VOCAB), "web", -1, 0.0, "en", ""))
+    used_lines: set[str] = set()
+    for _ in range(counts.get("repetitive", 0)):
+        s = str(sources[int(picker.u() * len(sources))])
+        for _ in range(50):  # distinct lines, so repetitive docs are not duplicates of each other
+            line = _cap(picker.fill(picker.pick(_C_SOURCES[s]), _C_VOCAB))
+            if line not in used_lines:
+                break
+        used_lines.add(line)
+        reps = 5 + int(picker.u() * 16)
+        sep = "\n" if picker.u() < 0.5 else " "
+        recs.append(("repetitive", sep.join([line] * reps), s, -1, 0.0, "en", ""))
+
+    perm = gen.permutation(n_docs)  # position of record r in the corpus is perm[r]
+    dw = len(str(n_docs - 1))
+    ids = np.array([f"d{k:0{dw}d}" for k in range(n_docs)])
+    rec_id = ids[perm]
+    order = np.argsort(perm)
+    kind = np.array([r[0] for r in recs], dtype=object)
+    dup_idx = np.array([r[3] for r in recs])
+    dup_of = np.where(dup_idx >= 0, rec_id[np.maximum(dup_idx, 0)], "")
+    corpus = pd.DataFrame({"doc_id": rec_id, "text": [r[1] for r in recs],
+                           "source": [r[2] for r in recs]}).iloc[order].reset_index(drop=True)
+    rows = pd.DataFrame({
+        "doc_id": rec_id,
+        "kind": kind,
+        "duplicate_of": dup_of,
+        "edit_rate": [r[4] for r in recs],
+        "language": [r[5] for r in recs],
+        "variant": [r[6] for r in recs],
+    }).iloc[order].reset_index(drop=True)
+    rows["duplicate_of"] = rows["duplicate_of"].replace("", pd.NA)
+    rows["variant"] = rows["variant"].replace("", pd.NA)
+    truth = {
+        "description": "Per-document kind in truth/corpus_rows.csv; duplicate_of names the clean "
+        "original of exact and near duplicates; edit_rate is the fraction of words edited.",
+        "counts": {k: int(v) for k, v in counts.items()},
+        "shares": sh,
+        "edit_rate_range": list(edit_rate),
+        "exact_variants": variants,
+        "languages": ["en", *langs],
+        "rows": rows,
+    }
+    return Sample("corpus", {"corpus": corpus}, truth)
+
+
 # --------------------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------------------
@@ -1129,7 +1540,8 @@ def _write_sample(sample: Sample, out_dir: Path, *, subdir: str = "") -> list[Pa
     written = []
     base = out_dir / subdir if subdir else out_dir
     for stem, frame in sample.tables.items():
-        written.append(save_table(frame, base / f"{stem}.csv"))
+        ext = ".jsonl" if stem == "corpus" else ".csv"
+        written.append(save_table(frame, base / f"{stem}{ext}"))
     truth_dir = out_dir / "truth"
     target = truth_dir / f"{sample.name}.json"
     with atomic_path(target) as tmp:
@@ -1142,7 +1554,7 @@ def _write_sample(sample: Sample, out_dir: Path, *, subdir: str = "") -> list[Pa
 
 
 #: The samples written by :func:`write_all`, in order.
-SAMPLE_NAMES = ("preferences_5x200", "vendors", "reviews_10x5000", "relevance_5pt")
+SAMPLE_NAMES = ("preferences_5x200", "vendors", "reviews_10x5000", "relevance_5pt", "corpus")
 
 
 def write_all(
@@ -1193,4 +1605,6 @@ def write_all(
             written += _write_sample(make_reviews(rng=seed), out)
         elif n == "relevance_5pt":
             written += _write_sample(make_relevance(rng=seed), out)
+        elif n == "corpus":
+            written += _write_sample(make_corpus(rng=seed), out)
     return written
