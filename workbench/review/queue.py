@@ -1,0 +1,688 @@
+"""Review queues: which item a reviewer sees next, drawn from a table of items and a store.
+
+A queue turns a table of items into a fixed serving plan (random, stratified, triage or
+uncertainty order, with hidden gold items and overlap items interleaved) and asks the
+:class:`~workbench.review.store.ReviewStore` what is already done. Because the plan is
+deterministic for a seed and the progress lives in the store, a new queue with the same
+arguments resumes exactly where the reviewer stopped, and it never serves an item twice to
+the same reviewer unless asked (``repeat=True``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench._validation import (
+    as_rng,
+    check_choice,
+    require_columns,
+    require_frame,
+    require_no_missing,
+    require_nonempty,
+    require_numeric,
+    require_unique,
+)
+from workbench.errors import SchemaError, WorkbenchError
+from workbench.review.store import Event, ReviewStore
+
+__all__ = ["Progress", "QueueItem", "ReviewQueue", "Strategy", "STRATEGIES", "posterior_entropy"]
+
+Strategy = Literal["random", "stratified", "triage", "uncertainty"]
+STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty")
+_ID_COLUMNS = ("item_id", "doc_id", "pair_id")
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One item as served to a reviewer.
+
+    ``data`` holds the item's fields (text, caption, image path, the two responses...);
+    ``kind`` says how to show it; ``reason`` says why it is in the queue; ``order`` is the
+    left/right order of a preference pair (``("b", "a")`` shows response b on the left);
+    ``previous`` is the decision an undo just cancelled. Whether the item is hidden gold is
+    kept out of everything the widget shows.
+    """
+
+    item_id: str
+    data: Mapping[str, Any]
+    kind: Literal["text", "image", "pair"]
+    reason: str
+    position: int
+    order: tuple[str, str] | None = None
+    previous: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a reviewer stands in a queue: counts and the rate (items per hour)."""
+
+    done: int
+    skipped: int
+    remaining: int
+    total: int
+    rate_per_hour: float | None
+
+    @property
+    def fraction(self) -> float:
+        """Share of the queue handled (decided or skipped), 0..1."""
+        return 0.0 if self.total == 0 else min(1.0, (self.done + self.skipped) / self.total)
+
+    def summary(self) -> str:
+        rate = "" if self.rate_per_hour is None else f", {self.rate_per_hour:,.0f} items/hour"
+        return f"{self.done} done, {self.skipped} skipped, {self.remaining} remaining{rate}"
+
+
+def posterior_entropy(posteriors: pd.DataFrame) -> pd.Series:
+    """Shannon entropy (nats) of each row of a posterior table (rows sum to 1).
+
+    0 means certain; ``log(k)`` for ``k`` classes means uniform. Used by the uncertainty
+    strategy to send the least certain aggregate labels to a human first.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"pos": [1.0, 0.5], "neg": [0.0, 0.5]}, index=["x", "y"])
+    >>> posterior_entropy(p).round(4).tolist()
+    [0.0, 0.6931]
+    """
+    values = posteriors.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(values > 0, -values * np.log(values), 0.0)
+    return pd.Series(terms.sum(axis=1), index=posteriors.index, name="entropy")
+
+
+def _interleave(
+    main: np.ndarray, extra: np.ndarray, share: float, rng: np.random.Generator, *, cap: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge ``extra`` into ``main`` so that about ``share`` of the result comes from extra.
+
+    Returns the merged positions and a boolean mask of which come from ``extra``. Extra
+    items are spaced at random (jittered) positions, so a reviewer cannot predict them.
+    With ``cap``, extras that would fall after the end of ``main`` are dropped.
+    """
+    if share <= 0 or len(extra) == 0:
+        return main, np.zeros(len(main), dtype=bool)
+    step = (1.0 - share) / share
+    key_main = np.arange(len(main)) + 0.5
+    key_extra = (np.arange(len(extra)) + rng.uniform(0.0, 1.0, len(extra))) * step
+    if cap:
+        keep = key_extra <= len(main)
+        extra, key_extra = extra[keep], key_extra[keep]
+    keys = np.concatenate([key_main, key_extra])
+    merged = np.concatenate([main, extra])
+    is_extra = np.concatenate([np.zeros(len(main), bool), np.ones(len(extra), bool)])
+    order = np.argsort(keys, kind="stable")
+    return merged[order], is_extra[order]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+class ReviewQueue:
+    """Serve items to one reviewer in a planned order, backed by a :class:`ReviewStore`.
+
+    Parameters
+    ----------
+    items
+        One row per item: an id column (``item_id``, ``doc_id`` or ``pair_id``) and what to
+        show (``text``; ``image`` + ``caption``; ``response_a`` + ``response_b``), plus score
+        or stratum columns the strategy uses.
+    store
+        Where decisions go and where progress is read from.
+    reviewer
+        Who is reviewing.
+    strategy
+        ``"random"``: a random order. ``"stratified"``: round-robin over the strata ``by``
+        (``allocation="equal"``: every stratum equally often; ``"proportional"``: in
+        proportion to its size). ``"triage"``: flagged items first — scores below ``low``
+        (e.g. ``{"clip_score": 0.2}``), above ``high`` (``{"perplexity": 1500}``), text
+        matching ``patterns`` (regular expressions, case-insensitive), rows whose
+        ``decision_column`` is ``"review"`` (composite decisions of ``scoring.decide``) —
+        most flags and most extreme first, with ``explore_share`` random unflagged items
+        mixed in so calibration sees the whole score range. ``"uncertainty"``: highest
+        posterior entropy first (``posteriors``, or Dawid–Skene fitted on ``annotations``),
+        or closest to ``threshold`` on the column ``score``.
+    item
+        The id column; found among ``item_id``, ``doc_id``, ``pair_id`` when ``None``.
+    name
+        The queue's name in the store (default: the strategy).
+    size
+        How many items this reviewer should handle (decide or skip) in this queue.
+    gold, gold_share
+        Ids (or a gold table with the id column) of gold items, all present in ``items``;
+        about ``gold_share`` of the served items are gold, spread at random positions and
+        served to every reviewer. Nothing the widget shows reveals them.
+    overlap_share, overlap_reviewers
+        About ``overlap_share`` of the other items go to ``overlap_reviewers`` reviewers
+        each (for agreement); every other item goes to the first reviewer who gets to it.
+    image_root
+        Folder that relative ``image`` paths are relative to (the table's folder).
+    repeat
+        Serve items this reviewer already handled (once per session).
+    clock
+        Returns the time stamped on each event (default: now). Simulations pass their own.
+    rng
+        Seed of the plan. Keep it fixed (an int) to resume a queue in a later session.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> store = ReviewStore(pathlib.Path(tempfile.mkdtemp()) / "r.sqlite", synchronous="NORMAL")
+    >>> items = pd.DataFrame({"doc_id": ["a", "b", "c"], "text": ["x", "y", "z"]})
+    >>> q = ReviewQueue(items, store, reviewer="alice", rng=1)
+    >>> first = q.next()
+    >>> _ = q.submit(first, "Acceptable")
+    >>> q.progress().summary()
+    '1 done, 0 skipped, 2 remaining'
+    >>> ReviewQueue(items, store, reviewer="alice", rng=1).next().item_id != first.item_id
+    True
+    """
+
+    def __init__(
+        self,
+        items: pd.DataFrame,
+        store: ReviewStore,
+        *,
+        reviewer: str,
+        strategy: Strategy = "random",
+        item: str | None = None,
+        name: str | None = None,
+        size: int | None = None,
+        by: Sequence[str] = ("source", "category"),
+        allocation: Literal["equal", "proportional"] = "equal",
+        low: Mapping[str, float] | None = None,
+        high: Mapping[str, float] | None = None,
+        patterns: Sequence[str] = (),
+        text_columns: Sequence[str] | None = None,
+        decision_column: str = "decision",
+        explore_share: float = 0.1,
+        posteriors: pd.DataFrame | None = None,
+        annotations: pd.DataFrame | None = None,
+        score: str | None = None,
+        threshold: float | None = None,
+        gold: Sequence[str] | pd.DataFrame | None = None,
+        gold_share: float = 0.1,
+        overlap_share: float = 0.0,
+        overlap_reviewers: int = 2,
+        image_root: str | Path | None = None,
+        repeat: bool = False,
+        clock: Callable[[], datetime | pd.Timestamp] | None = None,
+        rng: int | np.random.Generator | None = 0,
+    ) -> None:
+        frame = require_frame(items, table="items")
+        require_nonempty(frame, table="items")
+        check_choice(strategy, name="strategy", choices=STRATEGIES)
+        check_choice(allocation, name="allocation", choices=("equal", "proportional"))
+        if not isinstance(reviewer, str) or not reviewer:
+            raise WorkbenchError(
+                f"review queue: reviewer must be a non-empty string, got {reviewer!r}; "
+                "pass e.g. reviewer='alice'."
+            )
+        if not isinstance(store, ReviewStore):
+            raise TypeError(f"store must be a ReviewStore, got {type(store).__name__}.")
+        for share_name, share in (
+            ("gold_share", gold_share),
+            ("overlap_share", overlap_share),
+            ("explore_share", explore_share),
+        ):
+            if not 0.0 <= share < 1.0 or (share_name == "overlap_share" and share > 1.0):
+                raise WorkbenchError(
+                    f"review queue: {share_name}={share!r} must be in [0, 1); e.g. 0.1 for 10%."
+                )
+        if overlap_reviewers < 2:
+            raise WorkbenchError(
+                f"review queue: overlap_reviewers={overlap_reviewers} must be at least 2 "
+                "(agreement needs two reviewers of the same item)."
+            )
+        if size is not None and size < 1:
+            raise WorkbenchError(f"review queue: size={size} must be a positive number of items.")
+        if item is None:
+            found = [c for c in _ID_COLUMNS if c in frame.columns]
+            if not found:
+                raise SchemaError(
+                    f"table 'items' has no id column (one of {', '.join(_ID_COLUMNS)}); it has "
+                    f"{', '.join(map(repr, map(str, frame.columns[:20])))}. Pass item='your_id_column'."
+                )
+            item = found[0]
+        require_columns(frame, [item], table="items", option_names=["item"])
+        require_no_missing(frame, item, table="items")
+        frame = frame.assign(**{item: frame[item].astype(str)})
+        require_unique(frame, [item], table="items")
+
+        self.items = frame.reset_index(drop=True)
+        self.store = store
+        self.reviewer = reviewer
+        self.strategy = strategy
+        self.item = item
+        self.name = name or strategy
+        self.size = size
+        self.repeat = repeat
+        self.overlap_reviewers = overlap_reviewers
+        self.image_root = None if image_root is None else Path(image_root)
+        self.session = uuid.uuid4().hex[:12]
+        self._clock = clock
+        self._current: QueueItem | None = None
+        self._seen_this_session: set[str] = set()
+        self._kind = self._item_kind()
+        gen = as_rng(rng)
+
+        ids = self.items[item].to_numpy(dtype=object)
+        gold_ids = self._gold_ids(gold)
+        is_gold = np.isin(ids, list(gold_ids))
+        order, reasons = self._strategy_order(
+            strategy,
+            gen,
+            by=by,
+            allocation=allocation,
+            low=low or {},
+            high=high or {},
+            patterns=patterns,
+            text_columns=text_columns,
+            decision_column=decision_column,
+            explore_share=explore_share,
+            posteriors=posteriors,
+            annotations=annotations,
+            score=score,
+            threshold=threshold,
+            exclude=is_gold,
+        )
+        gold_rows = gen.permutation(np.flatnonzero(is_gold))
+        merged, from_gold = _interleave(order, gold_rows, gold_share, gen, cap=True)
+        reason_all = np.asarray(reasons, dtype=object)
+        # a hidden gold item shows the reason an ordinary item of this queue would show
+        disguise = "random sample" if strategy != "stratified" else None
+        shown_reason = np.where(
+            from_gold,
+            disguise if disguise else "stratum " + self._stratum_labels(by)[merged].astype(str),
+            reason_all[merged],
+        )
+        overlap = (~from_gold) & (gen.uniform(0, 1, len(merged)) < overlap_share)
+        pair_flip = gen.uniform(0, 1, len(merged)) < 0.5
+        self.plan = pd.DataFrame(
+            {
+                "item_id": ids[merged],
+                "row": merged,
+                "reason": shown_reason,
+                "gold": from_gold,
+                "overlap": overlap,
+                "b_left": pair_flip if self._kind == "pair" else np.zeros(len(merged), bool),
+            }
+        )
+        self.plan["reason"] = self.plan["reason"].astype(str)
+
+    # -- planning ---------------------------------------------------------------------------
+    def _item_kind(self) -> Literal["text", "image", "pair"]:
+        cols = set(self.items.columns)
+        if {"response_a", "response_b"} <= cols:
+            return "pair"
+        if "image" in cols:
+            return "image"
+        if not ({"text", "caption"} & cols):
+            raise SchemaError(
+                "table 'items' has nothing to show: add a 'text' column, 'image' + 'caption', "
+                f"or 'response_a' + 'response_b'; it has {', '.join(map(str, cols))}."
+            )
+        return "text"
+
+    def _gold_ids(self, gold: Sequence[str] | pd.DataFrame | None) -> set[str]:
+        if gold is None:
+            return set()
+        if isinstance(gold, pd.DataFrame):
+            col = self.item if self.item in gold.columns else "item_id"
+            require_columns(gold, [col], table="gold")
+            values = gold[col]
+        else:
+            values = pd.Series(list(gold))
+        gold_ids = set(values.astype(str))
+        missing = sorted(gold_ids - set(self.items[self.item]))
+        if missing:
+            raise WorkbenchError(
+                f"review queue: {len(missing)} gold item(s) are not in the items table, e.g. "
+                f"{', '.join(missing[:5])}. Gold items are shown like any other, so include "
+                "their rows (text, image...) in items."
+            )
+        return gold_ids
+
+    def _stratum_labels(self, by: Sequence[str]) -> np.ndarray:
+        cols = [c for c in by if c in self.items.columns]
+        if not cols:
+            return np.full(len(self.items), "all", dtype=object)
+        parts = [c + "=" + self.items[c].astype(str).fillna("NA") for c in cols]
+        label = parts[0]
+        for p in parts[1:]:
+            label = label + ", " + p
+        return label.to_numpy(dtype=object)
+
+    def _strategy_order(
+        self,
+        strategy: str,
+        gen: np.random.Generator,
+        *,
+        exclude: np.ndarray,
+        **kw: Any,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (excluding gold) in serving order, and each row's reason (indexed by row)."""
+        n = len(self.items)
+        reasons = np.full(n, "random sample", dtype=object)
+        candidates = np.flatnonzero(~exclude)
+        if strategy == "random":
+            return gen.permutation(candidates), reasons
+        if strategy == "stratified":
+            by = [c for c in kw["by"] if c in self.items.columns]
+            if not by:
+                raise SchemaError(
+                    f"strategy 'stratified' needs stratum columns {list(kw['by'])} in table "
+                    f"'items'; it has {', '.join(map(str, self.items.columns[:20]))}. "
+                    "Pass by=('your_column',)."
+                )
+            labels = self._stratum_labels(by)
+            reasons = ("stratum " + pd.Series(labels)).to_numpy(dtype=object)
+            shuffled = gen.permutation(candidates)
+            lab = pd.Series(labels[shuffled])
+            rank = lab.groupby(lab, sort=False).cumcount().to_numpy(dtype=float)
+            if kw["allocation"] == "proportional":
+                size = lab.map(lab.value_counts()).to_numpy(dtype=float)
+                key = (rank + gen.uniform(0, 1, len(shuffled))) / size
+            else:
+                key = rank + gen.uniform(0, 1, len(shuffled)) * 0.5
+            return shuffled[np.argsort(key, kind="stable")], reasons
+        if strategy == "triage":
+            return self._triage(gen, candidates, **kw)
+        return self._uncertainty(gen, candidates, **kw)
+
+    def _triage(
+        self, gen: np.random.Generator, candidates: np.ndarray, **kw: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        items = self.items
+        n = len(items)
+        n_flags = np.zeros(n)
+        severity = np.zeros(n)
+        reason = np.full(n, "", dtype=object)
+
+        def add(mask: np.ndarray, text: np.ndarray | str, sev: np.ndarray | float) -> None:
+            nonlocal reason
+            sep = np.where(reason == "", "", "; ")
+            reason = np.where(mask, reason + sep + text, reason)
+            n_flags[mask] += 1
+            severity[mask] = np.maximum(severity[mask], (np.broadcast_to(sev, (n,)))[mask])
+
+        low, high = kw["low"], kw["high"]
+        if not (low or high or kw["patterns"] or kw["decision_column"] in items.columns):
+            raise WorkbenchError(
+                "strategy 'triage' needs something to triage on: low={'clip_score': 0.2}, "
+                "high={'perplexity': 1500}, patterns=[...] or a 'decision' column from "
+                "scoring.decide."
+            )
+        for metric, thr, sign in [*((m, t, -1) for m, t in low.items()), *((m, t, 1) for m, t in high.items())]:
+            require_columns(items, [metric], table="items")
+            require_numeric(items, metric, table="items")
+            v = pd.to_numeric(items[metric], errors="coerce").to_numpy(dtype=float)
+            scale = np.nanstd(v) or 1.0
+            with np.errstate(invalid="ignore"):
+                mask = (v > thr) if sign > 0 else (v < thr)
+            mask &= ~np.isnan(v)
+            op = ">" if sign > 0 else "<"
+            text = np.array([f"{metric} {_fmt(x)} {op} {_fmt(thr)}" if m else "" for x, m in zip(v, mask)], dtype=object)
+            add(mask, text, sign * (v - thr) / scale)
+        if kw["patterns"]:
+            cols = kw["text_columns"] or [
+                c for c in ("text", "caption", "prompt", "response_a", "response_b") if c in items.columns
+            ]
+            if not cols:
+                raise SchemaError("patterns need a text column; pass text_columns=['your_text_column'].")
+            joined = items[cols[0]].astype(str).fillna("")
+            for c in cols[1:]:
+                joined = joined + "\n" + items[c].astype(str).fillna("")
+            for pat in kw["patterns"]:
+                try:
+                    rx = re.compile(pat, flags=re.IGNORECASE)
+                except re.error as exc:
+                    raise WorkbenchError(f"review queue: pattern {pat!r} is not a valid regular expression ({exc}).") from exc
+                mask = joined.str.contains(rx, regex=True).to_numpy(dtype=bool)
+                add(mask, f"matches {pat!r}", 10.0)
+        dcol = kw["decision_column"]
+        if dcol in items.columns:
+            mask = (items[dcol].astype(str) == "review").to_numpy(dtype=bool)
+            text = "composite rule: review"
+            if "reasons" in items.columns:
+                text = ("composite rule: " + items["reasons"].astype(str)).to_numpy(dtype=object)
+            add(mask, text, 1.0)
+        flagged = candidates[n_flags[candidates] > 0]
+        rest = candidates[n_flags[candidates] == 0]
+        tie = gen.uniform(0, 1, len(flagged))
+        flagged = flagged[np.lexsort((tie, -severity[flagged], -n_flags[flagged]))]
+        rest = gen.permutation(rest)
+        reason = np.where(reason == "", "random sample (explore)", reason)
+        merged, _ = _interleave(flagged, rest, kw["explore_share"], gen, cap=False)
+        if kw["explore_share"] <= 0:
+            merged = np.concatenate([flagged, rest])
+        return merged, reason
+
+    def _uncertainty(
+        self, gen: np.random.Generator, candidates: np.ndarray, **kw: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.items)
+        ids = self.items[self.item]
+        posteriors, annotations = kw["posteriors"], kw["annotations"]
+        if posteriors is None and annotations is not None:
+            try:
+                from workbench.aggregation import dawid_skene
+            except ImportError as exc:  # pragma: no cover - depends on the aggregation module
+                raise WorkbenchError(
+                    "strategy 'uncertainty' with annotations= needs workbench.aggregation.dawid_skene; "
+                    "pass posteriors= (one row per item, one column per label) instead."
+                ) from exc
+            posteriors = dawid_skene(annotations).posteriors
+        if posteriors is not None:
+            require_frame(posteriors, table="posteriors")
+            post = posteriors.copy()
+            post.index = post.index.astype(str)
+            ent = posterior_entropy(post).reindex(ids).to_numpy(dtype=float)
+            reason = np.array(
+                [f"uncertain label: entropy {e:.2f}" if not np.isnan(e) else "no aggregate label" for e in ent],
+                dtype=object,
+            )
+            key = np.where(np.isnan(ent), np.inf, -ent)
+        elif kw["score"] is not None and kw["threshold"] is not None:
+            col, thr = kw["score"], float(kw["threshold"])
+            require_columns(self.items, [col], table="items", option_names=["score"])
+            require_numeric(self.items, col, table="items")
+            v = pd.to_numeric(self.items[col], errors="coerce").to_numpy(dtype=float)
+            scale = float(np.nanstd(v)) or 1.0
+            dist = np.abs(v - thr) / scale
+            reason = np.array(
+                [f"{col} {_fmt(x)} near threshold {_fmt(thr)}" if not np.isnan(x) else f"no {col}" for x in v],
+                dtype=object,
+            )
+            key = np.where(np.isnan(dist), np.inf, dist)
+        else:
+            raise WorkbenchError(
+                "strategy 'uncertainty' needs posteriors= (e.g. dawid_skene(...).posteriors), "
+                "annotations= (Dawid–Skene is fitted on them), or score='column' with threshold=."
+            )
+        tie = gen.uniform(0, 1, n)
+        ordered = candidates[np.lexsort((tie[candidates], key[candidates]))]
+        return ordered, reason
+
+    # -- serving ----------------------------------------------------------------------------
+    def _state(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """Active events and the mask of plan rows this reviewer may still be served."""
+        active = self.store.active()
+        ids = self.plan["item_id"].to_numpy(dtype=object)
+        mine = active[active["reviewer"] == self.reviewer]
+        if self.repeat:
+            done_by_me = np.isin(ids, list(self._seen_this_session))
+        else:
+            done_by_me = np.isin(ids, mine["item_id"].to_numpy(dtype=object))
+        others = active[(active["reviewer"] != self.reviewer) & (active["kind"] == "decision")]
+        n_others = (
+            others.drop_duplicates(["item_id", "reviewer"])["item_id"].value_counts()
+            .reindex(ids, fill_value=0)
+            .to_numpy()
+        )
+        gold = self.plan["gold"].to_numpy()
+        overlap = self.plan["overlap"].to_numpy()
+        if self.repeat:
+            eligible = ~done_by_me
+        else:
+            open_ = np.where(gold, True, np.where(overlap, n_others < self.overlap_reviewers, n_others == 0))
+            eligible = ~done_by_me & open_
+        return mine[mine["queue"] == self.name], eligible
+
+    def _handled(self, mine: pd.DataFrame) -> tuple[int, int]:
+        if self.repeat:
+            mine = mine[mine["session"] == self.session]
+        return int((mine["kind"] == "decision").sum()), int((mine["kind"] == "skip").sum())
+
+    def _make_item(self, pos: int, previous: str | None = None) -> QueueItem:
+        p = self.plan.iloc[pos]
+        row = self.items.iloc[int(p["row"])]
+        data = {str(k): (None if (not isinstance(v, (list, tuple, np.ndarray)) and pd.isna(v)) else v) for k, v in row.items()}
+        if self._kind == "image" and data.get("image") is not None:
+            img = Path(str(data["image"]))
+            if not img.is_absolute() and self.image_root is not None:
+                img = self.image_root / img
+            data["image_path"] = str(img)
+        order = None
+        if self._kind == "pair":
+            order = ("b", "a") if bool(p["b_left"]) else ("a", "b")
+        meta: dict[str, Any] = {"position": pos, "reason": str(p["reason"])}
+        if bool(p["gold"]):
+            meta["gold"] = True
+        if bool(p["overlap"]):
+            meta["overlap"] = True
+        if order is not None:
+            meta["order"] = "".join(order)
+        return QueueItem(
+            item_id=str(p["item_id"]),
+            data=data,
+            kind=self._kind,
+            reason=str(p["reason"]),
+            position=pos,
+            order=order,
+            previous=previous,
+            meta=meta,
+        )
+
+    def next(self) -> QueueItem | None:
+        """The item to show now (the same one until it is decided or skipped), or ``None``."""
+        if self._current is not None:
+            return self._current
+        mine, eligible = self._state()
+        done, skipped = self._handled(mine)
+        if self.size is not None and done + skipped >= self.size:
+            return None
+        hits = np.flatnonzero(eligible)
+        if len(hits) == 0:
+            return None
+        self._current = self._make_item(int(hits[0]))
+        return self._current
+
+    def _time(self) -> datetime | pd.Timestamp | None:
+        return None if self._clock is None else self._clock()
+
+    def _check_item(self, item: QueueItem) -> None:
+        if self._current is None or item.item_id != self._current.item_id:
+            current = None if self._current is None else self._current.item_id
+            raise WorkbenchError(
+                f"review queue: item {item.item_id!r} is not the item being shown ({current!r}); "
+                "call next() and decide the item it returns."
+            )
+
+    def submit(
+        self, item: QueueItem, decision: str, *, tags: Sequence[str] = (), note: str = ""
+    ) -> Event:
+        """Record the reviewer's decision on the current item (committed on return)."""
+        self._check_item(item)
+        event = self.store.record(
+            item.item_id,
+            self.reviewer,
+            decision,
+            tags=tags,
+            note=note,
+            queue=self.name,
+            session=self.session,
+            meta=dict(item.meta),
+            created_at=self._time(),
+        )
+        self._seen_this_session.add(item.item_id)
+        self._current = None
+        return event
+
+    def skip(self, item: QueueItem, *, note: str = "") -> Event:
+        """Record that the reviewer passed on the current item; it is not served again."""
+        self._check_item(item)
+        event = self.store.skip(
+            item.item_id,
+            self.reviewer,
+            note=note,
+            queue=self.name,
+            session=self.session,
+            meta=dict(item.meta),
+            created_at=self._time(),
+        )
+        self._seen_this_session.add(item.item_id)
+        self._current = None
+        return event
+
+    def undo(self) -> QueueItem | None:
+        """Cancel the reviewer's latest decision or skip in this queue; show that item again.
+
+        Returns the item to show now (the one whose decision was cancelled), or ``None``
+        when there is nothing to undo (the current item stays).
+        """
+        cancelled = self.store.undo(self.reviewer, queue=self.name, created_at=self._time())
+        if cancelled is None:
+            return None
+        self._seen_this_session.discard(cancelled.item_id)
+        hits = np.flatnonzero(self.plan["item_id"].to_numpy(dtype=object) == cancelled.item_id)
+        previous = cancelled.decision if cancelled.kind == "decision" else "skipped"
+        self._current = self._make_item(int(hits[0]), previous=previous) if len(hits) else None
+        return self._current
+
+    def progress(self) -> Progress:
+        """Counts of decided, skipped and remaining items, and this session's rate."""
+        mine, eligible = self._state()
+        done, skipped = self._handled(mine)
+        open_left = int(eligible.sum())
+        total = done + skipped + open_left
+        if self.size is not None:
+            total = min(total, self.size)
+        remaining = max(0, total - done - skipped)
+        session = mine[mine["session"] == self.session]
+        rate = None
+        if len(session) >= 2:
+            hours = (session["created_at"].max() - session["created_at"].min()).total_seconds() / 3600
+            if hours > 0:
+                rate = (len(session) - 1) / hours
+        return Progress(done=done, skipped=skipped, remaining=remaining, total=total, rate_per_hour=rate)
+
+    def composition(self) -> pd.DataFrame:
+        """What the queue holds: count of planned items by reason group and gold/overlap.
+
+        Columns ``group``, ``n``, ``share``; the reason text is cut at its first number, so
+        ``perplexity 2,310 > 1,500`` and ``perplexity 1,900 > 1,500`` count together.
+        """
+        plan = self.plan if self.size is None else self.plan.head(self.size)
+        group = plan["reason"].str.replace(r"\s[-\d.,]+.*$", "", regex=True)
+        group = group.where(~plan["gold"], "hidden gold").where(~plan["overlap"], group + " (overlap)")
+        counts = group.value_counts().rename_axis("group").reset_index(name="n")
+        counts["share"] = counts["n"] / counts["n"].sum()
+        return counts
+
+    def __repr__(self) -> str:
+        return (
+            f"ReviewQueue(name={self.name!r}, reviewer={self.reviewer!r}, strategy={self.strategy!r}, "
+            f"items={len(self.items)}, store={self.store!r})"
+        )
+

@@ -1,0 +1,504 @@
+"""A durable, append-only store of review decisions in one SQLite file.
+
+Every call that records something commits before it returns, so a decision the reviewer saw
+acknowledged survives a killed kernel. Nothing is ever updated or deleted: an undo is a new
+event that points at the event it cancels. The file uses SQLite's write-ahead log and a busy
+timeout, so several processes (several reviewers, several notebooks) can write to one store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+
+__all__ = ["Event", "ReviewStore", "EVENT_COLUMNS"]
+
+#: Columns of :meth:`ReviewStore.events`, in order.
+EVENT_COLUMNS = (
+    "event_id",
+    "kind",
+    "item_id",
+    "reviewer",
+    "decision",
+    "tags",
+    "note",
+    "queue",
+    "session",
+    "created_at",
+    "undoes",
+    "meta",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    event_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL CHECK (kind IN ('decision', 'skip', 'undo')),
+    item_id    TEXT NOT NULL,
+    reviewer   TEXT NOT NULL,
+    decision   TEXT,
+    tags       TEXT NOT NULL DEFAULT '[]',
+    note       TEXT NOT NULL DEFAULT '',
+    queue      TEXT NOT NULL DEFAULT '',
+    session    TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    undoes     INTEGER REFERENCES events(event_id),
+    meta       TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_reviewer ON events (reviewer, event_id);
+CREATE INDEX IF NOT EXISTS events_item ON events (item_id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_undoes ON events (undoes) WHERE undoes IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+"""
+
+# Events that are still in effect: decisions and skips that no undo event points at.
+_ACTIVE = (
+    "SELECT e.* FROM events e WHERE e.kind IN ('decision', 'skip') "
+    "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.event_id)"
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One stored event, as returned by :meth:`ReviewStore.record`, ``skip`` and ``undo``."""
+
+    event_id: int
+    kind: Literal["decision", "skip", "undo"]
+    item_id: str
+    reviewer: str
+    decision: str | None
+    tags: tuple[str, ...]
+    note: str
+    queue: str
+    session: str
+    created_at: pd.Timestamp
+    undoes: int | None = None
+    meta: str = "{}"
+
+    @classmethod
+    def _from_row(cls, row: sqlite3.Row | tuple[Any, ...]) -> Event:
+        r = tuple(row)
+        return cls(
+            event_id=int(r[0]),
+            kind=r[1],
+            item_id=r[2],
+            reviewer=r[3],
+            decision=r[4],
+            tags=tuple(json.loads(r[5])),
+            note=r[6],
+            queue=r[7],
+            session=r[8],
+            created_at=pd.Timestamp(r[9]),
+            undoes=None if r[10] is None else int(r[10]),
+            meta=r[11],
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _as_time(value: datetime | pd.Timestamp | str | None) -> str:
+    if value is None:
+        return _now()
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert("UTC").isoformat(timespec="microseconds")
+
+
+def _text(value: object, name: str) -> str:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, (int,)) and not isinstance(value, bool):
+        return str(value)
+    raise WorkbenchError(
+        f"review store: {name} must be a non-empty string, got {value!r}. "
+        f"Pass the {name} as text, e.g. {name}='alice'."
+    )
+
+
+class ReviewStore:
+    """Append-only SQLite store of review events (decisions, skips, undos).
+
+    Parameters
+    ----------
+    path
+        The SQLite file; created with its folder if missing. ``":memory:"`` is refused
+        (decisions must survive the process).
+    timeout_s
+        How long a writer waits for another process's lock before failing (busy timeout).
+    synchronous
+        SQLite's ``synchronous`` setting. ``"FULL"`` (default) also survives a power loss;
+        ``"NORMAL"`` survives a killed process, which is enough for tests and simulations.
+
+    Notes
+    -----
+    Schema: one table ``events`` with ``event_id`` (increasing), ``kind``
+    (``decision``/``skip``/``undo``), ``item_id``, ``reviewer``, ``decision``, ``tags`` (JSON
+    list), ``note``, ``queue``, ``session``, ``created_at`` (ISO-8601 UTC), ``undoes`` (the
+    event an undo cancels) and ``meta`` (JSON: e.g. the a/b order a pair was shown in, or
+    whether the item was hidden gold). Triggers refuse UPDATE and DELETE.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "review.sqlite"
+    >>> store = ReviewStore(path)
+    >>> _ = store.record("doc-1", "alice", "Acceptable")
+    >>> _ = store.record("doc-2", "alice", "Unsafe", tags=("violence",))
+    >>> _ = store.undo("alice")
+    >>> store.decisions()[["item_id", "reviewer", "decision"]].to_dict("records")
+    [{'item_id': 'doc-1', 'reviewer': 'alice', 'decision': 'Acceptable'}]
+    >>> len(store.events())
+    3
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout_s: float = 30.0,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+    ) -> None:
+        if str(path) == ":memory:" or str(path) == "":
+            raise WorkbenchError(
+                "review store: an in-memory store would lose every decision when the process "
+                "ends; pass a file path, e.g. ReviewStore('reviews.sqlite')."
+            )
+        if synchronous not in ("FULL", "NORMAL"):
+            raise WorkbenchError(
+                f"review store: synchronous={synchronous!r} is not valid; choose 'FULL' or 'NORMAL'."
+            )
+        self.path = Path(path)
+        if self.path.exists() and self.path.is_dir():
+            raise WorkbenchError(
+                f"review store: '{self.path}' is a folder; pass a file path such as "
+                f"'{self.path / 'reviews.sqlite'}'."
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute(f"PRAGMA synchronous = {synchronous}")
+            with self._write():
+                for stmt in _split_sql(_SCHEMA):
+                    self._conn.execute(stmt)
+        except sqlite3.DatabaseError as exc:
+            raise WorkbenchError(
+                f"review store: cannot open '{self.path}' as a SQLite review store ({exc}). "
+                "Point at a store made by ReviewStore or at a new file name."
+            ) from exc
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """An IMMEDIATE transaction: takes the write lock first, commits on exit."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close the connection (every event is already committed)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ReviewStore('{self.path}')"
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        kind: str,
+        item_id: str,
+        reviewer: str,
+        decision: str | None,
+        tags: Iterable[str],
+        note: str,
+        queue: str,
+        session: str,
+        created_at: datetime | pd.Timestamp | str | None,
+        undoes: int | None,
+        meta: dict[str, Any] | None,
+    ) -> Event:
+        tag_list = [str(t) for t in tags]
+        cur = conn.execute(
+            "INSERT INTO events (kind, item_id, reviewer, decision, tags, note, queue, session,"
+            " created_at, undoes, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                kind,
+                item_id,
+                reviewer,
+                decision,
+                json.dumps(tag_list),
+                str(note),
+                str(queue),
+                str(session),
+                _as_time(created_at),
+                undoes,
+                json.dumps(meta or {}, sort_keys=True, default=str),
+            ),
+        )
+        return Event._from_row(cur.fetchone())
+
+    # -- writing ----------------------------------------------------------------------------
+    def record(
+        self,
+        item_id: str,
+        reviewer: str,
+        decision: str,
+        *,
+        tags: Sequence[str] = (),
+        note: str = "",
+        queue: str = "",
+        session: str = "",
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | pd.Timestamp | str | None = None,
+    ) -> Event:
+        """Append one decision and commit it before returning.
+
+        Parameters
+        ----------
+        item_id, reviewer, decision
+            What was decided about which item by whom.
+        tags, note
+            Optional free tags and a note.
+        queue, session
+            The queue's name and the review session's id.
+        meta
+            JSON-able extras (the a/b order a pair was shown in, hidden-gold flag...).
+        created_at
+            Event time; now (UTC) by default. Simulations pass their own clock.
+
+        Returns
+        -------
+        Event
+            The stored event with its ``event_id``.
+        """
+        item_id = _text(item_id, "item_id")
+        reviewer = _text(reviewer, "reviewer")
+        decision = _text(decision, "decision")
+        if isinstance(tags, str):
+            tags = (tags,)
+        with self._write() as conn:
+            return self._insert(
+                conn,
+                kind="decision",
+                item_id=item_id,
+                reviewer=reviewer,
+                decision=decision,
+                tags=tags,
+                note=note,
+                queue=queue,
+                session=session,
+                created_at=created_at,
+                undoes=None,
+                meta=meta,
+            )
+
+    def skip(
+        self,
+        item_id: str,
+        reviewer: str,
+        *,
+        note: str = "",
+        queue: str = "",
+        session: str = "",
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | pd.Timestamp | str | None = None,
+    ) -> Event:
+        """Append a skip (the reviewer saw the item and passed); committed on return."""
+        item_id = _text(item_id, "item_id")
+        reviewer = _text(reviewer, "reviewer")
+        with self._write() as conn:
+            return self._insert(
+                conn,
+                kind="skip",
+                item_id=item_id,
+                reviewer=reviewer,
+                decision=None,
+                tags=(),
+                note=note,
+                queue=queue,
+                session=session,
+                created_at=created_at,
+                undoes=None,
+                meta=meta,
+            )
+
+    def undo(
+        self,
+        reviewer: str,
+        *,
+        queue: str | None = None,
+        session: str | None = None,
+        created_at: datetime | pd.Timestamp | str | None = None,
+    ) -> Event | None:
+        """Cancel the reviewer's latest decision or skip that is still in effect.
+
+        The undo is a new event pointing at the cancelled one (never a delete). Finding the
+        event and appending the undo happen in one write transaction, so two processes
+        cannot cancel the same event twice. ``queue``/``session`` restrict the search.
+
+        Returns
+        -------
+        Event or None
+            The event that was cancelled (not the undo event), or ``None`` if there is
+            nothing left to undo.
+        """
+        reviewer = _text(reviewer, "reviewer")
+        sql = _ACTIVE + " AND e.reviewer = ?"
+        params: list[Any] = [reviewer]
+        if queue is not None:
+            sql += " AND e.queue = ?"
+            params.append(queue)
+        if session is not None:
+            sql += " AND e.session = ?"
+            params.append(session)
+        sql += " ORDER BY e.event_id DESC LIMIT 1"
+        with self._write() as conn:
+            row = conn.execute(sql, params).fetchone()
+            if row is None:
+                return None
+            target = Event._from_row(row)
+            self._insert(
+                conn,
+                kind="undo",
+                item_id=target.item_id,
+                reviewer=reviewer,
+                decision=None,
+                tags=(),
+                note="",
+                queue=target.queue,
+                session=session if session is not None else target.session,
+                created_at=created_at,
+                undoes=target.event_id,
+                meta=None,
+            )
+            return target
+
+    # -- reading ----------------------------------------------------------------------------
+    def events(self) -> pd.DataFrame:
+        """Every event ever appended, oldest first, with an ``undone`` column added."""
+        rows = self._read(
+            "SELECT e.*, EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.event_id) "
+            "FROM events e ORDER BY e.event_id"
+        )
+        frame = pd.DataFrame([r[:-1] for r in rows], columns=list(EVENT_COLUMNS))
+        frame["undone"] = pd.array([bool(r[-1]) for r in rows], dtype="bool")
+        return _typed(frame)
+
+    def active(self, *, reviewer: str | None = None) -> pd.DataFrame:
+        """Decisions and skips still in effect (not undone), oldest first."""
+        sql, params = _ACTIVE, []
+        if reviewer is not None:
+            sql += " AND e.reviewer = ?"
+            params.append(reviewer)
+        rows = self._read(sql + " ORDER BY e.event_id", params)
+        return _typed(pd.DataFrame(rows, columns=list(EVENT_COLUMNS)))
+
+    def decisions(self, *, latest: bool = True, reviewer: str | None = None) -> pd.DataFrame:
+        """Decisions in effect as a tidy frame.
+
+        Parameters
+        ----------
+        latest
+            ``True``: one row per (item, reviewer), their latest decision not undone.
+            ``False``: every decision event ever made, with ``undone`` saying which were
+            cancelled, so the full history stays visible.
+        reviewer
+            Only this reviewer's decisions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``event_id, item_id, reviewer, decision, tags, note, queue, session,
+            created_at, meta`` (+ ``undone`` when ``latest=False``); ``tags`` holds tuples.
+        """
+        if latest:
+            frame = self.active(reviewer=reviewer)
+            frame = frame[frame["kind"] == "decision"]
+            frame = frame.drop_duplicates(subset=["item_id", "reviewer"], keep="last")
+        else:
+            frame = self.events()
+            frame = frame[frame["kind"] == "decision"]
+            if reviewer is not None:
+                frame = frame[frame["reviewer"] == reviewer]
+        return frame.drop(columns=["kind", "undoes"]).reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM events")[0][0])
+
+    def export(self, path: str | os.PathLike[str], *, what: Literal["decisions", "events"] = "decisions") -> Path:
+        """Write the latest decisions (or every event) to CSV, JSONL or Parquet.
+
+        The file is written to a temporary name and renamed when complete; ``tags`` is
+        written as ``;``-joined text.
+        """
+        from workbench.io import save_table
+
+        if what not in ("decisions", "events"):
+            raise WorkbenchError(
+                f"review export: what={what!r} is not valid; choose 'decisions' or 'events'."
+            )
+        frame = self.decisions() if what == "decisions" else self.events()
+        frame = frame.assign(
+            tags=frame["tags"].map(lambda t: ";".join(t)),
+            created_at=frame["created_at"].map(lambda t: t.isoformat()),
+        )
+        return save_table(frame, path)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["event_id"] = frame["event_id"].astype("int64")
+    frame["tags"] = frame["tags"].map(lambda s: tuple(json.loads(s))).astype(object)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    frame["undoes"] = pd.array(frame["undoes"], dtype="Int64")
+    return frame
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split the schema into statements (triggers contain ``;`` inside BEGIN ... END)."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and (not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")):
+            out.append(text)
+            buf = []
+    return out
