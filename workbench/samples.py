@@ -43,6 +43,9 @@ __all__ = [
     "make_reviews",
     "make_relevance",
     "make_corpus",
+    "make_image_captions",
+    "render_caption_image",
+    "caption_spec",
     "SAMPLE_NAMES",
     "write_all",
     "SAMPLE_START",
@@ -1521,6 +1524,170 @@ def make_corpus(
     return Sample("corpus", {"corpus": corpus}, truth)
 
 
+# ---- image captions --------------------------------------------------------------------
+
+_IMG_SHARES = {"correct": 0.70, "mismatched": 0.10, "spam": 0.05, "exact_duplicate": 0.07,
+               "near_duplicate": 0.08}
+_SPAM_CAPTIONS = ["click here best price", "buy now free shipping", "best deals visit our store",
+                  "limited offer click the link", "download free wallpapers here",
+                  "cheap prices click here now", "win a free phone today"]
+
+
+def make_image_captions(
+    n: int = 2000,
+    *,
+    out_dir: str | os.PathLike[str] | None,
+    size: int = 64,
+    shares: Mapping[str, float] | None = None,
+    rng: int | np.random.Generator | None = 0,
+) -> Sample:
+    """Rendered shape images with captions: correct, mismatched, spam, exact and near duplicates.
+
+    Scenes and captions come from :mod:`workbench._shapes` (the domain of the demo CLIP).
+    Kinds (default shares): ``correct`` (70 %) caption describes the image; ``mismatched``
+    (10 %) caption of another scene — half a random scene, half the same scene with one
+    attribute changed (``mismatch`` = ``random``/``attribute``); ``spam`` (5 %) an
+    advertising caption; ``exact_duplicate`` (7 %) a byte-identical copy of a correct image
+    with a correct caption; ``near_duplicate`` (8 %) the scene of a correct image
+    re-rendered with a different jitter, correct caption.
+
+    Parameters
+    ----------
+    n
+        Number of image–caption pairs.
+    out_dir
+        Folder that receives ``images/<pair_id>.png`` (each written atomically); ``None``
+        renders nothing (the tables and truth are the same).
+    size
+        Side of the square images in pixels.
+    shares
+        Share of each kind (keys as above, summing to 1).
+    rng
+        Seed or Generator.
+
+    Returns
+    -------
+    Sample
+        ``tables["image_captions"]``: pair_id, image (``images/<pair_id>.png``, relative to
+        the table), caption. ``truth["rows"]``: pair_id, kind, duplicate_of, mismatch,
+        shape, colour, count, position, size, true_caption.
+
+    Examples
+    --------
+    >>> s = make_image_captions(50, out_dir=None, rng=0)
+    >>> s.tables["image_captions"].columns.tolist()
+    ['pair_id', 'image', 'caption']
+    >>> s.truth["rows"]["kind"].value_counts()["correct"]
+    35
+    """
+    from workbench import _shapes
+    from workbench.io import atomic_path
+
+    _check_count("n", n)
+    sh = dict(_IMG_SHARES if shares is None else shares)
+    if set(sh) - set(_IMG_SHARES) or "correct" not in sh:
+        raise WorkbenchError(f"shares must use the kinds {', '.join(_IMG_SHARES)} and include "
+                             f"'correct'; got {sorted(sh)}.")
+    if any(v < 0 for v in sh.values()) or not math.isclose(sum(sh.values()), 1.0, abs_tol=1e-6):
+        raise WorkbenchError(f"shares must be non-negative and sum to 1, got {sh}.")
+    gen = as_rng(rng)
+    counts = {k: int(math.floor(sh.get(k, 0.0) * n)) for k in _IMG_SHARES if k != "correct"}
+    counts["correct"] = n - sum(counts.values())
+    n_base = counts["correct"] + counts["mismatched"] + counts["spam"]
+    specs = _shapes.caption_specs(n_base, gen)
+    captions = _shapes.captions_for(specs, gen)
+    kind = (["correct"] * counts["correct"] + ["mismatched"] * counts["mismatched"]
+            + ["spam"] * counts["spam"])
+    mismatch = [""] * n_base
+    # mismatched: half a random other scene, half one attribute changed (hard negatives)
+    lo, hi = counts["correct"], counts["correct"] + counts["mismatched"]
+    n_mis = hi - lo
+    n_attr = n_mis // 2
+    wrong_specs = (_shapes.mismatched_specs(specs[lo : lo + n_attr], gen)
+                   + _shapes.caption_specs(n_mis - n_attr, gen))
+    wrong_specs = [w if w != s else _shapes.mismatched_specs([s], gen)[0]
+                   for w, s in zip(wrong_specs, specs[lo:hi], strict=True)]
+    captions[lo:hi] = _shapes.captions_for(wrong_specs, gen)
+    mismatch[lo:hi] = ["attribute"] * n_attr + ["random"] * (n_mis - n_attr)
+    spam_idx = gen.integers(0, len(_SPAM_CAPTIONS), counts["spam"])
+    captions[hi:n_base] = [_SPAM_CAPTIONS[i] for i in spam_idx]
+    render_seed = gen.integers(0, 2**31, n_base)
+    dup_of = [-1] * n_base
+    n_dup = counts["exact_duplicate"] + counts["near_duplicate"]
+    src = gen.integers(0, max(counts["correct"], 1), n_dup)
+    for j, k in enumerate(src.tolist()):
+        specs.append(specs[k])
+        dup_of.append(k)
+        exact = j < counts["exact_duplicate"]
+        kind.append("exact_duplicate" if exact else "near_duplicate")
+        mismatch.append("")
+        render_seed = np.append(render_seed, render_seed[k] if exact else gen.integers(0, 2**31))
+    captions += _shapes.captions_for(specs[n_base:], gen)
+
+    perm = gen.permutation(n)
+    w = len(str(n - 1))
+    ids = np.array([f"img{k:0{w}d}" for k in range(n)])[perm]
+    order = np.argsort(perm)
+    images = np.array([f"images/{i}.png" for i in ids])
+    if out_dir is not None:
+        folder = Path(out_dir) / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in range(n):
+            img = _shapes.render_caption_image(specs[r], size, int(render_seed[r]))
+            with atomic_path(folder / f"{ids[r]}.png") as tmp:
+                img.save(tmp, format="PNG", optimize=True)
+    spec_frame = _shapes.specs_to_frame(specs)
+    dup = np.array(dup_of)
+    table = pd.DataFrame({"pair_id": ids, "image": images, "caption": captions}).iloc[order]
+    rows = pd.DataFrame({
+        "pair_id": ids,
+        "kind": kind,
+        "duplicate_of": np.where(dup >= 0, ids[np.maximum(dup, 0)], ""),
+        "mismatch": mismatch,
+        **{c: spec_frame[c].to_numpy() for c in spec_frame.columns},
+        "true_caption": [_shapes.caption_for(s) for s in specs],
+    }).iloc[order]
+    rows["duplicate_of"] = rows["duplicate_of"].replace("", pd.NA)
+    rows["mismatch"] = rows["mismatch"].replace("", pd.NA)
+    truth = {
+        "description": "Per-pair kind in truth/image_captions_rows.csv; duplicate_of names the "
+        "correct original of exact (byte-identical) and near (re-rendered) duplicates; the "
+        "spec columns describe what the image shows.",
+        "counts": {k: int(v) for k, v in counts.items()},
+        "shares": sh,
+        "image_size": size,
+        "spam_captions": list(_SPAM_CAPTIONS),
+        "rows": rows.reset_index(drop=True),
+    }
+    return Sample("image_captions", {"image_captions": table.reset_index(drop=True)}, truth)
+
+
+def render_caption_image(spec: Any, size: int = 64, rng: int | np.random.Generator | None = None) -> Any:
+    """Draw a scene (see :func:`workbench._shapes.render_caption_image`).
+
+    Examples
+    --------
+    >>> render_caption_image(caption_spec(0)).size
+    (64, 64)
+    """
+    from workbench import _shapes
+
+    return _shapes.render_caption_image(spec, size, rng)
+
+
+def caption_spec(rng: int | np.random.Generator | None = None) -> Any:
+    """Draw one random scene (see :func:`workbench._shapes.caption_spec`).
+
+    Examples
+    --------
+    >>> caption_spec(0) == caption_spec(0)
+    True
+    """
+    from workbench import _shapes
+
+    return _shapes.caption_spec(rng)
+
+
 # --------------------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------------------
@@ -1554,7 +1721,8 @@ def _write_sample(sample: Sample, out_dir: Path, *, subdir: str = "") -> list[Pa
 
 
 #: The samples written by :func:`write_all`, in order.
-SAMPLE_NAMES = ("preferences_5x200", "vendors", "reviews_10x5000", "relevance_5pt", "corpus")
+SAMPLE_NAMES = ("preferences_5x200", "vendors", "reviews_10x5000", "relevance_5pt", "corpus",
+                "image_captions")
 
 
 def write_all(
@@ -1607,4 +1775,8 @@ def write_all(
             written += _write_sample(make_relevance(rng=seed), out)
         elif n == "corpus":
             written += _write_sample(make_corpus(rng=seed), out)
+        elif n == "image_captions":
+            sample = make_image_captions(out_dir=out / "image_captions", rng=seed)
+            written += _write_sample(sample, out, subdir="image_captions")
+            written += sorted((out / "image_captions" / "images").glob("*.png"))
     return written
