@@ -98,6 +98,32 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- samples (issue 2) ----
+@app.command("samples")
+def _samples(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the samples into.")] = Path(
+        "data_samples"
+    ),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every generator.")] = 0,
+    only: Annotated[
+        Optional[list[str]],
+        typer.Option("--only", help="Write only this sample (repeatable): preferences_5x200, "
+                     "vendors, reviews_10x5000, relevance_5pt, corpus, image_captions."),
+    ] = None,
+) -> None:
+    """Write the synthetic sample data with planted truth (tables + truth/*.json)."""
+    from workbench.samples import write_all
+
+    paths = write_all(out, seed=seed, names=only or None)
+    n_png = sum(p.suffix == ".png" for p in paths)
+    for p in paths:
+        if p.suffix != ".png":
+            typer.echo(str(p))
+    if n_png:
+        typer.echo(f"{n_png} images in {out / 'image_captions' / 'images'}")
+    typer.echo(f"wrote {len(paths)} files to {out}")
+
+
 def main() -> None:
     """Entry point: run the app; a WorkbenchError prints its message and exits with 2."""
     try:
