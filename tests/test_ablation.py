@@ -1,0 +1,123 @@
+"""Downstream A/B tests of data interventions: planted help is found, null interventions are not,
+and the Kneser–Ney language model equals NLTK's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import ablation, samples
+from workbench.errors import WorkbenchError
+
+
+@pytest.fixture(scope="module")
+def reviews() -> pd.DataFrame:
+    s = samples.make_reviews(1500, rng=3)
+    items = s.tables["reviews_10x5000_items"]
+    truth = s.truth["rows"][["item_id", "true_label"]]
+    return items.merge(truth, on="item_id").rename(columns={"true_label": "label"})
+
+
+def _split(df: pd.DataFrame, n_test: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    idx = np.random.default_rng(seed).permutation(len(df))
+    return df.iloc[idx[n_test:]].reset_index(drop=True), df.iloc[idx[:n_test]].reset_index(drop=True)
+
+
+def test_removing_label_noise_helps_with_ci_excluding_zero(reviews: pd.DataFrame) -> None:
+    train, test = _split(reviews, 400, 0)
+    flip = np.random.default_rng(1).random(len(train)) < 0.35
+    noisy = train.assign(label=np.where(flip, np.where(train["label"] == "positive", "negative", "positive"), train["label"]))
+    res = ablation.compare_training_sets({"noisy": noisy, "clean": train}, test, n_repeats=5, rng=2)
+    acc = res.differences.set_index("metric").loc["accuracy"]
+    assert acc["estimate"] > 0 and acc["ci_low"] > 0 and acc["better"] and acc["significant"]
+    assert res.budget == len(train) and "equal budget" in res.budget_policy
+    assert "clean vs noisy, accuracy: +" in res.summary()
+
+
+def test_null_intervention_ci_includes_zero_in_90_percent_of_seeds(reviews: pd.DataFrame) -> None:
+    covered = 0
+    seeds = range(10)
+    for seed in seeds:
+        train, test = _split(reviews, 300, 100 + seed)
+        gen = np.random.default_rng(seed)
+        noisy = train.assign(label=np.where(gen.random(len(train)) < 0.25, "negative", train["label"]))
+        drop = gen.choice(len(noisy), size=len(noisy) // 5, replace=False)
+        subset = noisy.drop(index=drop)  # a random subset of the same size a filter would remove
+        res = ablation.compare_training_sets({"raw": noisy, "random_removal": subset}, test, n_repeats=4,
+                                             n_bootstrap=1000, rng=seed)
+        acc = res.differences.set_index("metric").loc["accuracy"]
+        covered += acc["ci_low"] <= 0 <= acc["ci_high"]
+    assert covered >= 9
+
+
+def test_budget_is_equal_so_size_alone_cannot_win(reviews: pd.DataFrame) -> None:
+    train, test = _split(reviews, 200, 5)
+    res = ablation.compare_training_sets({"big": train, "small": train.iloc[:300]}, test, n_repeats=2, rng=0)
+    assert set(res.table["n_train"]) == {300}
+    res = ablation.compare_training_sets({"big": train, "small": train.iloc[:300]}, test, n_repeats=2, budget=100, rng=0)
+    assert set(res.table["n_train"]) == {100} and "fixed budget of 100" in res.budget_policy
+
+
+def test_kneser_ney_equals_nltk() -> None:
+    from nltk.lm import KneserNeyInterpolated
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
+    texts = ["the cat sat on the mat", "the dog sat on the rug", "a cat and a dog", "the mat is red", "dog on mat"]
+    toks = [ablation._tokenize(t) for t in texts]
+    train, vocab = padded_everygram_pipeline(2, toks)
+    reference = KneserNeyInterpolated(2, discount=0.75)
+    reference.fit(train, vocab)
+    ours = ablation.KneserNeyBigram(sorted({w for t in toks for w in t}), discount=0.75, continuation_smoothing=0).fit(texts)
+    for ctx in ["<s>", "the", "cat", "on", "red", "a"]:
+        for w in [*sorted({w for t in toks for w in t}), "</s>"]:
+            ours_p = float(np.exp(ours._logprob(np.array([ours.index[ctx]]), np.array([ours.index[w]]))[0]))
+            assert ours_p == pytest.approx(reference.score(w, [ctx]), rel=1e-12, abs=1e-15)
+
+
+def test_kneser_ney_is_a_distribution_and_penalises_word_salad() -> None:
+    lm = ablation.KneserNeyBigram(["the", "cat", "sat", "on", "mat"]).fit(["the cat sat on the mat"] * 5)
+    for h in ["<s>", "the", "cat", "unseen"]:
+        assert lm.probabilities(h).sum() == pytest.approx(1.0, abs=1e-12)
+    ll, n = lm.log_likelihood(["the cat sat on the mat", "mat the on sat cat the"])
+    assert n.tolist() == [7, 7] and ll[0] > ll[1]
+
+
+def test_language_model_ablation_prefers_clean_corpus() -> None:
+    s = samples.make_corpus(1200, rng=4)
+    rows = s.truth["rows"].set_index("doc_id")
+    corpus = s.tables["corpus"]
+    kind = rows.loc[corpus["doc_id"], "kind"].to_numpy()
+    reference = samples.make_corpus(150, shares={"clean": 1.0}, rng=99).tables["corpus"]
+    junk = np.isin(kind, ["word_salad", "spam", "non_english", "repetitive"])
+    res = ablation.compare_training_sets({"raw": corpus, "cleaned": corpus[~junk]}, reference,
+                                         task="language_model", n_repeats=3, rng=0)
+    d = res.differences.iloc[0]
+    assert d["metric"] == "perplexity" and d["estimate"] < 0 and d["ci_high"] < 0 and d["better"]
+
+
+def test_threshold_sweep_reports_keep_rate_and_cis() -> None:
+    s = samples.make_corpus(800, rng=5)
+    corpus = s.tables["corpus"]
+    kind = s.truth["rows"].set_index("doc_id").loc[corpus["doc_id"], "kind"].to_numpy()
+    score = np.where(kind == "clean", 0.0, 1.0) + np.random.default_rng(0).random(len(corpus)) * 0.1
+    reference = samples.make_corpus(100, shares={"clean": 1.0}, rng=98).tables["corpus"]
+    sweep = ablation.threshold_sweep(corpus, score, [0.5, 2.0], reference, n_repeats=2, rng=0)
+    t = sweep.table
+    assert t["keep_rate"].iloc[-1] == 1.0 and t["keep_rate"].iloc[0] == pytest.approx((kind == "clean").mean())
+    assert (t["perplexity_ci_low"] <= t["perplexity"]).all() and (t["perplexity"] <= t["perplexity_ci_high"]).all()
+    assert t["perplexity"].iloc[0] < t["perplexity"].iloc[1]
+    assert "best at threshold 0.5" in sweep.summary()
+
+
+def test_errors_name_the_problem(reviews: pd.DataFrame) -> None:
+    with pytest.raises(WorkbenchError, match=r"train_sets must map at least two names"):
+        ablation.compare_training_sets({"only": reviews}, reviews)
+    with pytest.raises(WorkbenchError, match=r"table 'train_sets\['b'\]' is missing column\(s\) 'label'"):
+        ablation.compare_training_sets({"a": reviews, "b": reviews.drop(columns="label")}, reviews)
+    with pytest.raises(WorkbenchError, match=r"task='regression' is not valid"):
+        ablation.compare_training_sets({"a": reviews, "b": reviews}, reviews, task="regression")  # type: ignore[arg-type]
+    with pytest.raises(WorkbenchError, match=r"budget=99,999 examples exceeds the smallest training set 'b'"):
+        ablation.compare_training_sets({"a": reviews, "b": reviews.iloc[:50]}, reviews, budget=99_999)
+    with pytest.raises(WorkbenchError, match=r"scores must have one value per corpus row: corpus has 1500 rows"):
+        ablation.threshold_sweep(reviews, np.zeros(3), [1.0], reviews)

@@ -1,0 +1,593 @@
+"""Does the cleaning pay off? Controlled downstream experiments on data interventions.
+
+Train the same small model on each candidate training set (raw, relabeled, filtered…) at an
+equal budget, evaluate on the same test set, repeat with fresh subsamples, and report each
+set's difference to the first one with a confidence interval and a p-value.
+
+Two tasks:
+
+- ``"classification"``: TF-IDF + logistic regression (scikit-learn) on ``text`` → ``label``;
+  metrics accuracy and macro-F1 on a gold test set (higher is better).
+- ``"language_model"``: an interpolated Kneser–Ney word bigram model trained on each corpus
+  at an equal token budget, scored by held-out perplexity on clean reference text (lower is
+  better). The vocabulary is fixed to the reference text's words plus ``<unk>`` so that
+  perplexities of different training sets are comparable.
+
+Uncertainty has two sources: which examples the budget drew (repeats) and which test items
+happened to be in the test set. Differences are therefore bootstrapped at both levels at
+once — repeats and test items resampled with replacement, paired across sets — so a CI
+that excludes zero means the effect survives both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench._validation import as_rng, check_choice, require_columns, require_frame, require_nonempty
+from workbench.errors import WorkbenchError
+
+__all__ = [
+    "AblationResult",
+    "KneserNeyBigram",
+    "ThresholdSweep",
+    "compare_training_sets",
+    "threshold_sweep",
+]
+
+Task = Literal["classification", "language_model"]
+_TOKEN = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+_HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "perplexity": False}
+
+
+def _tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class AblationResult:
+    """Metric per training set and repeat, and each set's difference to the first.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per (set, repeat): ``set``, ``repeat``, ``n_train`` (examples or tokens),
+        and the metric columns.
+    estimates : DataFrame
+        One row per (set, metric): mean over repeats and its CI from the same bootstrap.
+    differences : DataFrame
+        One row per (set, metric) for every set after the first: ``baseline``, ``estimate``
+        (set − baseline, averaged over repeats), ``ci_low``, ``ci_high``, ``p_value``
+        (two-sided, from the paired two-level bootstrap), ``significant``, ``better``
+        (whether the set beats the baseline, with the metric's direction).
+    task, budget, budget_policy
+        What was trained and how the sizes were made equal.
+    confidence : float
+    """
+
+    table: pd.DataFrame
+    estimates: pd.DataFrame
+    differences: pd.DataFrame
+    task: str
+    budget: int
+    budget_policy: str
+    confidence: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Mean and spread of every metric per set (the scorecard)."""
+        metrics = [c for c in self.table.columns if c in _HIGHER_IS_BETTER]
+        g = self.table.groupby("set", sort=False)[metrics]
+        out = g.mean().add_suffix("_mean").join(g.std(ddof=1).add_suffix("_sd"))
+        return out.reset_index()
+
+    def summary(self) -> str:
+        """One paragraph: budget policy and each difference with its CI and significance."""
+        unit = "tokens" if self.task == "language_model" else "examples"
+        parts = [
+            f"{self.task.replace('_', ' ').capitalize()} ablation at {self.budget:,} training {unit} per set "
+            f"({self.budget_policy}), {self.table['repeat'].nunique()} repeats."
+        ]
+        for row in self.differences.itertuples():
+            verdict = (
+                ("better" if row.better else "worse") + " (significant)" if row.significant else "no significant difference"
+            )
+            parts.append(
+                f"{row.set} vs {row.baseline}, {row.metric}: {row.estimate:+.4f} "
+                f"[{self.confidence:.0%} CI {row.ci_low:+.4f}, {row.ci_high:+.4f}], p = {row.p_value:.3g}: {verdict}."
+            )
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ThresholdSweep:
+    """The downstream metric as a function of a filter threshold, with the keep-rate beside it.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per threshold: ``threshold``, ``n_kept``, ``keep_rate``, then per metric its
+        mean and CI over repeats × test items (``<metric>``, ``<metric>_ci_low``,
+        ``<metric>_ci_high``).
+    result : AblationResult
+        The underlying experiment; the first set is the unfiltered corpus.
+    """
+
+    table: pd.DataFrame
+    result: AblationResult
+
+    def to_frame(self) -> pd.DataFrame:
+        """The sweep table."""
+        return self.table
+
+    def summary(self) -> str:
+        """One paragraph: best threshold by the first metric, its keep-rate and effect."""
+        metric = next(c for c in self.table.columns if c in _HIGHER_IS_BETTER)
+        best = self.table.iloc[self.table[metric].idxmax() if _HIGHER_IS_BETTER[metric] else self.table[metric].idxmin()]
+        return (
+            f"Over {len(self.table)} thresholds, {metric} is best at threshold {best['threshold']:g} "
+            f"({best[metric]:.4g}, keeping {best['keep_rate']:.1%} of the corpus). "
+            + self.result.summary()
+        )
+
+
+# ------------------------------------------------------------------------ language model
+
+
+class KneserNeyBigram:
+    """Interpolated Kneser–Ney word bigram model over a fixed vocabulary.
+
+    .. math::
+        P(w\\mid v) = \\frac{\\max(c(v,w)-D, 0)}{c(v)} + \\frac{D\\,N_{1+}(v\\,\\cdot)}{c(v)}\\,P_c(w),
+        \\qquad P_c(w) = \\frac{N_{1+}(\\cdot\\,w) + 1}{N_{1+}(\\cdot\\,\\cdot) + |V|}
+
+    and :math:`P(w\\mid v) = P_c(w)` for an unseen history ``v``. The add-one (``k``) in the
+    continuation distribution keeps every word of the fixed vocabulary possible, so held-out
+    perplexity is always finite. Counts are computed with numpy on integer token ids.
+
+    Parameters
+    ----------
+    vocabulary
+        The words the model knows; everything else is ``<unk>``. Sentence boundaries are
+        ``<s>`` (history only) and ``</s>`` (predicted).
+    discount
+        Absolute discount ``D`` in (0, 1).
+    continuation_smoothing
+        The add-k of the continuation distribution (1 above); 0 gives NLTK's
+        ``KneserNeyInterpolated`` exactly, with zero probability for words never seen in training.
+
+    References
+    ----------
+    Chen, S. F. & Goodman, J. (1999). An empirical study of smoothing techniques for language
+    modeling. Computer Speech & Language 13(4), 359–394. doi:10.1006/csla.1999.0128
+
+    Examples
+    --------
+    >>> lm = KneserNeyBigram(["the", "cat", "sat"]).fit(["the cat sat", "the cat"])
+    >>> round(float(lm.probabilities("the").sum()), 12)   # a distribution over V ∪ {</s>, <unk>}
+    1.0
+    """
+
+    def __init__(
+        self, vocabulary: list[str] | np.ndarray, *, discount: float = 0.75, continuation_smoothing: float = 1.0
+    ) -> None:
+        if not 0 < discount < 1:
+            raise WorkbenchError(f"discount must be in (0, 1), got {discount}.")
+        words = sorted({str(w) for w in vocabulary} - {"<s>", "</s>", "<unk>"})
+        self.words = ["<unk>", "</s>", "<s>", *words]
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self.discount = discount
+        self.continuation_smoothing = continuation_smoothing
+        self._size = len(self.words)
+        self._predictable = self._size - 1  # every word but <s>
+
+    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids with ``<s>``/``</s>`` around each text, and each text's id offsets."""
+        ids: list[int] = []
+        offsets = [0]
+        get = self.index.get
+        for text in texts:
+            ids.append(2)
+            ids.extend(get(t, 0) for t in _tokenize(text))
+            ids.append(1)
+            offsets.append(len(ids))
+        return np.asarray(ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+    def fit(self, texts: list[str]) -> KneserNeyBigram:
+        """Count bigrams of ``texts``; returns ``self``."""
+        ids, offsets = self.encode(texts)
+        return self._fit_ids(ids, offsets)
+
+    def _fit_ids(self, ids: np.ndarray, offsets: np.ndarray) -> KneserNeyBigram:
+        v = self._size
+        starts = np.zeros(len(ids), dtype=bool)
+        starts[offsets[:-1]] = True
+        prev, nxt = ids[:-1][~starts[1:]], ids[1:][~starts[1:]]
+        keys, counts = np.unique(prev * v + nxt, return_counts=True)
+        self._keys, self._counts = keys, counts.astype(np.float64)
+        hist = keys // v
+        self._hist_count = np.bincount(hist, weights=self._counts, minlength=v)
+        self._hist_types = np.bincount(hist, minlength=v).astype(np.float64)
+        cont = np.bincount(keys % v, minlength=v).astype(np.float64)
+        cont[2] = 0.0  # <s> is never predicted
+        mass = np.full(v, self.continuation_smoothing)
+        mass[2] = 0.0
+        self._p_cont = (cont + mass) / (cont.sum() + mass.sum())
+        return self
+
+    def _logprob(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        v = self._size
+        pos = np.searchsorted(self._keys, prev * v + nxt)
+        pos = np.minimum(pos, len(self._keys) - 1)
+        c = np.where(self._keys[pos] == prev * v + nxt, self._counts[pos], 0.0)
+        ch = self._hist_count[prev]
+        seen = ch > 0
+        safe = np.where(seen, ch, 1.0)
+        p = np.where(
+            seen,
+            np.maximum(c - self.discount, 0.0) / safe + self.discount * self._hist_types[prev] / safe * self._p_cont[nxt],
+            self._p_cont[nxt],
+        )
+        return np.log(p)
+
+    def probabilities(self, history: str) -> np.ndarray:
+        """P(w | history) over every predictable word (``<s>`` excluded)."""
+        h = self.index.get(history, 0)
+        targets = np.array([i for i in range(self._size) if i != 2])
+        return np.exp(self._logprob(np.full(len(targets), h), targets))
+
+    def log_likelihood(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text: total natural-log likelihood and number of predicted tokens."""
+        ids, offsets = self.encode(texts)
+        return self._score_ids(ids, offsets)
+
+    def _score_ids(self, ids: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        starts = np.zeros(len(ids), dtype=bool)
+        starts[offsets[:-1]] = True
+        keep = ~starts[1:]
+        lp = self._logprob(ids[:-1][keep], ids[1:][keep])
+        doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))[1:][keep]
+        n = len(offsets) - 1
+        return np.bincount(doc, weights=lp, minlength=n), np.bincount(doc, minlength=n).astype(np.float64)
+
+
+# ------------------------------------------------------------------------------- workers
+
+
+def _validate_sets(train_sets: Mapping[str, pd.DataFrame], test: pd.DataFrame, cols: list[str]) -> None:
+    if not isinstance(train_sets, Mapping) or len(train_sets) < 2:
+        raise WorkbenchError(
+            "train_sets must map at least two names to tables, e.g. {'raw': raw, 'cleaned': cleaned}; "
+            f"got {type(train_sets).__name__} with {len(train_sets) if isinstance(train_sets, Mapping) else 0} entries."
+        )
+    for name, df in train_sets.items():
+        require_frame(df, table=f"train_sets[{name!r}]")
+        require_columns(df, cols, table=f"train_sets[{name!r}]")
+        require_nonempty(df, table=f"train_sets[{name!r}]")
+    require_frame(test, table="test")
+    require_columns(test, cols, table="test")
+    require_nonempty(test, table="test")
+
+
+def _classification_runs(
+    train_sets: Mapping[str, pd.DataFrame], test: pd.DataFrame, *, text: str, label: str, budget: int,
+    n_repeats: int, gen: np.random.Generator, max_features: int,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    test_y = test[label].astype(str).to_numpy()
+    classes = np.unique(np.concatenate([test_y, *[df[label].astype(str).unique() for df in train_sets.values()]]))
+    y_idx = np.searchsorted(classes, test_y)
+    names = list(train_sets)
+    pred = np.empty((len(names), n_repeats, len(test)), dtype=np.int64)
+    rows = []
+    seeds = gen.integers(2**32, size=n_repeats)
+    for r in range(n_repeats):
+        for s, name in enumerate(names):
+            df = train_sets[name]
+            take = np.random.default_rng([int(seeds[r]), s]).choice(len(df), size=budget, replace=False)
+            x = df[text].astype(str).to_numpy()[take]
+            y = df[label].astype(str).to_numpy()[take]
+            vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=max_features)
+            xs = vec.fit_transform(x)
+            if len(np.unique(y)) < 2:
+                p = np.full(len(test), np.searchsorted(classes, y[0]))
+            else:
+                clf = LogisticRegression(max_iter=1000, C=4.0)
+                clf.fit(xs, y)
+                p = np.searchsorted(classes, clf.predict(vec.transform(test[text].astype(str).to_numpy())))
+            pred[s, r] = p
+            rows.append({"set": name, "repeat": r, "n_train": budget})
+    return pd.DataFrame(rows), pred, y_idx, classes
+
+
+def _weighted_scores(pred: np.ndarray, y: np.ndarray, w: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Accuracy and macro-F1 under item weights ``w`` (B × N); ``pred`` is (..., N)."""
+    correct = (pred == y).astype(np.float64)
+    total = w.sum(axis=-1)
+    acc = (correct * w).sum(axis=-1) / total
+    f1s = []
+    for c in range(k):
+        tp = ((pred == c) & (y == c)) * w
+        fp = ((pred == c) & (y != c)) * w
+        fn = ((pred != c) & (y == c)) * w
+        tp, fp, fn = tp.sum(axis=-1), fp.sum(axis=-1), fn.sum(axis=-1)
+        denom = 2 * tp + fp + fn
+        present = (((y == c) * w).sum(axis=-1) > 0) | ((((pred == c) * w).sum(axis=-1)) > 0)
+        f1s.append((np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), 0.0), present))
+    f1 = sum(v * p for v, p in f1s) / np.maximum(sum(p.astype(np.float64) for _, p in f1s), 1)
+    return {"accuracy": acc, "macro_f1": f1}
+
+
+def _lm_runs(
+    train_sets: Mapping[str, pd.DataFrame], test: pd.DataFrame, *, text: str, budget: int, n_repeats: int,
+    gen: np.random.Generator, discount: float,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    ref = test[text].astype(str).tolist()
+    vocab = sorted({t for doc in ref for t in _tokenize(doc)})
+    proto = KneserNeyBigram(vocab, discount=discount)
+    ref_ids, ref_off = proto.encode(ref)
+    names = list(train_sets)
+    ll = np.empty((len(names), n_repeats, len(ref)))
+    ntok = None
+    rows = []
+    encoded = {name: proto.encode(train_sets[name][text].astype(str).tolist()) for name in names}
+    seeds = gen.integers(2**32, size=n_repeats)
+    for r in range(n_repeats):
+        for s, name in enumerate(names):
+            ids, off = encoded[name]
+            lengths = np.diff(off)
+            order = np.random.default_rng([int(seeds[r]), s]).permutation(len(lengths))
+            cum = np.cumsum(lengths[order])
+            n_docs = int(np.searchsorted(cum, budget, side="left")) + 1
+            chosen = order[: min(n_docs, len(order))]
+            sel_off = np.concatenate([[0], np.cumsum(lengths[chosen])])
+            sel = np.concatenate([ids[off[d] : off[d + 1]] for d in chosen])
+            lm = KneserNeyBigram(vocab, discount=discount)._fit_ids(sel, sel_off)
+            lls, ntok = lm._score_ids(ref_ids, ref_off)
+            ll[s, r] = lls
+            rows.append({"set": name, "repeat": r, "n_train": int(sel_off[-1] - len(chosen))})
+    assert ntok is not None
+    return pd.DataFrame(rows), ll, ntok
+
+
+def _budget(sizes: dict[str, int], budget: int | Literal["equal"], unit: str) -> tuple[int, str]:
+    smallest = min(sizes.values())
+    if budget == "equal":
+        name = min(sizes, key=sizes.__getitem__)
+        return smallest, f"equal budget: every set subsampled to the smallest set, {name!r} ({smallest:,} {unit})"
+    if not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise WorkbenchError(f"budget must be 'equal' or a positive int, got {budget!r}.")
+    if budget > smallest:
+        name = min(sizes, key=sizes.__getitem__)
+        raise WorkbenchError(
+            f"budget={budget:,} {unit} exceeds the smallest training set {name!r} ({smallest:,} {unit}); "
+            "lower it or use budget='equal'."
+        )
+    return int(budget), f"fixed budget of {int(budget):,} {unit} per set"
+
+
+def _differences(
+    names: list[str], metric_fn, n_repeats: int, n_items: int, *, n_boot: int, confidence: float,
+    gen: np.random.Generator,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Two-level paired bootstrap: resample repeats and test items, same draws for every set."""
+    rep = gen.integers(n_repeats, size=(n_boot, n_repeats))
+    items = gen.integers(n_items, size=(n_boot, n_items))
+    weights = np.zeros((n_boot, n_items))
+    np.add.at(weights, (np.arange(n_boot)[:, None], items), 1.0)
+    point = metric_fn(np.ones((1, n_items)), np.arange(n_repeats)[None, :])  # metric -> (sets, 1)
+    boot = metric_fn(weights, rep)  # metric -> (sets, n_boot)
+    alpha = 1 - confidence
+    rows = []
+    for metric, values in boot.items():
+        higher = _HIGHER_IS_BETTER[metric]
+        for s in range(1, len(names)):
+            d = values[s] - values[0]
+            est = float(point[metric][s, 0] - point[metric][0, 0])
+            lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2])
+            p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)) + 1 / n_boot)
+            significant = bool(lo > 0 or hi < 0)
+            rows.append({
+                "set": names[s], "baseline": names[0], "metric": metric, "estimate": est,
+                "ci_low": float(lo), "ci_high": float(hi), "p_value": float(p), "significant": significant,
+                "better": bool(est > 0) == higher,
+            })
+    return pd.DataFrame(rows), boot
+
+
+def compare_training_sets(
+    train_sets: Mapping[str, pd.DataFrame],
+    test: pd.DataFrame,
+    *,
+    task: Task = "classification",
+    text: str = "text",
+    label: str = "label",
+    budget: int | Literal["equal"] = "equal",
+    n_repeats: int = 5,
+    confidence: float = 0.95,
+    n_bootstrap: int = 2000,
+    max_features: int = 50_000,
+    discount: float = 0.75,
+    rng: int | np.random.Generator | None = None,
+) -> AblationResult:
+    """Train one small model per training set at an equal budget and compare them downstream.
+
+    Parameters
+    ----------
+    train_sets
+        Name → table; the first entry is the baseline every other set is compared with,
+        e.g. ``{"raw": raw, "majority_vote": mv, "dawid_skene": ds}``.
+    test
+        Classification: a gold table with ``text`` and ``label``. Language model: clean
+        reference text (a corpus table with ``text``).
+    task
+        ``"classification"`` (TF-IDF + logistic regression; accuracy, macro-F1) or
+        ``"language_model"`` (Kneser–Ney bigram; held-out perplexity, lower is better).
+    budget
+        ``"equal"`` subsamples every set to the smallest one (examples, or tokens for the
+        language model) so that "filtered is better" never just means "filtered is larger";
+        an int fixes the budget.
+    n_repeats
+        Fresh subsamples per set; repeats are paired across sets (same repeat seed).
+    confidence, n_bootstrap
+        CI level and bootstrap draws of the two-level paired bootstrap.
+    rng
+        Seed or Generator.
+
+    Returns
+    -------
+    AblationResult
+
+    Raises
+    ------
+    WorkbenchError
+        Fewer than two sets, missing columns, empty tables, a budget larger than a set.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> words = {"pos": "great lovely fine good", "neg": "awful bad poor broken"}
+    >>> rows = [{"text": f"{words[l].split()[i % 4]} item {i}", "label": l}
+    ...         for i in range(200) for l in ("pos", "neg")]
+    >>> clean = pd.DataFrame(rows)
+    >>> noisy = clean.assign(label=clean["label"].where(clean.index % 3 > 0, "neg"))
+    >>> res = compare_training_sets({"noisy": noisy, "clean": clean}, clean.sample(100, random_state=0),
+    ...                             n_repeats=3, rng=0)
+    >>> res.differences.set_index("metric").loc["accuracy", "better"]
+    np.True_
+    """
+    check_choice(task, name="task", choices=("classification", "language_model"))
+    cols = [text, label] if task == "classification" else [text]
+    _validate_sets(train_sets, test, cols)
+    if n_repeats < 2:
+        raise WorkbenchError(f"n_repeats must be at least 2 to estimate the spread, got {n_repeats}.")
+    if not 0 < confidence < 1:
+        raise WorkbenchError(f"confidence must be in (0, 1), got {confidence}.")
+    gen = as_rng(rng)
+    names = list(train_sets)
+    if task == "classification":
+        size, policy = _budget({n: len(df) for n, df in train_sets.items()}, budget, "examples")
+        table, pred, y, classes = _classification_runs(
+            train_sets, test, text=text, label=label, budget=size, n_repeats=n_repeats, gen=gen,
+            max_features=max_features,
+        )
+
+        def metric_fn(w: np.ndarray, reps: np.ndarray) -> dict[str, np.ndarray]:
+            # pred: (S, R, N); average each metric over the drawn repeats
+            out: dict[str, list[np.ndarray]] = {"accuracy": [], "macro_f1": []}
+            for s in range(len(names)):
+                per_rep = [_weighted_scores(pred[s, r][None, :], y[None, :], w, len(classes)) for r in range(n_repeats)]
+                for m in out:
+                    stack = np.stack([pr[m] for pr in per_rep], axis=1)  # (B, R)
+                    out[m].append(np.take_along_axis(stack, reps, axis=1).mean(axis=1))
+            return {m: np.stack(v) for m, v in out.items()}
+
+        accs = _weighted_scores(pred, y, np.ones(len(y)), len(classes))
+        table["accuracy"] = accs["accuracy"].T.reshape(-1)  # rows were made repeat-major
+        table["macro_f1"] = accs["macro_f1"].T.reshape(-1)
+    else:
+        tokens = {n: int(sum(len(_tokenize(t)) + 1 for t in df[text].astype(str))) for n, df in train_sets.items()}
+        size, policy = _budget(tokens, budget, "tokens")
+        table, ll, ntok = _lm_runs(train_sets, test, text=text, budget=size, n_repeats=n_repeats, gen=gen,
+                                   discount=discount)
+
+        def metric_fn(w: np.ndarray, reps: np.ndarray) -> dict[str, np.ndarray]:
+            tot_ll = np.einsum("srn,bn->srb", ll, w)  # (S, R, B)
+            tot_n = w @ ntok  # (B,)
+            per = np.exp(-tot_ll / tot_n)  # perplexity (S, R, B)
+            picked = np.take_along_axis(per, reps.T[None, :, :], axis=1)  # (S, R, B)
+            return {"perplexity": picked.mean(axis=1)}
+
+        table["perplexity"] = np.exp(-ll.sum(axis=2) / ntok.sum()).T.reshape(-1)
+    order = table["set"].map({n: i for i, n in enumerate(names)})
+    table = table.assign(_o=order).sort_values(["_o", "repeat"]).drop(columns="_o").reset_index(drop=True)
+    diffs, boot = _differences(names, metric_fn, n_repeats, len(test), n_boot=n_bootstrap, confidence=confidence, gen=gen)
+    alpha = 1 - confidence
+    means = table.groupby("set", sort=False)[list(boot)].mean()
+    estimates = pd.DataFrame([
+        {"set": n, "metric": m, "estimate": float(means.loc[n, m]),
+         "ci_low": float(np.quantile(v[i], alpha / 2)), "ci_high": float(np.quantile(v[i], 1 - alpha / 2))}
+        for m, v in boot.items() for i, n in enumerate(names)
+    ])
+    return AblationResult(table, estimates, diffs, task, size, policy, confidence)
+
+
+def threshold_sweep(
+    corpus: pd.DataFrame,
+    scores: pd.Series | np.ndarray,
+    thresholds: list[float] | np.ndarray,
+    test: pd.DataFrame,
+    *,
+    task: Task = "language_model",
+    direction: Literal["max", "min"] = "max",
+    text: str = "text",
+    label: str = "label",
+    n_repeats: int = 5,
+    confidence: float = 0.95,
+    rng: int | np.random.Generator | None = None,
+    **options: object,
+) -> ThresholdSweep:
+    """The A/B of thresholds: downstream metric as a function of a filter threshold.
+
+    For each threshold ``t`` the corpus is filtered (``direction="max"`` keeps scores ≤ t, as
+    for perplexity; ``"min"`` keeps scores ≥ t, as for a CLIP score), every filtered set and
+    the unfiltered corpus are trained at the same budget (the smallest kept set), and the
+    metric is reported with its CI and the keep-rate beside it.
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np
+    >>> good = ["the cat sat on the mat", "the dog sat on the rug"] * 40
+    >>> bad = ["mat the on sat cat the", "rug on dog the sat the"] * 40
+    >>> corpus = pd.DataFrame({"text": good + bad})
+    >>> noise = np.r_[np.zeros(80), np.ones(80)]
+    >>> sweep = threshold_sweep(corpus, noise, [0.5, 1.5], pd.DataFrame({"text": good[:10]}), n_repeats=2, rng=0)
+    >>> sweep.table["keep_rate"].tolist()
+    [0.5, 1.0]
+    """
+    require_frame(corpus, table="corpus")
+    check_choice(direction, name="direction", choices=("max", "min"))
+    values = np.asarray(scores, dtype=np.float64)
+    if values.shape != (len(corpus),):
+        raise WorkbenchError(
+            f"scores must have one value per corpus row: corpus has {len(corpus)} rows, scores has shape {values.shape}."
+        )
+    ts = np.asarray(sorted(float(t) for t in thresholds))
+    if len(ts) == 0:
+        raise WorkbenchError("thresholds is empty; give at least one threshold.")
+    sets: dict[str, pd.DataFrame] = {"unfiltered": corpus}
+    kept_counts = []
+    for t in ts:
+        keep = values <= t if direction == "max" else values >= t
+        if keep.sum() == 0:
+            raise WorkbenchError(f"threshold {t:g} keeps no rows of the corpus; drop it from thresholds.")
+        sets[f"{'<=' if direction == 'max' else '>='} {t:g}"] = corpus[keep]
+        kept_counts.append(int(keep.sum()))
+    result = compare_training_sets(
+        sets, test, task=task, text=text, label=label, n_repeats=n_repeats, confidence=confidence, rng=rng,
+        **options,  # type: ignore[arg-type]
+    )
+    metrics = [c for c in result.table.columns if c in _HIGHER_IS_BETTER]
+    est = result.estimates.set_index(["set", "metric"])
+    diffs = result.differences.set_index(["set", "metric"])
+    rows = []
+    for t, name, n in zip(ts, list(sets)[1:], kept_counts, strict=True):
+        row: dict[str, float] = {"threshold": float(t), "n_kept": n, "keep_rate": n / len(corpus)}
+        for m in metrics:
+            d, e = diffs.loc[(name, m)], est.loc[(name, m)]
+            row[m] = float(e["estimate"])
+            row[f"{m}_ci_low"] = float(e["ci_low"])
+            row[f"{m}_ci_high"] = float(e["ci_high"])
+            row[f"{m}_vs_unfiltered"] = float(d["estimate"])
+            row[f"{m}_significant"] = bool(d["significant"])
+        rows.append(row)
+    return ThresholdSweep(pd.DataFrame(rows), result)
