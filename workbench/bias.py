@@ -1,0 +1,1255 @@
+"""Length and position bias in pairwise preference data, and a length-balancing mitigation.
+
+Every function takes the *preferences* table of the data model (one row per judgment:
+``pair_id, annotator_id, choice, response_a, response_b``; ``choice`` is ``a``, ``b`` or
+``tie``) with the column names as keyword options.
+
+Lengths (option ``length=``) are measured on the response texts:
+
+* ``"words"`` — number of whitespace-separated runs of characters (``str.split()``);
+* ``"chars"`` — number of characters;
+* ``"tokens"`` — number of matches of the regular expression ``\\w+|[^\\w\\s]`` (each run of
+  letters/digits is one token, each punctuation mark is one token); a cheap, dependency-free
+  stand-in for a subword tokenizer;
+* ``"columns"`` — the numeric columns ``len_a`` and ``len_b`` as they are (the committed
+  samples store word counts there);
+* a callable ``f(text)`` returning a number or a sequence (its ``len`` is used), e.g. a
+  tokenizer's ``tokenize`` or ``encode`` method.
+
+Conventions
+-----------
+*Longer preferred* is judged per row among non-tie rows whose two responses differ in length
+(``|len_a - len_b| > 0`` and ``>= min_delta``): ties and equal lengths carry no information
+about a length preference and are excluded from ``p_longer_preferred`` (their counts are
+reported). Rows are treated as independent judgments in the binomial, t and Wilcoxon tests;
+the logistic model clusters its standard errors by annotator, which allows for each
+annotator's judgments being correlated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from workbench._validation import (
+    as_rng,
+    check_choice,
+    require_columns,
+    require_no_missing,
+    require_numeric,
+    validate_table,
+)
+from workbench.errors import WorkbenchError
+
+__all__ = [
+    "LengthBiasResult",
+    "LengthControlledWinRate",
+    "LengthMeasure",
+    "PositionBiasResult",
+    "length_bias",
+    "length_controlled_win_rate",
+    "position_bias",
+    "rebalance_by_length",
+    "response_lengths",
+]
+
+LengthMeasure = Literal["words", "chars", "tokens", "columns"] | Callable[[str], object]
+_LENGTH_CHOICES = ("words", "chars", "tokens", "columns")
+_TOKEN_PATTERN = r"\w+|[^\w\s]"
+_TABLE = "preferences"
+
+
+# --------------------------------------------------------------------------------------------
+# shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _check_confidence(confidence: float) -> None:
+    if not (isinstance(confidence, (float, int)) and 0 < float(confidence) < 1):
+        raise WorkbenchError(
+            f"confidence={confidence!r} is not valid; pass a number strictly between 0 and 1, "
+            "e.g. 0.95."
+        )
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+def _validate(
+    preferences: object,
+    *,
+    pair: str,
+    annotator: str,
+    choice: str,
+    response_a: str,
+    response_b: str,
+    extra: Sequence[str] = (),
+    extra_options: Sequence[str] = (),
+) -> pd.DataFrame:
+    mapping = {
+        "pair_id": pair,
+        "annotator_id": annotator,
+        "choice": choice,
+        "response_a": response_a,
+        "response_b": response_b,
+    }
+    frame = validate_table(preferences, "preferences", columns=mapping)
+    if extra:
+        require_columns(frame, list(extra), table=_TABLE, option_names=list(extra_options))
+    return frame
+
+
+def _choices(frame: pd.DataFrame, choice: str) -> np.ndarray:
+    return frame[choice].astype(str).str.lower().to_numpy(dtype=object)
+
+
+def _count_lengths(texts: pd.Series, length: LengthMeasure, *, column: str) -> np.ndarray:
+    if callable(length):
+        def measure(text: object) -> float:
+            if not isinstance(text, str):
+                return math.nan
+            value = length(text)
+            if value is None:
+                return math.nan
+            if isinstance(value, (int, float, np.integer, np.floating)):
+                return float(value)
+            return float(len(value))  # type: ignore[arg-type]
+
+        return texts.map(measure).to_numpy(dtype=float)
+    s = texts.astype("string")
+    if length == "words":
+        counts = s.str.count(r"\S+")
+    elif length == "chars":
+        counts = s.str.len()
+    else:  # tokens
+        counts = s.str.count(_TOKEN_PATTERN)
+    return counts.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def response_lengths(
+    preferences: pd.DataFrame,
+    *,
+    length: LengthMeasure = "words",
+    response_a: str = "response_a",
+    response_b: str = "response_b",
+    len_a: str = "len_a",
+    len_b: str = "len_b",
+) -> pd.DataFrame:
+    """Lengths of both responses of every row, measured as ``length`` says.
+
+    Parameters
+    ----------
+    preferences
+        The preferences table (only the response columns, or ``len_a``/``len_b`` for
+        ``length="columns"``, are read).
+    length
+        ``"words"``, ``"chars"``, ``"tokens"`` (regex ``\\w+|[^\\w\\s]``), ``"columns"``
+        (use ``len_a``/``len_b`` as they are) or a callable (see the module notes).
+    response_a, response_b, len_a, len_b
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``len_a``, ``len_b`` and ``delta = len_a - len_b`` (floats), index as ``preferences``.
+
+    Raises
+    ------
+    WorkbenchError
+        Unknown ``length``, missing columns, or missing texts / lengths.
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({"response_a": ["Yes.", "It is 4, I think."],
+    ...                       "response_b": ["No, it is not.", "4"]})
+    >>> response_lengths(prefs, length="tokens")
+       len_a  len_b  delta
+    0    2.0    6.0   -4.0
+    1    7.0    1.0    6.0
+    """
+    if not callable(length):
+        check_choice(length, name="length", choices=_LENGTH_CHOICES + ("a callable",))
+    if length == "columns":
+        require_columns(preferences, [len_a, len_b], table=_TABLE, option_names=["len_a", "len_b"])
+        for col in (len_a, len_b):
+            require_numeric(preferences, col, table=_TABLE)
+            require_no_missing(preferences, col, table=_TABLE)
+        la = pd.to_numeric(preferences[len_a]).to_numpy(dtype=float)
+        lb = pd.to_numeric(preferences[len_b]).to_numpy(dtype=float)
+    else:
+        require_columns(
+            preferences, [response_a, response_b], table=_TABLE,
+            option_names=["response_a", "response_b"],
+        )
+        for col in (response_a, response_b):
+            require_no_missing(preferences, col, table=_TABLE)
+        la = _count_lengths(preferences[response_a], length, column=response_a)
+        lb = _count_lengths(preferences[response_b], length, column=response_b)
+        bad = preferences.index[np.isnan(la) | np.isnan(lb)]
+        if len(bad):
+            from workbench._validation import format_rows
+
+            raise WorkbenchError(
+                f"table '{_TABLE}': the length function returned no number at "
+                f"{format_rows(bad)}. Make it return an int (or a sequence) for every text."
+            )
+    return pd.DataFrame({"len_a": la, "len_b": lb, "delta": la - lb}, index=preferences.index)
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    low = np.full(k.shape, np.nan)
+    high = np.full(k.shape, np.nan)
+    ok = n > 0
+    if ok.any():
+        lo, hi = proportion_confint(k[ok], n[ok], alpha=1 - confidence, method="wilson")
+        low[ok], high[ok] = lo, hi
+    return low, high
+
+
+def _binom_two_sided_half(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided exact binomial p-value against 1/2, vectorized (equals ``scipy.stats.binomtest``).
+
+    For p0 = 1/2 the distribution is symmetric, so the two-sided p-value (sum of the
+    probabilities not larger than that of the observed count) is twice the smaller tail.
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    out = np.full(k.shape, np.nan)
+    ok = n > 0
+    tail = np.minimum(stats.binom.cdf(k[ok], n[ok], 0.5), stats.binom.sf(k[ok] - 1, n[ok], 0.5))
+    out[ok] = np.minimum(1.0, 2.0 * tail)
+    return out
+
+
+def _t_one_sample(mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / (sd / np.sqrt(n))
+        p = 2 * stats.t.sf(np.abs(t), n - 1)
+    bad = (n < 2) | ~np.isfinite(t)
+    t = np.where(bad, np.nan, t)
+    p = np.where(bad, np.nan, p)
+    return t, p
+
+
+def _delta_bins(abs_delta: np.ndarray, bins: int | Sequence[float]) -> pd.Categorical:
+    if isinstance(bins, (int, np.integer)):
+        if bins < 1:
+            raise WorkbenchError(f"delta_bins={bins!r} is not valid; pass a positive number of bins.")
+        return pd.qcut(abs_delta, q=int(bins), duplicates="drop")
+    edges = np.asarray(list(bins), dtype=float)
+    if len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise WorkbenchError(
+            f"delta_bins={list(bins)!r} is not valid; pass at least two increasing bin edges "
+            "or a number of quantile bins."
+        )
+    return pd.cut(abs_delta, bins=edges, include_lowest=True)
+
+
+# --------------------------------------------------------------------------------------------
+# length bias
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LengthBiasResult:
+    """How strongly the longer response is preferred, with tests and a logistic model.
+
+    Attributes
+    ----------
+    length
+        How lengths were measured (``"words"``, ``"chars"``, ``"tokens"``, ``"columns"`` or
+        the callable's name).
+    n_judgments, n_ties, n_equal_length, n_below_min_delta
+        Rows in the table, rows with ``choice == "tie"``, non-tie rows whose responses have
+        the same length, and non-tie rows with ``0 < |delta| < min_delta``.
+    n_compared, n_longer_preferred
+        Rows entering ``p_longer_preferred`` and how many of them chose the longer response.
+    p_longer_preferred, ci_low, ci_high, confidence, p_value
+        Share of compared rows that chose the longer response (0.5 = no length preference,
+        above 0.5 = longer preferred), its Wilson interval and the exact two-sided binomial
+        test against 0.5.
+    mean_length_diff, t_statistic, t_p_value, wilcoxon_statistic, wilcoxon_p_value
+        Mean of length(chosen) - length(rejected) over all non-tie rows (equal lengths
+        included), the paired t-test and the Wilcoxon signed-rank test (zero differences
+        dropped) of that difference against 0.
+    logit_intercept, logit_slope, logit_slope_se, logit_slope_p_value, logit_cov_type, logit_n_clusters
+        Logistic regression ``P(choice = a) = 1 / (1 + exp(-(b0 + b1 * (len_a - len_b))))``
+        on non-tie rows; ``logit_slope`` is the change in log-odds per unit of length
+        difference (> 0: longer preferred), ``logit_intercept`` the log-odds of choosing
+        ``a`` at equal lengths (a position effect). Standard errors are clustered by
+        annotator (``cov_type="cluster"``) when there are at least two annotators, else
+        heteroskedasticity-robust (``"HC1"``).
+    by_delta
+        Per bin of ``|delta|``: ``bin, delta_low, delta_high, delta_median, n,
+        n_longer_preferred, p_longer_preferred, ci_low, ci_high`` (Wilson).
+    groups
+        With ``by=``: one row per group with ``n_judgments, n_compared, n_longer_preferred,
+        p_longer_preferred, ci_low, ci_high, p_value, mean_length_diff, t_statistic,
+        t_p_value``; ``None`` otherwise.
+    """
+
+    length: str
+    n_judgments: int
+    n_ties: int
+    n_equal_length: int
+    n_below_min_delta: int
+    n_compared: int
+    n_longer_preferred: int
+    p_longer_preferred: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    p_value: float
+    mean_length_diff: float
+    t_statistic: float
+    t_p_value: float
+    wilcoxon_statistic: float
+    wilcoxon_p_value: float
+    logit_intercept: float
+    logit_slope: float
+    logit_slope_se: float
+    logit_slope_p_value: float
+    logit_cov_type: str
+    logit_n_clusters: int
+    by_delta: pd.DataFrame
+    groups: pd.DataFrame | None = None
+
+    @property
+    def significant(self) -> bool:
+        """Whether the binomial test rejects "no length preference" at ``1 - confidence``."""
+        return bool(self.p_value < 1 - self.confidence)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The four tests as a tidy frame: ``test, estimate, ci_low, ci_high, statistic, p_value, n``."""
+        n_nontie = self.n_judgments - self.n_ties
+        z = stats.norm.ppf(0.5 + self.confidence / 2)
+        rows = [
+            ("P(longer preferred), binomial", self.p_longer_preferred, self.ci_low, self.ci_high,
+             float(self.n_longer_preferred), self.p_value, self.n_compared),
+            ("mean length chosen - rejected, paired t", self.mean_length_diff, math.nan, math.nan,
+             self.t_statistic, self.t_p_value, n_nontie),
+            ("length chosen - rejected, Wilcoxon", self.mean_length_diff, math.nan, math.nan,
+             self.wilcoxon_statistic, self.wilcoxon_p_value, n_nontie),
+            (f"logit slope per unit length ({self.logit_cov_type})", self.logit_slope,
+             self.logit_slope - z * self.logit_slope_se, self.logit_slope + z * self.logit_slope_se,
+             self.logit_slope / self.logit_slope_se if self.logit_slope_se > 0 else math.nan,
+             self.logit_slope_p_value, n_nontie),
+        ]
+        return pd.DataFrame(rows, columns=["test", "estimate", "ci_low", "ci_high", "statistic",
+                                           "p_value", "n"])
+
+    def summary(self) -> str:
+        """One paragraph in words."""
+        pct = f"{self.confidence:.0%}"
+        verdict = (
+            "The longer response is preferred significantly more often than chance"
+            if self.significant and self.p_longer_preferred > 0.5
+            else "The shorter response is preferred significantly more often than chance"
+            if self.significant
+            else "There is no significant length preference"
+        )
+        return (
+            f"{verdict}: the longer response won {self.n_longer_preferred:,} of "
+            f"{self.n_compared:,} judgments ({self.p_longer_preferred:.1%}, {pct} CI "
+            f"{self.ci_low:.1%}-{self.ci_high:.1%}, binomial p = {self.p_value:.3g}); "
+            f"{self.n_ties:,} ties and {self.n_equal_length + self.n_below_min_delta:,} "
+            f"equal-length or too-close pairs were left out. Chosen responses are on average "
+            f"{abs(self.mean_length_diff):.3g} {self.length} "
+            f"{'longer' if self.mean_length_diff >= 0 else 'shorter'} than rejected ones "
+            f"(paired t p = {self.t_p_value:.3g}, Wilcoxon p = {self.wilcoxon_p_value:.3g}); the "
+            f"logistic slope is {self.logit_slope:+.3g} log-odds per {self.length[:-1] if self.length.endswith('s') else self.length} "
+            f"(p = {self.logit_slope_p_value:.3g}, {self.logit_cov_type} standard errors)."
+        )
+
+
+def _length_name(length: LengthMeasure) -> str:
+    if callable(length):
+        return getattr(length, "__name__", "custom units")
+    return "units" if length == "columns" else str(length)
+
+
+def _logit_length(
+    chose_a: np.ndarray, delta: np.ndarray, clusters: np.ndarray
+) -> tuple[float, float, float, float, str, int]:
+    import statsmodels.api as sm
+
+    nan = (math.nan, math.nan, math.nan, math.nan)
+    n_clusters = int(len(np.unique(clusters)))
+    if len(chose_a) < 3 or np.all(delta == delta[0]) or np.all(chose_a == chose_a[0]):
+        return (*nan, "not estimable", n_clusters)
+    X = sm.add_constant(delta.astype(float), has_constant="add")
+    if n_clusters >= 2:
+        cov_type, cov_kwds = "cluster", {"groups": pd.factorize(clusters)[0]}
+    else:
+        cov_type, cov_kwds = "HC1", None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sm.Logit(chose_a.astype(float), X).fit(
+                disp=0, cov_type=cov_type, cov_kwds=cov_kwds, maxiter=100
+            )
+    except (np.linalg.LinAlgError, ValueError):
+        return (*nan, "not estimable", n_clusters)
+    params, bse, pvalues = np.asarray(fit.params), np.asarray(fit.bse), np.asarray(fit.pvalues)
+    return float(params[0]), float(params[1]), float(bse[1]), float(pvalues[1]), cov_type, n_clusters
+
+
+def length_bias(
+    preferences: pd.DataFrame,
+    *,
+    length: LengthMeasure = "words",
+    min_delta: float = 0,
+    by: str | Sequence[str] | None = None,
+    delta_bins: int | Sequence[float] = 5,
+    confidence: float = 0.95,
+    pair: str = "pair_id",
+    annotator: str = "annotator_id",
+    choice: str = "choice",
+    response_a: str = "response_a",
+    response_b: str = "response_b",
+    len_a: str = "len_a",
+    len_b: str = "len_b",
+) -> LengthBiasResult:
+    """Test whether annotators prefer the longer response.
+
+    Parameters
+    ----------
+    preferences
+        The preferences table (one row per judgment).
+    length
+        How to measure length: ``"words"``, ``"chars"``, ``"tokens"``, ``"columns"`` or a
+        callable (see the module notes).
+    min_delta
+        Leave out of ``p_longer_preferred`` (and ``by_delta``) the rows whose absolute length
+        difference is below this; rows with equal lengths are always left out.
+    by
+        Column(s) to repeat the main statistics for, e.g. ``"annotator_id"``, ``"vendor"``,
+        ``"category"``; the per-group rows land in ``.groups``.
+    delta_bins
+        Number of quantile bins of ``|len_a - len_b|`` for ``.by_delta``, or explicit edges.
+    confidence
+        Level of the confidence intervals; tests are judged at ``1 - confidence``.
+    pair, annotator, choice, response_a, response_b, len_a, len_b
+        Column names.
+
+    Returns
+    -------
+    LengthBiasResult
+
+    Raises
+    ------
+    WorkbenchError
+        Bad table (see :func:`workbench._validation.validate_table`), unknown ``length``,
+        bad ``confidence``/``delta_bins``, or no row with a tie-free, unequal-length judgment.
+
+    Notes
+    -----
+    With :math:`d_i = \\text{len}(a_i) - \\text{len}(b_i)` and the compared rows
+    :math:`C = \\{i: \\text{choice}_i \\ne \\text{tie}, |d_i| > 0, |d_i| \\ge \\text{min\\_delta}\\}`,
+
+    .. math:: \\hat p = \\frac{1}{|C|}\\sum_{i \\in C} [\\text{choice}_i = a] \\,\\text{xnor}\\, [d_i > 0].
+
+    The interval is Wilson's score interval (``statsmodels`` ``proportion_confint``), the test
+    the exact binomial test against 1/2 (equal to ``scipy.stats.binomtest``). The paired
+    tests use :math:`\\text{len(chosen)} - \\text{len(rejected)}` over all non-tie rows.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. JASA 22(158), 209-212. doi:10.1080/01621459.1927.10502953
+
+    Singhal, P. et al. (2023). A long way to go: investigating length correlations in RLHF.
+    arXiv:2310.03716
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({
+    ...     "pair_id": [f"p{i}" for i in range(8)], "annotator_id": "ann1",
+    ...     "choice": ["a", "b", "a", "a", "b", "b", "a", "tie"],
+    ...     "response_a": ["a long answer here", "short", "a long one", "one two three",
+    ...                    "x", "y", "p q r s", "same"],
+    ...     "response_b": ["brief", "a much longer answer", "no", "four",
+    ...                    "x y z", "y z w v", "s", "size"]})
+    >>> res = length_bias(prefs)
+    >>> res.n_compared, res.n_longer_preferred, res.p_longer_preferred
+    (7, 7, 1.0)
+    >>> round(res.p_value, 4)
+    0.0156
+    """
+    _check_confidence(confidence)
+    by_cols = _as_list(by)
+    frame = _validate(
+        preferences, pair=pair, annotator=annotator, choice=choice,
+        response_a=response_a, response_b=response_b,
+        extra=by_cols, extra_options=["by"] * len(by_cols),
+    )
+    if not isinstance(min_delta, (int, float)) or min_delta < 0:
+        raise WorkbenchError(f"min_delta={min_delta!r} is not valid; pass a number >= 0.")
+    lens = response_lengths(frame, length=length, response_a=response_a, response_b=response_b,
+                            len_a=len_a, len_b=len_b)
+    ch = _choices(frame, choice)
+    delta = lens["delta"].to_numpy()
+    nontie = ch != "tie"
+    chose_a = ch == "a"
+    absd = np.abs(delta)
+    equal = nontie & (absd == 0)
+    below = nontie & (absd > 0) & (absd < min_delta)
+    compared = nontie & (absd > 0) & (absd >= min_delta)
+    if not compared.any():
+        raise WorkbenchError(
+            f"table '{_TABLE}': no judgment to test — of {len(frame):,} rows, "
+            f"{int((~nontie).sum()):,} are ties and {int(equal.sum() + below.sum()):,} have equal "
+            f"lengths or |difference| < min_delta={min_delta}. Lower min_delta or measure length "
+            "differently (length='chars')."
+        )
+    longer = chose_a == (delta > 0)
+    k = int((compared & longer).sum())
+    n = int(compared.sum())
+    lo, hi = _wilson(np.array([k]), np.array([n]), confidence)
+    p_value = float(_binom_two_sided_half(np.array([k]), np.array([n]))[0])
+
+    # paired tests on length(chosen) - length(rejected), non-tie rows
+    diff = np.where(chose_a, delta, -delta)[nontie]
+    if len(diff) >= 2 and np.any(diff != diff[0]):
+        t_res = stats.ttest_1samp(diff, 0.0)
+        t_stat, t_p = float(t_res.statistic), float(t_res.pvalue)
+    else:
+        t_stat, t_p = math.nan, math.nan
+    if np.count_nonzero(diff) >= 1:
+        w_res = stats.wilcoxon(diff, zero_method="wilcox")
+        w_stat, w_p = float(w_res.statistic), float(w_res.pvalue)
+    else:
+        w_stat, w_p = math.nan, math.nan
+
+    intercept, slope, slope_se, slope_p, cov_type, n_clusters = _logit_length(
+        chose_a[nontie], delta[nontie], frame[annotator].astype(str).to_numpy()[nontie]
+    )
+
+    # win rate of the longer response per bin of |delta|
+    bins = _delta_bins(absd[compared], delta_bins)
+    binned = pd.DataFrame({"bin": bins, "absd": absd[compared], "longer": longer[compared]})
+    agg = binned.groupby("bin", observed=True).agg(
+        delta_median=("absd", "median"), n=("longer", "size"), n_longer_preferred=("longer", "sum")
+    )
+    cats = agg.index
+    by_delta = pd.DataFrame(
+        {
+            "bin": cats.astype(str),
+            "delta_low": [float(c.left) for c in cats],
+            "delta_high": [float(c.right) for c in cats],
+            "delta_median": agg["delta_median"].to_numpy(dtype=float),
+            "n": agg["n"].to_numpy(dtype=int),
+            "n_longer_preferred": agg["n_longer_preferred"].to_numpy(dtype=int),
+        }
+    )
+    by_delta["p_longer_preferred"] = by_delta["n_longer_preferred"] / by_delta["n"]
+    by_delta["ci_low"], by_delta["ci_high"] = _wilson(
+        by_delta["n_longer_preferred"].to_numpy(), by_delta["n"].to_numpy(), confidence
+    )
+
+    groups = None
+    if by_cols:
+        groups = _length_groups(frame, by_cols, nontie, compared, longer, np.where(chose_a, delta, -delta),
+                                confidence)
+
+    return LengthBiasResult(
+        length=_length_name(length),
+        n_judgments=len(frame),
+        n_ties=int((~nontie).sum()),
+        n_equal_length=int(equal.sum()),
+        n_below_min_delta=int(below.sum()),
+        n_compared=n,
+        n_longer_preferred=k,
+        p_longer_preferred=k / n,
+        ci_low=float(lo[0]),
+        ci_high=float(hi[0]),
+        confidence=float(confidence),
+        p_value=p_value,
+        mean_length_diff=float(diff.mean()) if len(diff) else math.nan,
+        t_statistic=t_stat,
+        t_p_value=t_p,
+        wilcoxon_statistic=w_stat,
+        wilcoxon_p_value=w_p,
+        logit_intercept=intercept,
+        logit_slope=slope,
+        logit_slope_se=slope_se,
+        logit_slope_p_value=slope_p,
+        logit_cov_type=cov_type,
+        logit_n_clusters=n_clusters,
+        by_delta=by_delta,
+        groups=groups,
+    )
+
+
+def _length_groups(
+    frame: pd.DataFrame,
+    by_cols: list[str],
+    nontie: np.ndarray,
+    compared: np.ndarray,
+    longer: np.ndarray,
+    diff_all: np.ndarray,
+    confidence: float,
+) -> pd.DataFrame:
+    work = frame[by_cols].copy()
+    work["_nontie"] = nontie
+    work["_compared"] = compared
+    work["_longer"] = compared & longer
+    work["_diff"] = np.where(nontie, diff_all, np.nan)
+    g = work.groupby(by_cols, observed=True, dropna=False, sort=True)
+    out = g.agg(
+        n_judgments=("_nontie", "size"),
+        n_compared=("_compared", "sum"),
+        n_longer_preferred=("_longer", "sum"),
+        mean_length_diff=("_diff", "mean"),
+        _sd=("_diff", "std"),
+        _n_nontie=("_nontie", "sum"),
+    ).reset_index()
+    k = out["n_longer_preferred"].to_numpy(dtype=float)
+    n = out["n_compared"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["p_longer_preferred"] = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    out["ci_low"], out["ci_high"] = _wilson(k, n, confidence)
+    out["p_value"] = _binom_two_sided_half(k, n)
+    t, p = _t_one_sample(
+        out["mean_length_diff"].to_numpy(dtype=float),
+        out["_sd"].to_numpy(dtype=float),
+        out["_n_nontie"].to_numpy(dtype=float),
+    )
+    out["t_statistic"], out["t_p_value"] = t, p
+    cols = [*by_cols, "n_judgments", "n_compared", "n_longer_preferred", "p_longer_preferred",
+            "ci_low", "ci_high", "p_value", "mean_length_diff", "t_statistic", "t_p_value"]
+    out = out[cols]
+    out["n_compared"] = out["n_compared"].astype(int)
+    out["n_longer_preferred"] = out["n_longer_preferred"].astype(int)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# position bias
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PositionBiasResult:
+    """How often the response shown first (position ``a``) is preferred.
+
+    Attributes
+    ----------
+    n_judgments, n_ties, n_compared, n_first_preferred
+        Rows, ties, non-tie rows, and non-tie rows that chose ``a``.
+    p_first_preferred, ci_low, ci_high, confidence, p_value
+        Share of non-tie rows choosing the first-shown response (0.5 = no position effect),
+        Wilson interval, exact two-sided binomial test against 0.5.
+    n_swapped_pairs
+        Pairs (``pair_id``) shown in both orders, i.e. with rows where the two response texts
+        appear as (x, y) and rows where they appear as (y, x).
+    swap_consistency, swap_ci_low, swap_ci_high
+        Over those pairs, the probability that a non-tie judgment made in one order and one
+        made in the other order prefer the same response text, averaged over pairs; with one
+        judgment per order (an LLM judge run twice, swapped) it is the share of pairs whose
+        verdict survives the swap. 1 = fully consistent; a judge that picks position ``a``
+        with probability q regardless of content scores about 1 - q. Wilson interval on the
+        number of pairs. NaN when no pair was shown in both orders.
+    groups
+        With ``by=``: per group ``n_compared, n_first_preferred, p_first_preferred, ci_low,
+        ci_high, p_value``.
+    """
+
+    n_judgments: int
+    n_ties: int
+    n_compared: int
+    n_first_preferred: int
+    p_first_preferred: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    p_value: float
+    n_swapped_pairs: int
+    swap_consistency: float
+    swap_ci_low: float
+    swap_ci_high: float
+    groups: pd.DataFrame | None = None
+
+    @property
+    def significant(self) -> bool:
+        """Whether the binomial test rejects "no position preference" at ``1 - confidence``."""
+        return bool(self.p_value < 1 - self.confidence)
+
+    def to_frame(self) -> pd.DataFrame:
+        """``measure, estimate, ci_low, ci_high, p_value, n`` for both measures."""
+        return pd.DataFrame(
+            [
+                ("P(first shown preferred)", self.p_first_preferred, self.ci_low, self.ci_high,
+                 self.p_value, self.n_compared),
+                ("swap consistency", self.swap_consistency, self.swap_ci_low, self.swap_ci_high,
+                 math.nan, self.n_swapped_pairs),
+            ],
+            columns=["measure", "estimate", "ci_low", "ci_high", "p_value", "n"],
+        )
+
+    def summary(self) -> str:
+        """One paragraph in words."""
+        verdict = (
+            "The first-shown response is preferred significantly more often than chance"
+            if self.significant and self.p_first_preferred > 0.5
+            else "The second-shown response is preferred significantly more often than chance"
+            if self.significant
+            else "There is no significant position preference"
+        )
+        text = (
+            f"{verdict}: position a won {self.n_first_preferred:,} of {self.n_compared:,} "
+            f"non-tie judgments ({self.p_first_preferred:.1%}, {self.confidence:.0%} CI "
+            f"{self.ci_low:.1%}-{self.ci_high:.1%}, binomial p = {self.p_value:.3g})."
+        )
+        if self.n_swapped_pairs:
+            text += (
+                f" Of {self.n_swapped_pairs:,} pairs shown in both orders, verdicts agree across "
+                f"the swap with probability {self.swap_consistency:.1%} "
+                f"({self.swap_ci_low:.1%}-{self.swap_ci_high:.1%})."
+            )
+        else:
+            text += " No pair was shown in both orders, so swap consistency is not measured."
+        return text
+
+
+def position_bias(
+    preferences: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    pair: str = "pair_id",
+    annotator: str = "annotator_id",
+    choice: str = "choice",
+    response_a: str = "response_a",
+    response_b: str = "response_b",
+) -> PositionBiasResult:
+    """Test whether the response shown first (position ``a``) is preferred, and swap consistency.
+
+    Parameters
+    ----------
+    preferences
+        The preferences table.
+    by
+        Column(s) to repeat the position test for (e.g. ``"annotator_id"``) → ``.groups``.
+    confidence
+        Level of the intervals; the test is judged at ``1 - confidence``.
+    pair, annotator, choice, response_a, response_b
+        Column names.
+
+    Returns
+    -------
+    PositionBiasResult
+
+    Raises
+    ------
+    WorkbenchError
+        Bad table or ``confidence``, or only ties.
+
+    Notes
+    -----
+    :math:`\\hat p = \\#\\{\\text{choice} = a\\} / \\#\\{\\text{choice} \\ne \\text{tie}\\}`
+    with a Wilson interval and the exact binomial test against 1/2. For swap consistency a
+    pair's order is read from its texts: rows of one ``pair_id`` whose ``(response_a,
+    response_b)`` is ``(x, y)`` versus ``(y, x)``. With :math:`s_1, s_2` the shares of non-tie
+    judgments preferring ``x`` in the two orders, the pair's consistency is
+    :math:`s_1 s_2 + (1 - s_1)(1 - s_2)`.
+
+    References
+    ----------
+    Zheng, L. et al. (2023). Judging LLM-as-a-judge with MT-Bench and Chatbot Arena
+    (position bias, swap consistency). arXiv:2306.05685
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({
+    ...     "pair_id": ["p1", "p1", "p2", "p2"], "annotator_id": ["r1", "r2", "r1", "r2"],
+    ...     "choice": ["a", "a", "a", "b"],
+    ...     "response_a": ["x", "y", "u", "v"], "response_b": ["y", "x", "v", "u"]})
+    >>> res = position_bias(prefs)
+    >>> res.p_first_preferred, res.n_swapped_pairs, res.swap_consistency
+    (0.75, 2, 0.5)
+    """
+    _check_confidence(confidence)
+    by_cols = _as_list(by)
+    frame = _validate(
+        preferences, pair=pair, annotator=annotator, choice=choice,
+        response_a=response_a, response_b=response_b,
+        extra=by_cols, extra_options=["by"] * len(by_cols),
+    )
+    ch = _choices(frame, choice)
+    nontie = ch != "tie"
+    chose_a = ch == "a"
+    n = int(nontie.sum())
+    if n == 0:
+        raise WorkbenchError(
+            f"table '{_TABLE}': all {len(frame):,} judgments are ties, so position bias cannot "
+            "be measured. Check the choice column."
+        )
+    k = int((nontie & chose_a).sum())
+    lo, hi = _wilson(np.array([k]), np.array([n]), confidence)
+    p_value = float(_binom_two_sided_half(np.array([k]), np.array([n]))[0])
+
+    # swap consistency: canonical order of the two texts within each pair
+    ta = frame[response_a].astype("string").fillna("")
+    tb = frame[response_b].astype("string").fillna("")
+    a_first = (ta <= tb).to_numpy(dtype=bool)  # orientation: x = min(text), y = max(text)
+    prefers_x = np.where(a_first, chose_a, ~chose_a)
+    work = pd.DataFrame(
+        {
+            "pair": frame[pair].astype(str).to_numpy(),
+            "x": np.where(a_first, ta.to_numpy(dtype=object), tb.to_numpy(dtype=object)),
+            "y": np.where(a_first, tb.to_numpy(dtype=object), ta.to_numpy(dtype=object)),
+            "orient": a_first,
+            "px": prefers_x.astype(float),
+        }
+    )[nontie & (ta != tb).to_numpy(dtype=bool)]
+    shares = work.groupby(["pair", "x", "y", "orient"], observed=True)["px"].mean().unstack("orient")
+    n_sw, cons, s_lo, s_hi = 0, math.nan, math.nan, math.nan
+    if True in shares.columns and False in shares.columns:
+        both = shares.dropna()
+        if len(both):
+            s1, s2 = both[True].to_numpy(), both[False].to_numpy()
+            per_pair = s1 * s2 + (1 - s1) * (1 - s2)
+            n_sw = int(len(per_pair))
+            cons = float(per_pair.mean())
+            l2, h2 = _wilson(np.array([per_pair.sum()]), np.array([n_sw]), confidence)
+            s_lo, s_hi = float(l2[0]), float(h2[0])
+
+    groups = None
+    if by_cols:
+        work_g = frame[by_cols].copy()
+        work_g["_nontie"] = nontie
+        work_g["_first"] = nontie & chose_a
+        g = work_g.groupby(by_cols, observed=True, dropna=False, sort=True).agg(
+            n_compared=("_nontie", "sum"), n_first_preferred=("_first", "sum")
+        ).reset_index()
+        kk = g["n_first_preferred"].to_numpy(dtype=float)
+        nn = g["n_compared"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g["p_first_preferred"] = np.where(nn > 0, kk / np.where(nn > 0, nn, 1), np.nan)
+        g["ci_low"], g["ci_high"] = _wilson(kk, nn, confidence)
+        g["p_value"] = _binom_two_sided_half(kk, nn)
+        g["n_compared"] = g["n_compared"].astype(int)
+        g["n_first_preferred"] = g["n_first_preferred"].astype(int)
+        groups = g
+
+    return PositionBiasResult(
+        n_judgments=len(frame),
+        n_ties=int((~nontie).sum()),
+        n_compared=n,
+        n_first_preferred=k,
+        p_first_preferred=k / n,
+        ci_low=float(lo[0]),
+        ci_high=float(hi[0]),
+        confidence=float(confidence),
+        p_value=p_value,
+        n_swapped_pairs=n_sw,
+        swap_consistency=cons,
+        swap_ci_low=s_lo,
+        swap_ci_high=s_hi,
+        groups=groups,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# length-controlled win rate
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LengthControlledWinRate:
+    """Win rate of the candidate response, raw and adjusted to equal lengths.
+
+    ``float(result)`` is the length-controlled win rate.
+
+    Attributes
+    ----------
+    win_rate, ci_low, ci_high
+        Length-controlled win rate: the GLM's predicted probability that the candidate wins,
+        with the length term set to 0 (equal lengths) and every other term at its observed
+        value, averaged over rows; delta-method interval on the logit scale.
+    raw_win_rate, raw_ci_low, raw_ci_high, raw_standard_error
+        Mean of the win indicator (tie = 0.5), with a normal interval.
+    n
+        Rows used.
+    candidate
+        ``"a"`` or ``"b"``: the position whose wins are counted.
+    length
+        How lengths were measured.
+    delta_sd
+        Standard deviation of the length difference (candidate - other) used to scale it.
+    length_coef, length_coef_se, length_coef_p_value
+        Coefficient of ``tanh(delta / delta_sd)`` (> 0: the longer candidate wins more).
+    cov_type
+        Covariance used for the standard errors (clustered by pair where pairs repeat).
+    params
+        All GLM coefficients: ``term, coef, se, p_value``.
+    """
+
+    win_rate: float
+    ci_low: float
+    ci_high: float
+    raw_win_rate: float
+    raw_ci_low: float
+    raw_ci_high: float
+    raw_standard_error: float
+    n: int
+    candidate: str
+    length: str
+    delta_sd: float
+    length_coef: float
+    length_coef_se: float
+    length_coef_p_value: float
+    confidence: float
+    cov_type: str
+    params: pd.DataFrame
+
+    def __float__(self) -> float:
+        return float(self.win_rate)
+
+    def to_frame(self) -> pd.DataFrame:
+        """``measure, estimate, ci_low, ci_high`` for the raw and the length-controlled win rate."""
+        return pd.DataFrame(
+            [
+                ("raw win rate", self.raw_win_rate, self.raw_ci_low, self.raw_ci_high),
+                ("length-controlled win rate", self.win_rate, self.ci_low, self.ci_high),
+            ],
+            columns=["measure", "estimate", "ci_low", "ci_high"],
+        )
+
+    def summary(self) -> str:
+        """One paragraph in words."""
+        direction = "longer" if self.length_coef > 0 else "shorter"
+        return (
+            f"Response {self.candidate} wins {self.raw_win_rate:.1%} of {self.n:,} judgments "
+            f"(ties count half; {self.confidence:.0%} CI {self.raw_ci_low:.1%}-"
+            f"{self.raw_ci_high:.1%}). At equal length the model predicts "
+            f"{self.win_rate:.1%} ({self.ci_low:.1%}-{self.ci_high:.1%}); the length term "
+            f"favours the {direction} response (coefficient {self.length_coef:+.3g} on "
+            f"tanh(delta/{self.delta_sd:.3g} {self.length}), p = {self.length_coef_p_value:.3g})."
+        )
+
+
+def length_controlled_win_rate(
+    preferences: pd.DataFrame,
+    *,
+    candidate: Literal["a", "b"] = "a",
+    length: LengthMeasure = "chars",
+    covariates: Sequence[str] = (),
+    win_probability: str | None = None,
+    confidence: float = 0.95,
+    pair: str = "pair_id",
+    annotator: str = "annotator_id",
+    choice: str = "choice",
+    response_a: str = "response_a",
+    response_b: str = "response_b",
+    len_a: str = "len_a",
+    len_b: str = "len_b",
+) -> LengthControlledWinRate:
+    """AlpacaEval-2-style length-controlled win rate of the responses in one position.
+
+    *Win* means: the response in position ``candidate`` is preferred over the other response
+    of its row (``choice == candidate``); a tie counts as half a win. Put the system you are
+    evaluating in one position and the baseline in the other (as AlpacaEval does: candidate
+    model vs. a fixed reference model); in data whose a/b order is random the raw win rate of
+    a position is about 0.5 by construction.
+
+    Parameters
+    ----------
+    preferences
+        The preferences table.
+    candidate
+        The position whose win rate is reported.
+    length
+        How to measure length (see the module notes); ``"chars"`` as in AlpacaEval.
+    covariates
+        Extra columns entered into the GLM (numeric as they are, others one-hot encoded,
+        first level dropped), e.g. ``["category"]``; predictions keep their observed values.
+    win_probability
+        Optional column holding the probability (0-1) that response ``a`` is preferred, used
+        instead of ``choice`` (e.g. AlpacaEval's weighted preference minus 1).
+    confidence
+        Level of the intervals.
+    pair, annotator, choice, response_a, response_b, len_a, len_b
+        Column names.
+
+    Returns
+    -------
+    LengthControlledWinRate
+        ``float(result)`` is the length-controlled win rate.
+
+    Raises
+    ------
+    WorkbenchError
+        Bad table, unknown ``candidate``/``length``, missing covariates, or probabilities
+        outside 0-1.
+
+    Notes
+    -----
+    A quasi-binomial GLM (statsmodels ``GLM``, logit link; fractional outcomes allowed)
+
+    .. math:: \\operatorname{logit} P(\\text{win}_i) = \\beta_0 + \\beta_1
+              \\tanh(\\Delta_i / \\operatorname{sd}(\\Delta)) + \\gamma^\\top z_i,
+
+    with :math:`\\Delta_i` = length(candidate) - length(other). The length-controlled win
+    rate is :math:`\\frac1n \\sum_i \\sigma(\\beta_0 + \\gamma^\\top z_i)`. AlpacaEval 2 fits
+    the same form with an instruction-difficulty term and a per-model intercept shared
+    across its leaderboard; without those, ours matches it in form, not to the digit.
+    Standard errors are clustered by pair when a pair is judged more than once, else HC1.
+
+    References
+    ----------
+    Dubois, Y., Galambosi, B., Liang, P., Hashimoto, T. (2024). Length-controlled AlpacaEval:
+    a simple way to debias automatic evaluators. arXiv:2404.04475
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({
+    ...     "pair_id": [f"p{i}" for i in range(6)], "annotator_id": "judge",
+    ...     "choice": ["a", "a", "b", "a", "tie", "b"],
+    ...     "response_a": ["long answer " * 5, "ok", "long answer " * 4, "x y", "same", "z"],
+    ...     "response_b": ["short", "long answer " * 3, "tiny", "x", "also", "z w v"]})
+    >>> res = length_controlled_win_rate(prefs, length="words")
+    >>> round(res.raw_win_rate, 3)
+    0.583
+    >>> 0 < float(res) < 1
+    True
+    """
+    import statsmodels.api as sm
+
+    _check_confidence(confidence)
+    check_choice(candidate, name="candidate", choices=("a", "b"))
+    cov_cols = list(covariates)
+    extra = cov_cols + ([win_probability] if win_probability else [])
+    frame = _validate(
+        preferences, pair=pair, annotator=annotator, choice=choice,
+        response_a=response_a, response_b=response_b,
+        extra=extra, extra_options=["covariates"] * len(cov_cols) + (["win_probability"] if win_probability else []),
+    )
+    lens = response_lengths(frame, length=length, response_a=response_a, response_b=response_b,
+                            len_a=len_a, len_b=len_b)
+    if win_probability:
+        require_numeric(frame, win_probability, table=_TABLE)
+        require_no_missing(frame, win_probability, table=_TABLE)
+        pa = pd.to_numeric(frame[win_probability]).to_numpy(dtype=float)
+        bad = frame.index[(pa < 0) | (pa > 1)]
+        if len(bad):
+            from workbench._validation import format_rows
+
+            raise WorkbenchError(
+                f"table '{_TABLE}', column '{win_probability}' must hold probabilities in [0, 1] "
+                f"but holds {frame.loc[bad[0], win_probability]!r} at {format_rows(bad)}. "
+                "Rescale it, e.g. AlpacaEval's preference (1-2) minus 1."
+            )
+    else:
+        ch = _choices(frame, choice)
+        pa = np.where(ch == "a", 1.0, np.where(ch == "b", 0.0, 0.5))
+    y = pa if candidate == "a" else 1.0 - pa
+    delta = lens["delta"].to_numpy() * (1.0 if candidate == "a" else -1.0)
+    n = len(y)
+    sd = float(np.std(delta, ddof=1)) if n > 1 else 0.0
+    z_len = np.tanh(delta / sd) if sd > 0 else np.zeros(n)
+
+    design = pd.DataFrame({"const": 1.0, "tanh_delta": z_len}, index=frame.index)
+    if cov_cols:
+        for c in cov_cols:
+            require_no_missing(frame, c, table=_TABLE)
+        covs = frame[cov_cols]
+        num = [c for c in cov_cols if pd.api.types.is_numeric_dtype(covs[c]) and not pd.api.types.is_bool_dtype(covs[c])]
+        cat = [c for c in cov_cols if c not in num]
+        parts = [covs[num].astype(float)] if num else []
+        if cat:
+            parts.append(pd.get_dummies(covs[cat].astype(str), drop_first=True, dtype=float))
+        design = pd.concat([design, *parts], axis=1)
+
+    pairs = frame[pair].astype(str).to_numpy()
+    if len(np.unique(pairs)) < n:
+        cov_type, cov_kwds = "cluster", {"groups": pd.factorize(pairs)[0]}
+    else:
+        cov_type, cov_kwds = "HC1", None
+    alpha = 1 - confidence
+    zq = float(stats.norm.ppf(1 - alpha / 2))
+
+    raw = float(y.mean())
+    raw_se = float(y.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    raw_lo, raw_hi = max(0.0, raw - zq * raw_se), min(1.0, raw + zq * raw_se)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = sm.GLM(y, design, family=sm.families.Binomial()).fit(
+                cov_type=cov_type, cov_kwds=cov_kwds
+            )
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise WorkbenchError(
+                f"table '{_TABLE}': the length-controlled GLM could not be fitted ({exc}). "
+                "This happens when the candidate wins all or none of the judgments or a "
+                "covariate is constant; drop that covariate or add data."
+            ) from exc
+    beta = fit.params.to_numpy()
+    covm = np.asarray(fit.cov_params())
+    x0 = design.to_numpy(dtype=float).copy()
+    x0[:, 1] = 0.0
+    p0 = 1.0 / (1.0 + np.exp(-(x0 @ beta)))
+    lc = float(p0.mean())
+    grad = (p0 * (1 - p0)) @ x0 / n  # d mean(p0) / d beta
+    se_lc = float(math.sqrt(max(grad @ covm @ grad, 0.0)))
+    if 0 < lc < 1:
+        se_logit = se_lc / (lc * (1 - lc))
+        lg = math.log(lc / (1 - lc))
+        lo, hi = 1 / (1 + math.exp(-(lg - zq * se_logit))), 1 / (1 + math.exp(-(lg + zq * se_logit)))
+    else:
+        lo, hi = math.nan, math.nan
+    params = pd.DataFrame(
+        {
+            "term": list(design.columns),
+            "coef": beta,
+            "se": fit.bse.to_numpy(),
+            "p_value": fit.pvalues.to_numpy(),
+        }
+    )
+    return LengthControlledWinRate(
+        win_rate=lc,
+        ci_low=lo,
+        ci_high=hi,
+        raw_win_rate=raw,
+        raw_ci_low=raw_lo,
+        raw_ci_high=raw_hi,
+        raw_standard_error=raw_se,
+        n=n,
+        candidate=candidate,
+        length=_length_name(length),
+        delta_sd=sd,
+        length_coef=float(beta[1]),
+        length_coef_se=float(fit.bse.iloc[1]),
+        length_coef_p_value=float(fit.pvalues.iloc[1]),
+        confidence=float(confidence),
+        cov_type=cov_type,
+        params=params,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# mitigation
+# --------------------------------------------------------------------------------------------
+
+
+def rebalance_by_length(
+    preferences: pd.DataFrame,
+    *,
+    length: LengthMeasure = "words",
+    delta_bins: int | Sequence[float] = 10,
+    by: str | Sequence[str] | None = None,
+    rng: int | np.random.Generator | None = None,
+    pair: str = "pair_id",
+    annotator: str = "annotator_id",
+    choice: str = "choice",
+    response_a: str = "response_a",
+    response_b: str = "response_b",
+    len_a: str = "len_a",
+    len_b: str = "len_b",
+) -> pd.DataFrame:
+    """Matched subsample in which the length difference carries no information about the choice.
+
+    Within each bin of ``|len_a - len_b|`` (and each group of ``by``), the rows where the
+    longer response was chosen and the rows where the shorter one was chosen are
+    subsampled at random to the same number, so that P(longer preferred | |delta|) = 1/2 in
+    the output. Ties and equal-length rows carry no length information and are kept.
+
+    Parameters
+    ----------
+    preferences
+        The preferences table.
+    length
+        How to measure length (see the module notes); use the same in the re-test.
+    delta_bins
+        Number of quantile bins of ``|delta|`` (over non-tie, unequal-length rows), or edges.
+        More bins match more finely and drop more rows.
+    by
+        Column(s) to balance within separately (e.g. ``"annotator_id"`` so that every
+        annotator's own length preference is removed).
+    rng
+        Seed or Generator for the subsampling.
+    pair, annotator, choice, response_a, response_b, len_a, len_b
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows of ``preferences`` (all columns, original index, original order).
+        Re-test it with :func:`length_bias` with the same ``length``.
+
+    Raises
+    ------
+    WorkbenchError
+        Bad table or options.
+
+    Notes
+    -----
+    Matching removes length as a signal *by construction*, including whatever part of the
+    length effect reflects real quality (longer answers that are genuinely better). It trades
+    sample size for balance: the output has ``2 * min(n_longer, n_shorter)`` informative rows
+    per bin. Re-testing with the same bins is a check of the implementation; a finer
+    ``delta_bins`` in the re-test checks the residual within-bin imbalance.
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({
+    ...     "pair_id": [f"p{i}" for i in range(6)], "annotator_id": "ann",
+    ...     "choice": ["a", "a", "a", "b", "a", "tie"],
+    ...     "response_a": ["one two three", "one two", "a b c d", "x y z", "q", "s"],
+    ...     "response_b": ["one", "one", "a", "x", "q r s", "t"]})
+    >>> out = rebalance_by_length(prefs, delta_bins=1, rng=0)
+    >>> len(out), length_bias(out).p_longer_preferred
+    (5, 0.5)
+    """
+    by_cols = _as_list(by)
+    frame = _validate(
+        preferences, pair=pair, annotator=annotator, choice=choice,
+        response_a=response_a, response_b=response_b,
+        extra=by_cols, extra_options=["by"] * len(by_cols),
+    )
+    gen = as_rng(rng)
+    lens = response_lengths(frame, length=length, response_a=response_a, response_b=response_b,
+                            len_a=len_a, len_b=len_b)
+    ch = _choices(frame, choice)
+    delta = lens["delta"].to_numpy()
+    informative = (ch != "tie") & (delta != 0)
+    if not informative.any():
+        return frame.copy()
+    longer = (ch == "a") == (delta > 0)
+    absd = np.abs(delta)
+    bins = _delta_bins(absd[informative], delta_bins)
+    codes = np.asarray(pd.Categorical(bins).codes)
+    work = pd.DataFrame({"pos": np.flatnonzero(informative), "bin": codes,
+                         "longer": longer[informative]})
+    for c in by_cols:
+        work[c] = frame[c].to_numpy()[informative]
+    # random order inside each (group, bin, class); keep the first min(class sizes) of each
+    work["_u"] = gen.random(len(work))
+    keys = [*by_cols, "bin"]
+    work = work.sort_values([*keys, "longer", "_u"], kind="stable")
+    work["_rank"] = work.groupby([*keys, "longer"], dropna=False, observed=True).cumcount()
+    n_long = work.groupby(keys, dropna=False, observed=True)["longer"].transform("sum")
+    n_all = work.groupby(keys, dropna=False, observed=True)["longer"].transform("size")
+    quota = np.minimum(n_long, n_all - n_long)
+    kept_pos = work.loc[work["_rank"].to_numpy() < quota.to_numpy(), "pos"].to_numpy()
+    keep = ~informative
+    keep[kept_pos] = True
+    return frame.loc[keep].copy()
