@@ -98,6 +98,41 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- dedup (issue 5) ----
+@app.command("dedup")
+def dedup_command(
+    input: Annotated[Path, typer.Argument(help="Corpus table (.csv, .jsonl, .parquet, optionally .gz) with doc_id and text.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table; every input row plus cluster_id, is_representative, similarity, representative_id, cluster_size.")],
+    method: Annotated[str, typer.Option(help="exact, minhash, simhash or semantic.")] = "minhash",
+    threshold: Annotated[float, typer.Option(help="Similarity at or above which documents are duplicates.")] = 0.8,
+    ngram: Annotated[int, typer.Option(help="Shingle length in units.")] = 5,
+    unit: Annotated[str, typer.Option(help="Shingle unit: word or char.")] = "word",
+    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = 128,
+    keep: Annotated[str, typer.Option(help="Representative of a cluster: first or longest.")] = "first",
+    max_hamming: Annotated[int, typer.Option(help="SimHash: largest Hamming distance of duplicates.")] = 3,
+    doc_id: Annotated[str, typer.Option(help="Column with document ids.")] = "doc_id",
+    text: Annotated[str, typer.Option(help="Column with the text.")] = "text",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Find duplicate documents; write every input row with its cluster columns."""
+    import pandas as pd
+
+    from workbench import dedup, io
+
+    corpus = io.load_table(input)
+    result = dedup.deduplicate(
+        corpus, method=method, threshold=threshold, ngram=ngram, unit=unit,  # type: ignore[arg-type]
+        num_perm=num_perm, keep=keep, max_hamming=max_hamming,  # type: ignore[arg-type]
+        doc_id=doc_id, text=text, progress=not quiet,
+    )
+    added = result.clusters.drop(columns=["doc_id"])
+    output = corpus.drop(columns=[c for c in added.columns if c in corpus.columns]).reset_index(drop=True)
+    output = pd.concat([output, added.reset_index(drop=True)], axis=1)
+    io.save_table(output, out)
+    typer.echo(result.summary())
+    typer.echo(f"wrote {len(output):,} rows to {out}")
+
+
 # ---- samples (issue 2) ----
 @app.command("samples")
 def _samples(
