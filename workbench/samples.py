@@ -776,7 +776,8 @@ def make_reviews(
     """Customer reviews labeled positive/negative by annotators in day and night shifts.
 
     Annotators ``ann_01…`` have distinct baseline accuracies spread over 0.85–0.95; the
-    first half works the day shift (08–16 h), the rest the night shift (20–04 h). The
+    first half works the day shift (08–16 h), the rest the night shift (20–24 h and 0–4 h
+    of the same calendar day). The
     guideline changes from ``v2.0`` to ``v2.1`` at ``guideline_day``. Planted effects:
     ``drift_annotator``'s accuracy drops to ``drift_accuracy`` from ``drift_day`` on; with
     ``cohort_confusion`` the ``confused_cohort`` flips labels of ``confused_category`` with
@@ -841,7 +842,8 @@ def make_reviews(
     item_day = gen.integers(0, days, n_items)
     day = np.minimum(item_day[ii] + gen.integers(0, 3, n), days - 1)
     start_h = np.where(cohort[ai] == "day", 8.0, 20.0)
-    secs = (day * 86400 + start_h * 3600 + gen.uniform(0, 8 * 3600, n)).astype(np.int64)
+    # night shift hours 20-24 and 0-4 stay on the calendar day, so all fall within ``days``
+    secs = (day * 86400 + np.mod(start_h * 3600 + gen.uniform(0, 8 * 3600, n), 86400)).astype(np.int64)
     ts = SAMPLE_START + pd.to_timedelta(secs, unit="s")
     t_days = secs / 86400.0
     version = np.where(t_days >= guideline_day, "v2.1", "v2.0")
@@ -1368,7 +1370,8 @@ def _exact_variant(text: str, variant: str) -> str:
     if variant == "whitespace":
         return "  " + text.replace(". ", ".  ").replace("\n\n", "\n \n") + " \n"
     # unicode: decomposed accents and no-break spaces, equal to the original under NFKC
-    return unicodedata.normalize("NFD", text).replace(" the ", "\u00a0the\u00a0")
+    out = unicodedata.normalize("NFD", text).replace(" the ", "\u00a0the\u00a0")
+    return out if out != text else out.replace(" ", "\u00a0", 1)
 
 
 def _edit_words(picker: _Picker, text: str, rate: float) -> tuple[str, float]:
@@ -1420,7 +1423,7 @@ def make_corpus(
     --------
     >>> s = make_corpus(200, rng=0)
     >>> rows = s.truth["rows"]
-    >>> rows["kind"].value_counts()["clean"]
+    >>> int((rows["kind"] == "clean").sum())
     140
     >>> dup = rows[rows["kind"] == "exact_duplicate"].iloc[0]
     >>> docs = s.tables["corpus"].set_index("doc_id")["text"]
@@ -1577,8 +1580,8 @@ def make_image_captions(
     >>> s = make_image_captions(50, out_dir=None, rng=0)
     >>> s.tables["image_captions"].columns.tolist()
     ['pair_id', 'image', 'caption']
-    >>> s.truth["rows"]["kind"].value_counts()["correct"]
-    35
+    >>> s.truth["counts"]["correct"], int((s.truth["rows"]["kind"] == "correct").sum())
+    (36, 36)
     """
     from workbench import _shapes
     from workbench.io import atomic_path
