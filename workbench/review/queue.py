@@ -319,6 +319,9 @@ class ReviewQueue:
             }
         )
         self.plan["reason"] = self.plan["reason"].astype(str)
+        self._pos = {str(v): i for i, v in enumerate(self.plan["item_id"])}
+        self._gold = self.plan["gold"].to_numpy(dtype=bool)
+        self._overlap = self.plan["overlap"].to_numpy(dtype=bool)
 
     # -- planning ---------------------------------------------------------------------------
     def _item_kind(self) -> Literal["text", "image", "pair"]:
@@ -515,34 +518,30 @@ class ReviewQueue:
         return ordered, reason
 
     # -- serving ----------------------------------------------------------------------------
-    def _state(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """Active events and the mask of plan rows this reviewer may still be served."""
-        active = self.store.active()
-        ids = self.plan["item_id"].to_numpy(dtype=object)
-        mine = active[active["reviewer"] == self.reviewer]
+    def _state(self) -> tuple[tuple[int, int, int], np.ndarray]:
+        """(decided, skipped, events this session) in this queue, and the mask of plan rows
+        this reviewer may still be served."""
+        mine, others = self.store.progress_of(self.reviewer)
+        n_plan = len(self.plan)
         if self.repeat:
-            done_by_me = np.isin(ids, list(self._seen_this_session))
-        else:
-            done_by_me = np.isin(ids, mine["item_id"].to_numpy(dtype=object))
-        others = active[(active["reviewer"] != self.reviewer) & (active["kind"] == "decision")]
-        n_others = (
-            others.drop_duplicates(["item_id", "reviewer"])["item_id"].value_counts()
-            .reindex(ids, fill_value=0)
-            .to_numpy()
-        )
-        gold = self.plan["gold"].to_numpy()
-        overlap = self.plan["overlap"].to_numpy()
+            mine = [m for m in mine if m[3] == self.session]
+        here = [m for m in mine if m[2] == self.name]
+        done = sum(1 for m in here if m[1] == "decision")
+        skipped = len(here) - done
+        in_session = sum(1 for m in here if m[3] == self.session)
+        done_by_me = np.zeros(n_plan, dtype=bool)
+        get = self._pos.get
+        done_by_me[[i for m in mine if (i := get(m[0])) is not None]] = True
         if self.repeat:
-            eligible = ~done_by_me
-        else:
-            open_ = np.where(gold, True, np.where(overlap, n_others < self.overlap_reviewers, n_others == 0))
-            eligible = ~done_by_me & open_
-        return mine[mine["queue"] == self.name], eligible
-
-    def _handled(self, mine: pd.DataFrame) -> tuple[int, int]:
-        if self.repeat:
-            mine = mine[mine["session"] == self.session]
-        return int((mine["kind"] == "decision").sum()), int((mine["kind"] == "skip").sum())
+            return (done, skipped, in_session), ~done_by_me
+        n_others = np.zeros(n_plan, dtype=int)
+        if others:
+            hits = [(i, o[1]) for o in others if (i := get(o[0])) is not None]
+            if hits:
+                idx, counts = zip(*hits, strict=True)
+                n_others[list(idx)] = counts
+        open_ = np.where(self._gold, True, np.where(self._overlap, n_others < self.overlap_reviewers, n_others == 0))
+        return (done, skipped, in_session), ~done_by_me & open_
 
     def _make_item(self, pos: int, previous: str | None = None) -> QueueItem:
         p = self.plan.iloc[pos]
@@ -578,8 +577,7 @@ class ReviewQueue:
         """The item to show now (the same one until it is decided or skipped), or ``None``."""
         if self._current is not None:
             return self._current
-        mine, eligible = self._state()
-        done, skipped = self._handled(mine)
+        (done, skipped, _), eligible = self._state()
         if self.size is not None and done + skipped >= self.size:
             return None
         hits = np.flatnonzero(eligible)
@@ -652,19 +650,18 @@ class ReviewQueue:
 
     def progress(self) -> Progress:
         """Counts of decided, skipped and remaining items, and this session's rate."""
-        mine, eligible = self._state()
-        done, skipped = self._handled(mine)
+        (done, skipped, in_session), eligible = self._state()
         open_left = int(eligible.sum())
         total = done + skipped + open_left
         if self.size is not None:
             total = min(total, self.size)
         remaining = max(0, total - done - skipped)
-        session = mine[mine["session"] == self.session]
         rate = None
-        if len(session) >= 2:
-            hours = (session["created_at"].max() - session["created_at"].min()).total_seconds() / 3600
+        if in_session >= 2:
+            times = self.store.session_times(self.session)
+            hours = (times.max() - times.min()).total_seconds() / 3600
             if hours > 0:
-                rate = (len(session) - 1) / hours
+                rate = (len(times) - 1) / hours
         return Progress(done=done, skipped=skipped, remaining=remaining, total=total, rate_per_hour=rate)
 
     def composition(self) -> pd.DataFrame:

@@ -432,6 +432,36 @@ class ReviewStore:
         rows = self._read(sql + " ORDER BY e.event_id", params)
         return _typed(pd.DataFrame(rows, columns=list(EVENT_COLUMNS)))
 
+    def progress_of(self, reviewer: str) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, int]]]:
+        """What a queue needs on every step, aggregated inside SQLite.
+
+        Returns the reviewer's events in effect as ``(item_id, kind, queue, session)`` and,
+        for every item other reviewers decided, ``(item_id, number of other reviewers)``.
+        """
+        active = (
+            "FROM events e WHERE e.kind IN ('decision', 'skip') "
+            "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.event_id)"
+        )
+        with self._lock:
+            mine = self._conn.execute(
+                f"SELECT e.item_id, e.kind, e.queue, e.session {active} AND e.reviewer = ? "
+                "ORDER BY e.event_id",
+                (reviewer,),
+            ).fetchall()
+            others = self._conn.execute(
+                f"SELECT e.item_id, COUNT(DISTINCT e.reviewer) {active} AND e.reviewer != ? "
+                "AND e.kind = 'decision' GROUP BY e.item_id",
+                (reviewer,),
+            ).fetchall()
+        return mine, others
+
+    def session_times(self, session: str) -> pd.Series:
+        """Times of the decisions and skips in effect of one session, oldest first."""
+        rows = self._read(
+            _ACTIVE + " AND e.session = ? ORDER BY e.event_id", [session]
+        )
+        return pd.to_datetime(pd.Series([r[9] for r in rows], dtype=object), utc=True, format="ISO8601")
+
     def decisions(self, *, latest: bool = True, reviewer: str | None = None) -> pd.DataFrame:
         """Decisions in effect as a tidy frame.
 
