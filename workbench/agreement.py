@@ -137,6 +137,9 @@ def _prepare(
     ``value_order``.
     """
     frame = require_frame(annotations, table=table)
+    if not frame.index.is_unique:
+        # error messages then quote row positions (the shared checks need a unique index)
+        frame = frame.reset_index(drop=True)
     cols = {"item_id": item, "annotator_id": annotator, "label": label}
     validate_table(frame, "annotations", columns=cols)
     annotators = pd.Index(pd.unique(frame[annotator]))
@@ -581,6 +584,8 @@ def _gold_codes(
 ) -> np.ndarray:
     """Gold label code per item of ``coded`` (-1 where the item has no gold label)."""
     g = require_frame(gold, table="gold")
+    if not g.index.is_unique:
+        g = g.reset_index(drop=True)
     validate_table(g, "gold", columns={"item_id": item, "label": label})
     codes = _code_labels(
         g[label], list(coded.categories), table="gold", column=label, option="the annotation labels"

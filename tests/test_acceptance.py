@@ -1,0 +1,146 @@
+"""Batch acceptance: planted systematic errors are found, null batches pass, bad input fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.acceptance import check_batch
+from workbench.agreement import krippendorff_alpha
+from workbench.errors import WorkbenchError
+from workbench.samples import make_reviews
+
+ANN, GOLD = "reviews_10x5000", "reviews_10x5000_gold"
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return make_reviews(2500, 10, 3, 90, gold_fraction=0.3, rng=3)
+
+
+@pytest.fixture(scope="module")
+def null():
+    # no drift, no cohort confusion. (With rng=4 the generator happens to give the day shift
+    # the five least accurate annotators, a real cohort difference that check_batch flags.)
+    return make_reviews(2500, 10, 3, 90, drift_annotator=None, cohort_confusion=False, gold_fraction=0.3, rng=5)
+
+
+def _homogeneous(n_items=1500, rng=0):
+    """Every annotator 90% accurate, errors symmetric, segments assigned at random."""
+    gen = np.random.default_rng(rng)
+    truth = gen.choice(["neg", "pos"], n_items)
+    category = gen.choice(["books", "toys", "garden"], n_items)
+    rows = []
+    for i, ann in enumerate(f"w{j}" for j in range(8)):
+        rated = np.flatnonzero(gen.random(n_items) < 0.4)
+        lab = np.where(gen.random(len(rated)) < 0.9, truth[rated], np.where(truth[rated] == "pos", "neg", "pos"))
+        rows.append(pd.DataFrame({"item_id": rated, "annotator_id": ann, "label": lab,
+                                  "cohort": "day" if i < 4 else "night", "category": category[rated]}))
+    gold = pd.DataFrame({"item_id": np.arange(0, n_items, 2), "label": truth[::2]})
+    return pd.concat(rows, ignore_index=True), gold
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_homogeneous_batch_has_no_systematic_error(seed):
+    ann, gold = _homogeneous(rng=seed)
+    res = check_batch(ann, gold=gold, min_kappa=0.5, min_qa_accuracy=0.9, n_resamples=50, rng=seed)
+    assert res.violations.empty
+
+
+def test_planted_systematic_errors_are_found(planted):
+    res = check_batch(planted.tables[ANN], gold=planted.tables[GOLD], min_kappa=0.5, n_resamples=200, rng=0)
+    assert not res.accepted
+    v = res.violations
+    conf = planted.truth["cohort_confusion"]
+    hit = v[(v.segment == "cohort × category") & (v.value == f"{conf['cohort']} / {conf['category']}")]
+    assert len(hit) >= 1
+    assert (hit["rate"] > 0.3).all() and (hit["p_adjusted"] < 0.05).all()
+    # every violation is a real error cell above the rest of the batch, with examples
+    assert (v.gold_label != v.given_label).all()
+    assert (v.rate > v.rest_rate).all()
+    assert v.examples.str.len().gt(0).all()
+    # the day cohort has no systematic error
+    assert not v.value.astype(str).str.startswith("day /").any()
+    assert "REJECTED" in res.summary() and "To fix" in res.summary()
+
+
+def test_null_batch_has_no_violations_and_passes(null):
+    res = check_batch(null.tables[ANN], gold=null.tables[GOLD], min_kappa=0.5, min_qa_accuracy=0.9, n_resamples=200, rng=0)
+    assert res.violations.empty
+    assert res.accepted
+    assert res.criteria["passed"].all()
+    assert "ACCEPTED" in res.summary()
+
+
+def test_criteria_values_bars_and_ci(null):
+    ann, gold = null.tables[ANN], null.tables[GOLD]
+    res = check_batch(ann, gold=gold, min_kappa=0.99, min_qa_accuracy=0.9, qa_fraction=0.05, n_resamples=200, rng=1)
+    c = res.criteria.set_index("criterion")
+    alpha = krippendorff_alpha(ann)
+    assert c.loc["inter-annotator agreement", "value"] == pytest.approx(alpha)
+    assert c.loc["inter-annotator agreement", "ci_low"] < alpha < c.loc["inter-annotator agreement", "ci_high"]
+    assert not c.loc["inter-annotator agreement", "passed"]  # bar 0.99 not met
+    assert not res.accepted
+    assert c.loc["QA sample accuracy", "n"] == 125  # 5% of 2,500 items, all from gold
+    assert len(res.qa_items) == 125
+    assert set(res.qa_items) <= set(gold["item_id"])
+    acc = c.loc["QA sample accuracy"]
+    assert acc.ci_low <= acc.value <= acc.ci_high
+    assert list(res.to_frame().columns) == ["criterion", "statistic", "value", "bar", "ci_low", "ci_high", "n", "passed"]
+
+
+def test_qa_sample_reproducible_and_dawid_skene_option(null):
+    ann, gold = null.tables[ANN], null.tables[GOLD]
+    a = check_batch(ann, gold=gold, n_resamples=50, rng=7, aggregate="dawid_skene", agreement="fleiss_kappa")
+    b = check_batch(ann, gold=gold, n_resamples=50, rng=7, aggregate="dawid_skene", agreement="fleiss_kappa")
+    assert a.qa_items.equals(b.qa_items)
+    pd.testing.assert_frame_equal(a.criteria, b.criteria)
+    assert "Fleiss" in a.criteria.loc[0, "statistic"]
+
+
+def test_a_bad_annotator_is_a_violation():
+    gen = np.random.default_rng(0)
+    n = 600
+    truth = gen.choice(["neg", "pos"], n)
+    rows = []
+    for ann in ["a", "b", "c", "d"]:
+        lab = np.where(gen.random(n) < 0.95, truth, np.where(truth == "pos", "neg", "pos"))
+        if ann == "d":  # says 'pos' for half of the true 'neg'
+            lab = np.where((truth == "neg") & (gen.random(n) < 0.5), "pos", lab)
+        rows.append(pd.DataFrame({"item_id": np.arange(n), "annotator_id": ann, "label": lab}))
+    ann = pd.concat(rows, ignore_index=True)
+    gold = pd.DataFrame({"item_id": np.arange(0, n, 3), "label": truth[::3]})
+    res = check_batch(ann, gold=gold, n_resamples=50, rng=0)
+    v = res.violations
+    assert len(v) == 1
+    assert (v.loc[0, "segment"], v.loc[0, "value"], v.loc[0, "gold_label"], v.loc[0, "given_label"]) == ("annotator_id", "d", "neg", "pos")
+
+
+def test_check_batch_rejects_bad_input(null):
+    ann, gold = null.tables[ANN], null.tables[GOLD]
+    small = ann.head(300)
+    with pytest.raises(WorkbenchError, match="missing value"):
+        check_batch(small.assign(label=np.where(np.arange(300) == 5, None, small.label)), gold=gold)
+    with pytest.raises(WorkbenchError, match="at least 2 annotators"):
+        check_batch(small[small.annotator_id == small.annotator_id.iloc[0]], gold=gold)
+    with pytest.raises(WorkbenchError, match="not in value_order"):
+        check_batch(small, gold=gold, value_order=["positive"])
+    with pytest.raises(WorkbenchError, match="rows share the same"):
+        check_batch(pd.concat([small, small.head(1)]), gold=gold)
+    with pytest.raises(WorkbenchError, match="is empty"):
+        check_batch(small.head(0), gold=gold)
+    with pytest.raises(WorkbenchError, match="none of its"):
+        check_batch(small, gold=gold.assign(item_id="zz" + gold.item_id))
+    with pytest.raises(WorkbenchError, match="table 'gold'.*rows share the same"):
+        check_batch(small, gold=pd.concat([gold, gold.head(1)]))
+    with pytest.raises(WorkbenchError, match="not in the annotation labels"):
+        check_batch(small, gold=gold.assign(label="maybe"), value_order=["negative", "positive"])
+    with pytest.raises(WorkbenchError, match="min_kappa=1.5"):
+        check_batch(small, gold=gold, min_kappa=1.5)
+    with pytest.raises(WorkbenchError, match="qa_fraction=0"):
+        check_batch(small, gold=gold, qa_fraction=0)
+    with pytest.raises(WorkbenchError, match="aggregate='median' is not valid"):
+        check_batch(small, gold=gold, aggregate="median")
+    with pytest.raises(WorkbenchError, match="no column.*'shift'"):
+        check_batch(small, gold=gold, segments=["shift"])

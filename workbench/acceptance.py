@@ -1,0 +1,334 @@
+"""Batch acceptance: the rule QA leads apply before a labeled batch goes into training data.
+
+A batch is accepted when (1) inter-annotator agreement meets its bar, (2) a random QA
+sample of items checked against the golden set meets the accuracy bar, and (3) the
+confusion against gold shows no systematic error: no segment (an annotator, a cohort, a
+category, a guideline version, or a pair of them) makes one kind of mistake significantly
+more often than the rest of the batch. A rejected batch comes with what to fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+from workbench._validation import as_rng, check_choice
+from workbench.aggregation import dawid_skene, majority_vote
+from workbench.agreement import (
+    _gold_codes,
+    _prepare,
+    bootstrap_ci,
+    fleiss_kappa,
+    interpret,
+    krippendorff_alpha,
+)
+from workbench.errors import WorkbenchError
+
+__all__ = ["AcceptanceResult", "check_batch"]
+
+_SEGMENT_COLUMNS = ("cohort", "category", "guideline_version", "vendor")
+
+
+@dataclass(frozen=True)
+class AcceptanceResult:
+    """Verdict on a batch: accepted or not, each criterion, and the systematic errors."""
+
+    accepted: bool
+    criteria: pd.DataFrame
+    """One row per criterion: criterion, statistic, value, bar, ci_low, ci_high, n, passed."""
+    violations: pd.DataFrame
+    """Systematic errors: segment, value, gold label, given label, rates, p-values, examples."""
+    qa_items: pd.Index
+    """The items drawn for the QA sample."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """The criteria table."""
+        return self.criteria.copy()
+
+    def summary(self) -> str:
+        """One paragraph: the verdict, each criterion, and what to fix."""
+        parts = []
+        for row in self.criteria.itertuples(index=False):
+            ci = "" if pd.isna(row.ci_low) else f" (CI {row.ci_low:.3f}–{row.ci_high:.3f})"
+            mark = "met" if row.passed else "NOT met"
+            if row.criterion == "no systematic error":
+                parts.append(f"{row.criterion}: {int(row.value)} violation(s), {mark}")
+            else:
+                parts.append(f"{row.criterion} {row.value:.3f}{ci} vs bar {row.bar:.3f}: {mark}")
+        verdict = "ACCEPTED" if self.accepted else "REJECTED"
+        text = f"Batch {verdict}. " + "; ".join(parts) + "."
+        if not self.accepted:
+            fixes = []
+            failed = set(self.criteria.loc[~self.criteria["passed"], "criterion"])
+            if "inter-annotator agreement" in failed:
+                fixes.append("clarify the guideline on the most disputed items and re-train annotators")
+            if "QA sample accuracy" in failed:
+                fixes.append("re-label the items whose aggregate disagrees with gold")
+            for v in self.violations.head(3).itertuples(index=False):
+                fixes.append(
+                    f"{v.segment}={v.value} labels gold '{v.gold_label}' as '{v.given_label}' "
+                    f"{v.rate:.0%} of the time (rest {v.rest_rate:.0%}; e.g. {v.examples})"
+                )
+            text += " To fix: " + "; ".join(fixes) + "."
+        return text
+
+
+def check_batch(
+    annotations: pd.DataFrame,
+    *,
+    gold: pd.DataFrame,
+    min_kappa: float = 0.7,
+    min_qa_accuracy: float = 0.95,
+    qa_fraction: float = 0.10,
+    rng: int | np.random.Generator | None = None,
+    agreement: Literal["krippendorff_alpha", "fleiss_kappa"] = "krippendorff_alpha",
+    aggregate: Literal["majority_vote", "dawid_skene"] = "majority_vote",
+    segments: Sequence[str | tuple[str, ...]] | None = None,
+    significance: float = 0.05,
+    min_error_rate: float = 0.10,
+    confidence: float = 0.95,
+    n_resamples: int = 1000,
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+    value_order: Sequence[Any] | None = None,
+) -> AcceptanceResult:
+    """Accept or reject a labeled batch by agreement, QA-sample accuracy and systematic error.
+
+    Parameters
+    ----------
+    annotations
+        Long table of the batch, one row per judgment.
+    gold
+        Golden set: ``item_id``, ``label`` (column names as for the annotations).
+    min_kappa
+        Bar for the agreement coefficient (Krippendorff's alpha, nominal, by default).
+    min_qa_accuracy
+        Bar for the accuracy of the aggregated labels on the QA sample.
+    qa_fraction
+        Size of the QA sample as a share of the batch's items; it is drawn at random from
+        the items that have a gold label (all of them if fewer are available).
+    rng
+        Seed or Generator (QA sample, bootstrap, random tie breaking).
+    agreement
+        ``"krippendorff_alpha"`` (handles missing ratings) or ``"fleiss_kappa"``.
+    aggregate
+        How item labels are formed for the QA check: ``"majority_vote"`` (random ties)
+        or ``"dawid_skene"``.
+    segments
+        Columns (or tuples of columns) whose values are tested for systematic error.
+        Default: the annotator, each of cohort/category/guideline_version/vendor present,
+        and each pair of those.
+    significance
+        Family-wise error rate of the systematic-error tests (Holm correction).
+    min_error_rate
+        A confusion cell is only a violation if its error rate is at least this large.
+    confidence, n_resamples
+        Bootstrap CI of the agreement coefficient.
+    item, annotator, label, value_order
+        Column names and category order.
+
+    Returns
+    -------
+    AcceptanceResult
+        ``accepted``, ``criteria`` (value, bar, CI, passed per criterion), ``violations``
+        and ``qa_items``.
+
+    Raises
+    ------
+    WorkbenchError
+        Bad annotations or gold (see :func:`workbench.agreement.krippendorff_alpha`), gold
+        sharing no items with the batch, bars or fractions outside [0, 1], unknown choices,
+        segment columns that do not exist.
+
+    Notes
+    -----
+    Systematic error is tested on every judgment of a gold item (not only the QA sample,
+    for power): for a segment value ``s`` and a confusion cell gold ``t`` → given ``l``
+    (``l != t``), the share of ``t`` judgments labeled ``l`` in ``s`` is compared with the
+    share in the rest of the batch by a one-sided Fisher exact test (hypergeometric). A
+    pair segment ``(A=a, B=b)`` is compared with the rest of ``A=a`` and with the rest of
+    ``B=b`` and keeps the larger p-value, so an interaction is not flagged just because
+    one parent is worse overall. The p-values of all cells and segments are Holm-adjusted. A cell is a violation when the
+    adjusted p-value is below ``significance``, its rate is at least ``min_error_rate``
+    and above the rest's. The QA accuracy interval is Wilson's score interval.
+
+    Examples
+    --------
+    >>> from workbench.samples import make_reviews
+    >>> s = make_reviews(400, 6, 3, 30, drift_annotator=None, cohort_confusion=False,
+    ...                  gold_fraction=0.3, rng=0)
+    >>> res = check_batch(s.tables["reviews_10x5000"], gold=s.tables["reviews_10x5000_gold"],
+    ...                   min_kappa=0.5, min_qa_accuracy=0.8, n_resamples=200, rng=0)
+    >>> res.accepted, len(res.violations)
+    (True, 0)
+    """
+    for name, value in (
+        ("min_kappa", min_kappa),
+        ("min_qa_accuracy", min_qa_accuracy),
+        ("qa_fraction", qa_fraction),
+        ("min_error_rate", min_error_rate),
+    ):
+        if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0) or (name == "qa_fraction" and value == 0):
+            raise WorkbenchError(f"{name}={value!r} must be a number in [0, 1] (qa_fraction > 0).")
+    if not 0.0 < significance < 1.0:
+        raise WorkbenchError(f"significance={significance!r} must lie strictly between 0 and 1, e.g. 0.05.")
+    check_choice(agreement, name="agreement", choices=("krippendorff_alpha", "fleiss_kappa"))
+    check_choice(aggregate, name="aggregate", choices=("majority_vote", "dawid_skene"))
+    gen = as_rng(rng)
+    cols = {"item": item, "annotator": annotator, "label": label, "value_order": value_order}
+    gold_labels = gold[label].dropna() if isinstance(gold, pd.DataFrame) and label in gold.columns else None
+    coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order, extra_labels=gold_labels)
+    gold_codes = _gold_codes(gold, coded, item=item, label=label)
+    frame = coded.frame
+    segs = _segments(frame, annotator, segments)
+
+    # 1. inter-annotator agreement, with a cluster bootstrap CI over items
+    stat = krippendorff_alpha if agreement == "krippendorff_alpha" else fleiss_kappa
+    order = list(coded.categories)
+    ci = bootstrap_ci(
+        stat, frame, by=item, n_resamples=n_resamples, confidence=confidence, rng=gen,
+        item=item, annotator=annotator, label=label, value_order=order,
+    )
+    n_pairable = int((coded.counts().sum(axis=1) >= 2).sum())
+
+    # 2. QA sample: random items with gold, aggregated label vs gold
+    with_gold = np.flatnonzero(gold_codes >= 0)
+    n_qa = min(len(with_gold), max(1, math.ceil(qa_fraction * coded.n_items)))
+    qa_pos = np.sort(gen.choice(with_gold, size=n_qa, replace=False))
+    qa_items = coded.items[qa_pos]
+    if aggregate == "majority_vote":
+        agg = majority_vote(frame, ties="random", rng=gen, **cols)
+    else:
+        agg = dawid_skene(frame, **cols).labels
+    truth = pd.Series(np.asarray(coded.categories, dtype=object)[gold_codes[qa_pos]], index=qa_items)
+    correct = int((agg.reindex(qa_items).astype(object) == truth).sum())
+    acc = correct / n_qa
+    lo, hi = proportion_confint(correct, n_qa, alpha=1 - confidence, method="wilson")
+
+    # 3. systematic error in the confusion against gold
+    violations = _systematic_errors(coded, gold_codes, segs, significance, min_error_rate)
+
+    stat_name = "Krippendorff's alpha (nominal)" if agreement == "krippendorff_alpha" else "Fleiss' kappa"
+    criteria = pd.DataFrame(
+        {
+            "criterion": ["inter-annotator agreement", "QA sample accuracy", "no systematic error"],
+            "statistic": [
+                f"{stat_name}, {interpret(ci.estimate, scale='krippendorff' if agreement == 'krippendorff_alpha' else 'landis_koch')}",
+                f"{aggregate} vs gold on {n_qa} random gold items",
+                f"Fisher exact tests, Holm-adjusted at {significance}",
+            ],
+            "value": [ci.estimate, acc, float(len(violations))],
+            "bar": [min_kappa, min_qa_accuracy, 0.0],
+            "ci_low": [ci.low, lo, np.nan],
+            "ci_high": [ci.high, hi, np.nan],
+            "n": [n_pairable, n_qa, int((gold_codes[coded.item] >= 0).sum())],
+            "passed": [bool(ci.estimate >= min_kappa), bool(acc >= min_qa_accuracy), bool(len(violations) == 0)],
+        }
+    )
+    return AcceptanceResult(
+        accepted=bool(criteria["passed"].all()),
+        criteria=criteria,
+        violations=violations,
+        qa_items=qa_items,
+    )
+
+
+def _segments(
+    frame: pd.DataFrame, annotator: str, segments: Sequence[str | tuple[str, ...]] | None
+) -> list[tuple[str, ...]]:
+    if segments is None:
+        present = [c for c in _SEGMENT_COLUMNS if c in frame.columns]
+        return [(annotator,), *[(c,) for c in present], *combinations(present, 2)]
+    out = [tuple([s]) if isinstance(s, str) else tuple(s) for s in segments]
+    for seg in out:
+        missing = [c for c in seg if c not in frame.columns]
+        if missing:
+            raise WorkbenchError(
+                f"table 'annotations' has no column(s) {missing!r} named in segments=; it has "
+                f"{list(map(str, frame.columns))!r}."
+            )
+    return out
+
+
+_VIOLATION_COLUMNS = [
+    "segment", "value", "gold_label", "given_label", "n", "errors", "rate",
+    "rest_rate", "p_value", "p_adjusted", "examples",
+]
+
+
+def _systematic_errors(
+    coded: Any, gold_codes: np.ndarray, segs: list[tuple[str, ...]], significance: float, min_rate: float
+) -> pd.DataFrame:
+    k = coded.n_categories
+    ref = gold_codes[coded.item]
+    has = ref >= 0
+    if not has.any() or k < 2:
+        return pd.DataFrame(columns=_VIOLATION_COLUMNS)
+    frame = coded.frame.iloc[np.flatnonzero(has)]
+    t, g = ref[has], coded.label[has]
+    off = ~np.eye(k, dtype=bool)
+    tests = []
+    for seg in segs:
+        # counts[a, b, true, given] over the segment's first and second column (b: 1 level
+        # for one-column segments)
+        ca, va = pd.factorize(frame[seg[0]].astype(str))
+        if len(seg) > 1:
+            cb, vb = pd.factorize(frame[list(seg[1:])].astype(str).agg(" / ".join, axis=1))
+        else:
+            cb, vb = np.zeros(len(frame), dtype=np.int64), pd.Index([""])
+        na, nb = len(va), len(vb)
+        cnt = np.bincount(
+            ((ca * nb + cb) * k + t) * k + g, minlength=na * nb * k * k
+        ).reshape(na, nb, k, k).astype(float)
+        if len(seg) == 1:
+            rests = [cnt.sum(axis=(0, 1), keepdims=True) - cnt]  # rest of the batch
+        else:
+            # an interaction must stand out against both parents, not just inherit one
+            rests = [cnt.sum(axis=1, keepdims=True) - cnt, cnt.sum(axis=0, keepdims=True) - cnt]
+        n = cnt.sum(axis=3, keepdims=True)
+        pvals, rest_rate = np.zeros_like(cnt), np.zeros_like(cnt)
+        ok = np.ones(cnt.shape, dtype=bool)
+        for rest in rests:
+            nr = rest.sum(axis=3, keepdims=True)
+            nrb, nb_ = np.broadcast_to(nr, cnt.shape), np.broadcast_to(n, cnt.shape)
+            p = stats.hypergeom.sf(cnt - 1, nb_ + nrb, cnt + rest, nb_)
+            pvals = np.maximum(pvals, p)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rest_rate = np.maximum(rest_rate, np.where(nrb > 0, rest / nrb, 0.0))
+            ok &= nrb > 0
+        ok &= (np.broadcast_to(n, cnt.shape) > 0) & off[None, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = cnt / n
+        for a, b, ti, gi in zip(*np.nonzero(ok)):
+            value = va[a] if len(seg) == 1 else f"{va[a]} / {vb[b]}"
+            tests.append((" × ".join(seg), value, ti, gi, int(n[a, b, ti, 0]), int(cnt[a, b, ti, gi]),
+                          rate[a, b, ti, gi], rest_rate[a, b, ti, gi], float(pvals[a, b, ti, gi]), seg))
+    if not tests:
+        return pd.DataFrame(columns=_VIOLATION_COLUMNS)
+    res = pd.DataFrame(tests, columns=["segment", "value", "t", "g", "n", "errors", "rate", "rest_rate", "p_value", "cols"])
+    res["p_adjusted"] = multipletests(res["p_value"].to_numpy(), method="holm")[1]
+    bad = res[(res["p_adjusted"] < significance) & (res["rate"] >= min_rate) & (res["rate"] > res["rest_rate"])]
+    cats = np.asarray(coded.categories, dtype=object)
+    item_col = coded.items.name
+    examples = []
+    for r in bad.itertuples(index=False):
+        cols = list(r.cols)
+        key = frame[cols].astype(str).agg(" / ".join, axis=1) if len(cols) > 1 else frame[cols[0]].astype(str)
+        mask = (key.to_numpy() == r.value) & (t == r.t) & (g == r.g)
+        examples.append(", ".join(map(str, pd.unique(frame.loc[mask, item_col])[:3])))
+    out = bad.assign(
+        gold_label=cats[bad["t"].to_numpy()] if len(bad) else [],
+        given_label=cats[bad["g"].to_numpy()] if len(bad) else [],
+        examples=examples,
+    )
+    return out.sort_values(["p_adjusted", "rate"], ascending=[True, False])[_VIOLATION_COLUMNS].reset_index(drop=True)
