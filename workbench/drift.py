@@ -914,11 +914,13 @@ def segment_errors(
         Ranked, one row per segment: ``rank``, ``segment`` (readable), one column per ``by``
         column (NA where the segment does not fix it), ``depth``, ``n``, ``errors``,
         ``error_rate``, ``ci_low``, ``ci_high`` (Wilson), ``overall_rate``, ``excess``
-        (error rate minus overall rate), ``excess_low``, ``excess_high``, ``z``,
-        ``p_value``, ``p_adjusted``, ``significant``. Significant excesses come first,
-        ordered by ``z`` (strength of evidence). When the excess errors sit in one cell,
-        ``z`` is largest for that cell: a broader segment dilutes the excess with clean
-        judgments, a narrower one has fewer judgments, so the purest segment ranks first.
+        (error rate minus overall rate), ``excess_low``, ``excess_high``, ``z`` (the
+        two-proportion z statistic, segment vs rest), ``log_p``, ``p_value`` (one-sided
+        Fisher exact test for an excess), ``p_adjusted``, ``significant``, ``cause``.
+        Significant excesses come first, ordered by ``log_p`` (strength of evidence). When
+        the excess errors sit in one cell, the evidence is strongest for that cell: a
+        broader segment dilutes the excess with clean judgments, a narrower one has fewer
+        judgments, so the purest segment ranks first.
         ``cause`` (1, 2, … or NA) marks the segments of a greedy explanation: the top
         segment, then the top segment once its judgments are removed, and so on while
         one is significant. A segment that only echoes an earlier cause (a single night
@@ -927,9 +929,13 @@ def segment_errors(
 
     Notes
     -----
-    The test compares the segment with the rest: the pooled two-proportion z-test,
-    identical to the 2×2 chi-square test without continuity correction
-    (statsmodels ``proportions_ztest``). The overall rate is a mix of segment and rest,
+    The test compares the segment with the rest in a 2×2 table (errors / correct ×
+    segment / rest): the one-sided Fisher exact test, i.e. the hypergeometric tail
+    :math:`P(X \\ge e)`, :math:`X \\sim \\mathrm{Hypergeom}(N, E, n)` (``scipy.stats.fisher_exact``
+    with ``alternative="greater"``), exact for the small segments where the z-test
+    (also reported, equal to statsmodels ``proportions_ztest``) overstates significance.
+    Only excesses are tested: a segment with fewer errors than the rest is no root cause.
+    The overall rate is a mix of segment and rest,
     so ``excess = (1 - n/N) (r_segment - r_rest)``; its CI is Newcombe's hybrid score
     interval of ``r_segment - r_rest`` scaled by ``1 - n/N``. p-values are corrected over
     all segments tested (``correction``).
@@ -1052,7 +1058,9 @@ def _segment_table(
     se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_r))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, (r - r_r) / se, 0.0)
-    p = 2 * stats.norm.sf(np.abs(z))
+    # one-sided Fisher exact test for an excess: P(X >= e), X ~ Hypergeom(N, E, n)
+    log_p = stats.hypergeom.logsf(e - 1, total_n, round(total_e), n)
+    p = np.exp(log_p)
     p_adj = multipletests(p, method=correction)[1]
     d_low, d_high = confint_proportions_2indep(
         e, n, e_r, n_r, method="newcomb", compare="diff", alpha=1 - confidence
@@ -1074,11 +1082,12 @@ def _segment_table(
     out["excess_low"] = np.asarray(d_low) * scale
     out["excess_high"] = np.asarray(d_high) * scale
     out["z"] = z
+    out["log_p"] = log_p
     out["p_value"] = p
     out["p_adjusted"] = p_adj
     out["significant"] = (p_adj <= alpha) & (out["excess"].to_numpy() > 0)
     out = out.sort_values(
-        ["significant", "z", "n"], ascending=[False, False, False], ignore_index=True
+        ["significant", "log_p", "n"], ascending=[False, True, False], ignore_index=True
     )
     return out
 
