@@ -523,3 +523,12 @@ def test_cli_samples_writes_the_chosen_sample(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["samples", "--out", str(tmp_path), "--only", "nope"])
     assert bad.exit_code != 0 and isinstance(bad.exception, WorkbenchError)
     assert "unknown sample 'nope'" in str(bad.exception)
+
+
+def test_every_mismatched_caption_is_false_and_every_correct_one_true() -> None:
+    s = samples.make_image_captions(2000, out_dir=None, rng=0)
+    m = s.tables["image_captions"].merge(s.rows, on="pair_id")
+    ok = m.apply(lambda r: _caption_matches(r["caption"], r), axis=1)
+    assert ok[m["kind"].isin(["correct", "exact_duplicate", "near_duplicate"])].all()
+    assert not ok[m["kind"].isin(["mismatched", "spam"])].any()
+    assert set(m.loc[m["kind"] == "mismatched", "mismatch"]) == {"attribute", "random"}

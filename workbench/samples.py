@@ -1536,6 +1536,16 @@ _SPAM_CAPTIONS = ["click here best price", "buy now free shipping", "best deals 
                   "cheap prices click here now", "win a free phone today"]
 
 
+def _describes(caption: str, spec: Any) -> bool:
+    """Whether ``caption`` is a true description of ``spec`` (attributes it names all match)."""
+    words = set(caption.split())
+    counts = {1: {"a", "one"}, 2: {"two"}, 3: {"three"}}
+    noun = spec.shape if spec.count == 1 else spec.shape + "s"
+    sizes = words & {"small", "large"}
+    return (spec.colour in words and noun in words and bool(counts[spec.count] & words)
+            and spec.position in words and (not sizes or sizes == {spec.size}))
+
+
 def make_image_captions(
     n: int = 2000,
     *,
@@ -1610,7 +1620,11 @@ def make_image_captions(
                    + _shapes.caption_specs(n_mis - n_attr, gen))
     wrong_specs = [w if w != s else _shapes.mismatched_specs([s], gen)[0]
                    for w, s in zip(wrong_specs, specs[lo:hi], strict=True)]
-    captions[lo:hi] = _shapes.captions_for(wrong_specs, gen)
+    wrong_caps = _shapes.captions_for(wrong_specs, gen)
+    # a phrasing without the changed attribute (e.g. no size word) would still describe the
+    # image: use the canonical phrasing, which names all five attributes, for those
+    captions[lo:hi] = [_shapes.caption_for(w) if _describes(c, s) else c
+                       for c, w, s in zip(wrong_caps, wrong_specs, specs[lo:hi], strict=True)]
     mismatch[lo:hi] = ["attribute"] * n_attr + ["random"] * (n_mis - n_attr)
     spam_idx = gen.integers(0, len(_SPAM_CAPTIONS), counts["spam"])
     captions[hi:n_base] = [_SPAM_CAPTIONS[i] for i in spam_idx]
