@@ -24,8 +24,12 @@ from workbench._validation import (
     as_rng,
     check_choice,
     format_rows,
+    require_columns,
     require_frame,
+    require_no_missing,
     require_nonempty,
+    require_numeric,
+    require_unique,
     validate_table,
 )
 from workbench.errors import WorkbenchError
@@ -105,9 +109,21 @@ def _check_value_order(value_order: Sequence[Any] | None) -> list[Any] | None:
 
 
 def _code_labels(
-    values: pd.Series, categories: list[Any], *, table: str, column: str, option: str
+    values: pd.Series,
+    categories: list[Any],
+    *,
+    table: str,
+    column: str,
+    option: str,
+    factorized: tuple[np.ndarray, Any] | None = None,
 ) -> np.ndarray:
-    codes = pd.Index(categories, dtype=object).get_indexer(values.astype(object)).astype(np.int64)
+    """Codes of ``values`` in ``categories`` (raise naming rows outside them).
+
+    Factorizes first and maps only the distinct values, so it stays fast on big tables.
+    """
+    raw, uniques = factorized if factorized is not None else pd.factorize(values)
+    lookup = pd.Index(categories, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    codes = lookup[raw].astype(np.int64)
     bad = codes < 0
     if bad.any():
         rows = values.index[bad]
@@ -117,6 +133,18 @@ def _code_labels(
             f"in {option}={categories!r}. Add them to {option}, or fix or drop those rows."
         )
     return codes
+
+
+def _validate_annotations(frame: pd.DataFrame, *, item: str, annotator: str, label: str, table: str) -> None:
+    """The checks of ``validate_table(frame, "annotations")`` except the duplicate check."""
+    require_columns(
+        frame, [item, annotator, label], table=table, option_names=["item", "annotator", "label"]
+    )
+    require_nonempty(frame, table=table)
+    for col in (item, annotator, label):
+        require_no_missing(frame, col, table=table)
+    if "duration_s" in frame.columns:
+        require_numeric(frame, "duration_s", table=table)
 
 
 def _prepare(
@@ -140,32 +168,40 @@ def _prepare(
     if not frame.index.is_unique:
         # error messages then quote row positions (the shared checks need a unique index)
         frame = frame.reset_index(drop=True)
-    cols = {"item_id": item, "annotator_id": annotator, "label": label}
-    validate_table(frame, "annotations", columns=cols)
-    annotators = pd.Index(pd.unique(frame[annotator]))
+    _validate_annotations(frame, item=item, annotator=annotator, label=label, table=table)
+    ann_codes, annotators = pd.factorize(frame[annotator], sort=False)
     if len(annotators) < min_annotators:
         raise WorkbenchError(
             f"table '{table}', column '{annotator}': agreement needs at least {min_annotators} "
             f"annotators but the table has only {len(annotators)} ({list(annotators)[:3]!r}). "
             "Check the filter that produced the table, or pass the right column with annotator=."
         )
+    item_codes, items = pd.factorize(frame[item], sort=False)
+    key = np.asarray(item_codes, dtype=np.int64) * len(annotators) + ann_codes
+    n_keys = len(items) * len(annotators)
+    duplicated = (
+        np.bincount(key, minlength=n_keys).max() > 1
+        if n_keys <= 20 * len(key) + 1_000_000
+        else not pd.Index(key).is_unique
+    )
+    if duplicated:
+        require_unique(frame, [item, annotator], table=table)  # raises with the rows
     order = _check_value_order(value_order)
+    raw, uniques = pd.factorize(frame[label], sort=False)
     if order is None:
-        pool = frame[label] if extra_labels is None else pd.concat([frame[label], extra_labels])
+        pool = pd.Series(uniques) if extra_labels is None else pd.concat([pd.Series(uniques), extra_labels])
         categories = _sorted_categories(pool)
     else:
         categories = order
     label_codes = _code_labels(
-        frame[label], categories, table=table, column=label, option="value_order"
+        frame[label], categories, table=table, column=label, option="value_order", factorized=(raw, uniques)
     )
-    item_codes, items = pd.factorize(frame[item], sort=False)
-    ann_codes = annotators.get_indexer(frame[annotator])
     return _Coded(
         item=np.asarray(item_codes, dtype=np.int64),
         annotator=np.asarray(ann_codes, dtype=np.int64),
         label=label_codes,
-        items=pd.Index(items, name=item),
-        annotators=pd.Index(annotators, name=annotator),
+        items=items.rename(item) if isinstance(items, pd.Index) else pd.Index(items, name=item),
+        annotators=annotators.rename(annotator) if isinstance(annotators, pd.Index) else pd.Index(annotators, name=annotator),
         categories=pd.Index(categories, name=label),
         frame=frame,
     )
@@ -421,15 +457,16 @@ def _alpha_from_coincidence(o: np.ndarray, level: str, values: np.ndarray) -> np
     return np.where(expected > 0, alpha, np.nan)
 
 
-def _pairable_counts(coded: _Coded) -> np.ndarray:
-    counts = coded.counts()
-    return counts[counts.sum(axis=1) >= 2]
-
-
-def _coincidence(counts: np.ndarray) -> np.ndarray:
-    m = counts.sum(axis=1).astype(float)
-    scaled = counts / (m - 1.0)[:, None]
-    return scaled.T @ counts - np.diag(scaled.sum(axis=0))
+def _coincidence(coded: _Coded) -> tuple[np.ndarray, int]:
+    """Coincidence matrix and the number of pairable units (rated at least twice)."""
+    k = coded.n_categories
+    m = np.bincount(coded.item, minlength=coded.n_items).astype(float)
+    weight = np.zeros_like(m)
+    np.divide(1.0, m - 1.0, out=weight, where=m >= 2)
+    counts = np.bincount(coded.item * k + coded.label, minlength=coded.n_items * k)
+    counts = counts.reshape(coded.n_items, k).astype(float)
+    scaled = counts * weight[:, None]
+    return scaled.T @ counts - np.diag(scaled.sum(axis=0)), int((m >= 2).sum())
 
 
 def krippendorff_alpha(
@@ -501,14 +538,14 @@ def krippendorff_alpha(
     values = _metric_values(coded, level, value_order) if level in ("interval", "ratio") else np.arange(
         coded.n_categories, dtype=float
     )
-    counts = _pairable_counts(coded)
-    if len(counts) == 0:
+    coincidence, n_pairable = _coincidence(coded)
+    if n_pairable == 0:
         raise WorkbenchError(
             "krippendorff_alpha: no item is rated by two or more annotators, so there is no "
             f"pair of ratings to compare ({coded.n_items} items, each rated once). Check the "
             f"'{item}' and '{annotator}' columns."
         )
-    return float(_alpha_from_coincidence(_coincidence(counts), level, values))
+    return float(_alpha_from_coincidence(coincidence, level, values))
 
 
 # --------------------------------------------------------------------------------------
