@@ -44,10 +44,12 @@ __all__ = [
     "Method",
     "Unit",
     "candidate_probability",
+    "compare_methods",
     "deduplicate",
     "evaluate",
     "find_duplicates",
     "lsh_params",
+    "near_threshold_pairs",
     "normalize_text",
 ]
 
@@ -1186,3 +1188,93 @@ def evaluate(
         sampled=bool(sampled),
         threshold=threshold,
     )
+
+
+def near_threshold_pairs(
+    corpus: pd.DataFrame,
+    result: DedupResult,
+    *,
+    n: int = 10,
+    doc_id: str = "doc_id",
+    text: str = "text",
+) -> pd.DataFrame:
+    """The compared pairs closest to the threshold, on both sides, with their texts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``doc_id_a``, ``doc_id_b``, ``similarity``, ``is_duplicate``, ``distance`` (to the
+        threshold), ``text_a``, ``text_b``; the ``n`` nearest pairs, nearest first.
+
+    Examples
+    --------
+    >>> corpus = pd.DataFrame({"doc_id": ["a", "b"], "text": ["one two three four", "one two three five"]})
+    >>> res = deduplicate(corpus, threshold=0.5, ngram=2)
+    >>> near_threshold_pairs(corpus, res)[["doc_id_a", "doc_id_b", "similarity"]]
+      doc_id_a doc_id_b  similarity
+    0        a        b         0.5
+    """
+    pairs = result.pairs.copy()
+    pairs["distance"] = (pairs["similarity"] - result.threshold).abs()
+    pairs = pairs.sort_values(["distance", "doc_id_a", "doc_id_b"], kind="stable").head(n)
+    lookup = corpus.set_index(doc_id)[text]
+    pairs["text_a"] = lookup.reindex(pairs["doc_id_a"]).to_numpy()
+    pairs["text_b"] = lookup.reindex(pairs["doc_id_b"]).to_numpy()
+    return pairs.reset_index(drop=True)
+
+
+def compare_methods(
+    corpus: pd.DataFrame,
+    *,
+    methods: Sequence[Method] = ("exact", "simhash", "minhash"),
+    threshold: float = 0.8,
+    ngram: int = 5,
+    semantic_threshold: float = 0.9,
+    doc_id: str = "doc_id",
+    text: str = "text",
+    **options: Any,
+) -> pd.DataFrame:
+    """Run several methods on the same corpus and score each against exact Jaccard.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method: ``method``, ``duplicates``, ``duplicate_rate``, ``clusters``
+        (of two or more), ``precision`` and ``recall`` (from :func:`evaluate` at
+        ``threshold``; for semantic and simhash these say how far their notion of duplicate
+        is from Jaccard), ``seconds``.
+
+    Examples
+    --------
+    >>> corpus = pd.DataFrame({"doc_id": ["a", "b", "c"],
+    ...     "text": ["one two three four five", "ONE two three four five", "six seven"]})
+    >>> compare_methods(corpus, ngram=2)[["method", "duplicates", "recall"]]
+        method  duplicates  recall
+    0    exact           1     1.0
+    1  simhash           1     1.0
+    2  minhash           1     1.0
+    """
+    import time
+
+    rows = []
+    for method in methods:
+        t0 = time.perf_counter()
+        res = deduplicate(
+            corpus, method=method, threshold=semantic_threshold if method == "semantic" else threshold,
+            ngram=ngram, doc_id=doc_id, text=text, **options,
+        )
+        seconds = time.perf_counter() - t0
+        ev = evaluate(corpus, res, threshold=threshold, ngram=ngram, unit=res.unit, doc_id=doc_id, text=text)  # type: ignore[arg-type]
+        c = res.clusters
+        rows.append(
+            {
+                "method": method,
+                "duplicates": int((~c["is_representative"]).sum()),
+                "duplicate_rate": res.duplicate_rate,
+                "clusters": int((c.loc[c["is_representative"], "cluster_size"] > 1).sum()),
+                "precision": ev.precision,
+                "recall": ev.recall,
+                "seconds": seconds,
+            }
+        )
+    return pd.DataFrame(rows)
