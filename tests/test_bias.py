@@ -531,3 +531,16 @@ def test_hh_rlhf_harmless_length_numbers(external):
     assert other.t_p_value == pytest.approx(res.t_p_value)
     # ... and it creates no position effect
     assert bias.position_bias(prefs).ci_low <= 0.5 <= bias.position_bias(prefs).ci_high
+
+
+def test_duplicate_index_and_renamed_columns():
+    df, _ = _prefs(n_pairs=40, rng=12)
+    df = df.rename(columns={"choice": "winner", "annotator_id": "rater"})
+    df.index = [0] * len(df)
+    df["category"] = df["category"].astype(str)
+    res = bias.length_controlled_win_rate(df, choice="winner", annotator="rater", covariates=["category"])
+    assert 0 < res.win_rate < 1
+    lb = bias.length_bias(df, choice="winner", annotator="rater", by="rater")
+    assert len(lb.groups) == 5 and lb.logit_n_clusters == 5
+    out = bias.rebalance_by_length(df.reset_index(drop=True), choice="winner", annotator="rater", rng=0)
+    assert not bias.length_bias(out, choice="winner", annotator="rater").significant

@@ -117,7 +117,7 @@ def _choices(frame: pd.DataFrame, choice: str) -> np.ndarray:
     return frame[choice].astype(str).str.lower().to_numpy(dtype=object)
 
 
-def _count_lengths(texts: pd.Series, length: LengthMeasure, *, column: str) -> np.ndarray:
+def _count_lengths(texts: pd.Series, length: LengthMeasure) -> np.ndarray:
     if callable(length):
         def measure(text: object) -> float:
             if not isinstance(text, str):
@@ -197,8 +197,8 @@ def response_lengths(
         )
         for col in (response_a, response_b):
             require_no_missing(preferences, col, table=_TABLE)
-        la = _count_lengths(preferences[response_a], length, column=response_a)
-        lb = _count_lengths(preferences[response_b], length, column=response_b)
+        la = _count_lengths(preferences[response_a], length)
+        lb = _count_lengths(preferences[response_b], length)
         bad = preferences.index[np.isnan(la) | np.isnan(lb)]
         if len(bad):
             from workbench._validation import format_rows
@@ -387,13 +387,13 @@ def _length_name(length: LengthMeasure) -> str:
 def _logit_length(
     chose_a: np.ndarray, delta: np.ndarray, clusters: np.ndarray
 ) -> tuple[float, float, float, float, str, int]:
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
 
     nan = (math.nan, math.nan, math.nan, math.nan)
     n_clusters = int(len(np.unique(clusters)))
     if len(chose_a) < 3 or np.all(delta == delta[0]) or np.all(chose_a == chose_a[0]):
         return (*nan, "not estimable", n_clusters)
-    X = sm.add_constant(delta.astype(float), has_constant="add")
+    X = np.column_stack([np.ones(len(delta)), delta.astype(float)])
     if n_clusters >= 2:
         cov_type, cov_kwds = "cluster", {"groups": pd.factorize(clusters)[0]}
     else:
@@ -401,7 +401,7 @@ def _logit_length(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = sm.Logit(chose_a.astype(float), X).fit(
+            fit = Logit(chose_a.astype(float), X).fit(
                 disp=0, cov_type=cov_type, cov_kwds=cov_kwds, maxiter=100
             )
     except (np.linalg.LinAlgError, ValueError):
@@ -1031,7 +1031,8 @@ def length_controlled_win_rate(
     >>> 0 < float(res) < 1
     True
     """
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     _check_confidence(confidence)
     check_choice(candidate, name="candidate", choices=("a", "b"))
@@ -1066,11 +1067,11 @@ def length_controlled_win_rate(
     sd = float(np.std(delta, ddof=1)) if n > 1 else 0.0
     z_len = np.tanh(delta / sd) if sd > 0 else np.zeros(n)
 
-    design = pd.DataFrame({"const": 1.0, "tanh_delta": z_len}, index=frame.index)
+    design = pd.DataFrame({"const": 1.0, "tanh_delta": z_len})
     if cov_cols:
         for c in cov_cols:
             require_no_missing(frame, c, table=_TABLE)
-        covs = frame[cov_cols]
+        covs = frame[cov_cols].reset_index(drop=True)
         num = [c for c in cov_cols if pd.api.types.is_numeric_dtype(covs[c]) and not pd.api.types.is_bool_dtype(covs[c])]
         cat = [c for c in cov_cols if c not in num]
         parts = [covs[num].astype(float)] if num else []
@@ -1093,7 +1094,7 @@ def length_controlled_win_rate(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fit = sm.GLM(y, design, family=sm.families.Binomial()).fit(
+            fit = GLM(y, design, family=families.Binomial()).fit(
                 cov_type=cov_type, cov_kwds=cov_kwds
             )
         except (np.linalg.LinAlgError, ValueError) as exc:

@@ -1027,8 +1027,9 @@ def make_relevance(
 ) -> Sample:
     """Query–document relevance on a 5-point scale with sparse annotator overlap (ordinal).
 
-    Each item has a true level 1–5 (5: the document answers the query; 4: answers part of
-    it; 3: same topic; 2: neighbouring topic; 1: another domain) and a latent relevance
+    Each item has a true level 1–5 (5: the document answers the query; 4: it answers a
+    neighbouring question of the same topic; 3: same topic; 2: neighbouring topic; 1: another
+    domain) and a latent relevance
     ``level + U(-0.4, 0.4)``. Annotator *j* rates ``clip(round(latent + offset_j + e), 1, 5)``
     with ``offset_j ~ N(0, offset_sd)`` and ``e ~ N(0, noise_j)``, ``noise_j`` uniform in
     ``noise_range``. Each item gets ``min_per_item``–``max_per_item`` distinct annotators.
@@ -1063,7 +1064,8 @@ def make_relevance(
     queries, docs = [], []
     for t, lv in zip(topic, level, strict=True):
         info = _REL_TOPICS[names[t]]
-        queries.append(picker.pick(info["queries"]))
+        qi = int(picker.u() * len(info["queries"]))  # queries[i] is answered by answer[i]
+        queries.append(info["queries"][qi])
         if lv == 1:
             others = [n for n in names if _REL_TOPICS[n]["domain"] != info["domain"]]
             src = _REL_TOPICS[picker.pick(others)]
@@ -1075,10 +1077,11 @@ def make_relevance(
         general = list(src["general"])
         g_idx = gen.permutation(len(general))
         sentences = [general[i] for i in g_idx[: 2 + int(picker.u() * 2)]]
-        if lv >= 4:
-            a_idx = gen.permutation(len(info["answer"]))
-            answers = [info["answer"][i] for i in a_idx[: lv - 3]]
-            sentences = answers + sentences[:1] if lv == 5 else sentences[:1] + answers
+        if lv == 5:  # the answer to this query first
+            sentences = [info["answer"][qi]] + sentences[:2]
+        elif lv == 4:  # an answer to a neighbouring question of the same topic
+            other = [a for i, a in enumerate(info["answer"]) if i != qi]
+            sentences = sentences[:2] + [picker.pick(other)]
         docs.append(" ".join(sentences))
     iw = len(str(n_items - 1))
     item_ids = np.array([f"q{i:0{iw}d}" for i in range(n_items)])
@@ -1104,7 +1107,8 @@ def make_relevance(
                          "true_relevance": np.round(latent, 4)})
     truth = {
         "description": "label = clip(round(true_relevance + offset + N(0, noise)), 1, 5); "
-        "true_level 5 answers the query, 4 partly, 3 same topic, 2 neighbouring topic, "
+        "true_level 5 answers the query, 4 answers a neighbouring question of the topic, "
+        "3 same topic, 2 neighbouring topic, "
         "1 another domain.",
         "annotator_offset": {str(a): float(o) for a, o in zip(ann_ids, offset, strict=True)},
         "annotator_noise_sd": {str(a): float(s) for a, s in zip(ann_ids, noise, strict=True)},
