@@ -266,9 +266,21 @@ def caption_for(spec: ShapeSpec, rng: int | np.random.Generator | None = None) -
 
 
 def captions_for(
-    specs: Sequence[ShapeSpec], rng: int | np.random.Generator | None = None
+    specs: Sequence[ShapeSpec],
+    rng: int | np.random.Generator | None = None,
+    *,
+    templates: Sequence[str] | None = None,
 ) -> list[str]:
     """Captions for many specs, each in a random phrasing (see :func:`caption_for`).
+
+    Parameters
+    ----------
+    specs : sequence of ShapeSpec
+    rng : int, numpy Generator or None
+    templates : sequence of str or None
+        Phrasings to draw from (default :data:`TEMPLATES`). Note that two of the default
+        phrasings omit the size word: pass ``[t for t in TEMPLATES if "{size}" in t]`` when
+        the caption must name every attribute (e.g. for a caption whose size is wrong).
 
     Examples
     --------
@@ -278,10 +290,13 @@ def captions_for(
     5
     """
     gen = as_rng(rng)
+    pool = TEMPLATES if templates is None else tuple(templates)
+    if not pool:
+        raise WorkbenchError("captions_for: templates is empty; pass at least one phrasing.")
     n = len(specs)
-    templates = gen.integers(len(TEMPLATES), size=n).tolist()
+    which = gen.integers(len(pool), size=n).tolist()
     one_words = np.where(gen.random(n) < 0.5, "a", "one").tolist()
-    return [_caption(s, TEMPLATES[t], w) for s, t, w in zip(specs, templates, one_words)]
+    return [_caption(s, pool[t], w) for s, t, w in zip(specs, which, one_words)]
 
 
 def caption_vocabulary() -> list[str]:
