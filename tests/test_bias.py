@@ -544,3 +544,20 @@ def test_duplicate_index_and_renamed_columns():
     assert len(lb.groups) == 5 and lb.logit_n_clusters == 5
     out = bias.rebalance_by_length(df.reset_index(drop=True), choice="winner", annotator="rater", rng=0)
     assert not bias.length_bias(out, choice="winner", annotator="rater").significant
+
+
+def test_cli_bias_command(tmp_path, data_samples):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.io import save_table
+
+    df, _ = _prefs(n_pairs=60, rng=0)
+    path = save_table(df, tmp_path / "prefs.csv")
+    out = tmp_path / "balanced.csv"
+    result = CliRunner().invoke(app, ["bias", str(path), "--by", "annotator_id", "--rebalanced-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "longer response" in result.output and "position a" in result.output
+    assert "ann_1" in result.output and out.exists() and "rebalanced" in result.output
+    bad = CliRunner().invoke(app, ["bias", str(path), "--length", "lines"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, WorkbenchError)

@@ -98,6 +98,39 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- bias (issue 7) ----
+@app.command("bias")
+def bias_command(
+    input: Annotated[Path, typer.Argument(help="Preferences table (or chosen/rejected pairs with --chosen-rejected).")],
+    length: Annotated[str, typer.Option(help="words, chars, tokens or columns (len_a/len_b).")] = "words",
+    by: Annotated[Optional[str], typer.Option(help="Column for per-group results, e.g. annotator_id.")] = None,
+    chosen_rejected: Annotated[
+        bool, typer.Option("--chosen-rejected", help="Input has one row per pair with chosen/rejected texts.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the a/b order when converting chosen/rejected pairs.")] = 0,
+    rebalanced_out: Annotated[
+        Optional[Path], typer.Option("--rebalanced-out", help="Write the length-matched subsample here.")
+    ] = None,
+) -> None:
+    """Test a preferences table for length and position bias; print the findings."""
+    from workbench import bias, io
+
+    if chosen_rejected:
+        prefs = io.from_chosen_rejected(io.load_table(input), rng=seed)
+    else:
+        prefs = io.load_table(input, kind="preferences")
+    res = bias.length_bias(prefs, length=length, by=by)  # type: ignore[arg-type]
+    typer.echo(res.summary())
+    if res.groups is not None:
+        typer.echo(res.groups.to_string(index=False))
+    typer.echo(bias.position_bias(prefs).summary())
+    if rebalanced_out is not None:
+        out = bias.rebalance_by_length(prefs, length=length, by=by, rng=seed)  # type: ignore[arg-type]
+        io.save_table(out, rebalanced_out)
+        after = bias.length_bias(out, length=length)  # type: ignore[arg-type]
+        typer.echo(f"rebalanced ({len(out):,} of {len(prefs):,} rows) -> {rebalanced_out}: {after.summary()}")
+
+
 # ---- dedup (issue 5) ----
 @app.command("dedup")
 def dedup_command(
