@@ -226,8 +226,12 @@ def root_cause_figure(table: pd.DataFrame, *, top: int = 10) -> go.Figure:
     >>> root_cause_figure(t).data[0].y.tolist()
     ['cohort=night']
     """
-    head = table.head(top).rename(columns={"segment": "label", "excess": "estimate",
-                                           "excess_low": "ci_low", "excess_high": "ci_high"})
+    head = pd.DataFrame({
+        "label": table["segment"].head(top).to_numpy(),
+        "estimate": table["excess"].head(top).to_numpy(),
+        "ci_low": table["excess_low"].head(top).to_numpy(),
+        "ci_high": table["excess_high"].head(top).to_numpy(),
+    })
     fig = forest_plot(head, title="Excess error rate over the overall rate (95% CI), top segments")
     fig.update_xaxes(tickformat=".0%")
     return fig
