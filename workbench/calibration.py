@@ -228,6 +228,7 @@ def calibrate(
     cost_fn: float = 1.0,
     keep: Sequence[str] = ("Acceptable",),
     item: str = "item_id",
+    decisions_item: str = "item_id",
     decision: str = "decision",
     n_resamples: int = 1000,
     confidence: float = 0.95,
@@ -240,8 +241,9 @@ def calibrate(
     scores
         One row per item: ``item`` and the ``metric`` column.
     decisions
-        Reviewers' decisions (``ReviewStore.decisions()``); an item counts as flagged when
-        most of its reviewers chose a decision outside ``keep`` (see :func:`human_flags`).
+        Reviewers' decisions (``ReviewStore.decisions()``, items in ``decisions_item``); an
+        item counts as flagged when most of its reviewers chose a decision outside ``keep``
+        (see :func:`human_flags`).
     metric
         The score column to calibrate.
     direction
@@ -296,7 +298,7 @@ def calibrate(
         raise WorkbenchError(f"beta={beta} must be positive and costs not negative.")
     if target == "f1":
         beta = 1.0
-    flags = human_flags(decisions, keep=keep, item=item, decision=decision)
+    flags = human_flags(decisions, keep=keep, item=decisions_item, decision=decision)
     sc = scores[[item, metric]].assign(**{item: scores[item].astype(str)}).drop_duplicates(item)
     sc = sc.assign(**{metric: pd.to_numeric(sc[metric], errors="coerce")}).dropna(subset=[metric])
     joined = sc.merge(flags.rename_axis(item).reset_index(), on=item, how="inner")
