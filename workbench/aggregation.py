@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from workbench._validation import as_rng, check_choice
 from workbench.agreement import _Coded, _prepare
@@ -289,39 +288,48 @@ def dawid_skene(
 def _dawid_skene_em(
     coded: _Coded, max_iter: int, tol: float, smoothing: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, float]:
-    """EM on integer codes. Returns posteriors, priors, theta[w, given, true], n_iter, converged, ll."""
+    """EM on integer codes. Returns posteriors, priors, theta[w, given, true], n_iter, converged, ll.
+
+    Arrays are kept class-major (K × items, K × judgments) so that every reduction over
+    classes is an elementwise operation between K contiguous rows, and both EM steps are
+    K weighted ``bincount`` calls over the judgments.
+    """
     n_items, k, n_ann = coded.n_items, coded.n_categories, len(coded.annotators)
     n_obs = len(coded.label)
-    rows = coded.annotator * k + coded.label
-    # (annotator, given label) x item incidence; duplicates are excluded by validation
-    inc = sparse.csr_matrix((np.ones(n_obs), (rows, coded.item)), shape=(n_ann * k, n_items))
-    inc_t = inc.T.tocsr()
-    counts = coded.counts().astype(float)
-    post = counts / counts.sum(axis=1, keepdims=True)  # majority-vote shares
+    item = coded.item
+    cell = coded.annotator * k + coded.label  # (annotator, given label) of each judgment
+    n_cells = n_ann * k
+    counts = np.bincount(item * k + coded.label, minlength=n_items * k).reshape(n_items, k)
+    post = (counts / counts.sum(axis=1, keepdims=True)).T.copy()  # K × items, majority-vote shares
     prev_ll = -np.inf
     converged = False
     n_iter = 0
     ll = -np.inf
-    log_theta = np.zeros((n_ann * k, k))
+    log_theta = np.zeros((k, n_cells))  # [true, (annotator, given)]
     log_prior = np.zeros(k)
+    joint = np.empty((k, n_items))
     for n_iter in range(1, max_iter + 1):
-        # M-step
-        prior = np.clip(post.mean(axis=0), _EPS, None)
+        # M-step: priors and confusion from the current posteriors
+        prior = np.clip(post.sum(axis=1) / n_items, _EPS, None)
         log_prior = np.log(prior / prior.sum())
-        mass = (inc @ post).reshape(n_ann, k, k) + smoothing  # [w, given, true]
-        mass = np.clip(mass, _EPS, None)
-        theta = mass / mass.sum(axis=1, keepdims=True)
-        log_theta = np.log(theta).reshape(n_ann * k, k)
-        # E-step
-        joint = inc_t @ log_theta + log_prior
-        top = joint.max(axis=1, keepdims=True)
-        like = np.exp(joint - top)
-        total = like.sum(axis=1, keepdims=True)
-        post = like / total
+        for t in range(k):
+            mass = np.bincount(cell, weights=post[t, item], minlength=n_cells) + smoothing
+            np.clip(mass, _EPS, None, out=mass)
+            mass = mass.reshape(n_ann, k)
+            log_theta[t] = np.log(mass / mass.sum(axis=1, keepdims=True)).ravel()
+        # E-step: log prior + sum of log confusion of each judgment
+        for t in range(k):
+            joint[t] = np.bincount(item, weights=log_theta[t, cell], minlength=n_items) + log_prior[t]
+        top = joint.max(axis=0)
+        # clip far below the top: exp() of < -708 gives subnormal floats, which are slow
+        # and change no decision (a posterior of 1e-130 is 0 for every purpose)
+        np.exp(np.maximum(joint - top, -300.0), out=post)
+        total = post.sum(axis=0)
+        post /= total
         ll = float((np.log(total) + top).sum() / n_obs)
         if ll - prev_ll < tol:
             converged = True
             break
         prev_ll = ll
-    theta = np.exp(log_theta).reshape(n_ann, k, k)
-    return post, np.exp(log_prior), theta, n_iter, converged, ll
+    theta = np.exp(log_theta).reshape(k, n_ann, k).transpose(1, 2, 0)  # [w, given, true]
+    return post.T.copy(), np.exp(log_prior), theta, n_iter, converged, ll
