@@ -98,6 +98,51 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- review (issue 9) ----
+review_app = typer.Typer(help="Spot-check review stores: export decisions, print KPIs.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export_command(
+    store: Annotated[Path, typer.Argument(help="The review store (SQLite file).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table: .csv, .jsonl or .parquet (optionally .gz).")],
+    events: Annotated[bool, typer.Option("--events", help="Every event (decisions, skips, undos) instead of the latest decisions.")] = False,
+) -> None:
+    """Write the latest decision per item and reviewer (or every event) to a table."""
+    from workbench.review.store import ReviewStore
+
+    if not store.is_file():
+        raise WorkbenchError(f"review export: no review store at '{store}'; pass the .sqlite file the widget writes to.")
+    with ReviewStore(store) as s:
+        path = s.export(out, what="events" if events else "decisions")
+        n = len(s.events() if events else s.decisions())
+    typer.echo(f"wrote {n:,} {'events' if events else 'decisions'} to {path}")
+
+
+@review_app.command("kpis")
+def review_kpis_command(
+    store: Annotated[Path, typer.Argument(help="The review store (SQLite file).")],
+    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label) in the decision vocabulary.")] = None,
+    cost_per_hour: Annotated[float, typer.Option(help="Cost of one hour of reviewing.")] = 30.0,
+    idle: Annotated[str, typer.Option(help="Gaps longer than this are breaks, e.g. 10min.")] = "10min",
+) -> None:
+    """Print reviewer agreement, accuracy on hidden gold, throughput and cost per validated sample."""
+    from workbench import io
+    from workbench.review.kpis import review_kpis
+    from workbench.review.store import ReviewStore
+
+    if not store.is_file():
+        raise WorkbenchError(f"review kpis: no review store at '{store}'; pass the .sqlite file the widget writes to.")
+    gold_table = io.load_table(gold, kind="gold") if gold is not None else None
+    with ReviewStore(store) as s:
+        k = review_kpis(s, gold=gold_table, cost_per_hour=cost_per_hour, idle=idle)
+    typer.echo(k.summary())
+    typer.echo(k.to_frame().to_string(index=False))
+    if len(k.agreement):
+        typer.echo(k.agreement.to_string(index=False))
+
+
 # ---- bias (issue 7) ----
 @app.command("bias")
 def bias_command(
