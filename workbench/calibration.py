@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from workbench._validation import (
     require_numeric,
 )
 from workbench.errors import WorkbenchError
+from workbench.scoring.composite import Rule
 
 __all__ = ["CalibrationResult", "calibrate", "human_flags", "save_calibrated_rules"]
 
@@ -94,7 +95,7 @@ class CalibrationResult:
             f"{self.recall:.2f} (CI {self.recall_ci[0]:.2f}-{self.recall_ci[1]:.2f})."
         )
 
-    def rule(self, *, action: Literal["drop", "review"] = "drop", review_margin: float = 0.0) -> Any:
+    def rule(self, *, action: Literal["drop", "review"] = "drop", review_margin: float = 0.0) -> Rule:
         """This threshold as a ``workbench.scoring`` decision rule."""
         return _make_rule(self.metric, self.direction, self.threshold, action, review_margin)
 
@@ -103,9 +104,7 @@ class CalibrationResult:
         return save_calibrated_rules([self], path, action=action)
 
 
-def _make_rule(metric: str, direction: str, threshold: float, action: str, margin: float) -> Any:
-    from workbench.scoring.composite import Rule
-
+def _make_rule(metric: str, direction: str, threshold: float, action: str, margin: float) -> Rule:
     return Rule(metric=metric, direction=direction, threshold=float(threshold), action=action, review_margin=margin)  # type: ignore[arg-type]
 
 
@@ -122,45 +121,15 @@ def save_calibrated_rules(
     With ``merge`` an existing file keeps its rules for other metrics; a rule for a
     calibrated metric is replaced. Written with ``workbench.scoring.save_rules``.
     """
+    from workbench.scoring.composite import load_rules, save_rules
+
     check_choice(action, name="action", choices=("drop", "review"))
     p = Path(path)
     metrics = {r.metric for r in results}
-    try:
-        from workbench.scoring.composite import load_rules, save_rules
-    except ImportError:  # the scoring module is not installed: write the same YAML format
-        return _save_yaml(results, p, action=action, margin=review_margin, merge=merge)
     new = [r.rule(action=action, review_margin=review_margin) for r in results]
     old = load_rules(p) if merge and p.exists() else []
-    rules = [r for r in old if r.metric not in metrics] + new
+    rules = [r for r in old if getattr(r, "metric", None) not in metrics] + new
     save_rules(rules, p)
-    return p
-
-
-def _save_yaml(
-    results: Sequence[CalibrationResult], p: Path, *, action: str, margin: float, merge: bool
-) -> Path:
-    import yaml
-
-    from workbench.io import atomic_path
-
-    metrics = {r.metric for r in results}
-    old: list[dict[str, Any]] = []
-    if merge and p.exists():
-        old = list((yaml.safe_load(p.read_text()) or {}).get("rules", []))
-    new = [
-        {
-            "metric": r.metric,
-            "direction": r.direction,
-            "threshold": float(r.threshold),
-            "percentile": None,
-            "action": action,
-            "review_margin": float(margin),
-        }
-        for r in results
-    ]
-    rules = [r for r in old if r.get("metric") not in metrics] + new
-    with atomic_path(p) as tmp:
-        tmp.write_text(yaml.safe_dump({"rules": rules}, sort_keys=False))
     return p
 
 
