@@ -410,6 +410,64 @@ def _chunks(n: int, size: int) -> Iterator[slice]:
         yield slice(s, min(s + size, n))
 
 
+@dataclass(frozen=True)
+class _ShingleSets:
+    """Sorted distinct 32-bit shingle hashes of some documents, keyed ``(local << 32) | hash``."""
+
+    docs: np.ndarray  # sorted row numbers of the documents held
+    keys: np.ndarray  # uint64, globally sorted
+    start: np.ndarray  # first key of each local document
+    size: np.ndarray  # number of distinct shingles of each local document
+
+
+def _shingle_sets(
+    texts: Sequence[str], docs: np.ndarray, *, ngram: int, unit: Unit, chunk_size: int = 20_000
+) -> _ShingleSets:
+    """Shingle the documents ``docs`` (sorted row numbers) again, chunk by chunk, into sets."""
+    parts = []
+    for sl in _chunks(len(docs), chunk_size):
+        sub = docs[sl]
+        h, off = _shingle_hashes([texts[i] for i in sub], ngram=ngram, unit=unit)
+        local = np.repeat(np.arange(sl.start, sl.stop, dtype=np.uint64), np.diff(off))
+        parts.append(np.unique((local << _U64(32)) | (h & _MASK32)))
+    keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)  # chunks ascend
+    start = np.searchsorted(keys, np.arange(len(docs), dtype=np.uint64) << _U64(32))
+    size = np.diff(np.append(start, len(keys)))
+    return _ShingleSets(docs=docs, keys=keys, start=start, size=size)
+
+
+def _set_jaccard(sets: _ShingleSets, pairs: np.ndarray, *, max_elements: int = 20_000_000) -> np.ndarray:
+    """Exact Jaccard of each pair (rows in ``sets.docs``): the smaller set's keys are looked
+    up in the larger set's key range; pairs are processed in bounded batches."""
+    out = np.zeros(len(pairs))
+    if len(pairs) == 0:
+        return out
+    keys, start, size = sets.keys, sets.start, sets.size
+    la = np.searchsorted(sets.docs, pairs[:, 0])
+    lb = np.searchsorted(sets.docs, pairs[:, 1])
+    swap = size[la] > size[lb]
+    small = np.where(swap, lb, la)
+    large = np.where(swap, la, lb)
+    cum = np.cumsum(size[small])
+    lo = 0
+    while lo < len(pairs):
+        base = cum[lo - 1] if lo else 0
+        hi = int(np.searchsorted(cum, base + max_elements, side="right"))
+        hi = max(hi, lo + 1)
+        s_idx, l_idx = small[lo:hi], large[lo:hi]
+        cnt = size[s_idx]
+        total = int(cnt.sum())
+        pair_of = np.repeat(np.arange(hi - lo), cnt)
+        elem = np.repeat(start[s_idx], cnt) + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+        query = (l_idx.astype(np.uint64)[pair_of] << _U64(32)) | (keys[elem] & _MASK32)
+        where = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        inter = np.bincount(pair_of, weights=keys[where] == query, minlength=hi - lo)
+        union = size[s_idx] + size[l_idx] - inter
+        out[lo:hi] = np.divide(inter, union, out=np.zeros(hi - lo), where=union > 0)
+        lo = hi
+    return out
+
+
 def _pair_jaccard(
     texts: Sequence[str],
     pairs: np.ndarray,
@@ -427,42 +485,8 @@ def _pair_jaccard(
     """
     if len(pairs) == 0:
         return np.zeros(0)
-    docs = np.unique(pairs)
-    parts = []
-    for sl in _chunks(len(docs), chunk_size):
-        sub = docs[sl]
-        h, off = _shingle_hashes([texts[i] for i in sub], ngram=ngram, unit=unit)
-        local = np.repeat(np.arange(sl.start, sl.stop, dtype=np.uint64), np.diff(off))
-        parts.append(np.unique((local << _U64(32)) | (h & _MASK32)))
-    keys = np.concatenate(parts)  # sorted: chunks have increasing local ids
-    local_ids = np.arange(len(docs), dtype=np.uint64)
-    start = np.searchsorted(keys, local_ids << _U64(32))
-    size = np.diff(np.append(start, len(keys)))
-    la = np.searchsorted(docs, pairs[:, 0])
-    lb = np.searchsorted(docs, pairs[:, 1])
-    swap = size[la] > size[lb]
-    small = np.where(swap, lb, la)
-    large = np.where(swap, la, lb)
-    out = np.empty(len(pairs))
-    # chunk pairs so that the expanded element arrays stay bounded
-    cum = np.cumsum(size[small])
-    bounds = np.searchsorted(cum, np.arange(max_elements, int(cum[-1]) + max_elements, max_elements))
-    lo = 0
-    for hi in np.unique(np.append(np.minimum(bounds + 1, len(pairs)), len(pairs))):
-        if hi <= lo:
-            continue
-        s_idx, l_idx = small[lo:hi], large[lo:hi]
-        cnt = size[s_idx]
-        total = int(cnt.sum())
-        pair_of = np.repeat(np.arange(hi - lo), cnt)
-        elem = np.repeat(start[s_idx], cnt) + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-        query = (l_idx.astype(np.uint64)[pair_of] << _U64(32)) | (keys[elem] & _MASK32)
-        where = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
-        inter = np.bincount(pair_of, weights=keys[where] == query, minlength=hi - lo)
-        union = size[s_idx] + size[l_idx] - inter
-        out[lo:hi] = np.divide(inter, union, out=np.zeros(hi - lo), where=union > 0)
-        lo = hi
-    return out
+    sets = _shingle_sets(texts, np.unique(pairs), ngram=ngram, unit=unit, chunk_size=chunk_size)
+    return _set_jaccard(sets, pairs, max_elements=max_elements)
 
 
 def _signature_similarity(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
@@ -895,6 +919,7 @@ def deduplicate(
 
     bar = tqdm(total=n, desc=f"dedup ({method})", unit="doc", disable=not progress)
     verified = False
+    sets: _ShingleSets | None = None
     signatures: np.ndarray | None = None
     fingerprints: np.ndarray | None = None
     emb: np.ndarray | None = None
@@ -930,7 +955,8 @@ def deduplicate(
             pairs = _bucket_pairs(_band_keys(signatures, bands, rows), ~empty)
             verified = bool(n <= 2_000_000) if verify is None else bool(verify)
             if verified:
-                sims = _pair_jaccard(texts, pairs, ngram=ngram, unit=unit, chunk_size=chunk_size)
+                sets = _shingle_sets(texts, np.unique(pairs), ngram=ngram, unit=unit, chunk_size=chunk_size)
+                sims = _set_jaccard(sets, pairs)
             else:
                 sims = _signature_similarity(signatures, pairs)
             is_dup = sims >= threshold - 1e-12
@@ -960,7 +986,7 @@ def deduplicate(
     if len(mp):
         if method == "minhash":
             similarity[member] = (
-                _pair_jaccard(texts, mp, ngram=ngram, unit=unit, chunk_size=chunk_size)
+                _set_jaccard(sets, mp)  # type: ignore[arg-type]  # members all occur in verified pairs
                 if verified
                 else _signature_similarity(signatures, mp)  # type: ignore[arg-type]
             )
