@@ -34,9 +34,11 @@ from workbench.errors import WorkbenchError
 
 __all__ = [
     "AblationResult",
+    "LabelSets",
     "KneserNeyBigram",
     "ThresholdSweep",
     "compare_training_sets",
+    "label_training_sets",
     "threshold_sweep",
 ]
 
@@ -359,11 +361,15 @@ def _lm_runs(
     return pd.DataFrame(rows), ll, ntok
 
 
-def _budget(sizes: dict[str, int], budget: int | Literal["equal"], unit: str) -> tuple[int, str]:
+def _budget(sizes: dict[str, int], budget: int | Literal["equal"], unit: str, fraction: float) -> tuple[int, str]:
     smallest = min(sizes.values())
     if budget == "equal":
         name = min(sizes, key=sizes.__getitem__)
-        return smallest, f"equal budget: every set subsampled to the smallest set, {name!r} ({smallest:,} {unit})"
+        size = max(1, int(fraction * smallest))
+        return size, (
+            f"equal budget: every set subsampled to {fraction:.0%} of the smallest set, {name!r} "
+            f"({size:,} of {smallest:,} {unit})"
+        )
     if not isinstance(budget, (int, np.integer)) or budget < 1:
         raise WorkbenchError(f"budget must be 'equal' or a positive int, got {budget!r}.")
     if budget > smallest:
@@ -412,6 +418,7 @@ def compare_training_sets(
     text: str = "text",
     label: str = "label",
     budget: int | Literal["equal"] = "equal",
+    fraction: float = 0.8,
     n_repeats: int = 5,
     confidence: float = 0.95,
     n_bootstrap: int = 2000,
@@ -433,9 +440,13 @@ def compare_training_sets(
         ``"classification"`` (TF-IDF + logistic regression; accuracy, macro-F1) or
         ``"language_model"`` (Kneser–Ney bigram; held-out perplexity, lower is better).
     budget
-        ``"equal"`` subsamples every set to the smallest one (examples, or tokens for the
-        language model) so that "filtered is better" never just means "filtered is larger";
-        an int fixes the budget.
+        ``"equal"`` subsamples every set to ``fraction`` of the smallest one (examples, or
+        tokens for the language model) so that "filtered is better" never just means
+        "filtered is larger"; an int fixes the budget.
+    fraction
+        Share of the smallest set drawn in each repeat under ``budget="equal"``. Below 1 so
+        that every set, the smallest included, is redrawn in each repeat and the repeats
+        measure training-sample variability for all sets.
     n_repeats
         Fresh subsamples per set; repeats are paired across sets (same repeat seed).
     confidence, n_bootstrap
@@ -472,10 +483,12 @@ def compare_training_sets(
         raise WorkbenchError(f"n_repeats must be at least 2 to estimate the spread, got {n_repeats}.")
     if not 0 < confidence < 1:
         raise WorkbenchError(f"confidence must be in (0, 1), got {confidence}.")
+    if not 0 < fraction <= 1:
+        raise WorkbenchError(f"fraction must be in (0, 1], got {fraction}.")
     gen = as_rng(rng)
     names = list(train_sets)
     if task == "classification":
-        size, policy = _budget({n: len(df) for n, df in train_sets.items()}, budget, "examples")
+        size, policy = _budget({n: len(df) for n, df in train_sets.items()}, budget, "examples", fraction)
         table, pred, y, classes = _classification_runs(
             train_sets, test, text=text, label=label, budget=size, n_repeats=n_repeats, gen=gen,
             max_features=max_features,
@@ -496,7 +509,7 @@ def compare_training_sets(
         table["macro_f1"] = accs["macro_f1"].T.reshape(-1)
     else:
         tokens = {n: int(sum(len(_tokenize(t)) + 1 for t in df[text].astype(str))) for n, df in train_sets.items()}
-        size, policy = _budget(tokens, budget, "tokens")
+        size, policy = _budget(tokens, budget, "tokens", fraction)
         table, ll, ntok = _lm_runs(train_sets, test, text=text, budget=size, n_repeats=n_repeats, gen=gen,
                                    discount=discount)
 
@@ -591,3 +604,113 @@ def threshold_sweep(
             row[f"{m}_significant"] = bool(d["significant"])
         rows.append(row)
     return ThresholdSweep(pd.DataFrame(rows), result)
+
+
+@dataclass(frozen=True)
+class LabelSets:
+    """Training sets made from the same annotations by different label policies, and the test set.
+
+    Attributes
+    ----------
+    train_sets : dict[str, DataFrame]
+        ``raw`` (every judgment is a training row), ``majority_vote``, ``dawid_skene`` and
+        ``gold_filtered`` (majority vote of the annotators whose gold accuracy reaches the
+        bar), each with ``item_id``, ``text``, ``label``. Gold items are excluded from all.
+    test : DataFrame
+        The gold items with their text and gold label.
+    kept_annotators : list[str]
+        Annotators who passed the gold bar.
+    """
+
+    train_sets: dict[str, pd.DataFrame]
+    test: pd.DataFrame
+    kept_annotators: list[str]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows and items per training set."""
+        return pd.DataFrame(
+            [{"set": k, "rows": len(v), "items": v["item_id"].nunique()} for k, v in self.train_sets.items()]
+            + [{"set": "test (gold)", "rows": len(self.test), "items": self.test["item_id"].nunique()}]
+        )
+
+    def summary(self) -> str:
+        """One sentence on the sets."""
+        return (
+            f"{len(self.train_sets)} training sets from the same annotations "
+            f"({', '.join(f'{k}: {len(v):,} rows' for k, v in self.train_sets.items())}); "
+            f"{len(self.kept_annotators)} annotators pass the gold bar; test on {len(self.test):,} gold items."
+        )
+
+
+def label_training_sets(
+    annotations: pd.DataFrame,
+    texts: pd.DataFrame,
+    gold: pd.DataFrame,
+    *,
+    min_gold_accuracy: float = 0.85,
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+    text: str = "text",
+    rng: int | np.random.Generator | None = 0,
+) -> LabelSets:
+    """Build the label-aggregation ablation: raw vs majority vote vs Dawid–Skene vs gold-filtered.
+
+    Parameters
+    ----------
+    annotations
+        Long annotations table.
+    texts
+        One row per item with its text (``item_id``, ``text``).
+    gold
+        Gold table; its items become the test set and are left out of every training set.
+    min_gold_accuracy
+        The bar an annotator's accuracy on gold must reach for ``gold_filtered``.
+    rng
+        Seed for majority-vote ties (drawn at random, never by row order).
+
+    Returns
+    -------
+    LabelSets
+    """
+    from workbench import aggregation
+    from workbench._validation import validate_table
+    from workbench.agreement import annotator_agreement
+
+    validate_table(annotations, "annotations", columns={"item_id": item, "annotator_id": annotator, "label": label})
+    validate_table(gold, "gold", columns={"item_id": item, "label": label})
+    require_columns(texts, [item, text], table="texts")
+    in_gold = annotations[item].isin(gold[item])
+    train_ann = annotations.loc[~in_gold, [item, annotator, label]]
+    if train_ann.empty:
+        raise WorkbenchError("every annotated item is a gold item: nothing is left to train on.")
+    text_of = texts.drop_duplicates(item).set_index(item)[text]
+    missing = sorted(set(annotations[item]) - set(text_of.index))
+    if missing:
+        raise WorkbenchError(
+            f"table 'texts' has no text for {len(missing)} annotated item(s), e.g. {missing[:3]}; "
+            "give one row per item_id with its text."
+        )
+    opts = {"item": item, "annotator": annotator, "label": label}
+
+    def frame(labels: pd.Series) -> pd.DataFrame:
+        labels = labels.dropna()
+        return pd.DataFrame({"item_id": labels.index, "text": text_of.loc[labels.index].to_numpy(),
+                             "label": labels.astype(str).to_numpy()})
+
+    raw = pd.DataFrame({"item_id": train_ann[item].to_numpy(), "text": text_of.loc[train_ann[item]].to_numpy(),
+                        "label": train_ann[label].astype(str).to_numpy()})
+    mv = aggregation.majority_vote(train_ann, rng=rng, **opts)
+    ds = aggregation.dawid_skene(train_ann, **opts).labels
+    acc = annotator_agreement(annotations, reference=gold, **opts)["agreement"]
+    kept = sorted(acc.index[acc >= min_gold_accuracy].astype(str))
+    if not kept:
+        raise WorkbenchError(
+            f"no annotator reaches min_gold_accuracy={min_gold_accuracy}; the best has {acc.max():.3f}. Lower the bar."
+        )
+    filtered = aggregation.majority_vote(train_ann[train_ann[annotator].astype(str).isin(kept)], rng=rng, **opts)
+    test = pd.DataFrame({"item_id": gold[item].to_numpy(), "label": gold[label].astype(str).to_numpy()})
+    test = test[test["item_id"].isin(text_of.index)]
+    test.insert(1, "text", text_of.loc[test["item_id"]].to_numpy())
+    sets = {"raw": raw, "majority_vote": frame(mv), "dawid_skene": frame(ds), "gold_filtered": frame(filtered)}
+    return LabelSets(sets, test.reset_index(drop=True), kept)
