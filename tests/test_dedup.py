@@ -247,6 +247,8 @@ def test_minhash_recall_precision_generated(generated):
     text = corpus.set_index("doc_id")["text"]
     for _, row in member.iterrows():
         assert row["similarity"] == pytest.approx(exact_jaccard(text[row["doc_id"]], text[row["representative_id"]]))
+    for _, row in res.pairs.head(40).iterrows():
+        assert row["similarity"] == pytest.approx(exact_jaccard(text[row["doc_id_a"]], text[row["doc_id_b"]]))
 
 
 def test_minhash_estimated_mode_generated(generated):

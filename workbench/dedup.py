@@ -436,6 +436,24 @@ def _shingle_sets(
     return _ShingleSets(docs=docs, keys=keys, start=start, size=size)
 
 
+def _sets_from_hashes(
+    hashes32: np.ndarray, offsets: np.ndarray, docs: np.ndarray, *, chunk_size: int = 50_000
+) -> _ShingleSets:
+    """Like :func:`_shingle_sets`, from stored 32-bit shingle hashes (no re-shingling)."""
+    parts = []
+    for sl in _chunks(len(docs), chunk_size):
+        sub = docs[sl]
+        cnt = offsets[sub + 1] - offsets[sub]
+        total = int(cnt.sum())
+        elem = np.repeat(offsets[sub], cnt) + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+        local = np.repeat(np.arange(sl.start, sl.stop, dtype=np.uint64), cnt)
+        parts.append(np.unique((local << _U64(32)) | hashes32[elem].astype(np.uint64)))
+    keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+    start = np.searchsorted(keys, np.arange(len(docs), dtype=np.uint64) << _U64(32))
+    size = np.diff(np.append(start, len(keys)))
+    return _ShingleSets(docs=docs, keys=keys, start=start, size=size)
+
+
 def _set_jaccard(sets: _ShingleSets, pairs: np.ndarray, *, max_elements: int = 20_000_000) -> np.ndarray:
     """Exact Jaccard of each pair (rows in ``sets.docs``): the smaller set's keys are looked
     up in the larger set's key range; pairs are processed in bounded batches."""
@@ -938,6 +956,9 @@ def deduplicate(
         sims = np.ones(len(pairs))
         is_dup = np.ones(len(pairs), bool)
     elif method in ("minhash", "simhash"):
+        verified = method == "minhash" and (bool(n <= 2_000_000) if verify is None else bool(verify))
+        stored: list[np.ndarray] = []  # 32-bit shingle hashes kept for verification
+        stored_counts = np.zeros(n, np.int64)
         if method == "minhash":
             signatures = np.empty((n, num_perm), np.uint32)
         else:
@@ -947,15 +968,22 @@ def deduplicate(
             empty[sl] = np.diff(off) == 0
             if signatures is not None:
                 signatures[sl] = _minhash_signatures(h, off, num_perm=num_perm, seed=seed)
+                if verified:
+                    stored.append((h & _MASK32).astype(np.uint32))
+                    stored_counts[sl] = np.diff(off)
             else:
                 assert fingerprints is not None
                 fingerprints[sl] = _simhash_fingerprints(h, off)
             bar.update(sl.stop - sl.start)
         if signatures is not None:
             pairs = _bucket_pairs(_band_keys(signatures, bands, rows), ~empty)
-            verified = bool(n <= 2_000_000) if verify is None else bool(verify)
             if verified:
-                sets = _shingle_sets(texts, np.unique(pairs), ngram=ngram, unit=unit, chunk_size=chunk_size)
+                stored_off = np.zeros(n + 1, np.int64)
+                np.cumsum(stored_counts, out=stored_off[1:])
+                all_h = np.concatenate(stored) if stored else np.zeros(0, np.uint32)
+                stored.clear()
+                sets = _sets_from_hashes(all_h, stored_off, np.unique(pairs))
+                del all_h
                 sims = _set_jaccard(sets, pairs)
             else:
                 sims = _signature_similarity(signatures, pairs)
