@@ -112,7 +112,8 @@ def main() -> None:
         ans = pd.read_csv(PRODUCT / "answer.csv", dtype=str)
         truth = pd.read_csv(PRODUCT / "truth.csv", dtype=str).set_index("question")["truth"]
         df = ans.rename(columns={"question": "task", "worker": "worker", "answer": "label"})
-        bench_ds("product", df, truth, tol, max_iter, repeat)
+        for product_tol in (tol, tol / 10):
+            bench_ds("product", df, truth, product_tol, max_iter, repeat)
     else:
         print(f"\n(product data not found at {PRODUCT}; skipped)")
     df, truth = synthetic_tasks(100_000 // scale, 1_000, 5, 3)

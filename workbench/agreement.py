@@ -99,6 +99,10 @@ def _sorted_categories(values: pd.Series) -> list[Any]:
 def _check_value_order(value_order: Sequence[Any] | None) -> list[Any] | None:
     if value_order is None:
         return None
+    if isinstance(value_order, (str, bytes)):
+        raise WorkbenchError(
+            f"value_order must be a list of labels, e.g. [1, 2, 3], not the string {value_order!r}."
+        )
     order = list(value_order)
     if len(order) == 0:
         raise WorkbenchError("value_order is empty; pass the labels in their order, e.g. [1, 2, 3].")
