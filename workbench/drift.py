@@ -1178,13 +1178,14 @@ def _root_cause_actions(root_causes: pd.DataFrame, max_root_causes: int) -> tupl
     reported: list[dict[str, object]] = []
     seg_cols = [c for c in root_causes.columns if c in _PHRASES]
     sig = root_causes[root_causes["significant"].astype(bool)]
-    if "cause" in sig.columns:
+    greedy = "cause" in sig.columns
+    if greedy:  # distinct by construction: no relatedness filter
         sig = sig[sig["cause"].notna()].sort_values("cause")
     for _, r in sig.iterrows():
         if len(reported) >= max_root_causes:
             break
         fixed = {c: r[c] for c in seg_cols if pd.notna(r[c])}
-        if any(_related(fixed, prev) for prev in reported):
+        if not greedy and any(_related(fixed, prev) for prev in reported):
             continue
         reported.append(fixed)
         d = {c: _phrase(c, v) for c, v in fixed.items()}
@@ -1202,7 +1203,7 @@ def _root_cause_actions(root_causes: pd.DataFrame, max_root_causes: int) -> tupl
             action = f"Audit and retrain {who}" + (f" for {when}" if when else "") + "."
         else:
             action = f"Review the judgments made under {when}."
-        if "guideline_version" in d:
+        if "guideline_version" in d and "annotator_id" not in d:
             action = action[:-1] + f"; check what {d['guideline_version']} changed."
         scope = ", ".join(d.values())
         evidence = (
@@ -1239,6 +1240,12 @@ def _alert_actions(result: DriftResult, reported: list[dict[str, object]]) -> li
         gold_clean = only_consensus and not gold_test.empty and gold_test["p_value"].notna().all()
         if first["after"] >= first["before"]:
             action, k = f"Find out what improved for {name} around {when} and keep it.", 3
+        elif explained:
+            action = (
+                f"Retrain {name} together with the segment found above, then re-review their "
+                f"judgments since {when}."
+            )
+            k = 2
         elif gold_clean:
             action = (
                 f"Check the other annotators before acting on {name}: agreement with them fell "
@@ -1246,16 +1253,10 @@ def _alert_actions(result: DriftResult, reported: list[dict[str, object]]) -> li
                 f"moved ({'see the root causes above' if reported else 'see their alerts'})."
             )
             k = 2
-        elif explained:
-            action = (
-                f"Retrain {name} together with the segment found above, then re-review their "
-                f"judgments since {when}."
-            )
-            k = 2
         elif level == "annotator_id":
             action = (
                 f"Recalibrate {name} (feedback session on gold examples) and re-review their "
-                f"judgments since {when}."
+                f"judgments since {when}" + (" (the root cause above points at them too)." if own else ".")
             )
             k = 1
         elif own:
