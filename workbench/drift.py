@@ -228,7 +228,8 @@ def _prepare(
             if missing.any():
                 raise SchemaError(
                     f"table 'annotations', column '{c}': {int(missing.sum())} missing value(s) at "
-                    f"{format_rows(df.index[missing])}. Fill them (e.g. df['{c}'].fillna('unknown')) "
+                    f"{format_rows(df.index[missing])}. Fill them "
+                    f"(e.g. df['{c}'].fillna('unknown')) "
                     "so that those judgments form their own group."
                 )
     item_codes, items = pd.factorize(df[item])
@@ -289,7 +290,9 @@ def _metrics(metrics: Sequence[str] | None, has_gold: bool) -> tuple[str, ...]:
     return tuple(metrics)
 
 
-def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+def _wilson(
+    successes: np.ndarray, n: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
     n = np.asarray(n, dtype=float)
     s = np.asarray(successes, dtype=float)
     safe = np.where(n > 0, n, 1.0)
@@ -369,8 +372,12 @@ def windowed_quality(
     ...     "timestamp": ["2024-01-01", "2024-01-02", "2024-01-09", "2024-01-09"]})
     >>> gold = pd.DataFrame({"item_id": ["q1", "q2"], "label": ["x", "y"]})
     >>> w = windowed_quality(ann, gold=gold, metrics=["gold_accuracy"])
-    >>> w[["annotator_id", "window_start", "n", "value"]].to_string(index=False)
-    'annotator_id window_start  n  value\\n           a   2024-01-01  1    1.0\\n           a   2024-01-08  1    0.0\\n           b   2024-01-01  1    1.0\\n           b   2024-01-08  1    1.0'
+    >>> print(w[["annotator_id", "window_start", "n", "value"]].to_string(index=False))
+    annotator_id window_start  n  value
+               a   2024-01-01  1    1.0
+               a   2024-01-08  1    0.0
+               b   2024-01-01  1    1.0
+               b   2024-01-08  1    1.0
     """
     by_cols = _as_tuple(by)
     td = _window(window)
@@ -398,7 +405,9 @@ def windowed_quality(
     out = out.rename(columns={"size": "n", "sum": "successes"})
     out["successes"] = out["successes"].astype(np.int64)
     out["value"] = out["successes"] / out["n"]
-    out["ci_low"], out["ci_high"] = _wilson(out["successes"].to_numpy(), out["n"].to_numpy(), confidence)
+    out["ci_low"], out["ci_high"] = _wilson(
+        out["successes"].to_numpy(), out["n"].to_numpy(), confidence
+    )
     cols = [*by_cols, "metric", "window_start", "n", "successes", "value", "ci_low", "ci_high"]
     return out[cols].sort_values([*by_cols, "metric", "window_start"], ignore_index=True)
 
@@ -464,7 +473,8 @@ class DriftResult:
         parts = []
         for r in self.alerts.itertuples(index=False):
             parts.append(
-                f"{r.level} {r.group} {r.metric.replace('_', ' ')} {r.before:.0%} → {r.after:.0%} "
+                f"{r.level} {r.group} {r.metric.replace('_', ' ')} "
+                f"{r.before:.0%} → {r.after:.0%} "
                 f"around {pd.Timestamp(r.changed_at):%Y-%m-%d} (p_adj={r.p_adjusted:.1g})"
             )
         return head + f"{len(parts)} alert(s): " + "; ".join(parts) + "."
@@ -609,7 +619,9 @@ def _ewma_chart(
             "_g": g_idx,
             "window_start": origin + pd.to_timedelta(w_idx.astype(np.int64) * td.value, unit="ns"),
             "n": nn.ravel().astype(np.int64),
-            "value": np.where(nn.ravel() > 0, ss.ravel() / np.where(nn.ravel() > 0, nn.ravel(), 1), np.nan),
+            "value": np.where(
+                nn.ravel() > 0, ss.ravel() / np.where(nn.ravel() > 0, nn.ravel(), 1), np.nan
+            ),
             "ewma": z.ravel(),
             "center": np.repeat(p0, len(cols)),
             "lcl": np.repeat(p0, len(cols)) - L * np.sqrt(var.ravel()),
@@ -960,7 +972,9 @@ def segment_errors(
     """
     by_cols = _as_tuple(by)
     if not by_cols:
-        raise WorkbenchError("by=() gives no segments; pass columns, e.g. by=['cohort', 'category'].")
+        raise WorkbenchError(
+            "by=() gives no segments; pass columns, e.g. by=['cohort', 'category']."
+        )
     if not 1 <= max_depth:
         raise WorkbenchError(f"max_depth={max_depth!r} must be at least 1.")
     check_choice(correction, name="correction", choices=("fdr_bh", "holm"))
@@ -1143,8 +1157,10 @@ def confusion_by(
     sub = pd.DataFrame({c: df[c].to_numpy()[ok] for c in by_cols})
     sub["reference"] = np.asarray(j.labels)[ref_codes[ok]]
     sub["label"] = df[label].to_numpy()[ok]
-    out = sub.groupby([*by_cols, "reference", "label"], observed=True).size().rename("n").reset_index()
-    out["share"] = out["n"] / out.groupby([*by_cols, "reference"], observed=True)["n"].transform("sum")
+    keys = [*by_cols, "reference", "label"]
+    out = sub.groupby(keys, observed=True).size().rename("n").reset_index()
+    total = out.groupby([*by_cols, "reference"], observed=True)["n"].transform("sum")
+    out["share"] = out["n"] / total
     return out
 
 
@@ -1173,7 +1189,9 @@ def _related(a: dict[str, object], b: dict[str, object]) -> bool:
     return bool(shared) and all(a[c] == b[c] for c in shared)
 
 
-def _root_cause_actions(root_causes: pd.DataFrame, max_root_causes: int) -> tuple[list[dict], list[dict]]:
+def _root_cause_actions(
+    root_causes: pd.DataFrame, max_root_causes: int
+) -> tuple[list[dict], list[dict]]:
     rows: list[dict[str, object]] = []
     reported: list[dict[str, object]] = []
     seg_cols = [c for c in root_causes.columns if c in _PHRASES]
@@ -1256,7 +1274,8 @@ def _alert_actions(result: DriftResult, reported: list[dict[str, object]]) -> li
         elif level == "annotator_id":
             action = (
                 f"Recalibrate {name} (feedback session on gold examples) and re-review their "
-                f"judgments since {when}" + (" (the root cause above points at them too)." if own else ".")
+                f"judgments since {when}"
+                + (" (the root cause above points at them too)." if own else ".")
             )
             k = 1
         elif own:

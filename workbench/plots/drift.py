@@ -25,7 +25,10 @@ __all__ = [
     "timeline_figure",
 ]
 
-_TITLES = {"gold_accuracy": "accuracy against gold", "consensus_agreement": "agreement with consensus"}
+_TITLES = {
+    "gold_accuracy": "accuracy against gold",
+    "consensus_agreement": "agreement with consensus",
+}
 
 
 def _metric_rows(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -139,7 +142,9 @@ def control_charts_figure(
         fig.add_trace(go.Scatter(x=sig["window_start"], y=sig["ewma"], mode="markers",
                                  marker={"color": "#d62728", "size": 8, "symbol": "x"},
                                  name="signal", showlegend=legend, legendgroup="s"), row=r, col=c)
-        al = alerts[(alerts["level"] == level) & (alerts["group"] == g) & (alerts["metric"] == metric)]
+        al = alerts[
+            (alerts["level"] == level) & (alerts["group"] == g) & (alerts["metric"] == metric)
+        ]
         for a in al.itertuples(index=False):
             fig.add_vline(x=pd.Timestamp(a.changed_at).value / 1e6, line_color="#d62728",
                           line_dash="dot", row=r, col=c)
@@ -175,7 +180,8 @@ def quality_heatmap(
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(), x=[d.strftime("%Y-%m-%d") for d in grid.columns],
-            y=[str(i) for i in grid.index], colorscale="RdYlGn", zmin=max(0.0, float(np.nanmin(grid.to_numpy())) - 0.02), zmax=1.0,
+            y=[str(i) for i in grid.index], colorscale="RdYlGn",
+            zmin=max(0.0, float(np.nanmin(grid.to_numpy())) - 0.02), zmax=1.0,
             customdata=counts.reindex_like(grid).to_numpy(),
             hovertemplate="%{y}, %{x}: %{z:.1%} (n=%{customdata})<extra></extra>",
             colorbar={"tickformat": ".0%"},
