@@ -1,0 +1,1204 @@
+"""Compare two annotation vendors who labeled the same items, and recommend one — or neither.
+
+:func:`compare_vendors` takes two long tables (annotations ``item_id, annotator_id, label``
+or preferences ``pair_id, annotator_id, choice, response_a, response_b``; a preferences
+table is treated as annotations with ``pair_id`` as the item and ``choice`` as the label)
+and an optional gold table. It measures each vendor (reliability, accuracy against gold,
+annotator quality, length and position bias, label distribution, time and cost), compares
+them, and puts a paired cluster-bootstrap confidence interval on every difference: the same
+resampled items are used for both vendors, because both labeled the same items.
+
+The decision rule (:data:`DECISION_RULE`) is fixed in advance and needs gold labels:
+agreement alone cannot say which vendor is right, since a bias shared by a vendor's
+annotators (say, always picking the longer response) raises their agreement.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from workbench._validation import (
+    as_rng,
+    check_choice,
+    format_rows,
+    require_frame,
+    validate_table,
+)
+from workbench.aggregation import DawidSkeneResult, dawid_skene
+from workbench.agreement import _alpha_from_coincidence, _kappa_from_confusion, interpret
+from workbench.bias import LengthBiasResult, LengthMeasure, PositionBiasResult, length_bias, position_bias, response_lengths
+from workbench.errors import SchemaError, WorkbenchError
+
+__all__ = [
+    "DECISION_RULE",
+    "TableKind",
+    "VendorComparison",
+    "VendorInputs",
+    "VendorProfile",
+    "compare_vendors",
+    "detect_kind",
+    "load_inputs",
+]
+
+TableKind = Literal["annotations", "preferences"]
+_KINDS = ("auto", "annotations", "preferences")
+
+DECISION_RULE = (
+    "Primary metrics: gold accuracy of the consensus (majority-vote) label and gold accuracy "
+    "per judgment. For each, the paired cluster-bootstrap interval of the difference a - b is "
+    "taken at the Bonferroni-adjusted level 1 - (1 - confidence) / 2, so the two primary tests "
+    "together keep the family-wise error at 1 - confidence. A vendor is recommended when it is "
+    "significantly better on at least one primary metric, significantly worse on none, and "
+    "not significantly worse (interval at the plain confidence level excluding zero against "
+    "it) on any secondary quality metric: Krippendorff's alpha, length bias |P(longer "
+    "preferred) - 0.5| and position bias |P(first preferred) - 0.5| (the last two for "
+    "preference tables). Otherwise — no gold items shared by both vendors, no significant "
+    "primary difference, or evidence that points both ways — nothing is recommended. Cost, "
+    "speed and near-random annotators never decide; they are reported as caveats."
+)
+
+
+# --------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------
+
+
+def detect_kind(
+    table: pd.DataFrame,
+    *,
+    item: str = "item_id",
+    label: str = "label",
+    pair: str = "pair_id",
+    choice: str = "choice",
+    name: str = "vendor table",
+) -> TableKind:
+    """Whether ``table`` is a preferences table (has ``pair``, ``choice``) or annotations.
+
+    Raises
+    ------
+    SchemaError
+        Neither pair of columns is present; the message lists what the table has.
+
+    Examples
+    --------
+    >>> detect_kind(pd.DataFrame(columns=["pair_id", "annotator_id", "choice"]))
+    'preferences'
+    >>> detect_kind(pd.DataFrame(columns=["item_id", "annotator_id", "label"]))
+    'annotations'
+    """
+    frame = require_frame(table, table=name)
+    cols = set(map(str, frame.columns))
+    if {pair, choice} <= cols:
+        return "preferences"
+    if {item, label} <= cols:
+        return "annotations"
+    present = ", ".join(repr(str(c)) for c in frame.columns[:20])
+    raise SchemaError(
+        f"table '{name}' is neither an annotations table (needs columns '{item}', "
+        f"'annotator_id', '{label}') nor a preferences table (needs '{pair}', 'annotator_id', "
+        f"'{choice}', 'response_a', 'response_b'); it has {present}. Rename the columns, or "
+        "pass their names with item=/label= or pair=/choice=."
+    )
+
+
+@dataclass(frozen=True)
+class VendorInputs:
+    """Two vendor tables and an optional gold table, read from files and validated."""
+
+    a: pd.DataFrame
+    b: pd.DataFrame
+    gold: pd.DataFrame | None
+    kind: TableKind
+
+    def summary(self) -> str:
+        """One line per table: rows, items and annotators."""
+        key = "pair_id" if self.kind == "preferences" else "item_id"
+        parts = [
+            f"vendor {v}: {len(t):,} judgments of {t[key].nunique():,} items by "
+            f"{t['annotator_id'].nunique():,} annotators"
+            for v, t in (("a", self.a), ("b", self.b))
+        ]
+        gold = f"gold: {len(self.gold):,} items" if self.gold is not None else "no gold table"
+        return f"{self.kind} tables; " + "; ".join(parts) + f"; {gold}."
+
+
+def load_inputs(
+    vendor_a: str | os.PathLike[str],
+    vendor_b: str | os.PathLike[str],
+    gold: str | os.PathLike[str] | None = None,
+    *,
+    kind: Literal["auto", "annotations", "preferences"] = "auto",
+) -> VendorInputs:
+    """Read and validate the vendor tables and the gold table; compute nothing.
+
+    Each file is read with :func:`workbench.io.load_table` and checked against its
+    data-model schema (``kind``; ``"auto"`` detects it from the columns of vendor a's file),
+    then the three tables are checked against each other (:func:`compare_vendors` runs the
+    same checks), so a malformed input fails here, before any analysis starts.
+
+    Parameters
+    ----------
+    vendor_a, vendor_b
+        Paths of the two vendors' tables (CSV, JSONL or Parquet, optionally ``.gz``).
+    gold
+        Path of the gold table (``item_id, label``), or ``None``/``""`` for none.
+    kind
+        ``"annotations"``, ``"preferences"`` or ``"auto"``.
+
+    Raises
+    ------
+    WorkbenchError
+        Missing or unreadable file, schema violation (``SchemaError``, naming the file,
+        column and rows), tables of different kinds, no shared items, gold labels the
+        vendors never use.
+    """
+    from workbench.io import load_table
+
+    check_choice(kind, name="kind", choices=_KINDS)
+    if kind == "auto":
+        kind = detect_kind(load_table(vendor_a), name=f"vendor_a ({vendor_a})")
+    a = load_table(vendor_a, kind=kind)
+    b = load_table(vendor_b, kind=kind)
+    g = load_table(gold, kind="gold") if gold not in (None, "") else None
+    _Setup.build(a, b, g, names=("a", "b"), **_default_columns())  # cross-table checks only
+    return VendorInputs(a=a, b=b, gold=g, kind=kind)
+
+
+def _default_columns() -> dict[str, str]:
+    return {"item": "item_id", "annotator": "annotator_id", "label": "label", "pair": "pair_id",
+            "choice": "choice", "duration": "duration_s", "category": "category"}
+
+
+# --------------------------------------------------------------------------------------
+# Validation and coding
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Vendor:
+    """One vendor's judgments on the shared items, coded as integers."""
+
+    frame: pd.DataFrame  # normalised: item, annotator, label (+ duration, category, texts)
+    item: np.ndarray  # codes into the shared items
+    label: np.ndarray  # codes into the categories
+    counts: np.ndarray  # items × categories
+    duration: np.ndarray | None  # per judgment, float (nan = missing)
+    longer: np.ndarray | None  # per judgment: chose the longer response (compared rows only)
+    compared: np.ndarray | None  # per judgment: non-tie and unequal lengths
+    chose_a: np.ndarray | None
+    nontie: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Setup:
+    kind: TableKind
+    items: pd.Index
+    categories: pd.Index
+    vendors: tuple[_Vendor, _Vendor]
+    raw: tuple[pd.DataFrame, pd.DataFrame]
+    gold_mask: np.ndarray  # over shared items
+    gold_code: np.ndarray  # label code of gold items (-1 elsewhere)
+    n_only: tuple[int, int]
+    n_gold_given: int
+    names: tuple[str, str]
+
+    @staticmethod
+    def build(
+        a: object,
+        b: object,
+        gold: object | None,
+        *,
+        names: tuple[str, str],
+        item: str,
+        annotator: str,
+        label: str,
+        pair: str,
+        choice: str,
+        duration: str,
+        category: str,
+        length: LengthMeasure = "words",
+    ) -> _Setup:
+        fa = require_frame(a, table="vendor_a")
+        fb = require_frame(b, table="vendor_b")
+        kind = detect_kind(fa, item=item, label=label, pair=pair, choice=choice, name="vendor_a")
+        kind_b = detect_kind(fb, item=item, label=label, pair=pair, choice=choice, name="vendor_b")
+        if kind != kind_b:
+            raise SchemaError(
+                f"vendor_a is a {kind} table but vendor_b is a {kind_b} table; compare two "
+                "tables of the same kind (convert one with workbench.io, or rename its columns)."
+            )
+        if kind == "preferences":
+            mapping = {"pair_id": pair, "annotator_id": annotator, "choice": choice}
+            key, lab = pair, choice
+        else:
+            mapping = {"item_id": item, "annotator_id": annotator, "label": label}
+            key, lab = item, label
+        frames = []
+        for name, f in (("vendor_a", fa), ("vendor_b", fb)):
+            if not f.index.is_unique:
+                f = f.reset_index(drop=True)
+            validate_table(f, kind, source=name, columns=mapping)
+            frames.append(f)
+        fa, fb = frames
+        g = None
+        if gold is not None:
+            g = validate_table(require_frame(gold, table="gold"), "gold", source="gold")
+        # shared items
+        ia = pd.Index(pd.unique(fa[key]))
+        ib = pd.Index(pd.unique(fb[key]))
+        items = ia[ia.isin(ib)]
+        if len(items) == 0:
+            raise WorkbenchError(
+                f"vendor_a and vendor_b share no item ('{key}'): e.g. vendor_a has "
+                f"{list(ia[:3])!r} and vendor_b has {list(ib[:3])!r}. Both vendors must label "
+                "the same items; check the id column and its type (ids are compared as they are)."
+            )
+        items = items.rename(key)
+        labels_a = pd.unique(fa[lab])
+        labels_b = pd.unique(fb[lab])
+        pool = list(pd.unique(pd.Series(np.r_[labels_a, labels_b], dtype=object)))
+        try:
+            cats = sorted(pool)
+        except TypeError:
+            cats = sorted(pool, key=str)
+        categories = pd.Index(cats, dtype=object, name="label")
+        gold_mask = np.zeros(len(items), dtype=bool)
+        gold_code = np.full(len(items), -1, dtype=np.int64)
+        n_gold_given = 0
+        if g is not None:
+            n_gold_given = len(g)
+            glab = categories.get_indexer(pd.Index(g["label"], dtype=object))
+            bad = g.index[glab < 0]
+            if len(bad):
+                raise SchemaError(
+                    f"table 'gold', column 'label': value {g.loc[bad[0], 'label']!r} at "
+                    f"{format_rows(bad)} is not a label either vendor used ({cats!r}). Map the "
+                    "gold labels onto the vendors' labels (same spelling and type)."
+                )
+            pos = items.get_indexer(pd.Index(g["item_id"]))
+            hit = pos >= 0
+            if not hit.any():
+                raise WorkbenchError(
+                    f"no gold item is among the {len(items):,} items both vendors labeled: gold "
+                    f"has {list(g['item_id'][:3])!r}, the vendors {list(items[:3])!r}. Check that "
+                    f"gold item_id holds the vendors' '{key}' values (same type: load_table reads ids "
+                    "as strings)."
+                )
+            gold_mask[pos[hit]] = True
+            gold_code[pos[hit]] = glab[hit]
+        vendors = []
+        for f in (fa, fb):
+            vendors.append(_code_vendor(f, kind, items, categories, key=key, lab=lab, annotator=annotator,
+                                        duration=duration, category=category, length=length))
+        return _Setup(
+            kind=kind,
+            items=items,
+            categories=categories,
+            vendors=(vendors[0], vendors[1]),
+            raw=(fa, fb),
+            gold_mask=gold_mask,
+            gold_code=gold_code,
+            n_only=(int((~ia.isin(ib)).sum()), int((~ib.isin(ia)).sum())),
+            n_gold_given=n_gold_given,
+            names=names,
+        )
+
+
+def _code_vendor(
+    f: pd.DataFrame,
+    kind: TableKind,
+    items: pd.Index,
+    categories: pd.Index,
+    *,
+    key: str,
+    lab: str,
+    annotator: str,
+    duration: str,
+    category: str,
+    length: LengthMeasure,
+) -> _Vendor:
+    pos = items.get_indexer(pd.Index(f[key]))
+    keep = pos >= 0
+    sub = f.loc[keep]
+    item_codes = pos[keep].astype(np.int64)
+    label_codes = categories.get_indexer(pd.Index(sub[lab], dtype=object)).astype(np.int64)
+    k = len(categories)
+    counts = np.bincount(item_codes * k + label_codes, minlength=len(items) * k).reshape(len(items), k)
+    norm = pd.DataFrame(
+        {"item": sub[key].to_numpy(), "annotator": sub[annotator].to_numpy(), "label": sub[lab].to_numpy()}
+    )
+    dur = None
+    if duration in sub.columns:
+        dur = pd.to_numeric(sub[duration], errors="coerce").to_numpy(dtype=float)
+        norm["duration"] = dur
+    if category in sub.columns:
+        norm["category"] = sub[category].to_numpy()
+    longer = compared = chose_a = nontie = None
+    if kind == "preferences":
+        for c in ("prompt", "response_a", "response_b"):
+            if c in sub.columns:
+                norm[c] = sub[c].to_numpy()
+        ch = sub[lab].astype(str).str.lower().to_numpy(dtype=object)
+        nontie = ch != "tie"
+        chose_a = ch == "a"
+        # measure each distinct (pair, response_a, response_b) once: texts repeat per judgment
+        texts = sub[[key, "response_a", "response_b"]].astype(object)
+        first = ~texts.duplicated().to_numpy()
+        lens = response_lengths(sub.loc[first], length=length)
+        lens.index = pd.MultiIndex.from_frame(texts.loc[first])
+        rows = lens.reindex(pd.MultiIndex.from_frame(texts))
+        norm["len_a"] = rows["len_a"].to_numpy()
+        norm["len_b"] = rows["len_b"].to_numpy()
+        delta = rows["delta"].to_numpy()
+        compared = nontie & (delta != 0)
+        longer = compared & (chose_a == (delta > 0))
+    return _Vendor(norm, item_codes, label_codes, counts, dur, longer, compared, chose_a, nontie)
+
+
+# --------------------------------------------------------------------------------------
+# Per-item features: every statistic is a function of weighted sums over items
+# --------------------------------------------------------------------------------------
+
+
+class _Features:
+    """Columns of per-item values; a statistic is computed from ``W @ X`` for weights W."""
+
+    def __init__(self, n_items: int) -> None:
+        self.n = n_items
+        self.blocks: list[np.ndarray] = []
+        self.slices: dict[str, slice] = {}
+        self.width = 0
+
+    def add(self, name: str, values: np.ndarray) -> None:
+        v = np.asarray(values, dtype=float).reshape(self.n, -1)
+        self.slices[name] = slice(self.width, self.width + v.shape[1])
+        self.width += v.shape[1]
+        self.blocks.append(v)
+
+    def matrix(self) -> np.ndarray:
+        return np.hstack(self.blocks)
+
+
+def _per_item(values: np.ndarray, item: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(item, weights=values.astype(float), minlength=n)
+
+
+def _unique_top(counts: np.ndarray) -> np.ndarray:
+    """Consensus code per item: the unique most frequent label, -1 on a tie or no rating."""
+    top = counts.max(axis=1)
+    n_top = (counts == top[:, None]).sum(axis=1)
+    return np.where((n_top == 1) & (top > 0), counts.argmax(axis=1), -1)
+
+
+def _features(setup: _Setup, costs: tuple[float, float] | None) -> tuple[_Features, dict[str, Any]]:
+    n, k = len(setup.items), len(setup.categories)
+    feats = _Features(n)
+    feats.add("one", np.ones(n))
+    g = setup.gold_mask.astype(float)
+    feats.add("gold", g)
+    info: dict[str, Any] = {"fleiss": [], "consensus": []}
+    eye = np.eye(k)
+    for v, vd in zip("ab", setup.vendors, strict=True):
+        c = vd.counts.astype(float)
+        m = c.sum(axis=1)
+        scale = np.divide(1.0, m - 1.0, out=np.zeros_like(m), where=m >= 2)
+        contrib = (c[:, :, None] * c[:, None, :] - c[:, :, None] * eye) * scale[:, None, None]
+        feats.add(f"coinc_{v}", contrib.reshape(n, k * k))
+        feats.add(f"counts_{v}", c)
+        feats.add(f"m_{v}", m)
+        # Fleiss applies when every shared item has the same number (>= 2) of ratings
+        fleiss_ok = bool(m.min() >= 2 and m.min() == m.max())
+        info["fleiss"].append(fleiss_ok)
+        if fleiss_ok:
+            p_i = ((c**2).sum(axis=1) - m) / (m * (m - 1))
+            feats.add(f"fleiss_p_{v}", p_i)
+        cons = _unique_top(vd.counts)
+        info["consensus"].append(cons)
+        gc = np.where(setup.gold_mask, setup.gold_code, 0)
+        feats.add(f"cons_correct_{v}", g * ((cons == setup.gold_code) & setup.gold_mask))
+        feats.add(f"judg_correct_{v}", g * c[np.arange(n), gc])
+        feats.add(f"m_gold_{v}", g * m)
+        if vd.duration is not None:
+            ok = np.isfinite(vd.duration)
+            feats.add(f"dur_sum_{v}", _per_item(np.where(ok, vd.duration, 0.0), vd.item, n))
+            feats.add(f"dur_n_{v}", _per_item(ok, vd.item, n))
+        if vd.longer is not None:
+            feats.add(f"longer_{v}", _per_item(vd.longer, vd.item, n))
+            feats.add(f"compared_{v}", _per_item(vd.compared, vd.item, n))
+            feats.add(f"first_{v}", _per_item(vd.nontie & vd.chose_a, vd.item, n))
+            feats.add(f"nontie_{v}", _per_item(vd.nontie, vd.item, n))
+    ca, cb = info["consensus"]
+    both = (ca >= 0) & (cb >= 0)
+    pair = np.zeros((n, k * k))
+    pair[np.flatnonzero(both), (ca * k + cb)[both]] = 1.0
+    feats.add("cons_pair", pair)
+    info["costs"] = costs
+    return feats, info
+
+
+def _metrics(S: np.ndarray, feats: _Features, setup: _Setup, info: dict[str, Any]) -> dict[str, np.ndarray]:
+    """All statistics from the weighted sums ``S = W @ X`` (one row per weight vector)."""
+    k = len(setup.categories)
+
+    def col(name: str) -> np.ndarray:
+        return S[:, feats.slices[name]]
+
+    def one(name: str) -> np.ndarray:
+        return col(name)[:, 0]
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+    out: dict[str, np.ndarray] = {}
+    values = np.arange(k, dtype=float)
+    for i, v in enumerate("ab"):
+        out[f"alpha_{v}"] = _alpha_from_coincidence(col(f"coinc_{v}").reshape(-1, k, k), "nominal", values)
+        if info["fleiss"][i]:
+            counts = col(f"counts_{v}")
+            p_j = counts / counts.sum(axis=1, keepdims=True)
+            p_e = (p_j**2).sum(axis=1)
+            p_bar = ratio(one(f"fleiss_p_{v}"), one("one"))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"fleiss_{v}"] = np.where(p_e < 1, (p_bar - p_e) / (1 - p_e), np.nan)
+        out[f"acc_cons_{v}"] = ratio(one(f"cons_correct_{v}"), one("gold"))
+        out[f"acc_judg_{v}"] = ratio(one(f"judg_correct_{v}"), one(f"m_gold_{v}"))
+        shares = col(f"counts_{v}") / one(f"m_{v}")[:, None]
+        for j, c in enumerate(setup.categories):
+            out[f"share[{c}]_{v}"] = shares[:, j]
+        out[f"per_item_{v}"] = ratio(one(f"m_{v}"), one("one"))
+        if f"dur_sum_{v}" in feats.slices:
+            per_judgment = ratio(one(f"dur_sum_{v}"), one(f"dur_n_{v}"))
+            out[f"sec_judgment_{v}"] = per_judgment
+            out[f"sec_item_{v}"] = per_judgment * out[f"per_item_{v}"]
+        if f"longer_{v}" in feats.slices:
+            p_long = ratio(one(f"longer_{v}"), one(f"compared_{v}"))
+            p_first = ratio(one(f"first_{v}"), one(f"nontie_{v}"))
+            out[f"p_longer_{v}"] = p_long
+            out[f"length_dev_{v}"] = np.abs(p_long - 0.5)
+            out[f"p_first_{v}"] = p_first
+            out[f"position_dev_{v}"] = np.abs(p_first - 0.5)
+        if info["costs"] is not None:
+            out[f"cost_item_{v}"] = info["costs"][i] * out[f"per_item_{v}"]
+            if setup.gold_mask.any():
+                out[f"cost_valid_{v}"] = ratio(out[f"cost_item_{v}"], out[f"acc_cons_{v}"])
+    conf = col("cons_pair").reshape(-1, k, k)
+    out["kappa_consensus"] = _kappa_from_confusion(conf, 1.0 - np.eye(k))
+    return out
+
+
+# Scorecard rows: key, metric name, better direction, role
+_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("acc_cons", "gold accuracy, consensus label", "higher", "primary"),
+    ("acc_judg", "gold accuracy, per judgment", "higher", "primary"),
+    ("alpha", "Krippendorff's alpha (nominal)", "higher", "secondary"),
+    ("fleiss", "Fleiss' kappa", "higher", "descriptive"),
+    ("length_dev", "length bias |P(longer preferred) - 0.5|", "lower", "secondary"),
+    ("position_dev", "position bias |P(first preferred) - 0.5|", "lower", "secondary"),
+    ("p_longer", "P(longer response preferred)", "closer to 0.5", "descriptive"),
+    ("p_first", "P(first-shown response preferred)", "closer to 0.5", "descriptive"),
+    ("per_item", "judgments per item", "", "descriptive"),
+    ("sec_judgment", "seconds per judgment", "lower", "descriptive"),
+    ("sec_item", "seconds per item", "lower", "descriptive"),
+    ("cost_item", "cost per item", "lower", "descriptive"),
+    ("cost_valid", "cost per validated label", "lower", "descriptive"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class VendorProfile:
+    """One vendor on the shared items: sizes, Dawid–Skene, bias tests, annotators."""
+
+    name: str
+    n_judgments: int
+    n_items: int
+    n_annotators: int
+    near_random: tuple[str, ...]
+    """Annotators whose Dawid–Skene accuracy is below ``chance_accuracy + near_random_margin``."""
+    near_random_share: float
+    chance_accuracy: float
+    """Accuracy of ignoring the items (the largest Dawid–Skene prior)."""
+    length_bias: LengthBiasResult | None
+    position_bias: PositionBiasResult | None
+    annotators: pd.DataFrame
+    """Per annotator: n_judgments, ds_accuracy, gold_accuracy, n_gold, p_longer_preferred, median_duration_s, near_random."""
+
+    def summary(self) -> str:
+        """One sentence."""
+        acc = self.annotators["ds_accuracy"]
+        return (
+            f"Vendor {self.name}: {self.n_judgments:,} judgments of {self.n_items:,} items by "
+            f"{self.n_annotators} annotators; Dawid-Skene accuracy {acc.min():.1%}-{acc.max():.1%}, "
+            f"{len(self.near_random)} near-random ({', '.join(self.near_random) or 'none'})."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class VendorComparison:
+    """Two vendors compared on the same items, with a recommendation and its evidence.
+
+    ``recommended`` is ``"a"``, ``"b"`` or ``None`` (see :data:`DECISION_RULE`);
+    ``rationale`` the sentences that justify it from the numbers, caveats included.
+    """
+
+    kind: TableKind
+    names: tuple[str, str]
+    recommended: Literal["a", "b"] | None
+    rationale: tuple[str, ...]
+    scorecard: pd.DataFrame
+    """One row per metric: metric, key, role, better, a, a_low, a_high, b, b_low, b_high,
+    difference (a - b), diff_low, diff_high, ci_level, favours."""
+    tests: pd.DataFrame
+    """Between-vendor tests: test, statistic, ci_low, ci_high, p_value, n, note."""
+    profiles: tuple[VendorProfile, VendorProfile]
+    dawid_skene: DawidSkeneResult
+    """Dawid–Skene fitted on both vendors' judgments together (label codes index ``categories``)."""
+    label_distribution: pd.DataFrame
+    """Per label: count_a, share_a, count_b, share_b."""
+    by_category: pd.DataFrame | None
+    """Per vendor and category: gold items, consensus accuracy with Wilson CI, per-judgment accuracy."""
+    gold_items: pd.DataFrame | None
+    """Per gold item: gold label, each vendor's consensus label, votes and correctness (+ texts)."""
+    n_items: int
+    n_gold: int
+    n_only: tuple[int, int]
+    confidence: float
+    n_resamples: int
+    near_random_margin: float
+    decision_rule: str = DECISION_RULE
+
+    @property
+    def a(self) -> VendorProfile:
+        return self.profiles[0]
+
+    @property
+    def b(self) -> VendorProfile:
+        return self.profiles[1]
+
+    @property
+    def disagreements(self) -> pd.DataFrame:
+        """Gold items where the vendors' consensus labels differ or either is wrong."""
+        if self.gold_items is None:
+            return pd.DataFrame()
+        g = self.gold_items
+        mask = (g["consensus_a"].astype(str) != g["consensus_b"].astype(str)) | ~g["correct_a"] | ~g["correct_b"]
+        return g.loc[mask]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scorecard (one row per metric, both vendors, the difference and its CI)."""
+        return self.scorecard.copy()
+
+    def summary(self) -> str:
+        """The executive summary: the decision first, then its evidence and the caveats."""
+        name = {"a": self.names[0], "b": self.names[1]}
+        head = (
+            f"Recommendation: {name[self.recommended]}."
+            if self.recommended
+            else "Recommendation: none — the evidence does not separate the vendors."
+        )
+        return " ".join([head, *self.rationale])
+
+
+# --------------------------------------------------------------------------------------
+# compare_vendors
+# --------------------------------------------------------------------------------------
+
+
+def _check_costs(cost_per_label: Mapping[str, float] | Sequence[float] | None) -> tuple[float, float] | None:
+    if cost_per_label is None:
+        return None
+    if isinstance(cost_per_label, Mapping):
+        missing = [v for v in ("a", "b") if v not in cost_per_label]
+        if missing:
+            raise WorkbenchError(
+                f"cost_per_label={dict(cost_per_label)!r} lacks vendor(s) {missing!r}; pass "
+                "{'a': cost, 'b': cost} (cost of one judgment) or a pair (cost_a, cost_b)."
+            )
+        values = (cost_per_label["a"], cost_per_label["b"])
+    else:
+        values = tuple(cost_per_label)  # type: ignore[assignment]
+        if len(values) != 2:
+            raise WorkbenchError(
+                f"cost_per_label={cost_per_label!r} must hold two costs (vendor a, vendor b)."
+            )
+    out = []
+    for v, c in zip("ab", values, strict=True):
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not math.isfinite(c) or c < 0:
+            raise WorkbenchError(
+                f"cost_per_label for vendor {v} is {c!r}; pass a finite number >= 0 "
+                "(the price of one judgment)."
+            )
+        out.append(float(c))
+    return out[0], out[1]
+
+
+def _quantiles(x: np.ndarray, level: float) -> tuple[float, float]:
+    ok = x[np.isfinite(x)]
+    if len(ok) == 0:
+        return math.nan, math.nan
+    tail = (1 - level) / 2
+    lo, hi = np.quantile(ok, [tail, 1 - tail])
+    return float(lo), float(hi)
+
+
+def _resample_weights(gen: np.random.Generator, strata: list[np.ndarray], n: int, size: int) -> np.ndarray:
+    """How often each item is drawn (resamples × items), drawn within each stratum separately."""
+    w = np.zeros((size, n))
+    for idx in strata:
+        m = len(idx)
+        if m:
+            draws = gen.integers(0, m, size=(size, m)) + (np.arange(size) * m)[:, None]
+            w[:, idx] = np.bincount(draws.ravel(), minlength=size * m).reshape(size, m)
+    return w
+
+
+def compare_vendors(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    *,
+    gold: pd.DataFrame | None = None,
+    cost_per_label: Mapping[str, float] | Sequence[float] | None = None,
+    names: tuple[str, str] = ("a", "b"),
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    near_random_margin: float = 0.1,
+    length: LengthMeasure = "words",
+    rng: int | np.random.Generator | None = None,
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+    pair: str = "pair_id",
+    choice: str = "choice",
+    duration: str = "duration_s",
+    category: str = "category",
+) -> VendorComparison:
+    """Compare two vendors who labeled the same items; recommend one only on clear evidence.
+
+    Parameters
+    ----------
+    a, b
+        The vendors' long tables: both annotations (``item_id, annotator_id, label``) or
+        both preferences (``pair_id, annotator_id, choice, response_a, response_b``; the
+        pair is the item and the choice the label). Optional ``duration_s`` (seconds per
+        judgment) and ``category``. Only the items both vendors labeled are compared.
+    gold
+        Gold table ``item_id, label`` (for preferences ``item_id`` holds the ``pair_id``).
+        Without it nothing is recommended.
+    cost_per_label
+        Price of one judgment per vendor, ``{"a": 0.12, "b": 0.08}`` or ``(0.12, 0.08)``;
+        gives cost per item and cost per validated label (cost per item / consensus gold
+        accuracy: the expected price of one correct label).
+    names
+        Display names of the vendors in the summary and rationale.
+    confidence
+        Level of the reported intervals; the primary tests use the Bonferroni-adjusted
+        level ``1 - (1 - confidence) / 2``.
+    n_resamples
+        Bootstrap resamples (>= 200).
+    near_random_margin
+        An annotator is *near-random* when its Dawid–Skene accuracy is below
+        ``max(prior) + near_random_margin``, ``max(prior)`` being the accuracy of ignoring
+        the item and always giving the most common label.
+    length
+        How response lengths are measured for the length bias (see :mod:`workbench.bias`).
+    rng
+        Seed or Generator of the bootstrap.
+    item, annotator, label, pair, choice, duration, category
+        Column names.
+
+    Returns
+    -------
+    VendorComparison
+        ``recommended``, ``rationale``, ``to_frame()`` (the scorecard), ``summary()``,
+        ``tests``, per-vendor ``profiles``, ``by_category``, ``gold_items``.
+
+    Raises
+    ------
+    WorkbenchError
+        Tables of different or unknown kinds, schema violations (``SchemaError``), no shared
+        items, gold items outside the shared items only, gold labels no vendor used, bad
+        costs, ``confidence``, ``n_resamples`` or ``near_random_margin``. All inputs are
+        checked before anything is computed.
+
+    Notes
+    -----
+    **Decision rule** (:data:`DECISION_RULE`): recommend the vendor that is significantly
+    better on at least one of the two primary metrics — gold accuracy of the consensus label
+    and gold accuracy per judgment, each tested at the Bonferroni level
+    ``1 - (1 - confidence) / 2`` so that together they keep the family-wise error rate at
+    ``1 - confidence`` — significantly worse on none, and not significantly worse (at
+    ``confidence``) on a secondary quality metric (Krippendorff's alpha; for preferences the
+    length and position bias ``|P - 0.5|``); otherwise ``None``. Never a coin flip: on two
+    equally good vendors ``None`` comes out in about ``confidence`` of the cases or more.
+
+    The consensus label of an item is its unique most frequent label; an item whose top
+    labels tie has no consensus and counts as wrong on gold. Per-judgment accuracy is the
+    share of all judgments on gold items that equal the gold label (a ``tie`` judgment on a
+    pair with a better response is wrong).
+
+    **Bootstrap**: items are resampled with replacement as clusters, gold and non-gold
+    items separately (the gold set keeps its size), and the *same* resampled items are used
+    for both vendors (a paired bootstrap), so the interval of a difference accounts for the
+    items both vendors found hard. Every statistic is a ratio of sums over items, so all
+    resamples are one matrix product ``W @ X`` (resamples × items by items × features).
+    Percentile intervals.
+
+    **Annotator quality**: Dawid–Skene is fitted once on both vendors' judgments together
+    (one latent truth for the shared items makes the annotators' accuracies comparable
+    across vendors, and a vendor's shared bias cannot define the truth for itself);
+    per-annotator accuracy and the near-random share are point estimates without
+    intervals. An annotator's gold accuracy (on its judgments of gold items) is reported
+    beside it.
+
+    Between the vendors: Cohen's kappa of the consensus labels (items where both have
+    one), McNemar's exact test of consensus correctness on the gold items
+    (``statsmodels``), and a chi-square test of the two label distributions (``scipy``;
+    it treats judgments as independent, so read it as descriptive).
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, ch. 13 (percentile
+    intervals). McNemar, Q. (1947). Psychometrika 12(2), 153-157. doi:10.1007/BF02295996.
+    Dawid, A. P. & Skene, A. M. (1979). Applied Statistics 28(1), 20-28. doi:10.2307/2346806.
+
+    Examples
+    --------
+    >>> from workbench.samples import make_vendors
+    >>> s = make_vendors(200, 3, 80, rng=1)
+    >>> res = compare_vendors(s.tables["vendor_a"], s.tables["vendor_b"],
+    ...                       gold=s.tables["vendor_gold"], n_resamples=500, rng=0)
+    >>> res.recommended
+    'a'
+    """
+    if not (isinstance(confidence, (int, float)) and 0.5 <= float(confidence) < 1):
+        raise WorkbenchError(f"confidence={confidence!r} must lie in [0.5, 1), e.g. 0.95.")
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 200:
+        raise WorkbenchError(f"n_resamples={n_resamples!r} is too few; use at least 200 (2000 is the default).")
+    if not (isinstance(near_random_margin, (int, float)) and 0 <= near_random_margin < 1):
+        raise WorkbenchError(f"near_random_margin={near_random_margin!r} must lie in [0, 1), e.g. 0.1.")
+    if not (isinstance(names, (tuple, list)) and len(names) == 2 and all(isinstance(x, str) for x in names)):
+        raise WorkbenchError(f"names={names!r} must be two strings, e.g. ('Acme', 'Globex').")
+    costs = _check_costs(cost_per_label)
+    gen = as_rng(rng)
+    setup = _Setup.build(
+        a, b, gold, names=(names[0], names[1]), item=item, annotator=annotator, label=label, pair=pair,
+        choice=choice, duration=duration, category=category, length=length,
+    )
+    # ---- all inputs are valid from here on ----
+    feats, info = _features(setup, costs)
+    X = feats.matrix()
+    point = _metrics(np.ones((1, len(setup.items))) @ X, feats, setup, info)
+    strata = [np.flatnonzero(setup.gold_mask), np.flatnonzero(~setup.gold_mask)]
+    boots: list[dict[str, np.ndarray]] = []
+    block = max(1, min(n_resamples, 20_000_000 // max(1, len(setup.items) + X.shape[1])))
+    done = 0
+    while done < n_resamples:
+        size = min(block, n_resamples - done)
+        boots.append(_metrics(_resample_weights(gen, strata, len(setup.items), size) @ X, feats, setup, info))
+        done += size
+    boot = {key: np.concatenate([bb[key] for bb in boots]) for key in point}
+    conf = float(confidence)
+    primary_level = 1 - (1 - conf) / 2
+    scorecard = _scorecard(point, boot, setup, conf, primary_level)
+    ds, ds_keys = _pooled_dawid_skene(setup)
+    profiles = tuple(_profile(setup, i, ds, ds_keys[i], near_random_margin, length) for i in range(2))
+    tests = _tests(point, boot, setup, info, conf)
+    recommended, rationale = _decide(scorecard, tests, setup, profiles, point, conf, primary_level, costs)
+    return VendorComparison(
+        kind=setup.kind,
+        names=setup.names,
+        recommended=recommended,
+        rationale=tuple(rationale),
+        scorecard=scorecard,
+        tests=tests,
+        profiles=(profiles[0], profiles[1]),
+        dawid_skene=ds,
+        label_distribution=_label_distribution(setup),
+        by_category=_by_category(setup, info, conf),
+        gold_items=_gold_items(setup, info),
+        n_items=len(setup.items),
+        n_gold=int(setup.gold_mask.sum()),
+        n_only=setup.n_only,
+        confidence=conf,
+        n_resamples=int(n_resamples),
+        near_random_margin=float(near_random_margin),
+    )
+
+
+def _scorecard(
+    point: dict[str, np.ndarray], boot: dict[str, np.ndarray], setup: _Setup, conf: float, primary_level: float
+) -> pd.DataFrame:
+    rows = []
+    specs = list(_ROWS)
+    for c in setup.categories:
+        specs.append((f"share[{c}]", f"share of label {c!r}", "", "descriptive"))
+    for key, metric, better, role in specs:
+        if f"{key}_a" not in point:
+            continue
+        level = primary_level if role == "primary" else conf
+        va, vb = float(point[f"{key}_a"][0]), float(point[f"{key}_b"][0])
+        ba, bb = boot[f"{key}_a"], boot[f"{key}_b"]
+        a_lo, a_hi = _quantiles(ba, conf)
+        b_lo, b_hi = _quantiles(bb, conf)
+        d_lo, d_hi = _quantiles(ba - bb, level)
+        favours = ""
+        if better in ("higher", "lower") and math.isfinite(d_lo) and (d_lo > 0 or d_hi < 0):
+            a_bigger = d_lo > 0
+            favours = "a" if (a_bigger == (better == "higher")) else "b"
+        rows.append({
+            "metric": metric, "key": key, "role": role, "better": better,
+            "a": va, "a_low": a_lo, "a_high": a_hi, "b": vb, "b_low": b_lo, "b_high": b_hi,
+            "difference": va - vb, "diff_low": d_lo, "diff_high": d_hi, "ci_level": level,
+            "favours": favours,
+        })
+    return pd.DataFrame(rows)
+
+
+def _pooled_dawid_skene(setup: _Setup) -> tuple[DawidSkeneResult, tuple[pd.Index, pd.Index]]:
+    """Dawid–Skene on both vendors' judgments together (annotator ids made distinct)."""
+    import warnings
+
+    from workbench.errors import ConvergenceWarning
+
+    ids = [vd.frame["annotator"].astype(str) for vd in setup.vendors]
+    clash = bool(set(ids[0]) & set(ids[1]))
+    keys = [f"{v}:" + x if clash else x for v, x in zip("ab", ids, strict=True)]
+    pool = pd.DataFrame({
+        "item_id": np.concatenate([vd.item for vd in setup.vendors]),
+        "annotator_id": pd.concat(keys, ignore_index=True).to_numpy(),
+        "label": np.concatenate([vd.label for vd in setup.vendors]),
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ds = dawid_skene(pool, max_iter=200, smoothing=0.01, value_order=list(range(len(setup.categories))))
+    return ds, (pd.Index(pd.unique(keys[0])), pd.Index(pd.unique(keys[1])))
+
+
+def _profile(
+    setup: _Setup, i: int, ds: DawidSkeneResult, keys: pd.Index, margin: float, length: LengthMeasure
+) -> VendorProfile:
+    vd = setup.vendors[i]
+    v = "ab"[i]
+    f = vd.frame
+    acc_all = ds.annotator_accuracy()
+    chance = float(ds.priors.max())
+    ann_ids = pd.Index(pd.unique(f["annotator"]), name="annotator_id")
+    per = pd.DataFrame(index=ann_ids)
+    per["n_judgments"] = f.groupby("annotator")["label"].size().reindex(ann_ids).to_numpy()
+    per["ds_accuracy"] = acc_all.reindex(keys).to_numpy()
+    gold_of = pd.Series(setup.gold_code, index=np.arange(len(setup.items)))
+    gcode = gold_of.to_numpy()[vd.item]
+    on_gold = gcode >= 0
+    correct = on_gold & (vd.label == gcode)
+    g = pd.DataFrame({"annotator": f["annotator"].to_numpy(), "on": on_gold, "ok": correct})
+    agg = g.groupby("annotator").agg(n_gold=("on", "sum"), ok=("ok", "sum")).reindex(ann_ids)
+    per["n_gold"] = agg["n_gold"].to_numpy()
+    per["gold_accuracy"] = (agg["ok"] / agg["n_gold"].where(agg["n_gold"] > 0)).to_numpy()
+    lb = pb = None
+    if setup.kind == "preferences":
+        per_ann = pd.DataFrame({"annotator": f["annotator"].to_numpy(), "c": vd.compared, "l": vd.longer})
+        s = per_ann.groupby("annotator").agg(c=("c", "sum"), l=("l", "sum")).reindex(ann_ids)
+        per["p_longer_preferred"] = (s["l"] / s["c"].where(s["c"] > 0)).to_numpy()
+        bias_in = pd.DataFrame({
+            "pair_id": f["item"].to_numpy(), "annotator_id": f["annotator"].to_numpy(),
+            "choice": f["label"].astype(str).str.lower().to_numpy(),
+            "response_a": f["response_a"].to_numpy(), "response_b": f["response_b"].to_numpy(),
+            "len_a": f["len_a"].to_numpy(), "len_b": f["len_b"].to_numpy(),
+        })
+        # lengths were measured once in _code_vendor with `length`; reuse them
+        lb = length_bias(bias_in, length="columns")
+        lb = _renamed_length(lb, length)
+        pb = position_bias(bias_in)
+    if vd.duration is not None:
+        per["median_duration_s"] = (
+            pd.Series(vd.duration).groupby(f["annotator"].to_numpy()).median().reindex(ann_ids).to_numpy()
+        )
+    per["near_random"] = per["ds_accuracy"] < chance + margin
+    near = tuple(str(x) for x in ann_ids[per["near_random"].to_numpy()])
+    per.insert(0, "vendor", v)
+    return VendorProfile(
+        name=setup.names[i],
+        n_judgments=len(f),
+        n_items=int(f["item"].nunique()),
+        n_annotators=len(per),
+        near_random=near,
+        near_random_share=len(near) / len(per),
+        chance_accuracy=chance,
+        length_bias=lb,
+        position_bias=pb,
+        annotators=per.reset_index(),
+    )
+
+
+def _renamed_length(result: LengthBiasResult, length: LengthMeasure) -> LengthBiasResult:
+    import dataclasses
+
+    name = getattr(length, "__name__", "custom units") if callable(length) else (
+        "units" if length == "columns" else str(length)
+    )
+    return dataclasses.replace(result, length=name)
+
+
+def _tests(point: dict[str, np.ndarray], boot: dict[str, np.ndarray], setup: _Setup, info: dict[str, Any], conf: float) -> pd.DataFrame:
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    rows = []
+    ca, cb = info["consensus"]
+    both = (ca >= 0) & (cb >= 0)
+    lo, hi = _quantiles(boot["kappa_consensus"], conf)
+    rows.append({
+        "test": "Cohen's kappa of consensus labels", "statistic": float(point["kappa_consensus"][0]),
+        "ci_low": lo, "ci_high": hi, "p_value": math.nan, "n": int(both.sum()),
+        "note": f"{interpret(float(point['kappa_consensus'][0]))} agreement; items where both vendors have a consensus label",
+    })
+    if setup.gold_mask.any():
+        g = setup.gold_mask
+        ra = (ca == setup.gold_code)[g]
+        rb = (cb == setup.gold_code)[g]
+        table = np.array([[np.sum(ra & rb), np.sum(ra & ~rb)], [np.sum(~ra & rb), np.sum(~ra & ~rb)]])
+        res = mcnemar(table, exact=True)
+        rows.append({
+            "test": "McNemar (exact), consensus correct on gold", "statistic": float(res.statistic),
+            "ci_low": math.nan, "ci_high": math.nan, "p_value": float(res.pvalue), "n": int(g.sum()),
+            "note": f"only a right: {table[0, 1]}, only b right: {table[1, 0]}, both: {table[0, 0]}, neither: {table[1, 1]}",
+        })
+    counts = np.vstack([setup.vendors[0].counts.sum(axis=0), setup.vendors[1].counts.sum(axis=0)])
+    used = counts.sum(axis=0) > 0
+    if used.sum() >= 2:
+        chi2, p, dof, _ = stats.chi2_contingency(counts[:, used])
+        rows.append({
+            "test": "chi-square, label distributions", "statistic": float(chi2), "ci_low": math.nan,
+            "ci_high": math.nan, "p_value": float(p), "n": int(counts.sum()),
+            "note": f"{dof} df; judgments treated as independent (descriptive)",
+        })
+    return pd.DataFrame(rows)
+
+
+def _label_distribution(setup: _Setup) -> pd.DataFrame:
+    ca = setup.vendors[0].counts.sum(axis=0)
+    cb = setup.vendors[1].counts.sum(axis=0)
+    return pd.DataFrame(
+        {"count_a": ca, "share_a": ca / ca.sum(), "count_b": cb, "share_b": cb / cb.sum()},
+        index=setup.categories,
+    )
+
+
+def _item_category(setup: _Setup) -> pd.Series | None:
+    for vd in setup.vendors:
+        if "category" in vd.frame.columns:
+            return vd.frame.groupby("item", sort=False)["category"].first().reindex(setup.items)
+    return None
+
+
+def _by_category(setup: _Setup, info: dict[str, Any], conf: float) -> pd.DataFrame | None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    cat = _item_category(setup)
+    if cat is None or not setup.gold_mask.any():
+        return None
+    g = setup.gold_mask
+    rows = []
+    for i, v in enumerate("ab"):
+        vd = setup.vendors[i]
+        cons_ok = (info["consensus"][i] == setup.gold_code) & g
+        m = vd.counts.sum(axis=1)
+        gc = np.where(g, setup.gold_code, 0)
+        jud_ok = vd.counts[np.arange(len(m)), gc] * g
+        frame = pd.DataFrame({"category": cat.to_numpy(), "gold": g, "ok": cons_ok, "j_ok": jud_ok, "m": m * g})
+        agg = frame[frame["gold"]].groupby("category", sort=True).agg(
+            n_gold=("gold", "size"), n_correct=("ok", "sum"), j_ok=("j_ok", "sum"), m=("m", "sum")
+        )
+        lo, hi = proportion_confint(agg["n_correct"].to_numpy(), agg["n_gold"].to_numpy(), alpha=1 - conf, method="wilson")
+        for (c, r), l_, h_ in zip(agg.iterrows(), lo, hi, strict=True):
+            rows.append({
+                "vendor": v, "category": c, "n_gold": int(r["n_gold"]),
+                "consensus_accuracy": r["n_correct"] / r["n_gold"], "ci_low": float(l_), "ci_high": float(h_),
+                "judgment_accuracy": r["j_ok"] / r["m"] if r["m"] > 0 else math.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def _votes(counts: np.ndarray, categories: pd.Index) -> list[str]:
+    parts = [
+        [f"{c}:{n}" for c, n in zip(categories, row, strict=True) if n > 0] for row in counts
+    ]
+    return [" ".join(p) for p in parts]
+
+
+def _gold_items(setup: _Setup, info: dict[str, Any]) -> pd.DataFrame | None:
+    if not setup.gold_mask.any():
+        return None
+    g = np.flatnonzero(setup.gold_mask)
+    cats = np.asarray(setup.categories, dtype=object)
+    out = pd.DataFrame({"item_id": np.asarray(setup.items)[g], "gold": cats[setup.gold_code[g]]})
+    cat = _item_category(setup)
+    if cat is not None:
+        out["category"] = cat.to_numpy()[g]
+    for i, v in enumerate("ab"):
+        cons = info["consensus"][i][g]
+        out[f"consensus_{v}"] = np.where(cons >= 0, cats[np.maximum(cons, 0)], "(no consensus)")
+        out[f"votes_{v}"] = _votes(setup.vendors[i].counts[g], setup.categories)
+        out[f"correct_{v}"] = cons == setup.gold_code[g]
+    first = setup.vendors[0].frame.groupby("item", sort=False).first()
+    for c in ("prompt", "response_a", "response_b"):
+        if c in first.columns:
+            out[c] = first[c].reindex(out["item_id"]).to_numpy()
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:+.1f} points"
+
+
+def _decide(
+    card: pd.DataFrame,
+    tests: pd.DataFrame,
+    setup: _Setup,
+    profiles: Sequence[VendorProfile],
+    point: dict[str, np.ndarray],
+    conf: float,
+    primary_level: float,
+    costs: tuple[float, float] | None,
+) -> tuple[Literal["a", "b"] | None, list[str]]:
+    name = {"a": setup.names[0], "b": setup.names[1]}
+    other = {"a": "b", "b": "a"}
+    row = {r.key: r for r in card.itertuples(index=False)}
+    out: list[str] = []
+    caveats: list[str] = []
+    n_gold = int(setup.gold_mask.sum())
+    recommended: Literal["a", "b"] | None = None
+
+    if n_gold == 0:
+        out.append(
+            "No gold labels were given, so accuracy cannot be measured and nothing is recommended: "
+            "agreement alone cannot tell which vendor is right, because a bias shared by a vendor's "
+            "annotators (e.g. preferring the longer response) raises their agreement too. Add a gold "
+            "set of a few hundred items both vendors labeled."
+        )
+    else:
+        prim = [row["acc_cons"], row["acc_judg"]]
+        wins = {r.favours for r in prim if r.favours}
+        desc = []
+        for r in prim:
+            desc.append(
+                f"{r.metric}: {name['a']} {_pct(r.a)} vs {name['b']} {_pct(r.b)}, difference "
+                f"{_pts(r.difference)} ({r.ci_level:.1%} CI {_pts(r.diff_low)} to {_pts(r.diff_high)})"
+            )
+        evidence = "; ".join(desc)
+        mc = tests[tests["test"].str.startswith("McNemar")]
+        mc_text = f"; McNemar exact p = {mc['p_value'].iloc[0]:.3g}" if len(mc) else ""
+        if len(wins) == 2:
+            out.append(
+                f"The primary metrics point in opposite directions on {n_gold} gold items ({evidence}), "
+                "so nothing is recommended."
+            )
+        elif not wins:
+            out.append(
+                f"On {n_gold} gold items neither vendor is significantly more accurate ({evidence}{mc_text}); "
+                "both intervals include zero, so nothing is recommended."
+            )
+        else:
+            cand = wins.pop()
+            against = [
+                r for r in card.itertuples(index=False)
+                if r.role == "secondary" and r.favours == other[cand]
+            ]
+            if against:
+                worse = "; ".join(
+                    f"{r.metric} {name['a']} {r.a:.3f} vs {name['b']} {r.b:.3f} "
+                    f"(difference {r.difference:+.3f}, {r.ci_level:.0%} CI {r.diff_low:+.3f} to {r.diff_high:+.3f})"
+                    for r in against
+                )
+                out.append(
+                    f"{name[cand]} is more accurate on {n_gold} gold items ({evidence}{mc_text}), but it is "
+                    f"significantly worse on {worse}; the evidence points both ways, so nothing is "
+                    "recommended — weigh these against each other for your use."
+                )
+            else:
+                recommended = cand  # type: ignore[assignment]
+                out.append(
+                    f"{name[cand]} is significantly more accurate against gold ({evidence}{mc_text}); "
+                    "the intervals use a paired item bootstrap and a Bonferroni correction over the two "
+                    "primary metrics."
+                )
+                sec = [r for r in card.itertuples(index=False) if r.role == "secondary"]
+                if sec:
+                    parts = []
+                    for r in sec:
+                        verdict = f"better for {name[r.favours]}" if r.favours else "no significant difference"
+                        parts.append(f"{r.metric} {r.a:.3f} vs {r.b:.3f} ({verdict})")
+                    out.append("No secondary quality metric contradicts it: " + "; ".join(parts) + ".")
+        # caveats from the numbers
+        half = (row["acc_cons"].diff_high - row["acc_cons"].diff_low) / 2
+        if n_gold < 200:
+            caveats.append(
+                f"The gold set is small ({n_gold} items shared by both vendors): the consensus-accuracy "
+                f"difference is only known to about ±{100 * half:.0f} points, so smaller differences "
+                "go undetected."
+            )
+    # reliability caveat
+    alpha = row["alpha"]
+    caveats.append(
+        f"Krippendorff's alpha is {alpha.a:.2f} for {name['a']} and {alpha.b:.2f} for {name['b']} "
+        f"({interpret(alpha.a, scale='krippendorff')} / {interpret(alpha.b, scale='krippendorff')} "
+        "by Krippendorff's bars)."
+    )
+    for p in profiles:
+        if p.near_random:
+            caveats.append(
+                f"{p.name} has {len(p.near_random)} of {p.n_annotators} annotators whose Dawid-Skene "
+                f"accuracy is near chance ({', '.join(p.near_random)}); removing them would change its numbers."
+            )
+    if setup.kind == "preferences" and "length_dev" in row:
+        lb = [(name[v], float(point[f"p_longer_{v}"][0])) for v in "ab"]
+        biased = [f"{n} picks the longer response {x:.0%} of the time" for n, x in lb if abs(x - 0.5) >= 0.1]
+        if biased:
+            caveats.append("Length bias: " + "; ".join(biased) + " (0.5 = no length preference).")
+    if costs is not None and "cost_valid" in row:
+        cv = row["cost_valid"]
+        cheap_per_judgment = "a" if costs[0] < costs[1] else "b" if costs[1] < costs[0] else None
+        if recommended and cheap_per_judgment and cheap_per_judgment != recommended:
+            caveats.append(
+                f"{name[cheap_per_judgment]} is cheaper per judgment ({costs['ab'.index(cheap_per_judgment)]:.3g} vs "
+                f"{costs['ab'.index(recommended)]:.3g}) but worse; per validated (correct consensus) label "
+                f"{name['a']} costs {cv.a:.3g} and {name['b']} {cv.b:.3g}"
+                + (f" (difference {cv.difference:+.3g}, {conf:.0%} CI {cv.diff_low:+.3g} to {cv.diff_high:+.3g})." if math.isfinite(cv.diff_low) else ".")
+            )
+        else:
+            caveats.append(
+                f"Cost per validated (correct consensus) label: {name['a']} {cv.a:.3g}, {name['b']} {cv.b:.3g}."
+            )
+    if "sec_item" in row:
+        s = row["sec_item"]
+        faster = "a" if s.a < s.b else "b"
+        caveats.append(
+            f"{name[faster]} is faster: {min(s.a, s.b):.0f} vs {max(s.a, s.b):.0f} seconds of work per item"
+            + (" — speed bought with accuracy." if recommended and faster != recommended else ".")
+        )
+    if any(setup.n_only):
+        caveats.append(
+            f"{setup.n_only[0]} items labeled only by {name['a']} and {setup.n_only[1]} only by "
+            f"{name['b']} were left out of the comparison."
+        )
+    if n_gold and setup.n_gold_given > n_gold:
+        caveats.append(
+            f"{setup.n_gold_given - n_gold} gold items were not labeled by both vendors and were not used."
+        )
+    return recommended, out + caveats
