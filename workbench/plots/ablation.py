@@ -23,7 +23,7 @@ def differences(result: AblationResult, metric: str) -> go.Figure:
 def repeats(result: AblationResult, metric: str) -> go.Figure:
     """The metric of every repeat, one column per training set."""
     fig = px.strip(result.table, x="set", y=metric, hover_data=["repeat", "n_train"],
-                   title=f"{metric} per repeat ({result.budget_policy})")
+                   title=f"{metric} per repeat and training set")
     return fig
 
 
