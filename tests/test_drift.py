@@ -505,3 +505,20 @@ def test_missing_group_values_raise(small):
 def test_module_all_is_public():
     for name in drift.__all__:
         assert hasattr(drift, name)
+
+
+def test_cli_drift_prints_findings(tmp_path, data_samples):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    out = tmp_path / "tests.csv"
+    res = CliRunner().invoke(app, [
+        "drift", str(data_samples / "reviews_10x5000.csv"),
+        "--gold", str(data_samples / "reviews_10x5000_gold.csv"),
+        "--level", "annotator_id", "--level", "cohort", "--alerts-out", str(out),
+    ])
+    assert res.exit_code == 0, res.output
+    assert "Holm" in res.output and "cohort=night, category=kitchen" in res.output
+    assert "1. Clarify the guideline for category 'kitchen'" in res.output
+    assert load_table(out)["alert"].astype(str).str.lower().eq("true").any()

@@ -98,6 +98,44 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- drift (issue 6) ----
+@app.command("drift")
+def drift_command(
+    annotations: Annotated[Path, typer.Argument(help="Annotations table with item_id, annotator_id, label, timestamp.")],
+    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label).")] = None,
+    level: Annotated[
+        Optional[list[str]], typer.Option("--level", help="Grouping column tested for drift (repeatable).")
+    ] = None,
+    by: Annotated[
+        Optional[list[str]], typer.Option("--by", help="Root-cause column (repeatable; 'period' = time bins).")
+    ] = None,
+    window: Annotated[str, typer.Option(help="Control-chart window, e.g. 7D.")] = "7D",
+    alpha: Annotated[float, typer.Option(help="Family-wise false-alarm rate of the alerts.")] = 0.01,
+    top: Annotated[int, typer.Option(help="Root-cause rows printed.")] = 10,
+    alerts_out: Annotated[Optional[Path], typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
+    causes_out: Annotated[Optional[Path], typer.Option("--causes-out", help="Write the root-cause table here.")] = None,
+) -> None:
+    """Detect annotator/cohort drift, rank root causes, print recommended actions."""
+    from workbench import drift, io
+
+    ann = io.load_table(annotations, kind="annotations")
+    gold_table = io.load_table(gold, kind="gold") if gold is not None else None
+    levels = tuple(level or ["annotator_id"])
+    result = drift.detect_drift(ann, gold=gold_table, levels=levels, window=window, alpha=alpha)
+    typer.echo(result.summary())
+    segment_by = list(by or [c for c in ("annotator_id", "cohort", "category", "guideline_version")
+                             if c in ann.columns] + (["period"] if "timestamp" in ann.columns else []))
+    causes = drift.segment_errors(ann, gold=gold_table, by=segment_by)
+    cols = ["rank", "segment", "n", "error_rate", "excess", "excess_low", "excess_high", "p_adjusted", "cause"]
+    typer.echo(causes[cols].head(top).to_string(index=False))
+    for a in drift.recommend_actions(result, causes).itertuples(index=False):
+        typer.echo(f"{a.priority}. {a.action} ({a.evidence})")
+    if alerts_out is not None:
+        io.save_table(result.to_frame(), alerts_out)
+    if causes_out is not None:
+        io.save_table(causes, causes_out)
+
+
 # ---- score (issue 4): text scores; `score clip` is added to score_app by the CLIP block ----
 score_app = typer.Typer(help="Automated quality scores (text, CLIP), cached by content hash.", no_args_is_help=True)
 app.add_typer(score_app, name="score")
@@ -159,6 +197,63 @@ def _concat_columns(*frames: object) -> "object":
     import pandas as pd
 
     return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)  # type: ignore[union-attr]
+
+
+# ---- score clip + train-demo-clip (issue 4, CLIP) ----
+@score_app.command("clip")
+def score_clip_command(
+    input: Annotated[Path, typer.Argument(help="image_captions table (pair_id, image, caption); image paths relative to it.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table: the input plus clip_score and error.")],
+    model: Annotated[Optional[str], typer.Option(help="Local CLIP folder, open_clip architecture (ViT-B-32), hf-hub:org/repo or transformers hub name; default: the demo CLIP.")] = None,
+    backend: Annotated[str, typer.Option(help="open_clip or transformers (for a model given by name).")] = "open_clip",
+    pretrained: Annotated[Optional[str], typer.Option(help="open_clip weights tag (default openai) or weights file.")] = None,
+    scale: Annotated[Optional[float], typer.Option(help="Report CLIPScore = SCALE * max(cos, 0) (Hessel et al. use 2.5); default raw cosine.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per forward pass (default 64 CPU / 256 GPU).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
+) -> None:
+    """CLIP score of every image-caption pair; unreadable images get an empty score and a reason.
+
+    Resumable: scores are cached per chunk by content hash and model.
+    """
+    from workbench import io
+    from workbench.scoring import ScoreCache
+    from workbench.scoring.clip import clip_score_table
+
+    table = io.load_table(input, kind="image_captions")
+    cache = None if no_cache else ScoreCache(cache_dir)
+    result = clip_score_table(
+        table, base_dir=Path(input).parent, model=model, backend=backend, pretrained=pretrained,  # type: ignore[arg-type]
+        scale=scale, batch_size=batch_size, device=device, cache=cache, progress=True,
+    )
+    io.save_table(result, out)
+    ok = result["clip_score"].notna()
+    typer.echo(
+        f"scored {int(ok.sum()):,} of {len(result):,} pairs -> {out}; median score "
+        f"{result.loc[ok, 'clip_score'].median():.3f}; {int((~ok).sum()):,} unscorable (see column error)"
+    )
+    if cache is not None:
+        typer.echo(cache.info().summary())
+
+
+@app.command("train-demo-clip")
+def train_demo_clip_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint, tokenizer and model card to.")],
+    steps: Annotated[int, typer.Option(help="Optimizer steps (the learning-rate schedule spans them).")] = 600,
+    minutes: Annotated[float, typer.Option(help="Wall-clock budget; 0 = none (bit-for-bit reproducible).")] = 9.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Generated pairs per step.")] = 128,
+    rng: Annotated[int, typer.Option(help="Seed of the data stream and initialisation.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads.")] = 1,
+) -> None:
+    """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
+    from workbench.scoring.demo_clip import train_demo_clip
+
+    result = train_demo_clip(
+        out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng,
+        threads=threads, progress=True,
+    )
+    typer.echo(result.summary())
 
 
 # ---- review (issue 9) ----
