@@ -199,61 +199,69 @@ def _concat_columns(*frames: object) -> "object":
     return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)  # type: ignore[union-attr]
 
 
-# ---- score clip + train-demo-clip (issue 4, CLIP) ----
-@score_app.command("clip")
-def score_clip_command(
-    input: Annotated[Path, typer.Argument(help="image_captions table (pair_id, image, caption); image paths relative to it.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output table: the input plus clip_score and error.")],
-    model: Annotated[Optional[str], typer.Option(help="Local CLIP folder, open_clip architecture (ViT-B-32), hf-hub:org/repo or transformers hub name; default: the demo CLIP.")] = None,
-    backend: Annotated[str, typer.Option(help="open_clip or transformers (for a model given by name).")] = "open_clip",
-    pretrained: Annotated[Optional[str], typer.Option(help="open_clip weights tag (default openai) or weights file.")] = None,
-    scale: Annotated[Optional[float], typer.Option(help="Report CLIPScore = SCALE * max(cos, 0) (Hessel et al. use 2.5); default raw cosine.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per forward pass (default 64 CPU / 256 GPU).")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
+
+
+# ---- score (issue 4): text scores; `score clip` is added to score_app by the CLIP block ----
+score_app = typer.Typer(help="Automated quality scores (text, CLIP), cached by content hash.", no_args_is_help=True)
+app.add_typer(score_app, name="score")
+
+
+@score_app.command("text")
+def score_text_command(
+    input: Annotated[Path, typer.Argument(help="Corpus table (doc_id, text): .jsonl, .csv or .parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table of scores and decisions.")],
+    model: Annotated[Optional[str], typer.Option(help="Perplexity model: hub name, local folder or .gguf file; default: embedded SmolLM2-135M.")] = None,
+    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", "-m", help="stats, language, perplexity (repeat the option); default: all three.")] = None,
+    rules: Annotated[Optional[Path], typer.Option(help="Rules YAML (workbench.scoring.save_rules); default: the built-in rules of the chosen metrics.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
+    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
+    language: Annotated[str, typer.Option(help="Language to keep (ISO 639-1).")] = "en",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Texts per forward pass.")] = 16,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
+    precision: Annotated[str, typer.Option(help="fp32, bf16 or int8 (CPU).")] = "fp32",
 ) -> None:
-    """CLIP score of every image-caption pair; unreadable images get an empty score and a reason.
+    """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
 
-    Resumable: scores are cached per chunk by content hash and model.
+    Resumable: scores are cached per chunk, so an interrupted run continues where it stopped.
     """
     from workbench import io
-    from workbench.scoring import ScoreCache
-    from workbench.scoring.clip import clip_score_table
+    from workbench.scoring import ScoreCache, TEXT_METRICS, decide, default_rules, load_rules, score_texts
 
-    table = io.load_table(input, kind="image_captions")
+    table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None)
+    if "text" not in table.columns:
+        raise WorkbenchError(
+            f"score text: '{input}' has no column '{text_column}'; it has {', '.join(map(str, table.columns[:20]))}. "
+            "Pass --text-column NAME."
+        )
+    chosen = list(metrics) if metrics else list(TEXT_METRICS)
     cache = None if no_cache else ScoreCache(cache_dir)
-    result = clip_score_table(
-        table, base_dir=Path(input).parent, model=model, backend=backend, pretrained=pretrained,  # type: ignore[arg-type]
-        scale=scale, batch_size=batch_size, device=device, cache=cache, progress=True,
+    scores = score_texts(
+        table["text"], metrics=chosen, model=model, language=language, cache=cache,
+        batch_size=batch_size, device=device, precision=precision, progress=True,  # type: ignore[arg-type]
     )
+    if rules is not None:
+        rule_list = load_rules(rules)
+    else:
+        rule_list = [r for r in default_rules(language=language) if set(r.metrics) <= set(scores.columns)]
+    decisions = decide(scores, rule_list)
+    keep = [c for c in ("doc_id", "source") if c in table.columns]
+    result = _concat_columns(table[keep], scores, decisions)
     io.save_table(result, out)
-    ok = result["clip_score"].notna()
+    counts = decisions["decision"].value_counts()
     typer.echo(
-        f"scored {int(ok.sum()):,} of {len(result):,} pairs -> {out}; median score "
-        f"{result.loc[ok, 'clip_score'].median():.3f}; {int((~ok).sum()):,} unscorable (see column error)"
+        f"scored {len(result):,} texts -> {out}: "
+        + ", ".join(f"{k} {int(counts.get(k, 0)):,}" for k in ("keep", "review", "drop"))
     )
     if cache is not None:
         typer.echo(cache.info().summary())
 
 
-@app.command("train-demo-clip")
-def train_demo_clip_command(
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint, tokenizer and model card to.")],
-    steps: Annotated[int, typer.Option(help="Optimizer steps (the learning-rate schedule spans them).")] = 600,
-    minutes: Annotated[float, typer.Option(help="Wall-clock budget; 0 = none (bit-for-bit reproducible).")] = 9.0,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Generated pairs per step.")] = 128,
-    rng: Annotated[int, typer.Option(help="Seed of the data stream and initialisation.")] = 0,
-    threads: Annotated[int, typer.Option(help="torch threads.")] = 1,
-) -> None:
-    """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
-    from workbench.scoring.demo_clip import train_demo_clip
+def _concat_columns(*frames: object) -> "object":
+    """Side-by-side concatenation of frames sharing a row order (score command helper)."""
+    import pandas as pd
 
-    result = train_demo_clip(
-        out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng,
-        threads=threads, progress=True,
-    )
-    typer.echo(result.summary())
+    return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)  # type: ignore[union-attr]
 
 
 # ---- review (issue 9) ----
