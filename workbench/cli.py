@@ -136,69 +136,6 @@ def drift_command(
         io.save_table(causes, causes_out)
 
 
-# ---- score (issue 4): text scores; `score clip` is added to score_app by the CLIP block ----
-score_app = typer.Typer(help="Automated quality scores (text, CLIP), cached by content hash.", no_args_is_help=True)
-app.add_typer(score_app, name="score")
-
-
-@score_app.command("text")
-def score_text_command(
-    input: Annotated[Path, typer.Argument(help="Corpus table (doc_id, text): .jsonl, .csv or .parquet.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output table of scores and decisions.")],
-    model: Annotated[Optional[str], typer.Option(help="Perplexity model: hub name, local folder or .gguf file; default: embedded SmolLM2-135M.")] = None,
-    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", "-m", help="stats, language, perplexity (repeat the option); default: all three.")] = None,
-    rules: Annotated[Optional[Path], typer.Option(help="Rules YAML (workbench.scoring.save_rules); default: the built-in rules of the chosen metrics.")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
-    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
-    language: Annotated[str, typer.Option(help="Language to keep (ISO 639-1).")] = "en",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Texts per forward pass.")] = 16,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
-    precision: Annotated[str, typer.Option(help="fp32, bf16 or int8 (CPU).")] = "fp32",
-) -> None:
-    """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
-
-    Resumable: scores are cached per chunk, so an interrupted run continues where it stopped.
-    """
-    from workbench import io
-    from workbench.scoring import ScoreCache, TEXT_METRICS, decide, default_rules, load_rules, score_texts
-
-    table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None)
-    if "text" not in table.columns:
-        raise WorkbenchError(
-            f"score text: '{input}' has no column '{text_column}'; it has {', '.join(map(str, table.columns[:20]))}. "
-            "Pass --text-column NAME."
-        )
-    chosen = list(metrics) if metrics else list(TEXT_METRICS)
-    cache = None if no_cache else ScoreCache(cache_dir)
-    scores = score_texts(
-        table["text"], metrics=chosen, model=model, language=language, cache=cache,
-        batch_size=batch_size, device=device, precision=precision, progress=True,  # type: ignore[arg-type]
-    )
-    if rules is not None:
-        rule_list = load_rules(rules)
-    else:
-        rule_list = [r for r in default_rules(language=language) if set(r.metrics) <= set(scores.columns)]
-    decisions = decide(scores, rule_list)
-    keep = [c for c in ("doc_id", "source") if c in table.columns]
-    result = _concat_columns(table[keep], scores, decisions)
-    io.save_table(result, out)
-    counts = decisions["decision"].value_counts()
-    typer.echo(
-        f"scored {len(result):,} texts -> {out}: "
-        + ", ".join(f"{k} {int(counts.get(k, 0)):,}" for k in ("keep", "review", "drop"))
-    )
-    if cache is not None:
-        typer.echo(cache.info().summary())
-
-
-def _concat_columns(*frames: object) -> "object":
-    """Side-by-side concatenation of frames sharing a row order (score command helper)."""
-    import pandas as pd
-
-    return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)  # type: ignore[union-attr]
-
-
 
 
 # ---- score (issue 4): text scores; `score clip` is added to score_app by the CLIP block ----
