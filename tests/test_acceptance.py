@@ -144,3 +144,22 @@ def test_check_batch_rejects_bad_input(null):
         check_batch(small, gold=gold, aggregate="median")
     with pytest.raises(WorkbenchError, match="no column.*'shift'"):
         check_batch(small, gold=gold, segments=["shift"])
+
+
+def test_committed_reviews_sample(data_samples):
+    path = data_samples / "reviews_10x5000.csv"
+    if not path.exists():
+        pytest.skip("data_samples/reviews_10x5000.csv is absent")
+    from workbench.io import load_table
+
+    ann = load_table(path, kind="annotations")
+    gold = load_table(data_samples / "reviews_10x5000_gold.csv", kind="gold")
+    res = check_batch(ann, gold=gold, n_resamples=100, rng=0)
+    assert not res.accepted
+    found = set(zip(res.violations.segment, res.violations.value))
+    # planted: the night shift mislabels kitchen reviews under guideline v2.1 (truth json)
+    assert ("cohort × category", "night / kitchen") in found
+    assert ("category × guideline_version", "kitchen / v2.1") in found
+    # planted: ann_03 drifts after day 45
+    assert ("annotator_id", "ann_03") in found
+    assert not any(v.startswith("day /") for _, v in found)

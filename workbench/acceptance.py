@@ -266,6 +266,14 @@ _VIOLATION_COLUMNS = [
 ]
 
 
+def _segment_key(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
+    """Values of one or more columns joined as "a / b" (vectorized)."""
+    key = frame[cols[0]].astype(str)
+    for c in cols[1:]:
+        key = key + " / " + frame[c].astype(str)
+    return key
+
+
 def _systematic_errors(
     coded: Any, gold_codes: np.ndarray, segs: list[tuple[str, ...]], significance: float, min_rate: float
 ) -> pd.DataFrame:
@@ -283,7 +291,7 @@ def _systematic_errors(
         # for one-column segments)
         ca, va = pd.factorize(frame[seg[0]].astype(str))
         if len(seg) > 1:
-            cb, vb = pd.factorize(frame[list(seg[1:])].astype(str).agg(" / ".join, axis=1))
+            cb, vb = pd.factorize(_segment_key(frame, seg[1:]))
         else:
             cb, vb = np.zeros(len(frame), dtype=np.int64), pd.Index([""])
         na, nb = len(va), len(vb)
@@ -323,7 +331,7 @@ def _systematic_errors(
     examples = []
     for r in bad.itertuples(index=False):
         cols = list(r.cols)
-        key = frame[cols].astype(str).agg(" / ".join, axis=1) if len(cols) > 1 else frame[cols[0]].astype(str)
+        key = _segment_key(frame, cols)
         mask = (key.to_numpy() == r.value) & (t == r.t) & (g == r.g)
         examples.append(", ".join(map(str, pd.unique(frame.loc[mask, item_col])[:3])))
     out = bad.assign(
