@@ -267,7 +267,9 @@ def test_recommended_actions_follow_the_findings(planted_result, planted_causes,
     first = acts.iloc[0]
     assert truth["cohort_confusion"]["category"] in first["action"]
     assert truth["cohort_confusion"]["cohort"] in first["action"]
-    assert "81%" in first["evidence"] or "%" in first["evidence"]
+    c1 = planted_causes[planted_causes["cause"] == 1].iloc[0]
+    assert f"error rate {c1['error_rate']:.0%}" in first["evidence"]
+    assert f"n={int(c1['n'])}" in first["evidence"]
     who = truth["drift"]["annotator"]
     recal = acts[acts["action"].str.startswith(f"Recalibrate annotator {who}")]
     assert not recal.empty
