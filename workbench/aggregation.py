@@ -296,8 +296,9 @@ def _dawid_skene_em(
     """
     n_items, k, n_ann = coded.n_items, coded.n_categories, len(coded.annotators)
     n_obs = len(coded.label)
-    item = coded.item
-    cell = coded.annotator * k + coded.label  # (annotator, given label) of each judgment
+    order = np.argsort(coded.item, kind="stable")  # item-sorted judgments: sequential memory access
+    item = coded.item[order]
+    cell = (coded.annotator * k + coded.label)[order]  # (annotator, given label) of each judgment
     n_cells = n_ann * k
     counts = np.bincount(item * k + coded.label, minlength=n_items * k).reshape(n_items, k)
     post = (counts / counts.sum(axis=1, keepdims=True)).T.copy()  # K × items, majority-vote shares
