@@ -300,7 +300,7 @@ def _dawid_skene_em(
     item = coded.item[order]
     cell = (coded.annotator * k + coded.label)[order]  # (annotator, given label) of each judgment
     n_cells = n_ann * k
-    counts = np.bincount(item * k + coded.label, minlength=n_items * k).reshape(n_items, k)
+    counts = np.bincount(coded.item * k + coded.label, minlength=n_items * k).reshape(n_items, k)
     post = (counts / counts.sum(axis=1, keepdims=True)).T.copy()  # K × items, majority-vote shares
     prev_ll = -np.inf
     converged = False
