@@ -419,3 +419,63 @@ def test_mismatched_specs_change_exactly_n_attributes() -> None:
         _shapes.mismatched_specs(specs, n_changes=0)
     with pytest.raises(WorkbenchError, match="colour='teal' is not one of"):
         ShapeSpec("circle", "teal", 1, "left", "small")
+
+
+# ----------------------------------------------------------------- cache and command line
+
+
+def test_table_cache_scores_unchanged_pairs_once_and_a_changed_model_invalidates(
+    tmp_path, tiny_dirs, pairs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.scoring.clip as clip_module
+    from workbench.scoring import ScoreCache
+
+    scored_pairs: list[int] = []
+    real = clip_module.clip_score_frame
+
+    def spy(images, captions, **kwargs):
+        scored_pairs.append(len(images))
+        return real(images, captions, **kwargs)
+
+    monkeypatch.setattr(clip_module, "clip_score_frame", spy)
+    images, captions = pairs
+    table = pd.DataFrame({"pair_id": [f"p{i}" for i in range(7)],
+                          "image": images[:6] + ["missing.png"], "caption": captions[:7]})
+    cache = ScoreCache(tmp_path / "cache")
+    first = clip_score_table(table, cache=cache, chunk_size=4)
+    assert scored_pairs == [4, 3] and cache.info().entries == 6  # the error row is not cached
+    again = clip_score_table(table, cache=cache, scale=2.5)
+    assert scored_pairs[2:] == [1]  # only the unreadable row is tried again
+    np.testing.assert_allclose(again["clip_score"], 2.5 * np.maximum(first["clip_score"], 0))
+    assert again["error"].tolist() == first["error"].tolist()
+    other = clip_score_table(table, cache=cache, model=tiny_dirs["open_clip"])
+    assert scored_pairs[3:] == [7] and cache.info().entries == 12  # another model: no reuse
+    np.testing.assert_allclose(
+        other["clip_score"][:6], real(images[:6], captions[:6], model=tiny_dirs["open_clip"])[
+            "clip_score"], atol=1e-6,
+    )
+
+
+def test_score_clip_command_writes_scores_and_reasons(tmp_path, pairs) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    images, captions = pairs
+    (tmp_path / "images").mkdir()
+    for i, im in enumerate(images[:4]):
+        im.save(tmp_path / "images" / f"p{i}.png")
+    (tmp_path / "images" / "p3.png").write_bytes(b"broken")
+    pd.DataFrame({"pair_id": [f"p{i}" for i in range(4)],
+                  "image": [f"images/p{i}.png" for i in range(4)],
+                  "caption": captions[:4]}).to_csv(tmp_path / "pairs.csv", index=False)
+    out = tmp_path / "scored.csv"
+    args = ["score", "clip", str(tmp_path / "pairs.csv"), "--out", str(out),
+            "--cache-dir", str(tmp_path / "cache")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "scored 3 of 4 pairs" in result.output
+    scored = pd.read_csv(out, keep_default_na=False)
+    assert scored.loc[3, "clip_score"] == "" and "not an image" in scored.loc[3, "error"]
+    np.testing.assert_allclose(scored["clip_score"][:3].astype(float),
+                               clip_score(images[:3], captions[:3]), atol=1e-5)

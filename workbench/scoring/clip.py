@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
 __all__ = [
+    "CACHE_METRIC",
     "CLIPSCORE_WEIGHT",
     "ClipModel",
     "clip_score",
@@ -775,6 +776,35 @@ def clip_score(
     )["clip_score"].to_numpy(dtype=float)
 
 
+def _pair_key(image: Any, caption: Any) -> str | None:
+    """Content hash of an image (file bytes, bytes or pixels) and its caption; None if unreadable."""
+    import hashlib
+
+    from PIL import Image
+
+    if not isinstance(caption, str):
+        return None
+    h = hashlib.sha256()
+    try:
+        if isinstance(image, Image.Image):
+            h.update(f"{image.mode}{image.size}".encode())
+            h.update(image.tobytes())
+        elif isinstance(image, (bytes, bytearray, memoryview)):
+            h.update(bytes(image))
+        elif isinstance(image, (str, os.PathLike)):
+            h.update(Path(image).read_bytes())
+        else:
+            return None
+    except OSError:
+        return None
+    h.update(b"\0" + caption.encode("utf-8"))
+    return h.hexdigest()
+
+
+#: Name (and version) under which raw cosines are cached.
+CACHE_METRIC = "clip_score_v1"
+
+
 def clip_score_table(
     table: pd.DataFrame,
     *,
@@ -787,6 +817,8 @@ def clip_score_table(
     batch_size: int | None = None,
     scale: float | None = None,
     device: str | None = None,
+    cache: Any = None,
+    chunk_size: int = 512,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Score an ``image_captions`` table: a copy with ``clip_score`` and ``error`` columns added.
@@ -800,6 +832,13 @@ def clip_score_table(
         the current directory. Absolute paths and bytes are used as they are.
     image, caption : str
         Column names.
+    cache : workbench.scoring.ScoreCache or None
+        Raw cosines keyed by the content hash of image bytes and caption, the model's
+        identity and :data:`CACHE_METRIC`: unchanged pairs are not scored again, a changed
+        model invalidates, and chunks are stored as they finish (an interrupted run resumes).
+        Rows that cannot be scored are never cached.
+    chunk_size : int
+        Pairs scored (and stored) per chunk when ``cache`` is given.
     Other parameters
         As :func:`clip_score`.
 
@@ -811,9 +850,24 @@ def clip_score_table(
     ------
     SchemaError
         A column is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbench._shapes import ShapeSpec, render_caption_image
+    >>> from workbench.scoring import ScoreCache
+    >>> img = render_caption_image(ShapeSpec("diamond", "orange", 3, "bottom", "small"))
+    >>> t = pd.DataFrame({"pair_id": ["p1", "p2"], "image": [img, "missing.png"],
+    ...                   "caption": ["three small orange diamonds at the bottom"] * 2})
+    >>> cache = ScoreCache(tempfile.mkdtemp())
+    >>> first = clip_score_table(t, cache=cache)
+    >>> again = clip_score_table(t, cache=cache)  # read from the cache
+    >>> bool(first["clip_score"].equals(again["clip_score"])), again["error"].tolist()[1][:20]
+    (True, 'image file not found')
     """
     df = require_frame(table, table="image_captions")
     require_columns(df, [image, caption], table="image_captions")
+    _check_scale(scale)
     base = Path(base_dir) if base_dir is not None else None
 
     def locate(x: Any) -> Any:
@@ -822,13 +876,68 @@ def clip_score_table(
         return x
 
     imgs = [locate(x) for x in df[image].tolist()]
-    caps = [None if (isinstance(c, float) and math.isnan(c)) or c is pd.NA else c
+    caps = [None if c is None or c is pd.NA or (isinstance(c, float) and math.isnan(c)) else c
             for c in df[caption].tolist()]
-    scored = clip_score_frame(
-        imgs, caps, model=model, backend=backend, pretrained=pretrained, batch_size=batch_size,
-        scale=scale, device=device, progress=progress,
-    )
+    clip = load_clip(model, backend=backend, pretrained=pretrained, device=device)
+    if cache is None:
+        scored = clip_score_frame(imgs, caps, model=clip, batch_size=batch_size, progress=progress)
+        raw, errors = scored["clip_score"].to_numpy(), scored["error"].tolist()
+    else:
+        raw, errors = _score_cached(
+            clip, imgs, caps, cache=cache, batch_size=batch_size, chunk_size=chunk_size,
+            progress=progress,
+        )
     out = df.copy()
-    out["clip_score"] = scored["clip_score"].to_numpy()
-    out["error"] = scored["error"].to_numpy()
+    out["clip_score"] = raw if scale is None else float(scale) * np.maximum(raw, 0.0)
+    out["error"] = pd.Series(errors, index=out.index, dtype="string")
     return out
+
+
+def _score_cached(
+    clip: ClipModel,
+    imgs: list[Any],
+    caps: list[Any],
+    *,
+    cache: Any,
+    batch_size: int | None,
+    chunk_size: int,
+    progress: bool,
+) -> tuple[np.ndarray, list[str]]:
+    n = len(imgs)
+    raw = np.full(n, np.nan)
+    errors = [""] * n
+    keys = [_pair_key(i, c) for i, c in zip(imgs, caps)]
+    known = [k for k in keys if k is not None]
+    hit = cache.get(known, metric=CACHE_METRIC, model_id=clip.model_id)
+    todo: list[int] = []
+    for i, k in enumerate(keys):
+        if k is not None and k in hit.index:
+            raw[i] = float(hit.loc[k, "clip_score"])
+        else:
+            todo.append(i)
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), unit="pair", desc="clip score")
+    for start in range(0, len(todo), max(1, chunk_size)):
+        rows = todo[start : start + chunk_size]
+        part = clip_score_frame(
+            [imgs[i] for i in rows], [caps[i] for i in rows], model=clip, batch_size=batch_size
+        )
+        vals = part["clip_score"].to_numpy()
+        errs = part["error"].tolist()
+        raw[rows] = vals
+        for i, e in zip(rows, errs):
+            errors[i] = e
+        good = [j for j, i in enumerate(rows) if keys[i] is not None and not errs[j]]
+        if good:
+            store = dict.fromkeys(keys[rows[j]] for j in good)  # one row per distinct key
+            first = {keys[rows[j]]: vals[j] for j in reversed(good)}
+            cache.put(list(store), pd.DataFrame({"clip_score": [first[k] for k in store]}),
+                      metric=CACHE_METRIC, model_id=clip.model_id)
+        if bar is not None:
+            bar.update(len(rows))
+    if bar is not None:
+        bar.close()
+    return raw, errors
