@@ -524,3 +524,20 @@ def test_cli_drift_prints_findings(tmp_path, data_samples):
     assert "Holm" in res.output and "cohort=night, category=kitchen" in res.output
     assert "1. Clarify the guideline for category 'kitchen'" in res.output
     assert load_table(out)["alert"].astype(str).str.lower().eq("true").any()
+
+
+def test_column_options_rename_everything(small):
+    ann, gold = small
+    renamed = ann.rename(columns={"item_id": "task", "annotator_id": "worker", "label": "y",
+                                  "timestamp": "t"})
+    g = gold.rename(columns={"item_id": "task", "label": "y"})
+    opts = {"item": "task", "annotator": "worker", "label": "y", "timestamp": "t"}
+    a = windowed_quality(ann, gold=gold)
+    b = windowed_quality(renamed, gold=g, **opts)
+    np.testing.assert_array_equal(a["value"], b["value"])
+    ra = detect_drift(ann, gold=gold).to_frame()
+    rb = detect_drift(renamed, gold=g, **opts).to_frame()
+    np.testing.assert_allclose(ra["p_value"], rb["p_value"])
+    sa = segment_errors(ann, gold=gold, by=["annotator_id", "cohort"])
+    sb = segment_errors(renamed, gold=g, by=["annotator_id", "cohort"], **opts)
+    np.testing.assert_allclose(sa["p_value"], sb["p_value"])

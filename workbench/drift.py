@@ -302,12 +302,12 @@ def _wilson(
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
-def _as_tuple(by: str | Sequence[str] | None) -> tuple[str, ...]:
+def _as_tuple(by: str | Sequence[str] | None, annotator: str = "annotator_id") -> tuple[str, ...]:
+    """Normalise a column list; the default name ``annotator_id`` follows ``annotator=``."""
     if by is None:
         return ()
-    if isinstance(by, str):
-        return (by,)
-    return tuple(by)
+    cols = (by,) if isinstance(by, str) else tuple(by)
+    return tuple(annotator if c == "annotator_id" else c for c in cols)
 
 
 # --------------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ def windowed_quality(
                b   2024-01-01  1    1.0
                b   2024-01-08  1    1.0
     """
-    by_cols = _as_tuple(by)
+    by_cols = _as_tuple(by, annotator)
     td = _window(window)
     j = _prepare(
         annotations, gold, item=item, annotator=annotator, label=label, timestamp=timestamp,
@@ -765,7 +765,7 @@ def detect_drift(
     >>> a["annotator_id"], a["metric"], str(a["changed_at"].date())
     ('a1', 'gold_accuracy', '2024-02-18')
     """
-    lv = _as_tuple(levels)
+    lv = _as_tuple(levels, annotator)
     if not lv:
         raise WorkbenchError("levels=() tests nothing; pass e.g. levels=('annotator_id',).")
     check_choice(direction, name="direction", choices=("decrease", "increase", "both"))
@@ -970,7 +970,7 @@ def segment_errors(
     >>> print(r["segment"], r["n"], r["error_rate"], bool(r["significant"]))
     cohort=night 100 0.6 True
     """
-    by_cols = _as_tuple(by)
+    by_cols = _as_tuple(by, annotator)
     if not by_cols:
         raise WorkbenchError(
             "by=() gives no segments; pass columns, e.g. by=['cohort', 'category']."
@@ -1132,7 +1132,7 @@ def confusion_by(
     >>> confusion_by(ann, gold=gold)[["reference", "label", "n"]].values.tolist()
     [['x', 'x', 1], ['x', 'y', 1], ['y', 'y', 1]]
     """
-    by_cols = _as_tuple(by)
+    by_cols = _as_tuple(by, annotator)
     j = _prepare(
         annotations, gold, item=item, annotator=annotator, label=label, timestamp=None,
         extra=by_cols, unknown_gold=unknown_gold,
