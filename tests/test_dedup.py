@@ -48,24 +48,37 @@ def generated() -> tuple[pd.DataFrame, pd.DataFrame]:
     return make_corpus()
 
 
+def _mix(h: int) -> int:
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & MASK64
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & MASK64
+    return h ^ (h >> 31)
+
+
+def ref_token_hash(token: str) -> int:
+    """Pure-Python reference of the token hash: little-endian 8-byte words, splitmix64 rounds."""
+    b = token.encode("utf-8")
+    words = [int.from_bytes(b[k : k + 8], "little") for k in range(0, len(b), 8)]
+    h = _mix(words[0] ^ ((len(b) * 0xD6E8FEB86659FD93) & MASK64))
+    for w in words[1:]:
+        h = _mix((h * 0x9E3779B97F4A7C15 + w) & MASK64)
+    return h
+
+
 def ref_shingle_hashes(text: str, ngram: int) -> list[int]:
-    """Pure-Python reference of the word shingle hashes (SipHash per token, Horner, splitmix64)."""
+    """Pure-Python reference of the word shingle hashes (token hash, Horner, splitmix64)."""
     toks = dedup.normalize_text(text).split()
     if not toks:
         return []
-    tok_h = [int(v) for v in pd.util.hash_array(np.array(toks, dtype=object), categorize=False)]
+    tok_h = [ref_token_hash(t) for t in toks]
     windows = [tok_h[i : i + ngram] for i in range(len(toks) - ngram + 1)] if len(toks) >= ngram else [tok_h]
     out = []
     for w in windows:
         h = 0
         for v in w:
             h = (h * 0x9E3779B97F4A7C15 + v) & MASK64
-        h ^= h >> 30
-        h = (h * 0xBF58476D1CE4E5B9) & MASK64
-        h ^= h >> 27
-        h = (h * 0x94D049BB133111EB) & MASK64
-        h ^= h >> 31
-        out.append(h)
+        out.append(_mix(h))
     return out
 
 
@@ -88,12 +101,19 @@ def test_normalize_text_nfkc_casefold_whitespace():
     assert dedup.normalize_text("ﬁne") == "fine"  # ligature
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("ab Zé\t\n\u00a0\u2028\u3000\x1cﬁ.ß")), max_size=30), min_size=1, max_size=6))
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab Zé\t\n\u00a0\u2028\u3000\x1c\x85ﬁ.ß€😀")), max_size=40), min_size=1, max_size=6))
 def test_word_shingles_equal_python_reference(texts):
     h, off = dedup._shingle_hashes(texts, ngram=3)
     for i, t in enumerate(texts):
         assert h[off[i] : off[i + 1]].tolist() == ref_shingle_hashes(t, 3)
+
+
+def test_long_tokens_hash_like_the_reference():
+    texts = ["x" * 8 + " " + "x" * 9 + " " + "ü" * 23 + " " + "y" * 64 + "z", "a"]
+    h, off = dedup._word_token_hashes(texts)
+    assert h.tolist() == [ref_token_hash(t) for t in texts[0].split()] + [ref_token_hash("a")]
+    assert len(set(h.tolist())) == 5
 
 
 def test_char_shingles_count_and_identity():

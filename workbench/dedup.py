@@ -10,9 +10,9 @@ over numpy arrays, so that a distributed implementation (Spark) can reuse it unc
 Normalization is Unicode NFKC, then full case folding (``str.casefold``), then runs of
 whitespace collapsed to one space. A word shingle is ``ngram`` consecutive whitespace
 tokens, a char shingle ``ngram`` consecutive characters; a document shorter than ``ngram``
-tokens is one shingle. Shingles are hashed without building Python strings: each distinct
-token is hashed once (SipHash-2-4 through ``pandas.util.hash_array``), and the hashes of
-``ngram`` consecutive tokens are combined by a polynomial in :math:`\\mathbb{Z}/2^{64}`
+tokens is one shingle. Shingles are hashed without building Python strings: Arrow splits
+the texts and each token's UTF-8 bytes are hashed in place, 8 bytes at a time (splitmix64
+rounds), and the hashes of ``ngram`` consecutive tokens are combined by a polynomial in :math:`\\mathbb{Z}/2^{64}`
 followed by the splitmix64 finalizer. MinHash uses the low 32 bits of that hash.
 
 MinHash permutations are datasketch's ``affine32`` scheme (datasketch ≥ 2.0):
@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib.util
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -120,37 +120,69 @@ def _fmix32(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> s3)
 
 
+_LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def _bytes_hashes(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    r"""64-bit hash of each byte string ``data[starts[i] : starts[i] + lengths[i]]``.
+
+    The bytes are read as little-endian 8-byte words (an unaligned uint64 view of the
+    buffer, so no per-token Python object): :math:`h = m(w_0 \oplus L c)`, then
+    :math:`h = m(h p + w_k)` for each further word, with :math:`m` the splitmix64 finalizer
+    and :math:`L` the length in bytes. ``data`` must carry 8 bytes of zero padding.
+    """
+    words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    n_words = (lengths + 7) // 8
+    first = words[starts] & _BYTE_MASKS[np.minimum(lengths, 8)]
+    h = _splitmix64(first ^ (lengths.astype(np.uint64) * _LENGTH_MIX))
+    k = 1
+    longer = np.flatnonzero(n_words > 1)
+    while len(longer):
+        rest = lengths[longer] - 8 * k
+        w = words[starts[longer] + 8 * k] & _BYTE_MASKS[np.minimum(rest, 8)]
+        h[longer] = _splitmix64(h[longer] * _POLY + w)
+        k += 1
+        longer = longer[n_words[longer] > k]
+    return h
+
+
 def _word_token_hashes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hashes of the whitespace tokens of all texts, and the token offsets per text.
 
-    Arrow splits all texts at once; each distinct token is hashed once (SipHash-2-4 with
-    pandas' fixed key, ``pandas.util.hash_array``) and the hashes are gathered back.
+    Arrow splits all texts at once; the tokens' UTF-8 bytes stay in Arrow's buffer and are
+    hashed there, 8 bytes at a time (:func:`_bytes_hashes`), with no Python string per token.
     Whitespace is Python's (``str.split``): after NFKC and the replacement of the few
     characters Python but not Arrow treats as whitespace, both split alike.
     """
-    import re
-
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    odd = re.compile(_ODD_SPACES)
-    texts = [odd.sub(" ", t) if not t.isascii() and odd.search(t) else t for t in folded]
-    lists = pc.utf8_split_whitespace(pa.array(texts, type=pa.large_string()))
+    arr = pa.array(folded, type=pa.large_string())
+    if pc.any(pc.match_substring_regex(arr, _ODD_SPACES)).as_py():
+        arr = pc.replace_substring_regex(arr, _ODD_SPACES, " ")
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:  # same split, twice as fast
+        lists = pc.ascii_split_whitespace(arr)
+    else:
+        lists = pc.utf8_split_whitespace(arr)
     offsets = lists.offsets.to_numpy().astype(np.int64)
     flat = lists.flatten()
-    token_len = pc.binary_length(flat).to_numpy()
+    bufs = flat.buffers()
+    tok_off = np.frombuffer(bufs[1], dtype=np.int64)[flat.offset : flat.offset + len(flat) + 1]
+    starts, token_len = tok_off[:-1], np.diff(tok_off)
     if (token_len == 0).any():  # leading/trailing whitespace and empty texts give "" tokens
         keep = token_len > 0
         kept = np.zeros(len(keep) + 1, np.int64)
         np.cumsum(keep, out=kept[1:])
         offsets = kept[offsets]
-        flat = flat.filter(pa.array(keep))
-    if len(flat) == 0:
+        starts, token_len = starts[keep], token_len[keep]
+    if len(starts) == 0:
         return np.zeros(0, np.uint64), offsets
-    enc = pc.dictionary_encode(flat)
-    ids = enc.indices.to_numpy()
-    vocab = enc.dictionary.to_numpy(zero_copy_only=False)
-    return pd.util.hash_array(vocab, categorize=False)[ids], offsets
+    raw = np.frombuffer(bufs[2], dtype=np.uint8)
+    end = int(tok_off[-1])
+    data = np.zeros(end + 8, np.uint8)
+    data[:end] = raw[:end]
+    return _bytes_hashes(data, starts, token_len), offsets
 
 
 def _char_token_hashes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -702,7 +734,6 @@ class DedupResult:
     n_candidates: int
     n_empty: int
     max_hamming: int | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-document clusters table."""
