@@ -289,7 +289,7 @@ def load_clip(
                 f"`workbench train-demo-clip {demo}`, or pass model= a local CLIP folder."
             )
     name = None if model is None else os.fspath(model)
-    key = (str(name), backend, str(pretrained), str(dev))
+    key = (_identity(name), backend, str(pretrained), str(dev))
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -299,6 +299,15 @@ def load_clip(
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = loaded
     return loaded
+
+
+def _identity(name: str | None) -> str:
+    """Cache key of a model argument: local folders by absolute path and file fingerprint,
+    so a checkpoint retrained in place is reloaded."""
+    target = _demo_dir() if name is None else Path(name.removeprefix("local-dir:")).expanduser()
+    if target.is_dir():
+        return resolve_model(target, kind="clip").model_id + "@" + str(target.resolve())
+    return str(name)
 
 
 def _is_open_clip_arch(name: str) -> bool:
@@ -388,9 +397,16 @@ def _load_open_clip_hub(spec: str, *, device: Any) -> ClipModel:
     if hub_offline():
         _require_cached(name, "open_clip_config.json", looked)
     resolved = ResolvedModel("clip", "hub", spec, spec, None, f"{spec}@hub")
-    with model_loading(resolved):
-        module, _, preprocess = open_clip.create_model_and_transforms(spec, device=device)
-        tokenizer = open_clip.get_tokenizer(spec)
+    try:
+        with model_loading(resolved):
+            module, _, preprocess = open_clip.create_model_and_transforms(spec, device=device)
+            tokenizer = open_clip.get_tokenizer(spec)
+    except ModelNotAvailableError as exc:
+        raise ModelNotAvailableError(
+            f"{exc} (With backend='open_clip' an 'org/repo' name is read as an open_clip hub "
+            "repository; for a transformers CLIPModel such as 'openai/clip-vit-base-patch32' "
+            "pass backend='transformers'.)"
+        ) from exc.__cause__
     return ClipModel.from_open_clip(module, preprocess, tokenizer, name=spec, device=str(device))
 
 
