@@ -163,3 +163,19 @@ def test_committed_reviews_sample(data_samples):
     # planted: ann_03 drifts after day 45
     assert ("annotator_id", "ann_03") in found
     assert not any(v.startswith("day /") for _, v in found)
+
+
+def test_cli_reliability(tmp_path, null):
+    import subprocess
+    import sys
+
+    ann_path, gold_path = tmp_path / "ann.csv", tmp_path / "gold.csv"
+    null.tables[ANN].rename(columns={"label": "verdict"}).to_csv(ann_path, index=False)
+    null.tables[GOLD].rename(columns={"label": "verdict"}).to_csv(gold_path, index=False)
+    run = [sys.executable, "-m", "workbench", "reliability", str(ann_path), "--n-resamples", "50"]
+    out = subprocess.run([*run, "--label", "verdict", "--gold", str(gold_path)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "krippendorff_alpha (nominal)" in out.stdout and "Batch" in out.stdout
+    bad = subprocess.run(run, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert "missing column(s) 'label'" in bad.stderr

@@ -98,6 +98,39 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- reliability (issue 3) ----
+@app.command("reliability")
+def reliability_command(
+    annotations: Annotated[Path, typer.Argument(help="Annotations table (item_id, annotator_id, label).")],
+    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label): adds accuracy and the batch verdict.")] = None,
+    level: Annotated[str, typer.Option(help="Krippendorff level: nominal, ordinal, interval or ratio.")] = "nominal",
+    item: Annotated[str, typer.Option(help="Item column.")] = "item_id",
+    annotator: Annotated[str, typer.Option(help="Annotator column.")] = "annotator_id",
+    label: Annotated[str, typer.Option(help="Label column.")] = "label",
+    min_kappa: Annotated[float, typer.Option(help="Agreement bar of the batch verdict.")] = 0.7,
+    min_qa_accuracy: Annotated[float, typer.Option(help="QA-sample accuracy bar of the batch verdict.")] = 0.95,
+    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Agreement with a bootstrap CI, per-annotator agreement, and (with --gold) the batch verdict."""
+    import functools
+
+    from workbench import acceptance, agreement, io
+
+    cols = {"item_id": item, "annotator_id": annotator, "label": label}
+    ann = io.load_table(annotations, kind="annotations", columns=cols)
+    gold_table = io.load_table(gold, kind="gold", columns={"item_id": item, "label": label}) if gold else None
+    stat = functools.partial(agreement.krippendorff_alpha, level=level)
+    ci = agreement.bootstrap_ci(stat, ann, n_resamples=n_resamples, rng=seed)
+    typer.echo(f"{ci.summary()} Band (Krippendorff 2004): {agreement.interpret(ci.estimate, scale='krippendorff')}.")
+    per = agreement.annotator_agreement(ann, reference=gold_table)
+    typer.echo(per[["n", "n_compared", "agreement", "kappa", "reference", "top_label_share"]].round(3).to_string())
+    if gold_table is not None:
+        verdict = acceptance.check_batch(ann, gold=gold_table, min_kappa=min_kappa, min_qa_accuracy=min_qa_accuracy,
+                                         n_resamples=n_resamples, rng=seed)
+        typer.echo(verdict.summary())
+
+
 # ---- drift (issue 6) ----
 @app.command("drift")
 def drift_command(
@@ -134,8 +167,6 @@ def drift_command(
         io.save_table(result.to_frame(), alerts_out)
     if causes_out is not None:
         io.save_table(causes, causes_out)
-
-
 
 
 # ---- score (issue 4): text scores; `score clip` is added to score_app by the CLIP block ----
@@ -199,6 +230,63 @@ def _concat_columns(*frames: object) -> "object":
     import pandas as pd
 
     return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)  # type: ignore[union-attr]
+
+
+# ---- score clip + train-demo-clip (issue 4, CLIP) ----
+@score_app.command("clip")
+def score_clip_command(
+    input: Annotated[Path, typer.Argument(help="image_captions table (pair_id, image, caption); image paths relative to it.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table: the input plus clip_score and error.")],
+    model: Annotated[Optional[str], typer.Option(help="Local CLIP folder, open_clip architecture (ViT-B-32), hf-hub:org/repo or transformers hub name; default: the demo CLIP.")] = None,
+    backend: Annotated[str, typer.Option(help="open_clip or transformers (for a model given by name).")] = "open_clip",
+    pretrained: Annotated[Optional[str], typer.Option(help="open_clip weights tag (default openai) or weights file.")] = None,
+    scale: Annotated[Optional[float], typer.Option(help="Report CLIPScore = SCALE * max(cos, 0) (Hessel et al. use 2.5); default raw cosine.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per forward pass (default 64 CPU / 256 GPU).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
+) -> None:
+    """CLIP score of every image-caption pair; unreadable images get an empty score and a reason.
+
+    Resumable: scores are cached per chunk by content hash and model.
+    """
+    from workbench import io
+    from workbench.scoring import ScoreCache
+    from workbench.scoring.clip import clip_score_table
+
+    table = io.load_table(input, kind="image_captions")
+    cache = None if no_cache else ScoreCache(cache_dir)
+    result = clip_score_table(
+        table, base_dir=Path(input).parent, model=model, backend=backend, pretrained=pretrained,  # type: ignore[arg-type]
+        scale=scale, batch_size=batch_size, device=device, cache=cache, progress=True,
+    )
+    io.save_table(result, out)
+    ok = result["clip_score"].notna()
+    typer.echo(
+        f"scored {int(ok.sum()):,} of {len(result):,} pairs -> {out}; median score "
+        f"{result.loc[ok, 'clip_score'].median():.3f}; {int((~ok).sum()):,} unscorable (see column error)"
+    )
+    if cache is not None:
+        typer.echo(cache.info().summary())
+
+
+@app.command("train-demo-clip")
+def train_demo_clip_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint, tokenizer and model card to.")],
+    steps: Annotated[int, typer.Option(help="Optimizer steps (the learning-rate schedule spans them).")] = 600,
+    minutes: Annotated[float, typer.Option(help="Wall-clock budget; 0 = none (bit-for-bit reproducible).")] = 9.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Generated pairs per step.")] = 128,
+    rng: Annotated[int, typer.Option(help="Seed of the data stream and initialisation.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads.")] = 1,
+) -> None:
+    """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
+    from workbench.scoring.demo_clip import train_demo_clip
+
+    result = train_demo_clip(
+        out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng,
+        threads=threads, progress=True,
+    )
+    typer.echo(result.summary())
 
 
 # ---- review (issue 9) ----
