@@ -1,0 +1,353 @@
+"""Vendor comparison: planted better vendor found (and swapped), nothing found on equal vendors,
+every number cross-checked against the anchors (krippendorff, statsmodels, scipy, sklearn and
+our own agreement/bias functions), input errors before any computing, and the report path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import krippendorff
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.contingency_tables import mcnemar
+
+from tests.conftest import DATA_SAMPLES
+from workbench import bias, samples, vendors
+from workbench.agreement import fleiss_kappa, krippendorff_alpha
+from workbench.errors import ReportError, SchemaError, WorkbenchError
+from workbench.io import load_table
+
+N_RES = 1000
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return {
+        "a": load_table(DATA_SAMPLES / "vendor_a.csv", kind="preferences"),
+        "b": load_table(DATA_SAMPLES / "vendor_b.csv", kind="preferences"),
+        "gold": load_table(DATA_SAMPLES / "vendor_gold.csv", kind="gold"),
+    }
+
+
+@pytest.fixture(scope="module")
+def planted(tables: dict[str, pd.DataFrame]) -> vendors.VendorComparison:
+    return vendors.compare_vendors(
+        tables["a"], tables["b"], gold=tables["gold"], cost_per_label={"a": 0.12, "b": 0.08},
+        n_resamples=N_RES, rng=0,
+    )
+
+
+def _row(res: vendors.VendorComparison, key: str) -> pd.Series:
+    return res.scorecard.set_index("key").loc[key]
+
+
+# ---- planted truth ---------------------------------------------------------------------------
+
+
+def test_planted_sample_recommends_the_better_vendor_with_a_ci_excluding_zero(planted: vendors.VendorComparison) -> None:
+    truth = json.loads((DATA_SAMPLES / "truth" / "vendors.json").read_text())
+    better = "a" if truth["vendor_a"]["accuracy"] > truth["vendor_b"]["accuracy"] else "b"
+    assert planted.recommended == better == "a"
+    for key in ("acc_cons", "acc_judg"):
+        row = _row(planted, key)
+        assert row["diff_low"] > 0, (key, row["diff_low"])  # the CI of a - b excludes zero
+        assert row["favours"] == "a"
+        assert row["ci_level"] == pytest.approx(0.975)  # Bonferroni over the two primary metrics
+    assert planted.summary().startswith("Recommendation: a.")
+    assert any("significantly more accurate" in s for s in planted.rationale)
+    # the caveats come from the numbers: small gold set, cheaper-but-worse, length bias
+    text = " ".join(planted.rationale)
+    assert "gold set is small (100 items" in text
+    assert "b is cheaper per judgment (0.08 vs 0.12) but worse" in text
+    assert "b picks the longer response 75%" in text
+    # planted: b more length-biased, faster; a better reliability
+    assert _row(planted, "p_longer")["b"] > _row(planted, "p_longer")["a"]
+    assert _row(planted, "length_dev")["favours"] == "a"
+    assert _row(planted, "sec_item")["favours"] == "b"
+    assert _row(planted, "alpha")["favours"] == "a"
+
+
+def test_swapped_inputs_recommend_the_other_vendor(tables: dict[str, pd.DataFrame], planted: vendors.VendorComparison) -> None:
+    swapped = vendors.compare_vendors(tables["b"], tables["a"], gold=tables["gold"], n_resamples=N_RES, rng=0)
+    assert swapped.recommended == "b"
+    for key in ("acc_cons", "acc_judg", "alpha"):
+        assert _row(swapped, key)["difference"] == pytest.approx(-_row(planted, key)["difference"])
+        assert _row(swapped, key)["diff_high"] < 0
+
+
+@pytest.mark.parametrize(("accuracy", "p_longer"), [(0.85, 0.55), (0.70, 0.75)])
+def test_equal_quality_vendors_get_no_recommendation(accuracy: float, p_longer: float) -> None:
+    # the benchmark runs 100+ seeds per setting; here a fixed modest set
+    seeds = range(100, 112)
+    recs = []
+    for seed in seeds:
+        s = samples.make_vendors(accuracy_a=accuracy, accuracy_b=accuracy, p_longer_a=p_longer,
+                                 p_longer_b=p_longer, rng=seed)
+        res = vendors.compare_vendors(s.tables["vendor_a"], s.tables["vendor_b"], gold=s.tables["vendor_gold"],
+                                      n_resamples=N_RES, rng=seed)
+        recs.append(res.recommended)
+        if res.recommended is None:
+            assert res.summary().startswith("Recommendation: none")
+    assert sum(r is None for r in recs) >= 0.9 * len(seeds), recs
+
+
+def test_identical_vendors_have_zero_width_paired_difference(tables: dict[str, pd.DataFrame]) -> None:
+    """The bootstrap is paired: the same items for both vendors, so a - a is exactly 0."""
+    twin = tables["a"].assign(annotator_id="twin_" + tables["a"]["annotator_id"])
+    res = vendors.compare_vendors(tables["a"], twin, gold=tables["gold"], n_resamples=300, rng=1)
+    assert res.recommended is None
+    card = res.scorecard
+    assert np.allclose(card[["difference", "diff_low", "diff_high"]].to_numpy(dtype=float), 0.0)
+    assert (card["a_high"] > card["a_low"]).loc[card["key"] == "acc_cons"].all()
+    assert res.tests.set_index("test").iloc[0]["statistic"] == pytest.approx(1.0)  # kappa of twins
+
+
+def test_no_gold_means_no_recommendation(tables: dict[str, pd.DataFrame]) -> None:
+    res = vendors.compare_vendors(tables["a"], tables["b"], n_resamples=300, rng=0)
+    assert res.recommended is None
+    assert "No gold labels" in res.rationale[0]
+    assert res.gold_items is None and res.by_category is None
+    assert "acc_cons" in set(res.scorecard["key"]) and np.isnan(_row(res, "acc_cons")["a"])
+
+
+def test_annotation_tables_work_too(tables: dict[str, pd.DataFrame]) -> None:
+    def as_annotations(df: pd.DataFrame) -> pd.DataFrame:
+        return df.rename(columns={"pair_id": "item_id", "choice": "label"})[
+            ["item_id", "annotator_id", "label", "duration_s", "category"]
+        ]
+
+    res = vendors.compare_vendors(as_annotations(tables["a"]), as_annotations(tables["b"]), gold=tables["gold"],
+                                  n_resamples=N_RES, rng=0)
+    assert res.kind == "annotations" and res.recommended == "a"
+    assert "p_longer" not in set(res.scorecard["key"])
+    assert res.a.length_bias is None
+
+
+def test_deterministic_for_a_seed(tables: dict[str, pd.DataFrame]) -> None:
+    one = vendors.compare_vendors(tables["a"], tables["b"], gold=tables["gold"], n_resamples=300, rng=5)
+    two = vendors.compare_vendors(tables["a"], tables["b"], gold=tables["gold"], n_resamples=300, rng=5)
+    pd.testing.assert_frame_equal(one.scorecard, two.scorecard)
+
+
+# ---- anchors ---------------------------------------------------------------------------------
+
+
+def test_point_estimates_match_the_anchors(tables: dict[str, pd.DataFrame], planted: vendors.VendorComparison) -> None:
+    a, b, gold = tables["a"], tables["b"], tables["gold"]
+    for v, t in (("a", a), ("b", b)):
+        # Krippendorff: our agreement module and the krippendorff package
+        ours = krippendorff_alpha(t, item="pair_id", label="choice")
+        wide = t.pivot(index="annotator_id", columns="pair_id", values="choice")
+        ref = krippendorff.alpha(reliability_data=wide.apply(lambda c: c.map({"a": 0, "b": 1, "tie": 2})).to_numpy(float),
+                                 level_of_measurement="nominal")
+        assert _row(planted, "alpha")[v] == pytest.approx(ours, abs=1e-12)
+        assert _row(planted, "alpha")[v] == pytest.approx(ref, abs=1e-9)
+        assert _row(planted, "fleiss")[v] == pytest.approx(fleiss_kappa(t, item="pair_id", label="choice"), abs=1e-12)
+        # length and position bias: the bias module's estimates
+        assert _row(planted, "p_longer")[v] == pytest.approx(bias.length_bias(t).p_longer_preferred, abs=1e-12)
+        assert _row(planted, "p_first")[v] == pytest.approx(bias.position_bias(t).p_first_preferred, abs=1e-12)
+        # gold accuracies by hand with pandas
+        on_gold = t.merge(gold, left_on="pair_id", right_on="item_id")
+        assert _row(planted, "acc_judg")[v] == pytest.approx((on_gold["choice"] == on_gold["label"]).mean())
+        assert _row(planted, "sec_judgment")[v] == pytest.approx(t["duration_s"].mean())
+        assert _row(planted, "cost_valid")[v] == pytest.approx(
+            {"a": 0.12, "b": 0.08}[v] * 3 / _row(planted, "acc_cons")[v]
+        )
+
+    def consensus(t: pd.DataFrame) -> pd.Series:
+        counts = t.groupby(["pair_id", "choice"]).size().unstack(fill_value=0)
+        top = counts.max(axis=1)
+        unique = (counts.eq(top, axis=0)).sum(axis=1) == 1
+        return counts.idxmax(axis=1).where(unique)
+
+    ca, cb = consensus(a), consensus(b)
+    g = gold.set_index("item_id")["label"]
+    ok_a = (ca.reindex(g.index) == g).to_numpy()
+    ok_b = (cb.reindex(g.index) == g).to_numpy()
+    assert _row(planted, "acc_cons")["a"] == pytest.approx(ok_a.mean())
+    table = [[np.sum(ok_a & ok_b), np.sum(ok_a & ~ok_b)], [np.sum(~ok_a & ok_b), np.sum(~ok_a & ~ok_b)]]
+    tests = planted.tests.set_index("test")
+    assert tests.loc["McNemar (exact), consensus correct on gold", "p_value"] == pytest.approx(
+        mcnemar(table, exact=True).pvalue
+    )
+    # exact McNemar is the binomial test on the discordant pairs
+    assert tests.loc["McNemar (exact), consensus correct on gold", "p_value"] == pytest.approx(
+        stats.binomtest(table[0][1], table[0][1] + table[1][0]).pvalue
+    )
+    both = ca.notna() & cb.reindex(ca.index).notna()
+    kappa = cohen_kappa_score(ca[both].astype(str), cb.reindex(ca.index)[both].astype(str))
+    assert tests.loc["Cohen's kappa of consensus labels", "statistic"] == pytest.approx(kappa, abs=1e-12)
+    counts = pd.concat([a["choice"].value_counts(), b["choice"].value_counts()], axis=1).fillna(0)
+    chi2 = stats.chi2_contingency(counts.T.to_numpy())
+    assert tests.loc["chi-square, label distributions", "statistic"] == pytest.approx(chi2.statistic)
+    assert tests.loc["chi-square, label distributions", "p_value"] == pytest.approx(chi2.pvalue)
+
+
+def test_bootstrap_interval_of_alpha_matches_agreement_bootstrap_width(planted: vendors.VendorComparison,
+                                                                         tables: dict[str, pd.DataFrame]) -> None:
+    """Our joint resampling of items gives the same interval (up to Monte-Carlo error) as
+    agreement.bootstrap_ci on one vendor alone."""
+    from workbench.agreement import bootstrap_ci
+
+    ci = bootstrap_ci(krippendorff_alpha, tables["a"], by="pair_id", item="pair_id", label="choice",
+                      n_resamples=2000, rng=3)
+    row = _row(planted, "alpha")
+    assert row["a_high"] - row["a_low"] == pytest.approx(ci.high - ci.low, rel=0.2)
+    assert row["a_low"] == pytest.approx(ci.low, abs=0.02)
+
+
+def test_near_random_annotator_is_flagged(planted: vendors.VendorComparison) -> None:
+    truth = json.loads((DATA_SAMPLES / "truth" / "vendors.json").read_text())
+    flagged = set(planted.b.near_random)
+    assert flagged and flagged <= set(truth["vendor_b"]["random_annotators"])
+    assert planted.a.near_random == ()
+    ann = planted.b.annotators.set_index("annotator_id")
+    random_ids = truth["vendor_b"]["random_annotators"]
+    honest = ann.drop(index=random_ids)
+    assert ann.loc[random_ids, "gold_accuracy"].mean() < honest["gold_accuracy"].mean()
+    assert ann.loc[random_ids, "median_duration_s"].max() < honest["median_duration_s"].min()  # they rush
+
+
+def test_gold_disagreements_and_categories(planted: vendors.VendorComparison) -> None:
+    gi = planted.gold_items
+    assert gi is not None and len(gi) == planted.n_gold == 100
+    dis = planted.disagreements
+    assert len(dis) and (~dis["correct_a"] | ~dis["correct_b"] | (dis["consensus_a"] != dis["consensus_b"])).all()
+    assert {"prompt", "response_a", "response_b", "votes_a"} <= set(dis.columns)
+    cats = planted.by_category
+    assert cats is not None and cats.groupby("vendor")["n_gold"].sum().tolist() == [100, 100]
+    assert ((cats["ci_low"] <= cats["consensus_accuracy"]) & (cats["consensus_accuracy"] <= cats["ci_high"])).all()
+
+
+def test_figures_build(planted: vendors.VendorComparison) -> None:
+    from workbench.plots import vendors as vp
+
+    assert len(vp.difference_plot(planted).data[0].x) == 5  # 2 primary + 3 secondary
+    assert len(vp.estimates_plot(planted).data) == 2
+    assert len(vp.category_accuracy_plot(planted).data) == 2
+    assert list(vp.bias_plot(planted).data[0].x) == [_row(planted, "p_longer")["a"], _row(planted, "p_first")["a"]]
+    assert len(vp.annotator_plot(planted).data[1].x) == 8
+    assert len(vp.label_distribution_plot(planted).data[0].y) == 3
+
+
+# ---- input errors, before any computing ------------------------------------------------------
+
+
+def test_input_errors(tables: dict[str, pd.DataFrame]) -> None:
+    a, b, gold = tables["a"], tables["b"], tables["gold"]
+    with pytest.raises(SchemaError, match="missing column.*'response_b'"):
+        vendors.compare_vendors(a, b.drop(columns=["response_b"]), gold=gold)
+    with pytest.raises(SchemaError, match="vendor_b.*must be 'a', 'b' or 'tie' but holds '[AB]'"):
+        vendors.compare_vendors(a, b.assign(choice=b["choice"].str.upper()), gold=gold)
+    with pytest.raises(SchemaError, match="vendor_a is a preferences table but vendor_b is a annotations"):
+        vendors.compare_vendors(a, b.rename(columns={"pair_id": "item_id", "choice": "label"}), gold=gold)
+    with pytest.raises(SchemaError, match="neither an annotations table"):
+        vendors.compare_vendors(a.rename(columns={"choice": "x"}), b, gold=gold)
+    with pytest.raises(WorkbenchError, match="share no item"):
+        vendors.compare_vendors(a, b.assign(pair_id="x" + b["pair_id"]), gold=gold)
+    with pytest.raises(WorkbenchError, match="no gold item is among"):
+        vendors.compare_vendors(a, b, gold=gold.assign(item_id="g" + gold["item_id"]))
+    with pytest.raises(SchemaError, match="gold.*'[AB]'.*not a label either vendor used"):
+        vendors.compare_vendors(a, b, gold=gold.assign(label=gold["label"].str.upper()))
+    with pytest.raises(SchemaError, match="gold.*missing value"):
+        vendors.compare_vendors(a, b, gold=gold.assign(label=None))
+    with pytest.raises(SchemaError, match="rows share the same"):
+        vendors.compare_vendors(a, pd.concat([b, b.head(2)]), gold=gold)
+    with pytest.raises(WorkbenchError, match="cost_per_label for vendor b is -1"):
+        vendors.compare_vendors(a, b, gold=gold, cost_per_label=(0.1, -1))
+    with pytest.raises(WorkbenchError, match="lacks vendor"):
+        vendors.compare_vendors(a, b, gold=gold, cost_per_label={"a": 0.1})
+    with pytest.raises(WorkbenchError, match="n_resamples=50 is too few"):
+        vendors.compare_vendors(a, b, gold=gold, n_resamples=50)
+    with pytest.raises(WorkbenchError, match="confidence=1.5"):
+        vendors.compare_vendors(a, b, gold=gold, confidence=1.5)
+
+
+def test_load_inputs_validates_files(tmp_path: Path) -> None:
+    for name in ("vendor_a.csv", "vendor_b.csv", "vendor_gold.csv"):
+        shutil.copy(DATA_SAMPLES / name, tmp_path / name)
+    ok = vendors.load_inputs(tmp_path / "vendor_a.csv", tmp_path / "vendor_b.csv", tmp_path / "vendor_gold.csv")
+    assert ok.kind == "preferences" and len(ok.a) == 1500 and ok.gold is not None
+    assert "500 items" in ok.summary()
+    bad = pd.read_csv(tmp_path / "vendor_b.csv").drop(columns=["annotator_id"])
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(SchemaError, match=r"table 'preferences' \(.*bad.csv\) is missing column\(s\) 'annotator_id'"):
+        vendors.load_inputs(tmp_path / "vendor_a.csv", tmp_path / "bad.csv", tmp_path / "vendor_gold.csv")
+    with pytest.raises(WorkbenchError, match="no such file"):
+        vendors.load_inputs(tmp_path / "vendor_a.csv", tmp_path / "nope.csv")
+
+
+# ---- the report, as a user runs it -----------------------------------------------------------
+
+
+@pytest.fixture()
+def outside_copies(tmp_path: Path) -> Path:
+    folder = tmp_path / "vendor_data"
+    folder.mkdir()
+    for name in ("vendor_a.csv", "vendor_b.csv", "vendor_gold.csv"):
+        shutil.copy(DATA_SAMPLES / name, folder / name)
+    return folder
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebook-vendor_comparison")
+def test_report_on_tables_outside_data_samples(outside_copies: Path, tmp_path: Path) -> None:
+    from workbench import reports
+
+    # swapped on purpose: the report must follow its inputs, not the default files
+    run = reports.run_report(
+        "vendor_comparison",
+        {"vendor_a": str(outside_copies / "vendor_b.csv"), "vendor_b": str(outside_copies / "vendor_a.csv"),
+         "gold": str(outside_copies / "vendor_gold.csv"), "n_resamples": "500"},
+        out_dir=tmp_path / "reports", progress=False,
+    )
+    assert run.html.is_file()
+    nb = nbformat.read(run.notebook, as_version=4)
+    text = "\n".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+        for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "Recommendation: **Vendor B**" in text
+    assert "sanity checks passed" in text
+    html = run.html.read_text(encoding="utf-8")
+    assert html.index("Recommendation") < html.index("Scorecard") < html.index("Disagreements on gold items")
+
+
+def test_report_cli_stops_on_a_malformed_table_before_computing(outside_copies: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    bad = pd.read_csv(outside_copies / "vendor_b.csv")
+    bad.loc[7, "choice"] = "maybe"
+    bad.to_csv(outside_copies / "vendor_b.csv", index=False)
+    result = CliRunner().invoke(app, [
+        "report", "vendor_comparison", "--out", str(tmp_path / "reports"),
+        "-p", "vendor_a", str(outside_copies / "vendor_a.csv"),
+        "-p", "vendor_b", str(outside_copies / "vendor_b.csv"),
+        "-p", "gold", str(outside_copies / "vendor_gold.csv"),
+    ])
+    assert result.exit_code != 0
+    exc = result.exception
+    assert isinstance(exc, ReportError)
+    message = str(exc)
+    # the schema error itself, with file, column, row and fix
+    assert "SchemaError" in message
+    assert "column 'choice' must be 'a', 'b' or 'tie' but holds 'maybe' at row 7" in message
+    assert "vendor_b.csv" in message
+    assert "load_inputs" in message  # the failing cell is the input cell
+    failed = next((tmp_path / "reports" / "vendor_comparison").glob("*/vendor_comparison.failed.ipynb"))
+    nb = nbformat.read(failed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    compute = next(i for i, c in enumerate(code) if "compare_vendors(" in c.source)
+    assert all(c.get("execution_count") is None and not c.outputs for c in code[compute:])
+    assert not list((tmp_path / "reports").glob("**/*.html")) or all(
+        p.name == "index.html" for p in (tmp_path / "reports").glob("**/*.html")
+    )
