@@ -98,6 +98,33 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
+# ---- vendors (issue 8) ----
+@app.command("vendors")
+def vendors_command(
+    vendor_a: Annotated[Path, typer.Argument(help="Vendor a's table (annotations or preferences).")],
+    vendor_b: Annotated[Path, typer.Argument(help="Vendor b's table, same kind, the same items.")],
+    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label).")] = None,
+    cost_a: Annotated[Optional[float], typer.Option(help="Price of one judgment from vendor a.")] = None,
+    cost_b: Annotated[Optional[float], typer.Option(help="Price of one judgment from vendor b.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    scorecard_out: Annotated[
+        Optional[Path], typer.Option("--scorecard-out", help="Write the scorecard table here.")
+    ] = None,
+) -> None:
+    """Compare two vendors on the same items; print the recommendation and the scorecard."""
+    from workbench import io, vendors
+
+    inputs = vendors.load_inputs(vendor_a, vendor_b, gold)
+    costs = (cost_a, cost_b) if cost_a is not None and cost_b is not None else None
+    res = vendors.compare_vendors(inputs.a, inputs.b, gold=inputs.gold, cost_per_label=costs, rng=seed)
+    typer.echo(res.summary())
+    card = res.to_frame()[["metric", "a", "b", "difference", "diff_low", "diff_high", "ci_level", "favours"]]
+    typer.echo(card.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if scorecard_out is not None:
+        io.save_table(res.to_frame(), scorecard_out)
+        typer.echo(f"scorecard -> {scorecard_out}")
+
+
 # ---- reliability (issue 3) ----
 @app.command("reliability")
 def reliability_command(
@@ -277,14 +304,15 @@ def train_demo_clip_command(
     minutes: Annotated[float, typer.Option(help="Wall-clock budget; 0 = none (bit-for-bit reproducible).")] = 9.0,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Generated pairs per step.")] = 128,
     rng: Annotated[int, typer.Option(help="Seed of the data stream and initialisation.")] = 0,
-    threads: Annotated[int, typer.Option(help="torch threads.")] = 1,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 2e-3,
+    threads: Annotated[int, typer.Option(help="torch threads (0 = torch's default).")] = 1,
 ) -> None:
     """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
     from workbench.scoring.demo_clip import train_demo_clip
 
     result = train_demo_clip(
-        out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng,
-        threads=threads, progress=True,
+        out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng, lr=lr,
+        threads=threads or None, progress=True,
     )
     typer.echo(result.summary())
 
