@@ -486,16 +486,37 @@ def train_demo_clip(
             final_loss=float(np.mean(losses[-50:])),
             held_out=held_out,
         )
-        _write_card(out, result, lr=lr, rng=rng, planned_steps=steps)
+        _write_card(out, result, lr=lr, rng=rng, planned_steps=steps, minutes=minutes,
+                    threads=threads)
         return result
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _write_card(out: Path, result: DemoClipTraining, *, lr: float, rng: int, planned_steps: int) -> None:
+def _write_card(
+    out: Path,
+    result: DemoClipTraining,
+    *,
+    lr: float,
+    rng: int,
+    planned_steps: int,
+    minutes: float | None,
+    threads: int | None,
+) -> None:
     facts = result.to_frame().iloc[0].to_dict()
     facts.pop("out_dir")
-    facts.update({"lr": lr, "rng": rng, "planned_steps": planned_steps})
+    facts.update({"lr": lr, "rng": rng, "planned_steps": planned_steps, "minutes": minutes,
+                  "threads": threads})
+    command = (
+        f"workbench train-demo-clip OUT_DIR --steps {planned_steps} --minutes {minutes or 0:g} "
+        f"--batch-size {result.batch_size} --lr {lr:g} --rng {rng} --threads {threads or 0}"
+    )
+    budget = (
+        f"the {minutes:g}-minute time budget ran out after {result.steps:,} of the "
+        f"{planned_steps:,} planned steps, so the schedule followed the time budget"
+        if minutes is not None and result.steps < planned_steps
+        else f"all {planned_steps:,} planned steps"
+    )
     (out / "training.json").write_text(json.dumps(facts, indent=2, default=float) + "\n")
     h = result.held_out
     card = f"""# Demo CLIP (domain-limited)
@@ -517,11 +538,11 @@ colours, two sizes and five places, on a light 64 × 64 background, captioned li
 - Images: resized to 64 px, normalised with mean 0.5 and std 0.5 (`preprocessor_config.json`).
 
 ## Training
-`workbench train-demo-clip OUT_DIR --steps {planned_steps} --rng {rng}` (function
-`workbench.scoring.demo_clip.train_demo_clip`): {result.steps:,} AdamW steps (peak lr {lr},
-warm-up then cosine decay) of {result.batch_size} freshly generated pairs each, symmetric
-contrastive loss with duplicate scenes counted as positives; {result.seconds / 60:.1f} minutes
-on 2 CPU cores (shared with other jobs). Final training loss {result.final_loss:.3f}.
+`{command}` (function `workbench.scoring.demo_clip.train_demo_clip`): {result.steps:,} AdamW
+steps (peak lr {lr:g}, warm-up then cosine decay; {budget}) of {result.batch_size} freshly
+generated pairs each, symmetric contrastive loss with duplicate scenes counted as positives;
+{result.seconds / 60:.1f} minutes with {threads or "torch's default"} torch thread(s) on a
+2-core machine shared with other jobs. Final training loss {result.final_loss:.3f}.
 
 ## Held-out evaluation
 {h.n_images:,} freshly generated images (seeds disjoint from training), each scored against its
