@@ -288,8 +288,10 @@ class ScoreCache:
                     result[c] = converted.astype(np.float64)
                 else:
                     result[c] = result[c].astype("string")
-            elif pd.api.types.is_numeric_dtype(result[c]):
+            elif pd.api.types.is_numeric_dtype(result[c]) and not pd.api.types.is_bool_dtype(result[c]):
                 result[c] = result[c].astype(np.float64)
+            else:
+                result[c] = result[c].astype("string")
         return result
 
     def info(self) -> CacheInfo:

@@ -260,7 +260,7 @@ def decide(scores: pd.DataFrame, rules: Sequence[Rule | AllOf]) -> pd.DataFrame:
     )
 
 
-def default_rules(*, language: str = "en", perplexity_threshold: float = 1000.0) -> list[Rule | AllOf]:
+def default_rules(*, language: str = "en", perplexity_threshold: float = 300.0) -> list[Rule | AllOf]:
     """The default text rules: Gopher heuristics, language, perplexity, repetition blind spot.
 
     Parameters
@@ -269,8 +269,9 @@ def default_rules(*, language: str = "en", perplexity_threshold: float = 1000.0)
         The language to keep; texts whose ``lang_score_<language>`` (probability of that
         language from :func:`~workbench.scoring.language_id`) is below 0.5 are dropped.
     perplexity_threshold
-        Texts above it are dropped (SmolLM2-135M scale: fluent English prose scores
-        ~5–60, shuffled words ~1,000–10,000); texts within 20 % below it go to review.
+        Texts above it are dropped (SmolLM2-135M scale: fluent prose of the sample corpus
+        scores 10–95, its shuffled-word salad 630–1,600); texts within 30 % of it on
+        either side go to review.
 
     Notes
     -----
@@ -299,7 +300,7 @@ def default_rules(*, language: str = "en", perplexity_threshold: float = 1000.0)
         Rule("top_4gram_char_fraction", "max", threshold=0.16),
         Rule("stop_word_count", "min", threshold=2),
         Rule("alpha_word_fraction", "min", threshold=0.8),
-        Rule("perplexity", "max", threshold=ppl, review_margin=0.2 * ppl),
+        Rule("perplexity", "max", threshold=ppl, review_margin=0.3 * ppl),
         AllOf(
             (
                 Rule("perplexity", "min", threshold=4.0),

@@ -148,7 +148,11 @@ def _load_cached(resolved: ResolvedModel, device: str, precision: str) -> Loaded
                 f"precision='int8' (dynamic quantization) runs on the CPU only, but device={device!r}; "
                 "use device='cpu', or precision='bf16' on a GPU."
             )
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        import warnings
+
+        with warnings.catch_warnings():  # torch.ao eager quantization is deprecated, still works
+            warnings.simplefilter("ignore")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     model = model.to(device)
     prefix_id = _pick_prefix_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id

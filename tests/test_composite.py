@@ -1,0 +1,140 @@
+"""Composite decisions: rule semantics, reasons, YAML round trip, CCNet buckets, and the
+planted sample truth (word salad, non-English, spam flagged; fluent text kept)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.errors import SchemaError, WorkbenchError
+from workbench.scoring import AllOf, Rule, buckets, decide, default_rules, load_rules, save_rules, score_texts
+
+
+def test_fixed_threshold_directions_and_reasons():
+    s = pd.DataFrame({"perplexity": [12.0, 2310.4, 1500.0], "clip": [0.31, 0.12, 0.25]}, index=["a", "b", "c"])
+    out = decide(s, [Rule("perplexity", "max", threshold=1500), Rule("clip", "min", threshold=0.2, action="review")])
+    assert list(out.index) == ["a", "b", "c"]
+    assert out["decision"].tolist() == ["keep", "drop", "keep"]  # equal to the threshold is not beyond it
+    assert out.loc["b", "reasons"] == "perplexity 2,310 > 1,500; clip 0.12 < 0.2"
+
+
+def test_percentile_threshold_acts_on_the_tail():
+    s = pd.DataFrame({"perplexity": np.arange(100, dtype=float)})
+    out = decide(s, [Rule("perplexity", "max", percentile=90)])
+    thr = np.percentile(np.arange(100), 90)
+    assert (out["decision"] == "drop").sum() == int((np.arange(100) > thr).sum()) == 10
+    assert "(p90)" in out["reasons"].iloc[-1]
+    low = decide(s, [Rule("perplexity", "min", percentile=5, action="review")])
+    assert (low["decision"] == "review").sum() == 5
+
+
+def test_review_margin_band_and_missing_values():
+    s = pd.DataFrame({"x": [0.0, 9.5, 10.5, 11.5, np.nan]})
+    out = decide(s, [Rule("x", "max", threshold=10, review_margin=1)])
+    assert out["decision"].tolist() == ["keep", "review", "review", "drop", "review"]
+    assert out["reasons"].iloc[4] == "x missing"
+
+
+def test_drop_wins_over_review():
+    s = pd.DataFrame({"a": [5.0], "b": [5.0]})
+    out = decide(s, [Rule("a", "max", threshold=1, action="review"), Rule("b", "max", threshold=1)])
+    assert out["decision"].iloc[0] == "drop"
+    assert out["reasons"].iloc[0] == "a 5 > 1; b 5 > 1"
+
+
+def test_all_of_catches_low_perplexity_repetition():
+    s = pd.DataFrame({"perplexity": [1.5, 1.5, 30.0], "top_4gram_char_fraction": [0.6, 0.05, 0.6]})
+    blind = decide(s, [Rule("perplexity", "max", threshold=300)])
+    assert blind["decision"].tolist() == ["keep"] * 3  # perplexity alone keeps repeated text
+    rule = AllOf((Rule("perplexity", "min", threshold=4), Rule("top_4gram_char_fraction", "max", threshold=0.16)),
+                 name="low perplexity from repetition")
+    out = decide(s, [Rule("perplexity", "max", threshold=300), rule])
+    assert out["decision"].tolist() == ["review", "keep", "keep"]
+    assert out["reasons"].iloc[0] == "low perplexity from repetition: perplexity 1.5 < 4 and top_4gram_char_fraction 0.6 > 0.16"
+
+
+def test_rule_validation_errors():
+    with pytest.raises(WorkbenchError, match="exactly one of threshold= and percentile="):
+        Rule("x", "max")
+    with pytest.raises(WorkbenchError, match="exactly one of threshold= and percentile="):
+        Rule("x", "max", threshold=1, percentile=5)
+    with pytest.raises(WorkbenchError, match="direction='up' is not valid"):
+        Rule("x", "up", threshold=1)  # type: ignore[arg-type]
+    with pytest.raises(WorkbenchError, match="percentile=150"):
+        Rule("x", "max", percentile=150)
+    with pytest.raises(WorkbenchError, match="AllOf needs at least two"):
+        AllOf((Rule("x", "max", threshold=1),))
+    with pytest.raises(SchemaError, match="missing column.*'perplexity'"):
+        decide(pd.DataFrame({"clip": [0.1]}), [Rule("perplexity", "max", threshold=1)])
+    with pytest.raises(WorkbenchError, match="no finite values"):
+        decide(pd.DataFrame({"x": [np.nan]}), [Rule("x", "max", percentile=50)])
+
+
+def test_rules_yaml_roundtrip_and_errors(tmp_path):
+    rules = default_rules() + [Rule("clip_score", "min", percentile=10, action="review", review_margin=0.01)]
+    path = save_rules(rules, tmp_path / "rules.yaml")
+    assert load_rules(path) == rules
+    assert "rules:" in path.read_text()
+    (tmp_path / "bad.yaml").write_text("rules:\n  - {metric: x, direction: max, threshold: 1, colour: red}\n")
+    with pytest.raises(WorkbenchError, match="unknown: \\['colour'\\]"):
+        load_rules(tmp_path / "bad.yaml")
+    (tmp_path / "flat.yaml").write_text("- {metric: x}\n")
+    with pytest.raises(WorkbenchError, match="must hold a mapping with a 'rules' list"):
+        load_rules(tmp_path / "flat.yaml")
+    with pytest.raises(WorkbenchError, match="no rules file"):
+        load_rules(tmp_path / "none.yaml")
+
+
+def test_ccnet_buckets_per_group():
+    s = pd.DataFrame({"perplexity": [1.0, 2, 3, 100, 200, 300], "language": ["en"] * 3 + ["de"] * 3})
+    b = buckets(s, by="language")
+    assert b.tolist() == ["head", "middle", "tail"] * 2
+    overall = buckets(s)
+    assert overall.tolist() == ["head", "head", "middle", "middle", "tail", "tail"]
+
+
+# ---- planted truth on the committed sample corpus ----
+
+
+def _corpus(data_samples, per_kind: int, kinds=None) -> pd.DataFrame:
+    truth = pd.read_csv(data_samples / "truth" / "corpus_rows.csv", dtype={"doc_id": str})
+    corpus = pd.read_json(data_samples / "corpus.jsonl", lines=True, dtype={"doc_id": str}).merge(truth, on="doc_id")
+    if kinds is not None:
+        corpus = corpus[corpus["kind"].isin(kinds)]
+    return corpus.groupby("kind").head(per_kind).reset_index(drop=True)
+
+
+def test_heuristics_and_language_flag_planted_kinds(data_samples):
+    corpus = _corpus(data_samples, 60)
+    scores = score_texts(corpus["text"], metrics=["stats", "language"])
+    rules = [r for r in default_rules() if set(r.metrics) <= set(scores.columns)]
+    d = decide(scores, rules)["decision"]
+    rate = (d != "keep").groupby(corpus["kind"]).mean()
+    assert rate["non_english"] == 1.0
+    assert rate["spam"] == 1.0
+    assert rate["repetitive"] == 1.0
+    assert rate["clean"] <= 0.05
+    # null data: clean documents only, nothing much to flag
+    clean = corpus[corpus["kind"] == "clean"]
+    assert (decide(score_texts(clean["text"], metrics=["stats", "language"]), rules)["decision"] == "keep").mean() >= 0.95
+
+
+@pytest.mark.slow
+def test_default_rules_with_smollm2_on_planted_truth(data_samples):
+    import torch
+
+    corpus = _corpus(data_samples, 4, kinds=["clean", "word_salad", "non_english", "spam", "near_duplicate"])
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # a shared CPU: one thread avoids oversubscription
+    try:
+        scores = score_texts(corpus["text"], device="cpu")
+    finally:
+        torch.set_num_threads(before)
+    d = decide(scores, default_rules())
+    flagged = (d["decision"] != "keep").groupby(corpus["kind"]).mean()
+    assert flagged["word_salad"] == 1.0 and flagged["non_english"] == 1.0 and flagged["spam"] == 1.0
+    assert flagged["clean"] == 0.0 and flagged["near_duplicate"] == 0.0
+    salad = d.loc[corpus["kind"] == "word_salad", "reasons"]
+    assert salad.str.contains("perplexity").all()
+    assert scores.loc[corpus["kind"] == "clean", "perplexity"].max() * 5 < scores.loc[corpus["kind"] == "word_salad", "perplexity"].min()

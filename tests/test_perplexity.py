@@ -1,0 +1,233 @@
+"""Perplexity: plumbing on tiny models built from a config, reference values against the
+model's own loss, padding/batching invariance, sliding windows, offline errors, and one
+slow check with the embedded SmolLM2-135M."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy.stats import spearmanr
+
+from workbench._models import resolve_model
+from workbench.errors import ModelNotAvailableError, WorkbenchError
+from workbench.scoring import load_language_model, perplexity, perplexity_frame
+
+WORDS = (
+    "the a cat dog sat ran on under mat table and with of to is was big small red blue "
+    "house garden window bird saw quickly slowly today yesterday".split()
+)
+
+
+def _tokenizer(directory: Path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<|endoftext|>": 0, "[UNK]": 1, **{w: i + 2 for i, w in enumerate(WORDS)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
+    fast.save_pretrained(directory)
+    return fast, len(vocab)
+
+
+def _save_tiny(directory: Path, arch: str, seed: int = 0) -> Path:
+    """A tiny causal LM with random weights, saved like save_pretrained() output."""
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    directory.mkdir(parents=True, exist_ok=True)
+    _, vocab = _tokenizer(directory)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        if arch == "llama":
+            cfg = LlamaConfig(
+                vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                bos_token_id=0, eos_token_id=0, pad_token_id=0,
+            )
+            model = LlamaForCausalLM(cfg)
+        else:
+            cfg = GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=4, n_positions=64,
+                             bos_token_id=0, eos_token_id=0)
+            model = GPT2LMHeadModel(cfg)
+    model.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module", params=["llama", "gpt2"])
+def tiny(request, tmp_path_factory) -> Path:
+    return _save_tiny(tmp_path_factory.mktemp(request.param), request.param)
+
+
+def _texts(n: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(1, 40)))) for _ in range(n)]
+
+
+def _reference_ppl(directory: Path, text: str) -> float:
+    """exp(loss) from the model's own forward with labels: the transformers reference."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(directory)
+    model = AutoModelForCausalLM.from_pretrained(directory).eval()
+    ids = torch.tensor([[0, *tok(text, add_special_tokens=False)["input_ids"]]])
+    with torch.no_grad():
+        loss = model(input_ids=ids, labels=ids).loss
+    return math.exp(float(loss))
+
+
+def test_matches_transformers_loss(tiny):
+    texts = _texts(5, seed=1)
+    got = perplexity(texts, model=tiny, device="cpu")
+    ref = np.array([_reference_ppl(tiny, t) for t in texts])
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
+
+
+def test_batched_equals_one_by_one(tiny):
+    texts = _texts(19, seed=2)
+    batched = perplexity(texts, model=tiny, batch_size=16, device="cpu")
+    single = np.array([perplexity([t], model=tiny, batch_size=1, device="cpu")[0] for t in texts])
+    np.testing.assert_allclose(batched, single, rtol=1e-4)
+    other = perplexity(texts, model=tiny, batch_size=5, device="cpu")
+    np.testing.assert_allclose(other, single, rtol=1e-4)
+
+
+def test_padding_never_changes_a_score(tiny):
+    short = "the cat sat"
+    alone = perplexity([short], model=tiny, device="cpu")[0]
+    with_long = perplexity([short, " ".join(["the big red house"] * 12)], model=tiny, device="cpu")[0]
+    assert with_long == pytest.approx(alone, rel=1e-5)
+
+
+def test_frame_columns_tokens_and_missing(tiny):
+    s = pd.Series(["the cat sat on the mat", "", None, "dog"], index=["a", "b", "c", "d"])
+    f = perplexity_frame(s, model=tiny, device="cpu")
+    assert list(f.columns) == ["n_tokens", "mean_log_likelihood", "perplexity"]
+    assert list(f.index) == ["a", "b", "c", "d"]
+    assert f["n_tokens"].tolist() == [6, 0, 0, 1]
+    assert f["perplexity"].isna().tolist() == [False, True, True, False]
+    np.testing.assert_allclose(f["perplexity"].iloc[[0, 3]], np.exp(-f["mean_log_likelihood"].iloc[[0, 3]]))
+
+
+def test_sliding_window_scores_every_token_once(tiny):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    text = " ".join(_texts(4, seed=3))
+    tok = AutoTokenizer.from_pretrained(tiny)
+    model = AutoModelForCausalLM.from_pretrained(tiny).eval()
+    seq = [0, *tok(text, add_special_tokens=False)["input_ids"]]
+    max_length, stride = 16, 6
+    assert len(seq) > 3 * max_length
+    # reference: the strided-window recipe of the transformers perplexity guide
+    nll, count, prev_end = 0.0, 0, 1
+    for begin in range(0, len(seq), stride):
+        end = min(begin + max_length, len(seq))
+        ids = torch.tensor([seq[begin:end]])
+        labels = ids.clone()
+        trg = end - max(prev_end, begin + 1)
+        labels[:, : ids.shape[1] - trg] = -100
+        with torch.no_grad():
+            loss = model(input_ids=ids, labels=labels).loss
+        nll += float(loss) * trg
+        count += trg
+        prev_end = end
+        if end == len(seq):
+            break
+    f = perplexity_frame([text], model=tiny, max_length=max_length, stride=stride, device="cpu")
+    assert int(f["n_tokens"].iloc[0]) == len(seq) - 1 == count
+    assert f["perplexity"].iloc[0] == pytest.approx(math.exp(nll / count), rel=1e-5)
+
+
+def test_long_text_beyond_model_context(tiny):
+    text = " ".join(_texts(10, seed=4))  # far more than the 64 positions of the tiny model
+    f = perplexity_frame([text], model=tiny, device="cpu")
+    assert f["n_tokens"].iloc[0] > 64
+    assert np.isfinite(f["perplexity"].iloc[0])
+
+
+def test_faster_precisions_rank_like_fp32(tiny):
+    texts = _texts(30, seed=5)
+    ref = perplexity(texts, model=tiny, device="cpu")
+    for precision in ("int8", "bf16"):
+        got = perplexity(texts, model=tiny, device="cpu", precision=precision)
+        assert spearmanr(ref, got).statistic > 0.9, precision
+
+
+def test_model_is_loaded_once_per_process(tiny):
+    a = load_language_model(tiny, device="cpu")
+    b = load_language_model(str(tiny), device="cpu")
+    assert a is b
+
+
+def test_offline_save_load_roundtrip(tiny, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    r = resolve_model(tiny, kind="causal_lm")
+    assert r.source == "local_dir" and r.is_local
+    assert np.isfinite(perplexity(["the cat"], model=tiny, device="cpu")).all()
+
+
+def test_missing_local_model_names_path_and_fix(tmp_path):
+    missing = tmp_path / "models" / "gpt2"
+    with pytest.raises(ModelNotAvailableError, match=r"(?s)models/gpt2.*does not exist.*save_pretrained"):
+        perplexity(["hello"], model=missing)
+
+
+def test_hub_name_offline_without_local_copy(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotAvailableError, match=r"(?s)'workbench-tests/no-such-lm'.*hub cache.*HF_HUB_OFFLINE.*local copy"):
+        perplexity(["hello"], model="workbench-tests/no-such-lm")
+
+
+def test_bad_arguments(tiny):
+    with pytest.raises(TypeError, match="single str"):
+        perplexity("the cat", model=tiny)
+    with pytest.raises(WorkbenchError, match="must hold text"):
+        perplexity(["the cat", 3], model=tiny)
+    with pytest.raises(WorkbenchError, match="batch_size=0"):
+        perplexity(["the cat"], model=tiny, batch_size=0)
+    with pytest.raises(WorkbenchError, match="stride=20"):
+        perplexity(["the cat"], model=tiny, max_length=16, stride=20)
+    with pytest.raises(WorkbenchError, match="precision='fp16'"):
+        perplexity(["the cat"], model=tiny, precision="fp16")  # type: ignore[arg-type]
+    with pytest.raises(WorkbenchError, match="device='cuda:7'|device='tpu'"):
+        perplexity(["the cat"], model=tiny, device="tpu")
+
+
+# ---- the embedded SmolLM2-135M (≈20 s to load; loaded once for this module) ----
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    return load_language_model(None, device="cpu")
+
+
+@pytest.mark.slow
+def test_embedded_smollm2_fluent_below_word_salad(smollm2):
+    fluent = [
+        "The children walked to school together on a sunny morning in May.",
+        "She opened the window to let some fresh air into the small kitchen.",
+        "Our team tested several approaches over the spring months.",
+    ]
+    rng = np.random.default_rng(0)
+    salad = [" ".join(rng.permutation(t.rstrip(".").lower().split())) + "." for t in fluent]
+    ppl = perplexity_frame(fluent + salad, model=smollm2, batch_size=6)
+    assert (ppl["perplexity"].iloc[:3].to_numpy() < 100).all()
+    assert ppl["perplexity"].iloc[:3].max() * 5 < ppl["perplexity"].iloc[3:].min()
+    # the <|endoftext|> prefix scores the first token too
+    n = [len(smollm2.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in fluent]
+    assert ppl["n_tokens"].iloc[:3].tolist() == n
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models gain nothing from two threads; on a shared CPU they lose a lot."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
