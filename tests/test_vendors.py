@@ -351,3 +351,27 @@ def test_report_cli_stops_on_a_malformed_table_before_computing(outside_copies: 
     assert not list((tmp_path / "reports").glob("**/*.html")) or all(
         p.name == "index.html" for p in (tmp_path / "reports").glob("**/*.html")
     )
+
+
+def test_vendors_cli_prints_recommendation_and_scorecard(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    out = tmp_path / "card.csv"
+    result = CliRunner().invoke(app, [
+        "vendors", str(DATA_SAMPLES / "vendor_a.csv"), str(DATA_SAMPLES / "vendor_b.csv"),
+        "--gold", str(DATA_SAMPLES / "vendor_gold.csv"), "--cost-a", "0.12", "--cost-b", "0.08",
+        "--scorecard-out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Recommendation: a.")
+    assert "cost per validated label" in result.output
+    card = pd.read_csv(out)
+    assert card.set_index("key").loc["acc_cons", "favours"] == "a"
+    bad = tmp_path / "gold.csv"
+    pd.read_csv(DATA_SAMPLES / "vendor_gold.csv").drop(columns=["label"]).to_csv(bad, index=False)
+    result = CliRunner().invoke(app, ["vendors", str(DATA_SAMPLES / "vendor_a.csv"),
+                                      str(DATA_SAMPLES / "vendor_b.csv"), "--gold", str(bad)])
+    assert isinstance(result.exception, SchemaError)
+    assert "missing column(s) 'label'" in str(result.exception)

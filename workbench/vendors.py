@@ -565,7 +565,8 @@ class VendorComparison:
     """Between-vendor tests: test, statistic, ci_low, ci_high, p_value, n, note."""
     profiles: tuple[VendorProfile, VendorProfile]
     dawid_skene: DawidSkeneResult
-    """Dawid–Skene fitted on both vendors' judgments together (label codes index ``categories``)."""
+    """Dawid–Skene fitted on both vendors' judgments together (annotator ids get an ``a:``/``b:``
+    prefix only when the vendors share ids)."""
     label_distribution: pd.DataFrame
     """Per label: count_a, share_a, count_b, share_b."""
     by_category: pd.DataFrame | None
@@ -812,9 +813,9 @@ def compare_vendors(
     boot = {key: np.concatenate([bb[key] for bb in boots]) for key in point}
     conf = float(confidence)
     primary_level = 1 - (1 - conf) / 2
-    scorecard = _scorecard(point, boot, setup, conf, primary_level)
     ds, ds_keys = _pooled_dawid_skene(setup)
     profiles = tuple(_profile(setup, i, ds, ds_keys[i], near_random_margin, length) for i in range(2))
+    scorecard = _with_annotator_rows(_scorecard(point, boot, setup, conf, primary_level), profiles)
     tests = _tests(point, boot, setup, info, conf)
     recommended, rationale = _decide(scorecard, tests, setup, profiles, point, conf, primary_level, costs)
     return VendorComparison(
@@ -867,6 +868,24 @@ def _scorecard(
     return pd.DataFrame(rows)
 
 
+def _with_annotator_rows(card: pd.DataFrame, profiles: Sequence[VendorProfile]) -> pd.DataFrame:
+    """Append the Dawid–Skene rows (point estimates: annotators are not resampled)."""
+    rows = []
+    for key, metric, better, get in (
+        ("ds_accuracy", "mean Dawid-Skene annotator accuracy (per judgment)", "higher",
+         lambda p: float(np.average(p.annotators["ds_accuracy"], weights=p.annotators["n_judgments"]))),
+        ("near_random_share", "share of near-random annotators", "lower", lambda p: p.near_random_share),
+    ):
+        va, vb = get(profiles[0]), get(profiles[1])
+        rows.append({
+            "metric": metric, "key": key, "role": "descriptive", "better": better,
+            "a": va, "a_low": math.nan, "a_high": math.nan, "b": vb, "b_low": math.nan, "b_high": math.nan,
+            "difference": va - vb, "diff_low": math.nan, "diff_high": math.nan, "ci_level": math.nan,
+            "favours": "",
+        })
+    return pd.concat([card, pd.DataFrame(rows)], ignore_index=True)
+
+
 def _pooled_dawid_skene(setup: _Setup) -> tuple[DawidSkeneResult, tuple[pd.Index, pd.Index]]:
     """Dawid–Skene on both vendors' judgments together (annotator ids made distinct)."""
     import warnings
@@ -879,11 +898,11 @@ def _pooled_dawid_skene(setup: _Setup) -> tuple[DawidSkeneResult, tuple[pd.Index
     pool = pd.DataFrame({
         "item_id": np.concatenate([vd.item for vd in setup.vendors]),
         "annotator_id": pd.concat(keys, ignore_index=True).to_numpy(),
-        "label": np.concatenate([vd.label for vd in setup.vendors]),
+        "label": np.asarray(setup.categories, dtype=object)[np.concatenate([vd.label for vd in setup.vendors])],
     })
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ds = dawid_skene(pool, max_iter=200, smoothing=0.01, value_order=list(range(len(setup.categories))))
+        ds = dawid_skene(pool, max_iter=200, smoothing=0.01, value_order=list(setup.categories))
     return ds, (pd.Index(pd.unique(keys[0])), pd.Index(pd.unique(keys[1])))
 
 
