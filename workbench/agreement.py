@@ -647,14 +647,12 @@ def _reference_codes(coded: _Coded, gold_per_item: np.ndarray | None) -> np.ndar
     """Reference label per annotation: gold, or the leave-one-out consensus (-1: none)."""
     if gold_per_item is not None:
         return gold_per_item[coded.item]
-    k = coded.n_categories
     others = coded.counts()[coded.item].astype(np.int64)
     others[np.arange(len(coded.label)), coded.label] -= 1
     top = others.max(axis=1)
     n_top = (others == top[:, None]).sum(axis=1)
     ref = others.argmax(axis=1).astype(np.int64)
     ref[(top == 0) | (n_top > 1)] = -1  # no other rating, or the others tie
-    del k
     return ref
 
 
