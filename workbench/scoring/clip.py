@@ -74,7 +74,6 @@ __all__ = [
 CLIPSCORE_WEIGHT = 2.5
 
 Backend = Literal["open_clip", "transformers"]
-ImageLike = "str | os.PathLike[str] | bytes | Image.Image"
 
 _DEFAULT_OPEN_CLIP_TAG = "openai"
 
