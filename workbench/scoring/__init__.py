@@ -9,6 +9,10 @@ decisions with reasons, by declarative :class:`Rule` objects.
 from workbench.scoring.cache import CacheInfo, ScoreCache, content_hash, default_cache_dir
 from workbench.scoring.clip import clip_score
 from workbench.scoring.composite import (
+    FunnelResult,
+    boundary_items,
+    cleaning_funnel,
+    threshold_sweep,
     TEXT_METRICS,
     AllOf,
     Rule,
@@ -25,6 +29,10 @@ from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, t
 
 __all__ = [
     "AllOf",
+    "FunnelResult",
+    "boundary_items",
+    "cleaning_funnel",
+    "threshold_sweep",
     "CacheInfo",
     "LoadedLM",
     "Rule",

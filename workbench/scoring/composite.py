@@ -39,6 +39,10 @@ __all__ = [
     "save_rules",
     "score_texts",
     "TEXT_METRICS",
+    "FunnelResult",
+    "boundary_items",
+    "cleaning_funnel",
+    "threshold_sweep",
 ]
 
 _DIRECTIONS = ("max", "min")
@@ -551,3 +555,183 @@ def score_texts(
     out = pd.concat(parts, axis=1)
     out.index = index if index is not None else pd.RangeIndex(len(values))
     return out
+
+
+def threshold_sweep(
+    scores: pd.DataFrame,
+    metric: str,
+    *,
+    direction: Literal["max", "min"],
+    thresholds: Sequence[float] | None = None,
+    n: int = 21,
+    flagged_truth: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Keep rate at each threshold of one score, for a sweep table or plot.
+
+    Parameters
+    ----------
+    scores
+        Table with the ``metric`` column.
+    metric, direction
+        The score and which side violates (as in :class:`Rule`).
+    thresholds
+        Values to try; default ``n`` quantiles of the score (0 to 100 %).
+    flagged_truth
+        Optional boolean Series (index of ``scores``): items that *should* be removed; adds
+        ``precision`` and ``recall`` of removal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``threshold``, ``kept``, ``removed``, ``keep_rate`` (missing scores count as kept),
+        plus ``precision``/``recall`` with ``flagged_truth``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"perplexity": [10.0, 20.0, 30.0, 1000.0]})
+    >>> threshold_sweep(s, "perplexity", direction="max", thresholds=[25, 500])[["threshold", "kept"]]
+       threshold  kept
+    0       25.0     2
+    1      500.0     3
+    """
+    frame = require_frame(scores, table="scores")
+    require_columns(frame, [metric], table="scores")
+    check_choice(direction, name="direction", choices=_DIRECTIONS)
+    v = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=np.float64)
+    finite = v[np.isfinite(v)]
+    if thresholds is None:
+        if len(finite) == 0:
+            raise WorkbenchError(f"column '{metric}' has no finite values to sweep; score the items first.")
+        thresholds = np.unique(np.quantile(finite, np.linspace(0, 1, n)))
+    thr = np.asarray(thresholds, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        removed = (v[None, :] > thr[:, None]) if direction == "max" else (v[None, :] < thr[:, None])
+    out = pd.DataFrame({"threshold": thr, "kept": len(v) - removed.sum(axis=1), "removed": removed.sum(axis=1)})
+    out["keep_rate"] = out["kept"] / max(len(v), 1)
+    if flagged_truth is not None:
+        bad = flagged_truth.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
+        tp = (removed & bad[None, :]).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["precision"] = np.where(out["removed"] > 0, tp / np.maximum(out["removed"], 1), np.nan)
+            out["recall"] = tp / bad.sum() if bad.sum() else np.nan
+    return out
+
+
+def boundary_items(
+    scores: pd.DataFrame, metric: str, threshold: float, *, n: int = 5
+) -> pd.DataFrame:
+    """The ``n`` items just below and the ``n`` just above a threshold, nearest first.
+
+    Returns the rows of ``scores`` with a ``side`` column (``"below"``/``"above"``) and
+    ``distance`` (``|score - threshold|``).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"x": [1.0, 4.0, 6.0, 9.0]})
+    >>> boundary_items(s, "x", 5.0, n=1)[["x", "side"]].values.tolist()
+    [[4.0, 'below'], [6.0, 'above']]
+    """
+    frame = require_frame(scores, table="scores")
+    require_columns(frame, [metric], table="scores")
+    v = pd.to_numeric(frame[metric], errors="coerce")
+    dist = (v - float(threshold)).abs()
+    below = frame[v <= threshold].assign(side="below", distance=dist[v <= threshold]).nsmallest(n, "distance")
+    above = frame[v > threshold].assign(side="above", distance=dist[v > threshold]).nsmallest(n, "distance")
+    return pd.concat([below, above])
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """A staged cleaning pipeline: how many items survive each stage, and audit samples.
+
+    Attributes
+    ----------
+    counts
+        One row per stage: ``stage``, ``entering``, ``removed``, ``review``, ``remaining``.
+    samples
+        Up to ``sample`` random removed items per stage (``stage``, the item index as
+        ``item``, ``reasons``) for a human audit.
+    decisions
+        Per item: the ``stage`` that removed it (missing if kept to the end), ``decision``
+        and ``reasons`` from that stage.
+    """
+
+    counts: pd.DataFrame
+    samples: pd.DataFrame
+    decisions: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.counts.copy()
+
+    def summary(self) -> str:
+        c = self.counts
+        start = int(c["entering"].iloc[0]) if len(c) else 0
+        end = int(c["remaining"].iloc[-1]) if len(c) else 0
+        steps = ", ".join(f"{r.stage} removes {int(r.removed):,}" for r in c.itertuples())
+        share = f"{end / start:.0%}" if start else "n/a"
+        return f"Of {start:,} items, {end:,} ({share}) survive every stage: {steps}."
+
+
+def cleaning_funnel(
+    scores: pd.DataFrame,
+    stages: Sequence[tuple[str, Sequence[Rule | AllOf]]],
+    *,
+    sample: int = 3,
+    rng: int | np.random.Generator | None = None,
+) -> FunnelResult:
+    """Apply rule sets one stage after another; items dropped at a stage leave the funnel.
+
+    Items sent to review stay in the funnel (they are counted in ``review``), since a
+    human decides about them later.
+
+    Parameters
+    ----------
+    scores
+        All scores, one row per item.
+    stages
+        ``(name, rules)`` in order, e.g. language → heuristics → perplexity → dedup.
+    sample
+        Removed items drawn per stage for audit.
+    rng
+        Seed or Generator for the audit samples.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"lang_score_en": [0.9, 0.1, 0.9], "perplexity": [10.0, 10.0, 900.0]})
+    >>> f = cleaning_funnel(s, [("language", [Rule("lang_score_en", "min", threshold=0.5)]),
+    ...                         ("perplexity", [Rule("perplexity", "max", threshold=300)])], rng=0)
+    >>> f.counts[["stage", "entering", "removed", "remaining"]].values.tolist()
+    [['language', 3, 1, 2], ['perplexity', 2, 1, 1]]
+    """
+    from workbench._validation import as_rng
+
+    frame = require_frame(scores, table="scores")
+    gen = as_rng(rng)
+    alive = np.ones(len(frame), dtype=bool)
+    removed_at = np.full(len(frame), None, dtype=object)
+    decision = np.full(len(frame), "keep", dtype=object)
+    reasons = np.full(len(frame), "", dtype=object)
+    rows, samples = [], []
+    for name, rules in stages:
+        entering = int(alive.sum())
+        d = decide(frame[alive], list(rules))
+        idx = np.flatnonzero(alive)
+        drop = d["decision"].to_numpy() == "drop"
+        rev = d["decision"].to_numpy() == "review"
+        gone = idx[drop]
+        removed_at[gone] = name
+        decision[gone] = "drop"
+        reasons[gone] = d["reasons"].to_numpy()[drop]
+        flagged = idx[rev]
+        first_time = decision[flagged] == "keep"
+        decision[flagged[first_time]] = "review"
+        reasons[flagged[first_time]] = d["reasons"].to_numpy()[rev][first_time]
+        alive[gone] = False
+        rows.append({"stage": name, "entering": entering, "removed": int(drop.sum()),
+                     "review": int(rev.sum()), "remaining": int(alive.sum())})
+        if len(gone):
+            pick = gen.choice(gone, size=min(sample, len(gone)), replace=False)
+            samples.append(pd.DataFrame({"stage": name, "item": frame.index[pick], "reasons": reasons[pick]}))
+    sample_frame = pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=["stage", "item", "reasons"])
+    decisions = pd.DataFrame({"stage": removed_at, "decision": decision, "reasons": reasons}, index=frame.index)
+    return FunnelResult(pd.DataFrame(rows), sample_frame, decisions)

@@ -1,0 +1,128 @@
+"""Figures for score distributions, threshold sweeps, cleaning funnels and decisions.
+
+Builders take the tidy frames of :mod:`workbench.scoring` and compute nothing new.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+__all__ = ["decision_bars", "funnel_figure", "score_ecdf", "score_histogram", "sweep_figure"]
+
+
+def _vline(fig: go.Figure, threshold: float | None) -> go.Figure:
+    if threshold is not None and np.isfinite(threshold):
+        fig.add_vline(x=threshold, line_dash="dash", line_color="black",
+                      annotation_text=f"threshold {threshold:,.3g}")
+    return fig
+
+
+def score_histogram(
+    scores: pd.DataFrame,
+    metric: str,
+    *,
+    color: str | None = None,
+    threshold: float | None = None,
+    log_x: bool = False,
+    nbins: int = 60,
+    title: str = "",
+) -> go.Figure:
+    """Histogram of one score, optionally coloured by a group column, with a threshold line.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"perplexity": [10., 20., 900.], "source": ["web", "news", "web"]})
+    >>> score_histogram(s, "perplexity", color="source", threshold=300, log_x=True).layout.xaxis.type
+    'log'
+    """
+    data = scores[[metric] + ([color] if color else [])].dropna(subset=[metric]).copy()
+    x = metric
+    if log_x:
+        data = data[data[metric] > 0]
+    fig = px.histogram(data, x=x, color=color, nbins=nbins, barmode="overlay", opacity=0.6,
+                       log_x=log_x, title=title or f"{metric} distribution")
+    return _vline(fig, threshold)
+
+
+def score_ecdf(
+    scores: pd.DataFrame,
+    metric: str,
+    *,
+    color: str | None = None,
+    threshold: float | None = None,
+    log_x: bool = False,
+    title: str = "",
+) -> go.Figure:
+    """Empirical CDF of one score per group: read the keep rate at any threshold off it.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"clip_score": [0.1, 0.2, 0.3]})
+    >>> len(score_ecdf(s, "clip_score", threshold=0.15).data)
+    1
+    """
+    data = scores[[metric] + ([color] if color else [])].dropna(subset=[metric])
+    if log_x:
+        data = data[data[metric] > 0]
+    fig = px.ecdf(data, x=metric, color=color, log_x=log_x, title=title or f"{metric} ECDF")
+    return _vline(fig, threshold)
+
+
+def sweep_figure(sweep: pd.DataFrame, *, metric: str = "", threshold: float | None = None, log_x: bool = False) -> go.Figure:
+    """Keep rate (and precision/recall of removal, when present) against the threshold.
+
+    Examples
+    --------
+    >>> sw = pd.DataFrame({"threshold": [1., 2.], "keep_rate": [0.5, 0.9]})
+    >>> [t.name for t in sweep_figure(sw).data]
+    ['keep rate']
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=sweep["threshold"], y=sweep["keep_rate"], mode="lines+markers", name="keep rate"))
+    for col in ("precision", "recall"):
+        if col in sweep.columns:
+            fig.add_trace(go.Scatter(x=sweep["threshold"], y=sweep[col], mode="lines", name=f"{col} of removal",
+                                     line={"dash": "dot"}))
+    fig.update_layout(title=f"Threshold sweep{': ' + metric if metric else ''}", xaxis_title=metric or "threshold",
+                      yaxis_title="share", yaxis_range=[0, 1.02])
+    if log_x:
+        fig.update_xaxes(type="log")
+    return _vline(fig, threshold)
+
+
+def funnel_figure(counts: pd.DataFrame, *, title: str = "Cleaning funnel") -> go.Figure:
+    """Items remaining after each stage of :func:`workbench.scoring.cleaning_funnel`.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"stage": ["language"], "entering": [10], "removed": [2], "review": [0], "remaining": [8]})
+    >>> list(funnel_figure(c).data[0].y)
+    ['input', 'language']
+    """
+    stages = ["input", *counts["stage"].astype(str).tolist()]
+    values = [int(counts["entering"].iloc[0]) if len(counts) else 0, *counts["remaining"].astype(int).tolist()]
+    fig = go.Figure(go.Funnel(y=stages, x=values, textinfo="value+percent initial"))
+    fig.update_layout(title=title)
+    return fig
+
+
+def decision_bars(decisions: pd.DataFrame, *, by: pd.Series | None = None, title: str = "Decisions") -> go.Figure:
+    """Counts of keep / review / drop, stacked per group when ``by`` is given.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"decision": ["keep", "drop", "keep"]})
+    >>> sorted(t.name for t in decision_bars(d).data)
+    ['drop', 'keep']
+    """
+    group = by.reindex(decisions.index).astype(str) if by is not None else pd.Series("all", index=decisions.index)
+    table = pd.crosstab(group, decisions["decision"])
+    colors = {"keep": "#2ca02c", "review": "#ff7f0e", "drop": "#d62728"}
+    fig = go.Figure()
+    for dec in [c for c in ("keep", "review", "drop") if c in table.columns]:
+        fig.add_trace(go.Bar(x=table.index.astype(str), y=table[dec], name=dec, marker_color=colors[dec]))
+    fig.update_layout(barmode="stack", title=title, yaxis_title="items")
+    return fig
