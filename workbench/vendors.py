@@ -34,7 +34,14 @@ from workbench._validation import (
 )
 from workbench.aggregation import DawidSkeneResult, dawid_skene
 from workbench.agreement import _alpha_from_coincidence, _kappa_from_confusion, interpret
-from workbench.bias import LengthBiasResult, LengthMeasure, PositionBiasResult, length_bias, position_bias, response_lengths
+from workbench.bias import (
+    LengthBiasResult,
+    LengthMeasure,
+    PositionBiasResult,
+    length_bias,
+    position_bias,
+    response_lengths,
+)
 from workbench.errors import SchemaError, WorkbenchError
 
 __all__ = [
@@ -444,7 +451,9 @@ def _features(setup: _Setup, costs: tuple[float, float] | None) -> tuple[_Featur
     return feats, info
 
 
-def _metrics(S: np.ndarray, feats: _Features, setup: _Setup, info: dict[str, Any]) -> dict[str, np.ndarray]:
+def _metrics(
+    S: np.ndarray, feats: _Features, setup: _Setup, info: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """All statistics from the weighted sums ``S = W @ X`` (one row per weight vector)."""
     k = len(setup.categories)
 
@@ -534,7 +543,8 @@ class VendorProfile:
     length_bias: LengthBiasResult | None
     position_bias: PositionBiasResult | None
     annotators: pd.DataFrame
-    """Per annotator: n_judgments, ds_accuracy, gold_accuracy, n_gold, p_longer_preferred, median_duration_s, near_random."""
+    """Per annotator: n_judgments, ds_accuracy, n_gold, gold_accuracy, p_longer_preferred,
+    median_duration_s, near_random."""
 
     def summary(self) -> str:
         """One sentence."""
@@ -570,7 +580,8 @@ class VendorComparison:
     label_distribution: pd.DataFrame
     """Per label: count_a, share_a, count_b, share_b."""
     by_category: pd.DataFrame | None
-    """Per vendor and category: gold items, consensus accuracy with Wilson CI, per-judgment accuracy."""
+    """Per vendor and category: gold items, consensus accuracy with Wilson CI, per-judgment
+    accuracy."""
     gold_items: pd.DataFrame | None
     """Per gold item: gold label, each vendor's consensus label, votes and correctness (+ texts)."""
     n_items: int
@@ -595,7 +606,8 @@ class VendorComparison:
         if self.gold_items is None:
             return pd.DataFrame()
         g = self.gold_items
-        mask = (g["consensus_a"].astype(str) != g["consensus_b"].astype(str)) | ~g["correct_a"] | ~g["correct_b"]
+        differ = g["consensus_a"].astype(str) != g["consensus_b"].astype(str)
+        mask = differ | ~g["correct_a"] | ~g["correct_b"]
         return g.loc[mask]
 
     def to_frame(self) -> pd.DataFrame:
@@ -618,7 +630,9 @@ class VendorComparison:
 # --------------------------------------------------------------------------------------
 
 
-def _check_costs(cost_per_label: Mapping[str, float] | Sequence[float] | None) -> tuple[float, float] | None:
+def _check_costs(
+    cost_per_label: Mapping[str, float] | Sequence[float] | None,
+) -> tuple[float, float] | None:
     if cost_per_label is None:
         return None
     if isinstance(cost_per_label, Mapping):
@@ -637,7 +651,8 @@ def _check_costs(cost_per_label: Mapping[str, float] | Sequence[float] | None) -
             )
     out = []
     for v, c in zip("ab", values, strict=True):
-        if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not math.isfinite(c) or c < 0:
+        number = isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
+        if not number or not math.isfinite(c) or c < 0:
             raise WorkbenchError(
                 f"cost_per_label for vendor {v} is {c!r}; pass a finite number >= 0 "
                 "(the price of one judgment)."
@@ -655,7 +670,9 @@ def _quantiles(x: np.ndarray, level: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _resample_weights(gen: np.random.Generator, strata: list[np.ndarray], n: int, size: int) -> np.ndarray:
+def _resample_weights(
+    gen: np.random.Generator, strata: list[np.ndarray], n: int, size: int
+) -> np.ndarray:
     """How often each item is drawn (resamples × items), drawn within each stratum separately."""
     w = np.zeros((size, n))
     for idx in strata:
@@ -787,10 +804,15 @@ def compare_vendors(
     if not (isinstance(confidence, (int, float)) and 0.5 <= float(confidence) < 1):
         raise WorkbenchError(f"confidence={confidence!r} must lie in [0.5, 1), e.g. 0.95.")
     if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 200:
-        raise WorkbenchError(f"n_resamples={n_resamples!r} is too few; use at least 200 (2000 is the default).")
+        raise WorkbenchError(
+            f"n_resamples={n_resamples!r} is too few; use at least 200 (2000 is the default)."
+        )
     if not (isinstance(near_random_margin, (int, float)) and 0 <= near_random_margin < 1):
-        raise WorkbenchError(f"near_random_margin={near_random_margin!r} must lie in [0, 1), e.g. 0.1.")
-    if not (isinstance(names, (tuple, list)) and len(names) == 2 and all(isinstance(x, str) for x in names)):
+        raise WorkbenchError(
+            f"near_random_margin={near_random_margin!r} must lie in [0, 1), e.g. 0.1."
+        )
+    two_names = isinstance(names, (tuple, list)) and len(names) == 2
+    if not (two_names and all(isinstance(x, str) for x in names)):
         raise WorkbenchError(f"names={names!r} must be two strings, e.g. ('Acme', 'Globex').")
     costs = _check_costs(cost_per_label)
     gen = as_rng(rng)
@@ -808,7 +830,8 @@ def compare_vendors(
     done = 0
     while done < n_resamples:
         size = min(block, n_resamples - done)
-        boots.append(_metrics(_resample_weights(gen, strata, len(setup.items), size) @ X, feats, setup, info))
+        weights = _resample_weights(gen, strata, len(setup.items), size)
+        boots.append(_metrics(weights @ X, feats, setup, info))
         done += size
     boot = {key: np.concatenate([bb[key] for bb in boots]) for key in point}
     conf = float(confidence)
@@ -817,7 +840,9 @@ def compare_vendors(
     profiles = tuple(_profile(setup, i, ds, ds_keys[i], near_random_margin, length) for i in range(2))
     scorecard = _with_annotator_rows(_scorecard(point, boot, setup, conf, primary_level), profiles)
     tests = _tests(point, boot, setup, info, conf)
-    recommended, rationale = _decide(scorecard, tests, setup, profiles, point, conf, primary_level, costs)
+    recommended, rationale = _decide(
+        scorecard, tests, setup, profiles, point, conf, primary_level, costs
+    )
     return VendorComparison(
         kind=setup.kind,
         names=setup.names,
@@ -898,7 +923,9 @@ def _pooled_dawid_skene(setup: _Setup) -> tuple[DawidSkeneResult, tuple[pd.Index
     pool = pd.DataFrame({
         "item_id": np.concatenate([vd.item for vd in setup.vendors]),
         "annotator_id": pd.concat(keys, ignore_index=True).to_numpy(),
-        "label": np.asarray(setup.categories, dtype=object)[np.concatenate([vd.label for vd in setup.vendors])],
+        "label": np.asarray(setup.categories, dtype=object)[
+            np.concatenate([vd.label for vd in setup.vendors])
+        ],
     })
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -971,7 +998,13 @@ def _renamed_length(result: LengthBiasResult, length: LengthMeasure) -> LengthBi
     return dataclasses.replace(result, length=name)
 
 
-def _tests(point: dict[str, np.ndarray], boot: dict[str, np.ndarray], setup: _Setup, info: dict[str, Any], conf: float) -> pd.DataFrame:
+def _tests(
+    point: dict[str, np.ndarray],
+    boot: dict[str, np.ndarray],
+    setup: _Setup,
+    info: dict[str, Any],
+    conf: float,
+) -> pd.DataFrame:
     from statsmodels.stats.contingency_tables import mcnemar
 
     rows = []
@@ -981,7 +1014,8 @@ def _tests(point: dict[str, np.ndarray], boot: dict[str, np.ndarray], setup: _Se
     rows.append({
         "test": "Cohen's kappa of consensus labels", "statistic": float(point["kappa_consensus"][0]),
         "ci_low": lo, "ci_high": hi, "p_value": math.nan, "n": int(both.sum()),
-        "note": f"{interpret(float(point['kappa_consensus'][0]))} agreement; items where both vendors have a consensus label",
+        "note": f"{interpret(float(point['kappa_consensus'][0]))} agreement; items where both "
+        "vendors have a consensus label",
     })
     if setup.gold_mask.any():
         g = setup.gold_mask
@@ -992,7 +1026,8 @@ def _tests(point: dict[str, np.ndarray], boot: dict[str, np.ndarray], setup: _Se
         rows.append({
             "test": "McNemar (exact), consensus correct on gold", "statistic": float(res.statistic),
             "ci_low": math.nan, "ci_high": math.nan, "p_value": float(res.pvalue), "n": int(g.sum()),
-            "note": f"only a right: {table[0, 1]}, only b right: {table[1, 0]}, both: {table[0, 0]}, neither: {table[1, 1]}",
+            "note": f"only a right: {table[0, 1]}, only b right: {table[1, 0]}, "
+            f"both: {table[0, 0]}, neither: {table[1, 1]}",
         })
     counts = np.vstack([setup.vendors[0].counts.sum(axis=0), setup.vendors[1].counts.sum(axis=0)])
     used = counts.sum(axis=0) > 0
@@ -1036,11 +1071,15 @@ def _by_category(setup: _Setup, info: dict[str, Any], conf: float) -> pd.DataFra
         m = vd.counts.sum(axis=1)
         gc = np.where(g, setup.gold_code, 0)
         jud_ok = vd.counts[np.arange(len(m)), gc] * g
-        frame = pd.DataFrame({"category": cat.to_numpy(), "gold": g, "ok": cons_ok, "j_ok": jud_ok, "m": m * g})
+        frame = pd.DataFrame(
+            {"category": cat.to_numpy(), "gold": g, "ok": cons_ok, "j_ok": jud_ok, "m": m * g}
+        )
         agg = frame[frame["gold"]].groupby("category", sort=True).agg(
             n_gold=("gold", "size"), n_correct=("ok", "sum"), j_ok=("j_ok", "sum"), m=("m", "sum")
         )
-        lo, hi = proportion_confint(agg["n_correct"].to_numpy(), agg["n_gold"].to_numpy(), alpha=1 - conf, method="wilson")
+        lo, hi = proportion_confint(
+            agg["n_correct"].to_numpy(), agg["n_gold"].to_numpy(), alpha=1 - conf, method="wilson"
+        )
         for (c, r), l_, h_ in zip(agg.iterrows(), lo, hi, strict=True):
             rows.append({
                 "vendor": v, "category": c, "n_gold": int(r["n_gold"]),
@@ -1183,11 +1222,14 @@ def _decide(
         if p.near_random:
             caveats.append(
                 f"{p.name} has {len(p.near_random)} of {p.n_annotators} annotators whose Dawid-Skene "
-                f"accuracy is near chance ({', '.join(p.near_random)}); removing them would change its numbers."
+                f"accuracy is near chance ({', '.join(p.near_random)}); removing them would change "
+                "its numbers."
             )
     if setup.kind == "preferences" and "length_dev" in row:
         lb = [(name[v], float(point[f"p_longer_{v}"][0])) for v in "ab"]
-        biased = [f"{n} picks the longer response {x:.0%} of the time" for n, x in lb if abs(x - 0.5) >= 0.1]
+        biased = [
+            f"{n} picks the longer response {x:.0%} of the time" for n, x in lb if abs(x - 0.5) >= 0.1
+        ]
         if biased:
             caveats.append("Length bias: " + "; ".join(biased) + " (0.5 = no length preference).")
     if costs is not None and "cost_valid" in row:
@@ -1195,10 +1237,17 @@ def _decide(
         cheap_per_judgment = "a" if costs[0] < costs[1] else "b" if costs[1] < costs[0] else None
         if recommended and cheap_per_judgment and cheap_per_judgment != recommended:
             caveats.append(
-                f"{name[cheap_per_judgment]} is cheaper per judgment ({costs['ab'.index(cheap_per_judgment)]:.3g} vs "
-                f"{costs['ab'.index(recommended)]:.3g}) but worse; per validated (correct consensus) label "
+                f"{name[cheap_per_judgment]} is cheaper per judgment "
+                f"({costs['ab'.index(cheap_per_judgment)]:.3g} vs "
+                f"{costs['ab'.index(recommended)]:.3g}) but worse; per validated (correct consensus) "
+                "label "
                 f"{name['a']} costs {cv.a:.3g} and {name['b']} {cv.b:.3g}"
-                + (f" (difference {cv.difference:+.3g}, {conf:.0%} CI {cv.diff_low:+.3g} to {cv.diff_high:+.3g})." if math.isfinite(cv.diff_low) else ".")
+                + (
+                    f" (difference {cv.difference:+.3g}, {conf:.0%} CI {cv.diff_low:+.3g} to "
+                    f"{cv.diff_high:+.3g})."
+                    if math.isfinite(cv.diff_low)
+                    else "."
+                )
             )
         else:
             caveats.append(
