@@ -5,12 +5,23 @@ Builders take the tidy frames of :mod:`workbench.scoring` and compute nothing ne
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any, Literal
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-__all__ = ["decision_bars", "funnel_figure", "score_ecdf", "score_histogram", "sweep_figure"]
+__all__ = [
+    "decision_bars",
+    "funnel_figure",
+    "score_ecdf",
+    "score_histogram",
+    "sweep_figure",
+    "threshold_explorer",
+]
 
 
 def _vline(fig: go.Figure, threshold: float | None) -> go.Figure:
@@ -126,3 +137,92 @@ def decision_bars(decisions: pd.DataFrame, *, by: pd.Series | None = None, title
         fig.add_trace(go.Bar(x=table.index.astype(str), y=table[dec], name=dec, marker_color=colors[dec]))
     fig.update_layout(barmode="stack", title=title, yaxis_title="items")
     return fig
+
+
+def threshold_explorer(
+    scores: pd.DataFrame,
+    metric: str,
+    *,
+    direction: Literal["max", "min"] = "max",
+    threshold: float | None = None,
+    log: bool = False,
+    text: str | None = None,
+    image: str | None = None,
+    image_base: str | os.PathLike[str] | None = None,
+    n: int = 3,
+) -> Any:
+    """A slider over one score's threshold showing the keep rate and the items at the boundary.
+
+    Parameters
+    ----------
+    scores
+        Table with ``metric`` (and the ``text``/``image`` columns to show).
+    metric, direction
+        The score and which side is removed (as in :class:`workbench.scoring.Rule`).
+    threshold
+        Starting value; default the median.
+    log
+        Logarithmic slider (perplexity).
+    text, image
+        Columns to show for the boundary items; image paths are read relative to
+        ``image_base``.
+    n
+        Items shown on each side of the threshold.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The slider and an output area that updates as it moves.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"perplexity": [10., 20., 900.], "text": ["a", "b", "c"]})
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()):  # outside a notebook the output prints
+    ...     w = threshold_explorer(s, "perplexity", threshold=300, log=True, text="text")
+    >>> type(w).__name__, round(w.children[0].value)
+    ('VBox', 300)
+    """
+    import ipywidgets as widgets
+    from IPython.display import HTML, display
+
+    from workbench.scoring.composite import boundary_items
+
+    values = pd.to_numeric(scores[metric], errors="coerce")
+    finite = values[np.isfinite(values)]
+    lo, hi = float(finite.min()), float(finite.max())
+    start = float(threshold) if threshold is not None else float(finite.median())
+    if log:
+        lo = max(lo, 1e-9)
+        slider = widgets.FloatLogSlider(value=start, base=10, min=np.log10(lo), max=np.log10(hi), step=0.01,
+                                        description=metric, continuous_update=False)
+    else:
+        slider = widgets.FloatSlider(value=start, min=lo, max=hi, step=(hi - lo) / 200 or 1e-3,
+                                     description=metric, continuous_update=False)
+    out = widgets.Output()
+    base = Path(image_base) if image_base is not None else Path(".")
+
+    def render(_change: object = None) -> None:
+        thr = float(slider.value)
+        removed = values > thr if direction == "max" else values < thr
+        with out:
+            out.clear_output(wait=True)
+            display(HTML(f"<b>threshold {thr:,.4g}</b>: keeps {int((~removed).sum()):,} of {len(values):,} "
+                         f"({(~removed).mean():.1%})"))
+            near = boundary_items(scores, metric, thr, n=n)
+            cols = [c for c in (metric, "side", text, image) if c and c in near.columns]
+            display(near[cols])
+            if image is not None:
+                imgs = []
+                for _, row in near.iterrows():
+                    path = base / str(row[image])
+                    if path.is_file():
+                        imgs.append(widgets.VBox([
+                            widgets.Image(value=path.read_bytes(), width=96, height=96),
+                            widgets.Label(f"{row['side']} {row[metric]:.3f}"),
+                        ]))
+                display(widgets.HBox(imgs))
+
+    slider.observe(render, names="value")
+    render()
+    return widgets.VBox([slider, out])
