@@ -322,7 +322,7 @@ def _connected_components(edges: DataFrame, *, max_iter: int = 100) -> tuple[Dat
     """Label every node of ``edges`` (columns ``a``, ``b``) with the smallest node of its
     component, by alternating large-star and small-star rounds (Kiveris et al. 2014).
 
-    Returns ``(frame of node, label)`` for the nodes that occur in an edge, and the rounds.
+    Returns ``(frame of node, label)`` for every node of a non-loop edge, and the rounds.
     A round is finished when the edge set is a forest of stars: every node points to at
     most one center and no center points anywhere. Edges always point from a larger to a
     smaller node, so a center is the smallest node of its component.
@@ -353,11 +353,13 @@ def _connected_components(edges: DataFrame, *, max_iter: int = 100) -> tuple[Dat
             .distinct()
         )
         e = _checkpoint(small)
-        n_edges = e.count()
-        n_sources = e.select("u").distinct().count()
-        centers_pointing = e.select(F.col("v").alias("u")).distinct().join(e.select("u").distinct(), "u").count()
-        if n_edges == n_sources and centers_pointing == 0:
-            return e.select(F.col("u").alias("node"), F.col("v").alias("label")), it
+        # a star forest: no node points to two centers, and no center points anywhere
+        out_deg = e.groupBy("u").agg(F.count(F.lit(1)).alias("d"))
+        two = out_deg.filter("d > 1").select("u")
+        pointing = e.join(out_deg.select(F.col("u").alias("v")), "v", "left_semi").select("u")
+        if two.union(pointing).limit(1).count() == 0:
+            centers = e.select(F.col("v").alias("node"), F.col("v").alias("label")).distinct()
+            return e.select(F.col("u").alias("node"), F.col("v").alias("label")).union(centers), it
     raise WorkbenchError(
         f"connected components did not converge in {max_iter} large-star/small-star rounds; "
         "raise max_iter (rounds grow with log² of the largest cluster's size)."
@@ -620,7 +622,8 @@ def deduplicate(
                     bands=int(bands), rows=int(rows), keep=keep, with_signatures=with_sig,
                     rename=rename)
         docs = _checkpoint(worker_input.mapInPandas(lambda it: _signature_batches(it, **opts), schema))
-        _check_priorities(docs, base)
+        if callable(keep):
+            _check_priorities(docs, base)
         timer.lap("shingles, signatures, band keys (mapInPandas)")
 
         # LSH buckets → candidate pairs, as the local _bucket_pairs
@@ -643,9 +646,9 @@ def deduplicate(
         cand = left.join(right, ["band", "key", "rn"]).select("a", "b").distinct()
         scored = _pair_similarity(cand, base, docs, verified=verified, ngram=ngram, unit=unit, num_perm=num_perm)
         scored = _checkpoint(scored.withColumn("is_duplicate", F.col("similarity") >= threshold - 1e-12))
-        n_candidates = scored.count()
+        counts = scored.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("is_duplicate").cast("long")).alias("d")).collect()[0]
+        n_candidates, n_dup_pairs = int(counts["n"]), int(counts["d"] or 0)
         edges = scored.filter("is_duplicate").select("a", "b")
-        n_dup_pairs = edges.count()
         timer.lap("candidate pairs and exact-Jaccard verification (shuffle of texts)")
         comp, n_rounds = _connected_components(edges, max_iter=max_iter)
         timer.lap("connected components (large/small-star rounds)")
@@ -656,7 +659,8 @@ def deduplicate(
             lambda it: _normalize_batches(it, keep=keep, rename=rename),
             f"{_ROW} long, norm string, empty boolean, priority double",
         ))
-        _check_priorities(normed, base)
+        if callable(keep):
+            _check_priorities(normed, base)
         from pyspark.sql import Window
 
         grp = Window.partitionBy("norm")
@@ -721,7 +725,7 @@ def deduplicate(
 def _check_priorities(docs: DataFrame, base: DataFrame) -> None:
     from pyspark.sql import functions as F
 
-    bad = docs.filter(F.isnan("priority")).select(_ROW).limit(5).join(base.select(_ROW, "doc_id"), _ROW).collect()
+    bad = docs.filter(F.isnan("priority") | F.col("priority").isNull()).select(_ROW).limit(5).join(base.select(_ROW, "doc_id"), _ROW).collect()
     if bad:
         raise WorkbenchError(
             f"keep= callable returned NaN for doc_id {[r['doc_id'] for r in bad]}; return a number for every row."
