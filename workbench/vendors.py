@@ -583,7 +583,8 @@ class VendorComparison:
     """Per vendor and category: gold items, consensus accuracy with Wilson CI, per-judgment
     accuracy."""
     gold_items: pd.DataFrame | None
-    """Per gold item: gold label, each vendor's consensus label, votes and correctness (+ texts)."""
+    """Per gold item: gold label, each vendor's consensus label, votes and correctness (+ for
+    preferences the response lengths and texts)."""
     n_items: int
     n_gold: int
     n_only: tuple[int, int]
@@ -1111,7 +1112,7 @@ def _gold_items(setup: _Setup, info: dict[str, Any]) -> pd.DataFrame | None:
         out[f"votes_{v}"] = _votes(setup.vendors[i].counts[g], setup.categories)
         out[f"correct_{v}"] = cons == setup.gold_code[g]
     first = setup.vendors[0].frame.groupby("item", sort=False).first()
-    for c in ("prompt", "response_a", "response_b"):
+    for c in ("len_a", "len_b", "prompt", "response_a", "response_b"):
         if c in first.columns:
             out[c] = first[c].reindex(out["item_id"]).to_numpy()
     return out
