@@ -215,6 +215,8 @@ def score_text_command(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Texts per forward pass.")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
     precision: Annotated[str, typer.Option(help="fp32, bf16 or int8 (CPU).")] = "fp32",
+    engine: Annotated[str, typer.Option(help="local, or spark (PySpark; no score cache).")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
 ) -> None:
     """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
 
@@ -223,6 +225,20 @@ def score_text_command(
     from workbench import io
     from workbench.scoring import ScoreCache, TEXT_METRICS, decide, default_rules, load_rules, score_texts
 
+    if engine == "spark":  # issue 10: same scores and decisions, computed by Spark executors
+        from workbench import spark as wspark
+        from workbench.scoring import TEXT_METRICS as _ALL, load_rules as _load
+
+        counts = wspark.score_table(
+            str(input), str(out), master=master, metrics=list(metrics) if metrics else list(_ALL),
+            rules=_load(rules) if rules is not None else None, text=text_column, language=language,
+            model=model, batch_size=batch_size, device=device, precision=precision,  # type: ignore[arg-type]
+        )
+        typer.echo(f"scored on Spark ({master}) -> {out}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        return
+    from workbench._validation import check_choice as _check
+
+    _check(engine, name="engine", choices=("local", "spark"))
     table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None)
     if "text" not in table.columns:
         raise WorkbenchError(
@@ -410,12 +426,27 @@ def dedup_command(
     doc_id: Annotated[str, typer.Option(help="Column with document ids.")] = "doc_id",
     text: Annotated[str, typer.Option(help="Column with the text.")] = "text",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    engine: Annotated[str, typer.Option(help="local, or spark (PySpark; methods exact and minhash).")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
 ) -> None:
     """Find duplicate documents; write every input row with its cluster columns."""
     import pandas as pd
 
     from workbench import dedup, io
 
+    if engine == "spark":  # issue 10: same clusters, computed by Spark executors
+        from workbench import spark as wspark
+
+        res = wspark.dedup_table(
+            str(input), str(out), master=master, method=method, threshold=threshold, ngram=ngram,  # type: ignore[arg-type]
+            unit=unit, num_perm=num_perm, keep=keep, doc_id=doc_id, text=text,  # type: ignore[arg-type]
+        )
+        typer.echo(res.summary())
+        typer.echo(f"wrote {res.n_docs:,} rows to {out}")
+        return
+    from workbench._validation import check_choice as _check
+
+    _check(engine, name="engine", choices=("local", "spark"))
     corpus = io.load_table(input)
     result = dedup.deduplicate(
         corpus, method=method, threshold=threshold, ngram=ngram, unit=unit,  # type: ignore[arg-type]

@@ -54,12 +54,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "SparkDedupResult",
+    "decide",
+    "dedup_table",
     "deduplicate",
     "find_duplicates",
+    "read_table",
     "score",
     "score_schema",
+    "score_table",
     "spark_available",
     "spark_session",
+    "write_table",
 ]
 
 SparkMethod = Literal["exact", "minhash"]
@@ -924,3 +929,187 @@ def score(
         out_schema,
     )
 
+
+
+def decide(df: DataFrame, rules: Sequence[Any]) -> DataFrame:
+    """Keep/drop/review each row of a scored Spark DataFrame by rules, as :func:`workbench.scoring.decide`.
+
+    Fixed-threshold rules are applied batch by batch with the local ``decide``. A rule
+    with a ``percentile`` first gets its threshold from the whole column (Spark's exact
+    ``percentile``, linear interpolation as ``numpy.percentile``), so the decisions equal
+    the local ones; only the reason text lacks the local "(pNN)" tag.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The input columns plus ``decision`` and ``reasons``.
+    """
+    import dataclasses
+
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    from workbench.scoring.composite import AllOf, Rule
+    from workbench.scoring.composite import decide as local_decide
+
+    def fixed(rule: Rule) -> Rule:
+        if rule.percentile is None:
+            return rule
+        if rule.metric not in df.columns:
+            raise SchemaError(f"rule on '{rule.metric}': the scores have no such column ({df.columns}).")
+        col = F.col(rule.metric)
+        finite = df.filter(col.isNotNull() & ~F.isnan(col))
+        value = finite.agg(F.percentile(col, float(rule.percentile) / 100.0).alias("p")).collect()[0]["p"]
+        if value is None:
+            raise WorkbenchError(
+                f"rule on '{rule.metric}' uses percentile={rule.percentile} but the column has no finite values; "
+                "use threshold= or score the items first."
+            )
+        return dataclasses.replace(rule, threshold=float(value), percentile=None)
+
+    resolved = [
+        dataclasses.replace(r, rules=tuple(fixed(x) for x in r.rules)) if isinstance(r, AllOf) else fixed(r)
+        for r in rules
+    ]
+    schema = StructType(df.schema.fields + [StructField("decision", StringType()), StructField("reasons", StringType())])
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            pdf = pdf.reset_index(drop=True)
+            out = local_decide(pdf, resolved).reset_index(drop=True)
+            yield pd.concat([pdf, out[["decision", "reasons"]].astype(object)], axis=1)
+
+    return df.mapInPandas(run, schema)
+
+
+# --------------------------------------------------------------------------------------
+# files (the CLI's --engine spark)
+# --------------------------------------------------------------------------------------
+
+
+def _suffix(path: str) -> str:
+    name = str(path).lower().rstrip("/")
+    for comp in (".gz", ".bz2", ".zst"):
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    return name.rsplit(".", 1)[-1] if "." in name.rsplit("/", 1)[-1] else ""
+
+
+def read_table(session: SparkSession, path: str | os.PathLike[str], *, id_columns: Sequence[str] = ("doc_id",)) -> DataFrame:
+    """Read a .jsonl/.json, .csv or .parquet table (file, folder or glob; .gz allowed) with Spark.
+
+    Columns named in ``id_columns`` are read as strings (ids are strings in the data model).
+    """
+    from pyspark.sql import functions as F
+
+    p = str(path)
+    kind = _suffix(p)
+    if kind in ("jsonl", "json", "ndjson"):
+        df = session.read.json(p)
+    elif kind == "csv":
+        df = session.read.csv(p, header=True, multiLine=True, escape='"', inferSchema=False)
+    elif kind == "parquet":
+        df = session.read.parquet(p)
+    else:
+        raise WorkbenchError(
+            f"cannot read '{p}' with Spark: use a .jsonl, .csv or .parquet table (optionally .gz), "
+            "or a folder of them with that suffix."
+        )
+    for c in id_columns:
+        if c in df.columns:
+            df = df.withColumn(c, F.col(c).cast("string"))
+    return df
+
+
+def write_table(df: DataFrame, path: str | os.PathLike[str]) -> str:
+    """Write a Spark DataFrame by suffix (.csv, .jsonl, .parquet).
+
+    In local mode the result is collected and written as ONE file with
+    :func:`workbench.io.save_table` (what the local engine writes); on a cluster it is a
+    folder of part files written by the executors, as Spark does.
+    """
+    p = str(path)
+    kind = _suffix(p)
+    if kind not in ("csv", "jsonl", "json", "parquet"):
+        raise WorkbenchError(f"cannot write '{p}': use a .csv, .jsonl or .parquet name.")
+    master = df.sparkSession.sparkContext.master
+    if master.startswith("local"):
+        from workbench import io
+
+        io.save_table(df.toPandas(), p)
+        return p
+    writer = df.write.mode("overwrite")
+    if kind == "csv":
+        writer.option("header", True).option("escape", '"').csv(p)
+    elif kind == "parquet":
+        writer.parquet(p)
+    else:
+        writer.json(p)
+    return p
+
+
+def dedup_table(
+    input: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    master: str = "local[*]",
+    method: SparkMethod = "minhash",
+    doc_id: str = "doc_id",
+    text: str = "text",
+    **options: Any,
+) -> SparkDedupResult:
+    """``workbench dedup --engine spark``: read, deduplicate and write every input row with
+    its cluster columns, in input order (as the local command writes them)."""
+    from pyspark.sql import functions as F
+
+    session = spark_session(master)
+    df = read_table(session, input, id_columns=(doc_id,))
+    df = df.withColumn("_wb_pos", F.monotonically_increasing_id())
+    df = _checkpoint(df)
+    res = deduplicate(df, method=method, order="_wb_pos", doc_id=doc_id, text=text, **options)
+    added = [c for c in res.clusters.columns if c != "doc_id"]
+    clusters = res.clusters.withColumnRenamed("doc_id", "_wb_doc")
+    rows = df.select(*[c for c in df.columns if c not in added])
+    output = (
+        rows.join(clusters, F.col(doc_id) == F.col("_wb_doc"))
+        .orderBy("_wb_pos")
+        .select(*[c for c in rows.columns if c != "_wb_pos"], *added)
+    )
+    write_table(output, out)
+    return res
+
+
+def score_table(
+    input: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    master: str = "local[*]",
+    metrics: Sequence[str] = ("stats", "language", "perplexity"),
+    rules: Sequence[Any] | None = None,
+    text: str = "text",
+    language: str = "en",
+    **options: Any,
+) -> pd.Series:
+    """``workbench score text --engine spark``: scores and decisions of every row, written
+    with ``doc_id``/``source`` (when present), the score columns, ``decision`` and ``reasons``.
+
+    Returns the count of each decision.
+    """
+    from pyspark.sql import functions as F
+
+    from workbench.scoring.composite import default_rules
+
+    session = spark_session(master)
+    df = read_table(session, input)
+    if text not in df.columns:
+        raise SchemaError(f"score text: '{input}' has no column '{text}'; it has {df.columns}. Pass --text-column NAME.")
+    df = df.withColumn("_wb_pos", F.monotonically_increasing_id())
+    scored = score(df, metrics=metrics, text=text, language=language, **options)
+    names = [f.name for f in scored.schema.fields if f.name not in df.columns]
+    if rules is None:
+        rules = [r for r in default_rules(language=language) if set(r.metrics) <= set(names)]
+    decided = _checkpoint(decide(scored, rules))
+    keep = [c for c in ("doc_id", "source") if c in df.columns]
+    write_table(decided.orderBy("_wb_pos").select(*keep, *names, "decision", "reasons"), out)
+    counts = {r["decision"]: int(r["count"]) for r in decided.groupBy("decision").count().collect()}
+    return pd.Series({k: counts.get(k, 0) for k in ("keep", "review", "drop")})
