@@ -365,6 +365,8 @@ def test_bootstrap_with_other_column_names_and_by_annotator():
     prefs = df.rename(columns={"item_id": "pair_id", "label": "choice"})
     ci = bootstrap_ci(krippendorff_alpha, prefs, by="pair_id", item="pair_id", label="choice", n_resamples=100, rng=0)
     assert ci.estimate == pytest.approx(krippendorff_alpha(df))
+    implicit = bootstrap_ci(krippendorff_alpha, prefs, item="pair_id", label="choice", n_resamples=100, rng=0)
+    assert (implicit.low, implicit.high) == (ci.low, ci.high)
     by_ann = bootstrap_ci(krippendorff_alpha, df, by="annotator_id", n_resamples=30, rng=0)
     assert by_ann.n_valid > 0
 

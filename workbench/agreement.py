@@ -979,7 +979,8 @@ def bootstrap_ci(
         Number of bootstrap resamples (>= 10).
     by
         Column whose values are resampled with replacement as clusters (all rows of a
-        drawn item come along).
+        drawn item come along). When the default ``"item_id"`` is absent and ``item=`` is
+        passed for the statistic, that column is used.
     confidence
         Coverage of the percentile interval, in (0, 1).
     rng
@@ -1014,6 +1015,8 @@ def bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise WorkbenchError(f"confidence={confidence} must lie strictly between 0 and 1, e.g. 0.95.")
     frame = require_frame(annotations, table="annotations")
+    if by == "item_id" and by not in frame.columns and isinstance(kwargs.get("item"), str):
+        by = kwargs["item"]  # the statistic's own item column, e.g. item="pair_id"
     if by not in frame.columns:
         raise WorkbenchError(
             f"table 'annotations' has no column '{by}' to resample by; it has "
