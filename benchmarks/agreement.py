@@ -3,6 +3,7 @@
 Run: ``python benchmarks/agreement.py [--quick]``. Prints wall times (best of several
 runs) and ratios. The machine may be shared: compare the ratios, not the absolute times.
 
+0. bootstrap_ci of alpha, 1,000 resamples on 500 items: closed form vs recomputation.
 1. Krippendorff's alpha, 100,000 units x 5 annotators, 20% of ratings missing: ours from
    the long table (validation and conversion included) vs ``krippendorff.alpha`` from its
    ready raters x units matrix.
@@ -25,8 +26,8 @@ import pandas as pd
 import krippendorff
 from crowdkit.aggregation import DawidSkene
 
-from workbench.aggregation import dawid_skene
-from workbench.agreement import krippendorff_alpha
+from workbench.aggregation import _dawid_skene_em, dawid_skene
+from workbench.agreement import _prepare, bootstrap_ci, krippendorff_alpha
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ROOT.parent / "shared" / "external" / "crowd-truth-inference" / "product"
@@ -62,6 +63,25 @@ def bench_alpha(n_units: int, n_raters: int, repeat: int) -> None:
               f"|diff| = {abs(a_ours - a_ref):.1e}")
 
 
+def bench_bootstrap(n_items: int, n_raters: int, n_resamples: int, n_slow: int) -> None:
+    gen = np.random.default_rng(1)
+    truth = gen.integers(1, 4, n_items)
+    lab = np.where(gen.random((n_items, n_raters)) < 0.8, truth[:, None], gen.integers(1, 4, (n_items, n_raters)))
+    long = pd.DataFrame({"item_id": np.repeat(np.arange(n_items), n_raters).astype(str),
+                         "annotator_id": np.tile(np.arange(n_raters), n_items).astype(str),
+                         "label": lab.ravel()})
+    print(f"\n== bootstrap_ci of Krippendorff's alpha: {n_items} items x {n_raters} annotators ==")
+    t_fast, ci = best_of(lambda: bootstrap_ci(krippendorff_alpha, long, n_resamples=n_resamples, rng=0), 3)
+    t_slow, ci_slow = best_of(
+        lambda: bootstrap_ci(lambda d: krippendorff_alpha(d), long, n_resamples=n_slow, rng=0), 1
+    )
+    print(f"closed form (per-item coincidences): {n_resamples} resamples in {t_fast:.3f} s "
+          f"({t_fast / n_resamples * 1e3:.3f} ms/resample); {ci.summary()}")
+    print(f"recomputing alpha on resampled tables: {n_slow} resamples in {t_slow:.3f} s "
+          f"({t_slow / n_slow * 1e3:.3f} ms/resample); CI [{ci_slow.low:.3f}, {ci_slow.high:.3f}]")
+    print(f"ratio per resample (recompute / closed form) = {(t_slow / n_slow) / (t_fast / n_resamples):.0f}x")
+
+
 def synthetic_tasks(n_tasks: int, n_workers: int, per_task: int, k: int, rng: int = 0):
     gen = np.random.default_rng(rng)
     truth = gen.integers(0, k, n_tasks)
@@ -95,6 +115,10 @@ def bench_ds(name: str, df: pd.DataFrame, truth: pd.Series, tol: float, max_iter
     print(f"crowd-kit : {t_ck:8.3f} s to convergence, {it_ck:3d} iterations "
           f"(stopped before max: {it_ck < max_iter}), {per_ck * 1e3:8.2f} ms/iteration, "
           f"{per_ck / len(df) * 1e9:6.1f} ns/label/iteration, accuracy {acc_ck:.4f}")
+    t_setup, coded = best_of(lambda: _prepare(ours_in, item="item_id", annotator="annotator_id", label="label"), repeat)
+    t_em, _ = best_of(lambda: _dawid_skene_em(coded, it_ours, 1e-300, 0.0), repeat)
+    print(f"ours, parts: validation + integer coding {t_setup:.3f} s; EM loop alone "
+          f"{t_em / it_ours * 1e3:.2f} ms/iteration ({t_em / it_ours / len(df) * 1e9:.1f} ns/label/iteration)")
     print(f"ratio crowd-kit/ours: per iteration {per_ck / per_ours:.1f}x, to convergence "
           f"{t_ck / t_ours:.1f}x; accuracy difference (ours - crowd-kit) {acc_ours - acc_ck:+.4f}")
 
@@ -107,6 +131,7 @@ def main() -> None:
     scale = 10 if args.quick else 1
     print("Timings are wall-clock, best of the repeats, on a possibly shared CPU.")
     bench_alpha(100_000 // scale, 5, repeat)
+    bench_bootstrap(500, 5, 1000, 100 // scale)
     tol, max_iter = 1e-5, 100  # crowd-kit's default tolerance, applied to both
     if PRODUCT.is_dir():
         ans = pd.read_csv(PRODUCT / "answer.csv", dtype=str)
