@@ -202,6 +202,11 @@ def test_gold_is_interleaved_hidden_and_served_to_every_reviewer(store: ReviewSt
     assert not (set(stored.loc[~is_gold, "item_id"]) & set(bob_served))
     with pytest.raises(WorkbenchError, match="not in the items table"):
         ReviewQueue(items, store, reviewer="a", gold=["nope"])
+    # in a triage queue, gold items carry the same kinds of reasons as the others
+    tri = ReviewQueue(items, store, reviewer="t", strategy="triage", high={"perplexity": 300.0}, gold=gold, gold_share=0.2)
+    gold_reasons = set(tri.plan.loc[tri.plan["gold"], "reason"].str.replace(r" [\d.,]+ > .*", "", regex=True))
+    other_reasons = set(tri.plan.loc[~tri.plan["gold"], "reason"].str.replace(r" [\d.,]+ > .*", "", regex=True))
+    assert gold_reasons <= other_reasons
 
 
 def test_overlap_items_reach_two_reviewers_and_the_rest_one(store: ReviewStore) -> None:

@@ -299,13 +299,8 @@ class ReviewQueue:
         gold_rows = gen.permutation(np.flatnonzero(is_gold))
         merged, from_gold = _interleave(order, gold_rows, gold_share, gen, cap=True)
         reason_all = np.asarray(reasons, dtype=object)
-        # a hidden gold item shows the reason an ordinary item of this queue would show
-        disguise = "random sample" if strategy != "stratified" else None
-        shown_reason = np.where(
-            from_gold,
-            disguise if disguise else "stratum " + self._stratum_labels(by)[merged].astype(str),
-            reason_all[merged],
-        )
+        # a hidden gold item shows the reason the strategy gives its row, like any other item
+        shown_reason = reason_all[merged]
         overlap = (~from_gold) & (gen.uniform(0, 1, len(merged)) < overlap_share)
         pair_flip = gen.uniform(0, 1, len(merged)) < 0.5
         self.plan = pd.DataFrame(
