@@ -33,7 +33,7 @@ samples: $(STAMP)
 
 test: $(STAMP) java-check browser-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests workbench
-	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax -p no:doctest notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadscope -o addopts="" --nbval-lax notebooks
 
 clean-venv:
 	rm -rf $(VENV)
