@@ -54,6 +54,8 @@ def bench_alpha(n_units: int, n_raters: int, repeat: int) -> None:
     )
     print(f"\n== Krippendorff's alpha: {n_units:,} units x {n_raters} annotators, "
           f"{len(long):,} ratings (20% missing) ==")
+    krippendorff_alpha(long)  # warm-up of both (lazy imports, allocator), not timed
+    krippendorff.alpha(matrix, level_of_measurement="nominal")
     for level in ("nominal", "interval"):
         t_ours, a_ours = best_of(lambda: krippendorff_alpha(long, level=level), repeat)
         t_ref, a_ref = best_of(lambda: krippendorff.alpha(matrix, level_of_measurement=level), repeat)
