@@ -5,7 +5,10 @@ our own agreement/bias functions), input errors before any computing, and the re
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import krippendorff
@@ -17,7 +20,7 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.contingency_tables import mcnemar
 
-from tests.conftest import DATA_SAMPLES
+from tests.conftest import DATA_SAMPLES, ROOT
 from workbench import bias, samples, vendors
 from workbench.agreement import fleiss_kappa, krippendorff_alpha
 from workbench.errors import ReportError, SchemaError, WorkbenchError
@@ -298,62 +301,77 @@ def outside_copies(tmp_path: Path) -> Path:
     return folder
 
 
+def _workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the ``workbench`` command as a user would, from ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "workbench", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 @pytest.mark.xdist_group("notebook-vendor_comparison")
 def test_report_on_tables_outside_data_samples(outside_copies: Path, tmp_path: Path) -> None:
-    from workbench import reports
-
-    # swapped on purpose: the report must follow its inputs, not the default files
-    run = reports.run_report(
-        "vendor_comparison",
-        {"vendor_a": str(outside_copies / "vendor_b.csv"), "vendor_b": str(outside_copies / "vendor_a.csv"),
-         "gold": str(outside_copies / "vendor_gold.csv"), "n_resamples": "500"},
-        out_dir=tmp_path / "reports", progress=False,
+    # relative paths from the user's folder; vendors swapped on purpose: the report must follow
+    # its inputs, not the default files
+    proc = _workbench(
+        "report", "vendor_comparison", "--out", "my_reports",
+        "-p", "vendor_a", "vendor_data/vendor_b.csv", "-p", "vendor_b", "vendor_data/vendor_a.csv",
+        "-p", "gold", "vendor_data/vendor_gold.csv", "-p", "n_resamples", "500",
+        cwd=tmp_path,
     )
-    assert run.html.is_file()
-    nb = nbformat.read(run.notebook, as_version=4)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html_path = Path(proc.stdout.strip().splitlines()[-1])
+    assert html_path.is_file() and html_path.is_relative_to(tmp_path / "my_reports")
+    nb = nbformat.read(html_path.with_suffix(".ipynb"), as_version=4)
     text = "\n".join(
         "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
         for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )
     assert "Recommendation: **Vendor B**" in text
     assert "sanity checks passed" in text
-    html = run.html.read_text(encoding="utf-8")
+    html = html_path.read_text(encoding="utf-8")
     assert html.index("Recommendation") < html.index("Scorecard") < html.index("Disagreements on gold items")
 
 
+@pytest.mark.slow
 def test_report_cli_stops_on_a_malformed_table_before_computing(outside_copies: Path, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from workbench.cli import app
-
     bad = pd.read_csv(outside_copies / "vendor_b.csv")
     bad.loc[7, "choice"] = "maybe"
     bad.to_csv(outside_copies / "vendor_b.csv", index=False)
-    result = CliRunner().invoke(app, [
-        "report", "vendor_comparison", "--out", str(tmp_path / "reports"),
-        "-p", "vendor_a", str(outside_copies / "vendor_a.csv"),
-        "-p", "vendor_b", str(outside_copies / "vendor_b.csv"),
-        "-p", "gold", str(outside_copies / "vendor_gold.csv"),
-    ])
-    assert result.exit_code != 0
-    exc = result.exception
-    assert isinstance(exc, ReportError)
-    message = str(exc)
+    proc = _workbench(
+        "report", "vendor_comparison", "--out", "my_reports",
+        "-p", "vendor_a", "vendor_data/vendor_a.csv", "-p", "vendor_b", "vendor_data/vendor_b.csv",
+        "-p", "gold", "vendor_data/vendor_gold.csv",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    message = proc.stderr
     # the schema error itself, with file, column, row and fix
     assert "SchemaError" in message
     assert "column 'choice' must be 'a', 'b' or 'tie' but holds 'maybe' at row 7" in message
-    assert "vendor_b.csv" in message
+    assert str(outside_copies / "vendor_b.csv") in message
     assert "load_inputs" in message  # the failing cell is the input cell
-    failed = next((tmp_path / "reports" / "vendor_comparison").glob("*/vendor_comparison.failed.ipynb"))
+    failed = next((tmp_path / "my_reports" / "vendor_comparison").glob("*/vendor_comparison.failed.ipynb"))
     nb = nbformat.read(failed, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     compute = next(i for i, c in enumerate(code) if "compare_vendors(" in c.source)
     assert all(c.get("execution_count") is None and not c.outputs for c in code[compute:])
-    assert not list((tmp_path / "reports").glob("**/*.html")) or all(
-        p.name == "index.html" for p in (tmp_path / "reports").glob("**/*.html")
+    assert not [p for p in (tmp_path / "my_reports").glob("**/*.html") if p.name != "index.html"]
+
+
+def test_report_error_carries_the_schema_error(outside_copies: Path, tmp_path: Path) -> None:
+    from workbench import reports
+
+    pd.read_csv(outside_copies / "vendor_gold.csv").rename(columns={"label": "answer"}).to_csv(
+        outside_copies / "vendor_gold.csv", index=False
     )
+    with pytest.raises(ReportError, match=r"SchemaError: table 'gold' \(.*vendor_gold.csv\) is missing column"):
+        reports.run_report(
+            "vendor_comparison",
+            {"vendor_a": str(outside_copies / "vendor_a.csv"), "vendor_b": str(outside_copies / "vendor_b.csv"),
+             "gold": str(outside_copies / "vendor_gold.csv")},
+            out_dir=tmp_path / "reports", progress=False,
+        )
 
 
 def test_vendors_cli_prints_recommendation_and_scorecard(tmp_path: Path) -> None:
