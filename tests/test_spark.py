@@ -43,7 +43,7 @@ def planted_corpus(n_docs: int, *, rng: int = 0) -> tuple[pd.DataFrame, pd.DataF
     """Random-word documents with planted duplicates of every kind the pipeline handles.
 
     Kinds: originals; exact copies with case/whitespace/NFKC changes; near copies with
-    1–30% of words replaced (some above, some below Jaccard 0.8, so verification matters);
+    0.5–5% of words replaced (some above, some below Jaccard 0.8, so verification matters);
     chains (each copy edits the previous one, so clusters have long paths); one bucket of
     150 identical copies (more than the 100 partners a document is paired with); empty
     and whitespace-only texts. Rows are shuffled. Returns the corpus and per-row truth.
@@ -72,14 +72,14 @@ def planted_corpus(n_docs: int, *, rng: int = 0) -> tuple[pd.DataFrame, pd.DataF
         texts.append(t), kind.append("exact"), source.append(int(i))
     n_near = int(n_docs * 0.12)
     for i in g.integers(0, n_orig, n_near):
-        texts.append(" ".join(edit(words[i], g.uniform(0.01, 0.3)))), kind.append("near"), source.append(int(i))
+        texts.append(" ".join(edit(words[i], g.uniform(0.005, 0.05)))), kind.append("near"), source.append(int(i))
     n_chain = 0
     target = n_docs - len(texts) - 152
     while n_chain + 12 <= target:
         i = int(g.integers(n_orig))
         ws = words[i]
         for _ in range(int(g.integers(4, 12))):
-            ws = edit(ws, 0.02)
+            ws = edit(ws, 0.01)
             texts.append(" ".join(ws)), kind.append("chain"), source.append(i)
             n_chain += 1
     big = int(g.integers(n_orig))
@@ -87,10 +87,14 @@ def planted_corpus(n_docs: int, *, rng: int = 0) -> tuple[pd.DataFrame, pd.DataF
     kind += ["bucket"] * 150 + ["empty", "empty"]
     source += [big] * 150 + [-1, -1]
     while len(texts) < n_docs:
-        texts.append(" ".join(vocab[g.integers(0, len(vocab), 50)])), kind.append("original"), source.append(len(texts))
+        texts.append(" ".join(vocab[g.integers(0, len(vocab), 50)])), kind.append("original"), source.append(len(texts) - 1)
     perm = g.permutation(len(texts))
     corpus = pd.DataFrame({"doc_id": [f"doc{i:06d}" for i in range(len(texts))], "text": [texts[p] for p in perm]})
-    truth = pd.DataFrame({"doc_id": corpus["doc_id"], "kind": [kind[p] for p in perm], "source": [source[p] for p in perm]})
+    where = np.argsort(perm)  # shuffled row of each unshuffled document
+    src = np.array([source[p] for p in perm])
+    truth = pd.DataFrame(
+        {"doc_id": corpus["doc_id"], "kind": [kind[p] for p in perm], "source_row": np.where(src >= 0, where[np.maximum(src, 0)], -1)}
+    )
     return corpus, truth
 
 
@@ -113,10 +117,15 @@ def test_minhash_same_clusters_as_local_on_50k_planted(spark):
     remote = res.to_frame()
     assert_same(local, remote)
     # the planted structure is really there (the comparison is not between two empty results)
-    dup = truth.loc[~remote["is_representative"].to_numpy(), "kind"].value_counts()
-    assert dup.get("exact", 0) >= 0.95 * (truth["kind"] == "exact").sum()
-    assert dup.get("bucket", 0) >= 149 and dup.get("chain", 0) > 500
-    assert 0 < dup.get("near", 0) < (truth["kind"] == "near").sum()  # some near copies fall below 0.8
+    cid = remote["cluster_id"].to_numpy()
+    planted = truth["source_row"].to_numpy() >= 0
+    with_source = pd.Series(cid[planted] == cid[truth["source_row"].to_numpy()[planted]]).groupby(
+        truth.loc[planted, "kind"].to_numpy()
+    ).mean()
+    assert with_source["exact"] == 1.0 and with_source["bucket"] == 1.0  # every exact copy found
+    assert 0.2 < with_source["near"] < 1.0  # near copies on both sides of Jaccard 0.8
+    assert with_source["chain"] > 0.2
+    assert (~remote["is_representative"]).sum() > 5_000
     assert res.n_candidates > res.n_duplicate_pairs > 0  # verification rejected candidates
     big = remote.loc[(truth["kind"] == "bucket").to_numpy(), "cluster_size"]
     assert (big >= 151).all()  # 150 copies + original, connected despite the 100-partner cap
@@ -287,3 +296,38 @@ def test_spark_available_names_the_fix(monkeypatch):
     monkeypatch.setenv("JAVA_HOME", "/nonexistent-java-home")
     ok, why = wspark.spark_available()
     assert not ok and "Java 17" in why and "JAVA_HOME" in why
+
+
+# --------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------
+
+
+def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
+    from typer.testing import CliRunner
+
+    from workbench import io
+    from workbench.cli import app
+
+    corpus, _ = planted_corpus(400, rng=4)
+    corpus["source"] = np.where(np.arange(len(corpus)) % 2 == 0, "news", "web")
+    src = tmp_path / "corpus.jsonl"
+    io.save_table(corpus, src)
+    runner = CliRunner()
+    for engine in ("local", "spark"):
+        r = runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / f"d_{engine}.csv"), "--engine", engine,
+                                "--master", "local[2]", "--quiet"])
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(app, ["score", "text", str(src), "-o", str(tmp_path / f"s_{engine}.csv"), "--engine", engine,
+                                "-m", "stats", "-m", "language", "--no-cache"])
+        assert r.exit_code == 0, r.output
+    assert "MinHash-LSH on Spark" in runner.invoke(
+        app, ["dedup", str(src), "-o", str(tmp_path / "again.csv"), "--engine", "spark"]
+    ).output
+    for name in ("d", "s"):
+        local = pd.read_csv(tmp_path / f"{name}_local.csv")
+        remote = pd.read_csv(tmp_path / f"{name}_spark.csv")
+        pd.testing.assert_frame_equal(remote, local, check_dtype=False)
+    assert (pd.read_csv(tmp_path / "d_spark.csv")["is_representative"] == False).sum() > 20  # noqa: E712
+    r = runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "x.csv"), "--engine", "ray"])
+    assert r.exit_code != 0
