@@ -7,12 +7,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import textwrap
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.errors import WorkbenchError
 from workbench.review import ReviewStore
@@ -204,8 +208,6 @@ def test_busy_writer_waits_instead_of_failing(tmp_path: Path) -> None:
     store = ReviewStore(path, timeout_s=10)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    import threading
-
     result: list[object] = []
     t = threading.Thread(target=lambda: result.append(store.record("a", "alice", "Acceptable")))
     t.start()
@@ -214,3 +216,44 @@ def test_busy_writer_waits_instead_of_failing(tmp_path: Path) -> None:
     blocker.execute("COMMIT")
     t.join(timeout=10)
     assert result and len(store.decisions()) == 1
+
+
+# -- hypothesis: any interleaving of record / skip / undo by two reviewers matches a model --
+_ops = st.lists(
+    st.tuples(st.sampled_from(["record", "skip", "undo"]), st.sampled_from(["ann", "bob"]),
+              st.sampled_from(["a", "b", "c"]), st.sampled_from(["Acceptable", "Unsafe"])),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=_ops)
+def test_store_matches_a_model_after_every_step(ops: list[tuple[str, str, str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = ReviewStore(Path(tmp) / "h.sqlite", synchronous="NORMAL")
+        stacks: dict[str, list[tuple[str, str, str | None]]] = {"ann": [], "bob": []}  # (kind, item, decision)
+        for op, who, item, decision in ops:
+            if op == "record":
+                store.record(item, who, decision)
+                stacks[who].append(("decision", item, decision))
+            elif op == "skip":
+                store.skip(item, who)
+                stacks[who].append(("skip", item, None))
+            else:
+                undone = store.undo(who)
+                expected = stacks[who].pop() if stacks[who] else None
+                assert (undone is None) == (expected is None)
+                if undone is not None:
+                    assert (undone.kind, undone.item_id, undone.decision) == expected
+            latest: dict[tuple[str, str], str] = {}
+            for w, stack in stacks.items():
+                for kind, i, d in stack:
+                    if kind == "decision":
+                        latest[(i, w)] = d  # type: ignore[assignment]
+            got = store.decisions()
+            assert dict(zip(zip(got["item_id"], got["reviewer"]), got["decision"])) == latest
+            assert len(store.active()) == sum(len(s) for s in stacks.values())
+        events = store.events()
+        assert len(events) == len(ops) - sum(1 for op, *_ in ops if op == "undo") + int(events["kind"].eq("undo").sum())
+        store.close()
