@@ -141,11 +141,11 @@ def run(*, quick: bool = False, device: str | None = None, threads: int | None =
             model, preprocess, open_clip.get_tokenizer("ViT-B-32"),
             name="ViT-B-32 (random weights)", device=device,
         )
-        n_big = 32 if quick else 96
+        n_big = 32 if quick else 64
         results["vit_b_32"] = _section(
             f"ViT-B-32 open_clip, random weights ({sum(p.numel() for p in model.parameters()) / 1e6:.0f} M "
             "parameters, 224 px)",
-            big, paths[:n_big], captions[:n_big], n_single=8 if quick else 24, batch_size=32,
+            big, paths[:n_big], captions[:n_big], n_single=8 if quick else 16, batch_size=32,
             workers=2, repeat=1 if quick else 2, goal=1.3,
         )
     return results

@@ -194,37 +194,72 @@ class ClipModel:
         return torch.nn.functional.normalize(feats.float(), dim=-1)
 
 
-def _torchvision_transform(processor: Any) -> Callable[[Any], Any]:
-    """CLIP's eval preprocessing from a transformers image processor's settings.
+@dataclass(frozen=True)
+class _ClipPreprocess:
+    """Resize the shortest side (PIL, bicubic), centre-crop, scale to [0, 1], normalise.
 
-    Resize the shortest side, centre-crop, scale to [0, 1], normalise — what
-    ``CLIPImageProcessor`` does, as a torchvision transform that is cheap in threads.
+    What ``CLIPImageProcessor`` (and torchvision's Resize/CenterCrop/ToTensor/Normalize)
+    does, in a few numpy operations: cheap enough to run per image in the decoding threads,
+    and a no-op resize when the image already has the model's size.
     """
-    from torchvision import transforms as T
+
+    shortest_edge: int | None
+    height: int | None
+    width: int | None
+    crop: tuple[int, int] | None
+    resample: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+    def __call__(self, img: Any) -> Any:
+        import torch
+
+        w, h = img.size
+        if self.shortest_edge is not None:
+            short, long = (w, h) if w <= h else (h, w)
+            new_short, new_long = self.shortest_edge, int(self.shortest_edge * long / short)
+            size = (new_short, new_long) if w <= h else (new_long, new_short)
+        else:
+            size = (int(self.width), int(self.height))  # type: ignore[arg-type]
+        if size != (w, h):
+            img = img.resize(size, resample=self.resample)
+        if self.crop is not None:
+            ch, cw = self.crop
+            w, h = img.size
+            if (w, h) != (cw, ch):
+                top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
+                img = img.crop((left, top, left + cw, top + ch))
+        arr = np.asarray(img, dtype=np.float32)
+        arr = (arr * (1.0 / 255.0) - np.asarray(self.mean, np.float32)) / np.asarray(
+            self.std, np.float32
+        )
+        return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+
+
+def _torchvision_transform(processor: Any) -> Callable[[Any], Any]:
+    """CLIP's eval preprocessing from a transformers image processor's settings."""
+    from PIL import Image
 
     size = getattr(processor, "size", None) or {"shortest_edge": 224}
     size = dict(size) if not isinstance(size, int) else {"shortest_edge": size}
-    if size.get("shortest_edge"):
-        resize: Any = int(size["shortest_edge"])
-    else:
-        resize = (int(size["height"]), int(size["width"]))
     crop = getattr(processor, "crop_size", None)
     do_crop = bool(getattr(processor, "do_center_crop", True)) and crop
-    resample = getattr(processor, "resample", 3)
-    resample = getattr(resample, "value", resample)
-    interp = (
-        T.InterpolationMode.BICUBIC
-        if resample in (3, "bicubic") or str(resample).lower().endswith("bicubic")
-        else T.InterpolationMode.BILINEAR
-    )
-    steps: list[Any] = [T.Resize(resize, interpolation=interp)]
     if do_crop:
         crop = dict(crop) if not isinstance(crop, int) else {"height": crop, "width": crop}
-        steps.append(T.CenterCrop((int(crop["height"]), int(crop["width"]))))
-    mean = list(getattr(processor, "image_mean", None) or [0.48145466, 0.4578275, 0.40821073])
-    std = list(getattr(processor, "image_std", None) or [0.26862954, 0.26130258, 0.27577711])
-    steps += [T.ToTensor(), T.Normalize(mean, std)]
-    return T.Compose(steps)
+    resample = getattr(processor, "resample", 3)
+    resample = getattr(resample, "value", resample)
+    bicubic = resample in (3, "bicubic") or str(resample).lower().endswith("bicubic")
+    mean = getattr(processor, "image_mean", None) or [0.48145466, 0.4578275, 0.40821073]
+    std = getattr(processor, "image_std", None) or [0.26862954, 0.26130258, 0.27577711]
+    return _ClipPreprocess(
+        shortest_edge=int(size["shortest_edge"]) if size.get("shortest_edge") else None,
+        height=None if size.get("shortest_edge") else int(size["height"]),
+        width=None if size.get("shortest_edge") else int(size["width"]),
+        crop=(int(crop["height"]), int(crop["width"])) if do_crop else None,
+        resample=Image.Resampling.BICUBIC if bicubic else Image.Resampling.BILINEAR,
+        mean=tuple(float(m) for m in mean),  # type: ignore[arg-type]
+        std=tuple(float(v) for v in std),  # type: ignore[arg-type]
+    )
 
 
 # --------------------------------------------------------------------------- loading
