@@ -124,7 +124,8 @@ def test_heuristics_and_language_flag_planted_kinds(data_samples):
 def test_default_rules_with_smollm2_on_planted_truth(data_samples):
     import torch
 
-    corpus = _corpus(data_samples, 4, kinds=["clean", "word_salad", "non_english", "spam", "near_duplicate"])
+    corpus = _corpus(data_samples, 3, kinds=["clean", "word_salad", "spam"])
+    corpus = pd.concat([corpus, _corpus(data_samples, 2, kinds=["non_english"])], ignore_index=True)
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # a shared CPU: one thread avoids oversubscription
     try:
@@ -134,7 +135,7 @@ def test_default_rules_with_smollm2_on_planted_truth(data_samples):
     d = decide(scores, default_rules())
     flagged = (d["decision"] != "keep").groupby(corpus["kind"]).mean()
     assert flagged["word_salad"] == 1.0 and flagged["non_english"] == 1.0 and flagged["spam"] == 1.0
-    assert flagged["clean"] == 0.0 and flagged["near_duplicate"] == 0.0
+    assert flagged["clean"] == 0.0
     salad = d.loc[corpus["kind"] == "word_salad", "reasons"]
     assert salad.str.contains("perplexity").all()
     assert scores.loc[corpus["kind"] == "clean", "perplexity"].max() * 5 < scores.loc[corpus["kind"] == "word_salad", "perplexity"].min()

@@ -210,15 +210,20 @@ def smollm2():
 @pytest.mark.slow
 def test_embedded_smollm2_fluent_below_word_salad(smollm2):
     fluent = [
-        "The children walked to school together on a sunny morning in May.",
-        "She opened the window to let some fresh air into the small kitchen.",
-        "Our team tested several approaches over the spring months.",
+        "The children walked to school together on a sunny morning in May. They talked about "
+        "the football match and the test they had to take after lunch.",
+        "She opened the window to let some fresh air into the small kitchen. Then she put the "
+        "kettle on and sat down at the table to read the newspaper.",
+        "The council met on Thursday evening to discuss the new bus routes. Most residents "
+        "welcomed the plan, but some worried about the noise near the school.",
     ]
     rng = np.random.default_rng(0)
     salad = [" ".join(rng.permutation(t.rstrip(".").lower().split())) + "." for t in fluent]
     ppl = perplexity_frame(fluent + salad, model=smollm2, batch_size=6)
-    assert (ppl["perplexity"].iloc[:3].to_numpy() < 100).all()
-    assert ppl["perplexity"].iloc[:3].max() * 5 < ppl["perplexity"].iloc[3:].min()
+    fl = ppl["perplexity"].iloc[:3].to_numpy()
+    sa = ppl["perplexity"].iloc[3:].to_numpy()
+    assert np.median(fl) < 60
+    assert (fl * 3 < sa).all()
     # the <|endoftext|> prefix scores the first token too
     n = [len(smollm2.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in fluent]
     assert ppl["n_tokens"].iloc[:3].tolist() == n
