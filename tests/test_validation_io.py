@@ -174,3 +174,12 @@ def test_from_chosen_rejected_plain_text_and_errors() -> None:
         io.from_chosen_rejected(raw)
     with pytest.raises(SchemaError, match=r"is empty"):
         io.from_chosen_rejected(raw.iloc[:0], chosen="c", rejected="r")
+
+
+def test_checks_work_on_a_duplicate_index() -> None:
+    df = pd.concat([annotations(), annotations().iloc[[2]]])  # index 0..5 then 2 again
+    with pytest.raises(SchemaError, match=r"2 rows share the same \(item_id, annotator_id\), e.g. item_id='i1'"):
+        validate_table(df, "annotations")
+    bad = annotations().set_axis([0, 0, 1, 1, 2, 2]).assign(duration_s=[1, 2, "x", 3, 4, 5])
+    with pytest.raises(SchemaError, match=r"must be numeric but holds 'x' at row 1\."):
+        validate_table(bad, "annotations")

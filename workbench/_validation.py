@@ -176,7 +176,7 @@ def require_unique(
     dup = df.duplicated(subset=list(keys), keep=False).to_numpy()
     if dup.any():
         bad = df.index[dup]
-        first = df.loc[bad[0], list(keys)]
+        first = df[list(keys)].iloc[int(np.flatnonzero(dup)[0])]
         example = ", ".join(f"{k}={_show(first[k])}" for k in keys)
         raise SchemaError(
             f"{_where(table, source)}: {int(dup.sum())} rows share the same "
@@ -194,11 +194,12 @@ def require_numeric(
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         return
     converted = pd.to_numeric(col, errors="coerce")
-    bad = df.index[(converted.isna() & col.notna()).to_numpy()]
+    mask = (converted.isna() & col.notna()).to_numpy()
+    bad = df.index[mask]
     if len(bad):
         raise SchemaError(
             f"{_where(table, source)}, column '{column}' must be numeric but holds "
-            f"{_show(col.loc[bad[0]])} at {format_rows(bad)}. Convert with "
+            f"{_show(col.iloc[int(np.flatnonzero(mask)[0])])} at {format_rows(bad)}. Convert with "
             f"pd.to_numeric(df['{column}'], errors='coerce') or fix those rows."
         )
 
@@ -211,9 +212,10 @@ def require_text(
     mask = col.notna().to_numpy() & ~col.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     if mask.any():
         bad = df.index[mask]
+        value = col.iloc[int(np.flatnonzero(mask)[0])]
         raise SchemaError(
             f"{_where(table, source)}, column '{column}' must hold text but holds "
-            f"{type(col.loc[bad[0]]).__name__} {_show(col.loc[bad[0]])} at {format_rows(bad)}. "
+            f"{type(value).__name__} {_show(value)} at {format_rows(bad)}. "
             f"Convert with df['{column}'].astype(str) if that is what you mean."
         )
 
@@ -280,10 +282,11 @@ def validate_table(
         choice = frame[names["choice"]]
         ok = choice.map(lambda v: isinstance(v, str) and v in PREFERENCE_CHOICES).to_numpy(dtype=bool)
         bad = frame.index[~ok]
+        first_bad = choice.iloc[int(np.flatnonzero(~ok)[0])] if len(bad) else None
         if len(bad):
             raise SchemaError(
                 f"{_where(kind, source)}, column '{names['choice']}' must be 'a', 'b' or 'tie' "
-                f"but holds {_show(choice.loc[bad[0]])} at {format_rows(bad)}. Map your values, e.g. "
+                f"but holds {_show(first_bad)} at {format_rows(bad)}. Map your values, e.g. "
                 "df['choice'].map({1: 'a', 2: 'b', 0: 'tie'}) or df['choice'].str.lower()."
             )
     return frame
