@@ -1,7 +1,7 @@
 """Train the small demo CLIP on the synthetic shape captions of :mod:`workbench._shapes`.
 
 No installable package carries CLIP weights and no model hub is reachable offline, so the
-workbench trains its own tiny CLIP (a transformers ``CLIPModel`` of about 0.5 M parameters,
+workbench trains its own tiny CLIP (a transformers ``CLIPModel`` of about 0.42 M parameters,
 64 px images in 8 px patches, a word-level vocabulary of the caption words) by contrastive
 learning on freshly generated image–caption pairs, and commits the checkpoint under
 ``data_samples/models/demo_clip/``. It is the default model of
@@ -190,7 +190,7 @@ def demo_clip_tokenizer():  # type: ignore[no-untyped-def]
 
 
 def build_demo_clip(vocab_size: int, *, seed: int = 0):  # type: ignore[no-untyped-def]
-    """A freshly initialised tiny ``CLIPModel`` (about 0.5 M parameters).
+    """A freshly initialised tiny ``CLIPModel`` (about 0.42 M parameters).
 
     Examples
     --------
