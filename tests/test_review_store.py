@@ -121,7 +121,7 @@ def test_export_round_trips(store: ReviewStore, tmp_path: Path, suffix: str) -> 
 _CHILD = textwrap.dedent(
     """
     import sys, time
-    from workbench.review import ReviewStore
+    from workbench.review.store import ReviewStore
     store = ReviewStore(sys.argv[1], synchronous=sys.argv[3])
     reviewer = sys.argv[2]
     i = 0

@@ -4,15 +4,15 @@
 ``ReviewQueue`` decides what a reviewer sees next; ``ReviewWidget`` shows it in Jupyter;
 ``review_kpis`` measures the reviewers. ``workbench.calibration`` turns the decisions into
 thresholds for the automatic filter.
+
+Names are imported on first use, so a process that only records decisions (or the CLI) does
+not pay for ipywidgets and statsmodels.
 """
 
 from __future__ import annotations
 
-from workbench.review.kpis import ReviewKPIs, gold_accuracy, review_kpis, reviewer_agreement, throughput
-from workbench.review.queue import STRATEGIES, Progress, QueueItem, ReviewQueue, posterior_entropy
-from workbench.review.simulate import SimulatedReviewer, simulate_session
-from workbench.review.store import Event, ReviewStore
-from workbench.review.widget import DEFAULT_TAXONOMY, ReviewWidget, render_item
+import importlib
+from typing import Any
 
 __all__ = [
     "DEFAULT_TAXONOMY",
@@ -33,3 +33,35 @@ __all__ = [
     "simulate_session",
     "throughput",
 ]
+
+_WHERE = {
+    "Event": "store",
+    "ReviewStore": "store",
+    "Progress": "queue",
+    "QueueItem": "queue",
+    "ReviewQueue": "queue",
+    "STRATEGIES": "queue",
+    "posterior_entropy": "queue",
+    "DEFAULT_TAXONOMY": "widget",
+    "ReviewWidget": "widget",
+    "render_item": "widget",
+    "ReviewKPIs": "kpis",
+    "gold_accuracy": "kpis",
+    "review_kpis": "kpis",
+    "reviewer_agreement": "kpis",
+    "throughput": "kpis",
+    "SimulatedReviewer": "simulate",
+    "simulate_session": "simulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"workbench.review.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench.review' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
