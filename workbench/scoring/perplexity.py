@@ -51,6 +51,7 @@ __all__ = [
 Precision = Literal["fp32", "bf16", "int8"]
 _PRECISIONS = ("fp32", "bf16", "int8")
 _DOC_TOKEN = "<|endoftext|>"
+_MAX_PADDING = 0.25  # a batch holds windows at least 75 % as long as its longest
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,7 @@ def _score_windows(
     batch_size: int,
     progress: bool,
 ) -> list[np.ndarray]:
-    """Score windows longest first in batches; halve the batch on GPU out-of-memory."""
+    """Score windows longest first in batches of similar length; halve the batch on GPU OOM."""
     import torch
 
     order = np.argsort([-len(w) for w in windows], kind="stable")
@@ -284,10 +285,15 @@ def _score_windows(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=int(sum(len(w) for w in windows)), unit="tok", desc="perplexity")
+    lengths = np.array([len(w) for w in windows], dtype=np.int64)
     pos = 0
     size = batch_size
     while pos < len(order):
         idx = order[pos : pos + size]
+        # keep padding under _MAX_PADDING: stop the batch where texts get much shorter
+        short = lengths[idx] < (1.0 - _MAX_PADDING) * lengths[idx[0]]
+        if short.any():
+            idx = idx[: int(np.argmax(short))]
         try:
             out = _score_batch(lm, [windows[i] for i in idx], [int(skips[i]) for i in idx])
         except torch.OutOfMemoryError:
