@@ -139,3 +139,33 @@ def test_default_rules_with_smollm2_on_planted_truth(data_samples):
     salad = d.loc[corpus["kind"] == "word_salad", "reasons"]
     assert salad.str.contains("perplexity").all()
     assert scores.loc[corpus["kind"] == "clean", "perplexity"].max() * 5 < scores.loc[corpus["kind"] == "word_salad", "perplexity"].min()
+
+
+def test_threshold_sweep_keep_rate_precision_recall():
+    from workbench.scoring import threshold_sweep
+
+    s = pd.DataFrame({"ppl": [10.0, 20.0, 30.0, 500.0, 900.0, np.nan]})
+    bad = pd.Series([False, False, True, True, True, False])
+    sw = threshold_sweep(s, "ppl", direction="max", thresholds=[25, 100], flagged_truth=bad)
+    assert sw["kept"].tolist() == [3, 4]  # the missing score is kept
+    assert sw["precision"].tolist() == [1.0, 1.0]
+    assert sw["recall"].tolist() == pytest.approx([1.0, 2 / 3])
+    low = threshold_sweep(s, "ppl", direction="min", thresholds=[15])
+    assert low["removed"].tolist() == [1]
+
+
+def test_cleaning_funnel_counts_match_decisions():
+    from workbench.scoring import cleaning_funnel
+
+    rng = np.random.default_rng(1)
+    s = pd.DataFrame({"a": rng.random(200), "b": rng.random(200)})
+    f = cleaning_funnel(s, [("first", [Rule("a", "max", threshold=0.8)]),
+                            ("second", [Rule("b", "max", threshold=0.5), Rule("a", "min", threshold=0.1, action="review")])],
+                        sample=4, rng=0)
+    c = f.counts
+    assert c["entering"].iloc[1] == c["remaining"].iloc[0] == int((s["a"] <= 0.8).sum())
+    assert c["remaining"].iloc[-1] == int(((s["a"] <= 0.8) & (s["b"] <= 0.5)).sum()) == int(f.decisions["stage"].isna().sum())
+    assert (f.samples.groupby("stage").size() == 4).all()
+    assert set(f.decisions.loc[f.decisions["stage"] == "first", "decision"]) == {"drop"}
+    assert (f.decisions["decision"] == "review").sum() == c["review"].iloc[1]
+    assert "survive every stage" in f.summary()
