@@ -14,7 +14,8 @@ no overlap" decodes each batch in the calling thread; "batched, overlapped" deco
 next batches in a thread pool while the model runs.
 
 Run: ``.venv/bin/python benchmarks/scoring_clip.py`` (or ``run()`` from ``benchmarks/scoring.py``).
-The machine may be shared: timings are noisy, compare the ratios.
+The machine may be shared: timings are noisy, compare the ratios. Each mode's best of
+``repeat`` interleaved rounds is reported (the round least disturbed by other jobs).
 """
 
 from __future__ import annotations
@@ -52,14 +53,10 @@ def _pairs(n: int, folder: Path) -> tuple[list[Path], list[str]]:
     return paths, _shapes.captions_for(specs, rng=0)
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    """Best wall time of ``repeat`` runs (the least disturbed by other jobs)."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def _time(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def _section(
@@ -86,9 +83,15 @@ def _section(
     def batched(w: int) -> Callable[[], object]:
         return lambda: clip_score(paths, captions, model=clip, batch_size=batch_size, workers=w)
 
-    t_single = _best(single, repeat) / n_single
-    t_plain = _best(batched(0), repeat) / n
-    t_overlap = _best(batched(workers), repeat) / n
+    # rounds interleave the three modes, so a burst of load from other jobs hits all of them
+    modes = {"single": single, "plain": batched(0), "overlap": batched(workers)}
+    best = {k: _time(fn) for k, fn in modes.items()}
+    for _ in range(repeat - 1):
+        for k, fn in modes.items():
+            best[k] = min(best[k], _time(fn))
+    t_single = best["single"] / n_single
+    t_plain = best["plain"] / n
+    t_overlap = best["overlap"] / n
     a = batched(0)()
     b = np.array([clip_score([p], [c], model=clip, workers=0)[0]
                   for p, c in zip(paths[:8], captions[:8])])
