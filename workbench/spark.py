@@ -995,6 +995,23 @@ def _suffix(path: str) -> str:
     return name.rsplit(".", 1)[-1] if "." in name.rsplit("/", 1)[-1] else ""
 
 
+def _first_json_keys(path: str) -> list[str]:
+    """Keys of the first record of a local JSON-lines file (plain or .gz), else []."""
+    import gzip
+    import json
+
+    if not os.path.isfile(path):
+        return []
+    try:
+        opener = gzip.open if path.lower().endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+            line = fh.readline()
+        record = json.loads(line)
+    except (OSError, ValueError):
+        return []
+    return list(record) if isinstance(record, dict) else []
+
+
 def read_table(session: SparkSession, path: str | os.PathLike[str], *, id_columns: Sequence[str] = ("doc_id",)) -> DataFrame:
     """Read a .jsonl/.json, .csv or .parquet table (file, folder or glob; .gz allowed) with Spark.
 
@@ -1006,6 +1023,9 @@ def read_table(session: SparkSession, path: str | os.PathLike[str], *, id_column
     kind = _suffix(p)
     if kind in ("jsonl", "json", "ndjson"):
         df = session.read.json(p)
+        first = _first_json_keys(p)  # Spark sorts inferred JSON fields; keep the file's order
+        if first and set(first) == set(df.columns):
+            df = df.select(*first)
     elif kind == "csv":
         df = session.read.csv(p, header=True, multiLine=True, escape='"', inferSchema=False)
     elif kind == "parquet":
