@@ -318,6 +318,8 @@ def test_folder_without_a_clip_checkpoint(tmp_path) -> None:
          r"'openai/clip-vit-base-patch32' is not available: looked in the hub cache"),
         ("./models/no-such-clip", "transformers", None,
          r"no-such-clip' is not available: looked in the local path .*does not exist"),
+        ("./models/no-such-clip", "open_clip", None,
+         r"no-such-clip' is not available: looked in the local path .*does not exist"),
     ],
 )
 def test_missing_model_without_network_says_which_where_and_how(

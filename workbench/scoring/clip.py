@@ -355,7 +355,15 @@ def _load(name: str | None, *, backend: str, pretrained: str | None, device: Any
         name = name[len("local-dir:"):]
     if name is not None and name.startswith("hf-hub:"):
         return _load_open_clip_hub(name, device=device)
-    if name is not None and backend == "open_clip" and not Path(name).expanduser().exists():
+    looks_like_path = name is not None and (
+        name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+    )
+    if (
+        name is not None
+        and backend == "open_clip"
+        and not looks_like_path
+        and not Path(name).expanduser().exists()
+    ):
         if _is_open_clip_arch(name):
             return _load_open_clip_arch(name, pretrained, device=device)
         if "/" not in name:
