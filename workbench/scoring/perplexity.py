@@ -151,9 +151,18 @@ def _load_cached(resolved: ResolvedModel, device: str, precision: str) -> Loaded
             )
         import warnings
 
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        # per-channel int8 weights of the transformer's Linear layers; the output layer (tied
+        # to the 49k-word embedding) stays fp32: quantizing it distorts every log-probability
+        base = getattr(model, model.base_model_prefix, None)
         with warnings.catch_warnings():  # torch.ao eager quantization is deprecated, still works
             warnings.simplefilter("ignore")
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            spec = {torch.nn.Linear: per_channel_dynamic_qconfig}
+            if base is not None and base is not model:
+                setattr(model, model.base_model_prefix, quantize_dynamic(base, spec, dtype=torch.qint8))
+            else:
+                model = quantize_dynamic(model, spec, dtype=torch.qint8)
     model = model.to(device)
     prefix_id = _pick_prefix_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id
