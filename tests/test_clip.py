@@ -483,3 +483,11 @@ def test_score_clip_command_writes_scores_and_reasons(tmp_path, pairs) -> None:
     assert scored.loc[3, "clip_score"] == "" and "not an image" in scored.loc[3, "error"]
     np.testing.assert_allclose(scored["clip_score"][:3].astype(float),
                                clip_score(images[:3], captions[:3]), atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_scores_match_the_cpu_path(pairs) -> None:
+    images, captions = pairs
+    cpu = clip_score(images, captions, device="cpu")
+    gpu = clip_score(images, captions, device="cuda")
+    np.testing.assert_allclose(gpu, cpu, atol=1e-4)
