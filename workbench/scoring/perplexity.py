@@ -51,6 +51,7 @@ __all__ = [
 Precision = Literal["fp32", "bf16", "int8"]
 _PRECISIONS = ("fp32", "bf16", "int8")
 _DOC_TOKEN = "<|endoftext|>"
+_INT8_KEEP_FP32 = ("down_proj", "fc2", "lm_head")  # layers int8 mode leaves in fp32
 _MAX_PADDING = 0.25  # a batch holds windows at least 75 % as long as its longest
 
 
@@ -153,16 +154,24 @@ def _load_cached(resolved: ResolvedModel, device: str, precision: str) -> Loaded
 
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-        # per-channel int8 weights of the transformer's Linear layers; the output layer (tied
-        # to the 49k-word embedding) stays fp32: quantizing it distorts every log-probability
+        # per-channel int8 weights of the transformer's Linear layers. Kept in fp32: the output
+        # layer (tied to the 49k-word embedding; quantizing it distorts every log-probability)
+        # and the MLP down-projections, whose inputs carry activation outliers (on SmolLM2:
+        # Spearman vs fp32 0.84 quantizing everything, 0.99 with these two kept)
         base = getattr(model, model.base_model_prefix, None)
+        target = base if base is not None and base is not model else model
+        spec = {
+            name: per_channel_dynamic_qconfig
+            for name, mod in target.named_modules()
+            if isinstance(mod, torch.nn.Linear) and not name.endswith(_INT8_KEEP_FP32)
+        }
         with warnings.catch_warnings():  # torch.ao eager quantization is deprecated, still works
             warnings.simplefilter("ignore")
-            spec = {torch.nn.Linear: per_channel_dynamic_qconfig}
-            if base is not None and base is not model:
-                setattr(model, model.base_model_prefix, quantize_dynamic(base, spec, dtype=torch.qint8))
-            else:
-                model = quantize_dynamic(model, spec, dtype=torch.qint8)
+            quantized = quantize_dynamic(target, spec, dtype=torch.qint8)
+        if target is model:
+            model = quantized
+        else:
+            setattr(model, model.base_model_prefix, quantized)
     model = model.to(device)
     prefix_id = _pick_prefix_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id
