@@ -118,3 +118,19 @@ def test_cli_failing_report_exits_nonzero(toy_notebooks: Path, tmp_path: Path) -
         [sys.executable, "-m", "workbench", "report", "good", "-p", "x"], capture_output=True, text=True, check=False
     )
     assert bad.returncode == 2 and "parameters are given as -p KEY VALUE" in bad.stderr
+
+
+def test_relative_output_paths_resolve_against_the_callers_folder(
+    toy_notebooks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declared = reports.ReportParameter("store_path", "str", '"../data_samples/x.sqlite"', "")
+    monkeypatch.chdir(tmp_path)
+    assert reports._coerce("out/new.sqlite", declared) == str(tmp_path / "out" / "new.sqlite")
+    plain = reports.ReportParameter("language", "str", '"en"', "")
+    assert reports._coerce("en", plain) == "en"
+
+
+def test_a_run_folder_is_never_reused(toy_notebooks: Path, tmp_path: Path) -> None:
+    reports.run_report("good", out_dir=tmp_path, run_id="fixed", progress=False)
+    with pytest.raises(ReportError, match=r"run folder .*fixed already exists"):
+        reports.run_report("good", out_dir=tmp_path, run_id="fixed", progress=False)

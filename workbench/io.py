@@ -163,6 +163,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual mode
     try:
         yield tmp
+        with open(tmp, "rb+") as fh:  # reach the disk before the rename makes it visible
+            os.fsync(fh.fileno())
         os.replace(tmp, final)
     finally:
         if tmp.exists():

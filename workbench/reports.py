@@ -117,9 +117,24 @@ def _coerce(value: Any, declared: ReportParameter) -> Any:
             )
         if kind == "float" and isinstance(out, int):
             out = float(out)
-    if isinstance(out, str) and out and Path(out).exists():
+    if isinstance(out, str) and out and _is_path_parameter(declared, out):
         out = str(Path(out).resolve())
     return out
+
+
+def _is_path_parameter(declared: ReportParameter, value: str) -> bool:
+    """Whether a string parameter names a file or folder, to resolve against the caller's folder.
+
+    Notebooks run in ``notebooks/``, so a relative path typed by the user must be made absolute
+    here — also for outputs that do not exist yet (a rules file, a review store).
+    """
+    if "://" in value or Path(value).is_absolute():
+        return False
+    if Path(value).exists():
+        return True
+    name = declared.name.lower()
+    default = declared.default.strip("'\"")
+    return name.endswith(("path", "_dir", "_file", "_out")) or "/" in default
 
 
 def _run_id() -> str:
@@ -206,7 +221,9 @@ def run_report(
     values = {k: _coerce(v, declared[k]) for k, v in given.items()}
     rid = run_id or _run_id()
     run_dir = Path(out_dir).resolve() / name / rid
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.exists():
+        raise ReportError(f"run folder {run_dir} already exists; choose another run_id (runs are never overwritten).")
+    run_dir.mkdir(parents=True)
     executed = run_dir / f"{name}.ipynb"
     partial = run_dir / f".{name}.running.ipynb"
     started = time.perf_counter()
