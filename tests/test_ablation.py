@@ -121,3 +121,42 @@ def test_errors_name_the_problem(reviews: pd.DataFrame) -> None:
         ablation.compare_training_sets({"a": reviews, "b": reviews.iloc[:50]}, reviews, budget=99_999)
     with pytest.raises(WorkbenchError, match=r"scores must have one value per corpus row: corpus has 1500 rows"):
         ablation.threshold_sweep(reviews, np.zeros(3), [1.0], reviews)
+
+
+def test_gold_filter_never_sees_the_test_items_and_is_null_on_equal_annotators() -> None:
+    s = samples.make_reviews(1200, drift_annotator=None, cohort_confusion=False, rng=8)
+    ann, items, gold = (s.tables[k] for k in ("reviews_10x5000", "reviews_10x5000_items", "reviews_10x5000_gold"))
+    sets = ablation.label_training_sets(ann, items, gold, min_gold_accuracy=0.5, rng=0)
+    assert sets.n_qa_gold + len(sets.test) == len(gold)
+    assert not set(sets.test["item_id"]) & set().union(*(set(v["item_id"]) for v in sets.train_sets.values()))
+    assert len(sets.kept_annotators) == ann["annotator_id"].nunique()  # the bar keeps everyone here
+    res = ablation.compare_training_sets(
+        {"majority_vote": sets.train_sets["majority_vote"], "gold_filtered": sets.train_sets["gold_filtered"]},
+        sets.test, n_repeats=3, rng=0)
+    acc = res.differences.set_index("metric").loc["accuracy"]
+    assert acc["ci_low"] <= 0 <= acc["ci_high"]  # the same labels: no effect
+    assert "QA gold items" in sets.summary()
+
+
+def test_language_model_budgets_are_exactly_equal() -> None:
+    s = samples.make_corpus(300, rng=6)
+    corpus = s.tables["corpus"]
+    reference = samples.make_corpus(40, shares={"clean": 1.0}, rng=97).tables["corpus"]
+    res = ablation.compare_training_sets({"a": corpus, "b": corpus.iloc[::2]}, reference, task="language_model",
+                                         n_repeats=2, rng=0)
+    assert res.table["n_train"].nunique() == 1 and res.table["n_train"].iloc[0] == res.budget
+
+
+def test_clean_corpus_removes_planted_noise_and_keeps_clean_text() -> None:
+    s = samples.make_corpus(600, rng=7)
+    corpus = s.tables["corpus"]
+    kind = s.truth["rows"].set_index("doc_id")["kind"]
+    out = ablation.clean_corpus(corpus)
+    kept = kind.loc[out.cleaned["doc_id"]].value_counts()
+    planted = kind.value_counts()
+    for noisy in ("non_english", "spam", "repetitive"):
+        assert kept.get(noisy, 0) <= 0.05 * planted[noisy]
+    assert kept["clean"] >= 0.9 * planted["clean"]
+    counts = out.to_frame()
+    assert counts["stage"].tolist() == ["language", "heuristics", "dedup"]
+    assert int(counts["remaining"].iloc[-1]) == len(out.cleaned)

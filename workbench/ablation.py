@@ -37,6 +37,8 @@ __all__ = [
     "LabelSets",
     "KneserNeyBigram",
     "ThresholdSweep",
+    "CleanedCorpus",
+    "clean_corpus",
     "compare_training_sets",
     "label_training_sets",
     "threshold_sweep",
@@ -348,11 +350,18 @@ def _lm_runs(
             ids, off = encoded[name]
             lengths = np.diff(off)
             order = np.random.default_rng([int(seeds[r]), s]).permutation(len(lengths))
-            cum = np.cumsum(lengths[order])
-            n_docs = int(np.searchsorted(cum, budget, side="left")) + 1
-            chosen = order[: min(n_docs, len(order))]
-            sel_off = np.concatenate([[0], np.cumsum(lengths[chosen])])
-            sel = np.concatenate([ids[off[d] : off[d + 1]] for d in chosen])
+            # documents in random order until the budget of predicted tokens is reached; the last
+            # one is cut so that every set gets exactly the same number of training tokens
+            predicted = lengths[order] - 1  # <s> is never predicted
+            cum = np.cumsum(predicted)
+            n_docs = min(int(np.searchsorted(cum, budget, side="left")) + 1, len(order))
+            chosen = order[:n_docs]
+            take = lengths[chosen].copy()
+            over = int(cum[n_docs - 1]) - budget
+            if over > 0:
+                take[-1] -= over
+            sel_off = np.concatenate([[0], np.cumsum(take)])
+            sel = np.concatenate([ids[off[d] : off[d] + t] for d, t in zip(chosen, take, strict=True)])
             lm = KneserNeyBigram(vocab, discount=discount)._fit_ids(sel, sel_off)
             lls, ntok = lm._score_ids(ref_ids, ref_off)
             ll[s, r] = lls
@@ -508,6 +517,7 @@ def compare_training_sets(
         table["accuracy"] = accs["accuracy"].T.reshape(-1)  # rows were made repeat-major
         table["macro_f1"] = accs["macro_f1"].T.reshape(-1)
     else:
+        # predicted tokens per set: every word plus </s> of each text
         tokens = {n: int(sum(len(_tokenize(t)) + 1 for t in df[text].astype(str))) for n, df in train_sets.items()}
         size, policy = _budget(tokens, budget, "tokens", fraction)
         table, ll, ntok = _lm_runs(train_sets, test, text=text, budget=size, n_repeats=n_repeats, gen=gen,
@@ -617,20 +627,23 @@ class LabelSets:
         ``gold_filtered`` (majority vote of the annotators whose gold accuracy reaches the
         bar), each with ``item_id``, ``text``, ``label``. Gold items are excluded from all.
     test : DataFrame
-        The gold items with their text and gold label.
+        The held-out gold items with their text and gold label.
     kept_annotators : list[str]
-        Annotators who passed the gold bar.
+        Annotators who passed the gold bar on the QA gold items.
+    n_qa_gold : int
+        Gold items used to select annotators (not in ``test``).
     """
 
     train_sets: dict[str, pd.DataFrame]
     test: pd.DataFrame
     kept_annotators: list[str]
+    n_qa_gold: int
 
     def to_frame(self) -> pd.DataFrame:
         """Rows and items per training set."""
         return pd.DataFrame(
             [{"set": k, "rows": len(v), "items": v["item_id"].nunique()} for k, v in self.train_sets.items()]
-            + [{"set": "test (gold)", "rows": len(self.test), "items": self.test["item_id"].nunique()}]
+            + [{"set": "test (held-out gold)", "rows": len(self.test), "items": self.test["item_id"].nunique()}]
         )
 
     def summary(self) -> str:
@@ -638,7 +651,8 @@ class LabelSets:
         return (
             f"{len(self.train_sets)} training sets from the same annotations "
             f"({', '.join(f'{k}: {len(v):,} rows' for k, v in self.train_sets.items())}); "
-            f"{len(self.kept_annotators)} annotators pass the gold bar; test on {len(self.test):,} gold items."
+            f"{len(self.kept_annotators)} annotators pass the gold bar on {self.n_qa_gold:,} QA gold items; "
+            f"test on the other {len(self.test):,} gold items."
         )
 
 
@@ -648,6 +662,7 @@ def label_training_sets(
     gold: pd.DataFrame,
     *,
     min_gold_accuracy: float = 0.85,
+    qa_fraction: float = 0.5,
     item: str = "item_id",
     annotator: str = "annotator_id",
     label: str = "label",
@@ -663,11 +678,15 @@ def label_training_sets(
     texts
         One row per item with its text (``item_id``, ``text``).
     gold
-        Gold table; its items become the test set and are left out of every training set.
+        Gold table. Its items are left out of every training set and split at random: a
+        ``qa_fraction`` share selects the annotators of ``gold_filtered``, the rest is the
+        test set — so the annotator filter never sees the items it is judged on.
     min_gold_accuracy
-        The bar an annotator's accuracy on gold must reach for ``gold_filtered``.
+        The bar an annotator's accuracy on the QA gold items must reach for ``gold_filtered``.
+    qa_fraction
+        Share of gold items used to select annotators (0 < qa_fraction < 1).
     rng
-        Seed for majority-vote ties (drawn at random, never by row order).
+        Seed for the gold split and majority-vote ties (drawn at random, never by row order).
 
     Returns
     -------
@@ -692,6 +711,16 @@ def label_training_sets(
             "give one row per item_id with its text."
         )
     opts = {"item": item, "annotator": annotator, "label": label}
+    if not 0 < qa_fraction < 1:
+        raise WorkbenchError(f"qa_fraction must be in (0, 1), got {qa_fraction}.")
+    gen = as_rng(rng)
+    gold_items = gold[item].to_numpy()
+    is_qa = np.zeros(len(gold_items), dtype=bool)
+    is_qa[gen.choice(len(gold_items), size=max(1, int(round(qa_fraction * len(gold_items)))), replace=False)] = True
+    qa_gold, test_gold = gold[is_qa], gold[~is_qa]
+    if test_gold.empty:
+        raise WorkbenchError(f"the gold table has {len(gold)} item(s): too few to split into QA and test items.")
+    tie_seed = int(gen.integers(2**32))
 
     def frame(labels: pd.Series) -> pd.DataFrame:
         labels = labels.dropna()
@@ -700,17 +729,111 @@ def label_training_sets(
 
     raw = pd.DataFrame({"item_id": train_ann[item].to_numpy(), "text": text_of.loc[train_ann[item]].to_numpy(),
                         "label": train_ann[label].astype(str).to_numpy()})
-    mv = aggregation.majority_vote(train_ann, rng=rng, **opts)
+    mv = aggregation.majority_vote(train_ann, rng=tie_seed, **opts)
     ds = aggregation.dawid_skene(train_ann, **opts).labels
-    acc = annotator_agreement(annotations, reference=gold, **opts)["agreement"]
+    qa_ann = annotations[annotations[item].isin(qa_gold[item])]
+    if qa_ann.empty:
+        raise WorkbenchError("no annotation falls on the QA gold items; annotators cannot be checked against gold.")
+    acc = annotator_agreement(qa_ann, reference=qa_gold, **opts)["agreement"]
     kept = sorted(acc.index[acc >= min_gold_accuracy].astype(str))
     if not kept:
         raise WorkbenchError(
             f"no annotator reaches min_gold_accuracy={min_gold_accuracy}; the best has {acc.max():.3f}. Lower the bar."
         )
-    filtered = aggregation.majority_vote(train_ann[train_ann[annotator].astype(str).isin(kept)], rng=rng, **opts)
-    test = pd.DataFrame({"item_id": gold[item].to_numpy(), "label": gold[label].astype(str).to_numpy()})
+    filtered = aggregation.majority_vote(train_ann[train_ann[annotator].astype(str).isin(kept)], rng=tie_seed, **opts)
+    test = pd.DataFrame({"item_id": test_gold[item].to_numpy(), "label": test_gold[label].astype(str).to_numpy()})
     test = test[test["item_id"].isin(text_of.index)]
     test.insert(1, "text", text_of.loc[test["item_id"]].to_numpy())
     sets = {"raw": raw, "majority_vote": frame(mv), "dawid_skene": frame(ds), "gold_filtered": frame(filtered)}
-    return LabelSets(sets, test.reset_index(drop=True), kept)
+    return LabelSets(sets, test.reset_index(drop=True), kept, len(qa_gold))
+
+
+@dataclass(frozen=True)
+class CleanedCorpus:
+    """A corpus after the cleaning funnel, with the funnel's counts and per-document scores.
+
+    Attributes
+    ----------
+    cleaned : DataFrame
+        The rows of the corpus that survive every stage.
+    funnel : FunnelResult
+        Counts per stage, audit samples of removed documents, per-document decisions
+        (see :func:`workbench.scoring.cleaning_funnel`).
+    scores : DataFrame
+        The text scores of every document, with ``is_duplicate``.
+    """
+
+    cleaned: pd.DataFrame
+    funnel: object
+    scores: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Documents entering, removed and remaining per stage."""
+        return self.funnel.counts  # type: ignore[attr-defined]
+
+    def summary(self) -> str:
+        """One sentence per the funnel's summary."""
+        return str(self.funnel.summary())  # type: ignore[attr-defined]
+
+
+def clean_corpus(
+    corpus: pd.DataFrame,
+    *,
+    language: str = "en",
+    dedup_threshold: float = 0.8,
+    perplexity: bool = False,
+    perplexity_threshold: float = 1000.0,
+    text: str = "text",
+    doc_id: str = "doc_id",
+    cache: object | None = None,
+    rng: int | np.random.Generator | None = 0,
+) -> CleanedCorpus:
+    """Run the standard cleaning funnel: language → heuristics → (perplexity) → near-duplicates.
+
+    Stages use :func:`workbench.scoring.default_rules` (Gopher-style heuristics, language
+    probability ≥ 0.5) and MinHash dedup (one representative per cluster stays). Documents
+    sent to review stay in the corpus, as in :func:`workbench.scoring.cleaning_funnel`.
+
+    Parameters
+    ----------
+    corpus
+        Corpus table (``doc_id``, ``text``).
+    language
+        Language to keep.
+    dedup_threshold
+        Jaccard threshold of the MinHash stage.
+    perplexity
+        Add the perplexity stage (SmolLM2 on the CPU scores a few hundred tokens a second:
+        minutes for thousands of documents; pass a ``cache`` to make reruns instant).
+    perplexity_threshold
+        Drop above it (see :func:`workbench.scoring.default_rules`).
+    cache
+        A :class:`workbench.scoring.ScoreCache` or its folder.
+    rng
+        Seed of the funnel's audit samples.
+
+    Returns
+    -------
+    CleanedCorpus
+    """
+    from workbench import dedup, scoring
+    from workbench._validation import validate_table
+
+    validate_table(corpus, "corpus", columns={"doc_id": doc_id, "text": text})
+    metrics = ["stats", "language"] + (["perplexity"] if perplexity else [])
+    scores = scoring.score_texts(corpus[text], metrics=metrics, language=language, cache=cache)  # type: ignore[arg-type]
+    scores = scores.set_axis(corpus.index)
+    clusters = dedup.find_duplicates(corpus[[doc_id, text]].rename(columns={doc_id: "doc_id", text: "text"}),
+                                     method="minhash", threshold=dedup_threshold)
+    scores["is_duplicate"] = (~clusters["is_representative"].to_numpy()).astype(float)
+    rules = scoring.default_rules(language=language, perplexity_threshold=perplexity_threshold)
+    language_rules = [r for r in rules if all(m.startswith("lang_score_") for m in r.metrics)]
+    perplexity_rules = [r for r in rules if "perplexity" in r.metrics]
+    heuristic_rules = [r for r in rules if r not in language_rules and r not in perplexity_rules]
+    stages = [("language", language_rules), ("heuristics", heuristic_rules)]
+    if perplexity:
+        stages.append(("perplexity", perplexity_rules))
+    stages.append(("dedup", [scoring.Rule("is_duplicate", "max", threshold=0.5)]))
+    funnel = scoring.cleaning_funnel(scores, stages, rng=rng)
+    survived = funnel.decisions["stage"].isna().to_numpy()
+    return CleanedCorpus(corpus[survived], funnel, scores)
