@@ -87,7 +87,78 @@ def test_criteria_values_bars_and_ci(null):
     assert set(res.qa_items) <= set(gold["item_id"])
     acc = c.loc["QA sample accuracy"]
     assert acc.ci_low <= acc.value <= acc.ci_high
-    assert list(res.to_frame().columns) == ["criterion", "statistic", "value", "bar", "ci_low", "ci_high", "n", "passed"]
+    assert list(res.to_frame().columns) == [
+        "criterion", "statistic", "value", "bar", "ci_low", "ci_high", "n", "min_n", "status", "passed"
+    ]
+    assert c.loc["inter-annotator agreement", "status"] == "not met"  # CI wholly below 0.99
+    assert (res.criteria["passed"] == res.criteria["status"].eq("met")).all()
+
+
+def _small_batch(n_items, gold_fraction, rng=0):
+    s = make_reviews(n_items, 6, 3, 30, drift_annotator=None, cohort_confusion=False, gold_fraction=gold_fraction, rng=rng)
+    return s.tables[ANN], s.tables[GOLD]
+
+
+def test_tiny_qa_sample_is_insufficient_evidence_not_a_pass():
+    ann, gold = _small_batch(60, 0.1)
+    gold = gold.head(3)  # 3 gold items: the old rule passed "1.000 (CI 0.207–1.000)" on these
+    res = check_batch(ann, gold=gold, min_kappa=0.3, min_qa_accuracy=0.8, n_resamples=50, rng=0)
+    qa = res.criteria.set_index("criterion").loc["QA sample accuracy"]
+    assert qa["n"] == 3 and qa["min_n"] == 30
+    assert qa["status"] == "insufficient evidence" and not qa["passed"]
+    assert not res.accepted
+    text = res.summary()
+    assert "REJECTED" in text and "insufficient evidence, only 3 gold item(s)" in text
+    assert "gold-label at least 27 more item(s)" in text
+    # the same batch with the minimum lowered is judged on its interval
+    low = check_batch(ann, gold=gold, min_kappa=0.3, min_qa_accuracy=0.8, min_qa_items=3, n_resamples=50, rng=0)
+    assert low.criteria.set_index("criterion").loc["QA sample accuracy", "status"] == "inconclusive"
+    with pytest.raises(WorkbenchError, match="min_qa_items=0 must be a positive integer"):
+        check_batch(ann, gold=gold, min_qa_items=0)
+
+
+def test_qa_sample_is_enlarged_to_min_qa_items_when_gold_allows(null):
+    ann, gold = null.tables[ANN], null.tables[GOLD]
+    res = check_batch(ann, gold=gold, min_kappa=0.5, min_qa_accuracy=0.9, qa_fraction=0.004, n_resamples=50, rng=0)
+    qa = res.criteria.set_index("criterion").loc["QA sample accuracy"]
+    assert qa["n"] == 30  # 0.4% of 2,500 is 10, raised to min_qa_items
+    assert qa["status"] in {"met", "inconclusive"}
+
+
+def test_a_ci_straddling_the_bar_is_inconclusive_not_passed(null):
+    ann, gold = null.tables[ANN], null.tables[GOLD]
+    alpha = krippendorff_alpha(ann)
+    res = check_batch(ann, gold=gold, min_kappa=alpha, min_qa_accuracy=0.9, n_resamples=100, rng=0)
+    iaa = res.criteria.set_index("criterion").loc["inter-annotator agreement"]
+    assert iaa["ci_low"] < alpha <= iaa["ci_high"]  # point estimate exactly at the bar
+    assert iaa["status"] == "inconclusive" and not iaa["passed"]
+    assert not res.accepted
+    assert "inconclusive (the CI straddles the bar)" in res.summary()
+    assert "have more items rated by two or more annotators" in res.summary()
+    # QA: a bar between the CI bounds is inconclusive, a bar above the upper bound is not met
+    base = check_batch(ann, gold=gold, min_kappa=0.5, min_qa_accuracy=0.9, n_resamples=50, rng=0)
+    qa = base.criteria.set_index("criterion").loc["QA sample accuracy"]
+    mid = (qa["ci_low"] + qa["value"]) / 2
+    res2 = check_batch(ann, gold=gold, min_kappa=0.5, min_qa_accuracy=mid, n_resamples=50, rng=0)
+    assert res2.criteria.set_index("criterion").loc["QA sample accuracy", "status"] == "inconclusive"
+    assert "add gold items or raise qa_fraction" in res2.summary()
+    if qa["ci_high"] < 1.0:
+        res3 = check_batch(ann, gold=gold, min_kappa=0.5, min_qa_accuracy=min(1.0, qa["ci_high"] + 0.001),
+                           n_resamples=50, rng=0)
+        assert res3.criteria.set_index("criterion").loc["QA sample accuracy", "status"] == "not met"
+
+
+def test_gold_label_typo_and_id_dtype_mismatch_raise(null):
+    ann, gold = null.tables[ANN].head(600), null.tables[GOLD]
+    typo = gold.assign(label=np.where(np.arange(len(gold)) == 4, "positive ", gold["label"]))
+    with pytest.raises(WorkbenchError, match=r"label\(s\) 'positive ' at row 4 are not among the annotation labels"):
+        check_batch(ann, gold=typo)
+    res = check_batch(ann, gold=typo, allow_new_gold_labels=True, n_resamples=20, rng=0)
+    assert "positive " not in set(res.violations.get("given_label", []))
+    num_ann = ann.assign(item_id=ann["item_id"].str.slice(1).astype("int64"))
+    num_gold = gold.assign(item_id=gold["item_id"].str.slice(1))  # digits, but still text
+    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is str, annotations 'item_id' is int64; cast one"):
+        check_batch(num_ann, gold=num_gold)
 
 
 def test_qa_sample_reproducible_and_dawid_skene_option(null):
@@ -134,7 +205,7 @@ def test_check_batch_rejects_bad_input(null):
         check_batch(small, gold=gold.assign(item_id="zz" + gold.item_id))
     with pytest.raises(WorkbenchError, match="table 'gold'.*rows share the same"):
         check_batch(small, gold=pd.concat([gold, gold.head(1)]))
-    with pytest.raises(WorkbenchError, match="not in the annotation labels"):
+    with pytest.raises(WorkbenchError, match="table 'gold'.*'maybe'.*not in value_order"):
         check_batch(small, gold=gold.assign(label="maybe"), value_order=["negative", "positive"])
     with pytest.raises(WorkbenchError, match="min_kappa=1.5"):
         check_batch(small, gold=gold, min_kappa=1.5)

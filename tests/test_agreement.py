@@ -423,7 +423,7 @@ def test_specific_errors():
         cohens_kappa([1, 2], [1, 2], weights="cubic")
     with pytest.raises(WorkbenchError, match="none of its"):
         annotator_agreement(df, reference=pd.DataFrame({"item_id": ["9"], "label": ["x"]}))
-    with pytest.raises(WorkbenchError, match="not in the annotation labels"):
+    with pytest.raises(WorkbenchError, match=r"table 'gold', column 'label': label\(s\) 'z' at row 0 are not in value_order"):
         annotator_agreement(df, reference=pd.DataFrame({"item_id": ["1"], "label": ["z"]}), value_order=["x", "y"])
     with pytest.raises(WorkbenchError, match="n_resamples=5 is too few"):
         bootstrap_ci(krippendorff_alpha, df, n_resamples=5)
@@ -451,3 +451,40 @@ def test_reliability_figures_from_real_outputs():
         rplots.confusion_figure(conf.drop(columns="rate"))
     with pytest.raises(WorkbenchError, match="scale='kappa' is not valid"):
         interpret(0.5, scale="kappa")
+
+
+def test_gold_labels_no_annotator_gave_raise_unless_allowed():
+    df = pd.DataFrame({"item_id": [1, 1, 2, 2, 3, 3], "annotator_id": ["u", "v"] * 3,
+                       "label": ["Safe", "Safe", "Unsafe", "Unsafe", "Safe", "Unsafe"]})
+    gold = pd.DataFrame({"item_id": [1, 2, 3], "label": ["Safe", "Unsafe ", "Unsafe"]})
+    with pytest.raises(WorkbenchError, match=r"label\(s\) 'Unsafe ' at row 1 are not among the annotation labels "
+                                             r"\['Safe', 'Unsafe'\].*allow_new_gold_labels=True"):
+        annotator_agreement(df, reference=gold)
+    with pytest.raises(WorkbenchError, match=r"'Unsafe ' at row 1 are not among the annotation labels"):
+        annotator_confusion(df, reference=gold)
+    # opt-in: the new label is a category of its own, and every judgment of it is an error
+    out = annotator_agreement(df, reference=gold, allow_new_gold_labels=True)
+    assert "share_Unsafe " in out.columns
+    assert out["agreement"].tolist() == pytest.approx([1 / 3, 2 / 3])
+    # a gold class nobody chose is the legitimate use of the opt-in
+    rare = pd.DataFrame({"item_id": [1, 2], "label": ["Safe", "Borderline"]})
+    conf = annotator_confusion(df, reference=rare, allow_new_gold_labels=True)
+    assert set(conf["reference"]) == {"Borderline", "Safe", "Unsafe"}
+    # without opt-in, consistent gold works as before
+    assert annotator_agreement(df, reference=gold.assign(label=gold["label"].str.strip()))["agreement"].tolist() == pytest.approx([2 / 3, 1.0])
+
+
+def test_gold_ids_that_only_match_as_text_get_a_cast_hint():
+    df = pd.DataFrame({"item_id": [1, 1, 2, 2], "annotator_id": ["u", "v"] * 2, "label": ["x", "x", "y", "x"]})
+    gold = pd.DataFrame({"item_id": ["1", "2"], "label": ["x", "y"]})
+    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is str, annotations 'item_id' is int64; cast one "
+                                             r"\(e\.g\. annotations\['item_id'\] = annotations\['item_id'\]\.astype\(str\)\)"):
+        annotator_agreement(df, reference=gold)
+    str_ann = df.assign(item_id=df["item_id"].astype(str))
+    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is int64, annotations 'item_id' is str; cast one "
+                                             r"\(e\.g\. gold\['item_id'\] = gold\['item_id'\]\.astype\(str\)\)"):
+        annotator_agreement(str_ann, reference=pd.DataFrame({"item_id": [1, 2], "label": ["x", "y"]}))
+    # ids that do not match even as text keep the plain message
+    with pytest.raises(WorkbenchError, match=r"none of its 1 items.*Check that both tables use the same item ids"):
+        annotator_agreement(df, reference=pd.DataFrame({"item_id": [9], "label": ["x"]}))
+    assert annotator_agreement(str_ann, reference=gold)["n_compared"].tolist() == [2, 2]

@@ -541,3 +541,23 @@ def test_column_options_rename_everything(small):
     sa = segment_errors(ann, gold=gold, by=["annotator_id", "cohort"])
     sb = segment_errors(renamed, gold=g, by=["annotator_id", "cohort"], **opts)
     np.testing.assert_allclose(sa["p_value"], sb["p_value"])
+
+
+def test_consensus_agreement_shares_the_leave_one_out_rule_of_annotator_agreement():
+    """drift and agreement use one LOO consensus: per-annotator means coincide, ties included."""
+    from workbench.agreement import annotator_agreement
+
+    gen = np.random.default_rng(11)
+    n = 400
+    rows = []
+    for ann in ["a", "b", "c", "d"]:
+        rated = np.flatnonzero(gen.random(n) < 0.7)  # 1..4 raters per item: lone raters and ties
+        rows.append(pd.DataFrame({"item_id": rated.astype(str), "annotator_id": ann,
+                                  "label": gen.choice(["x", "y", "z"], len(rated))}))
+    df = pd.concat(rows, ignore_index=True)
+    per_row = consensus_agreement(df)
+    assert per_row.isna().any() and per_row.notna().any()
+    by_ann = per_row.groupby(df["annotator_id"]).agg(["mean", "count"])
+    ref = annotator_agreement(df)
+    np.testing.assert_allclose(by_ann["mean"].to_numpy(), ref.loc[by_ann.index, "agreement"].to_numpy())
+    assert by_ann["count"].tolist() == ref.loc[by_ann.index, "n_compared"].tolist()

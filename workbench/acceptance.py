@@ -25,6 +25,7 @@ from workbench._validation import as_rng, check_choice
 from workbench.aggregation import dawid_skene, majority_vote
 from workbench.agreement import (
     _gold_codes,
+    _new_gold_labels,
     _prepare,
     bootstrap_ci,
     fleiss_kappa,
@@ -44,7 +45,10 @@ class AcceptanceResult:
 
     accepted: bool
     criteria: pd.DataFrame
-    """One row per criterion: criterion, statistic, value, bar, ci_low, ci_high, n, passed."""
+    """One row per criterion: criterion, statistic, value, bar, ci_low, ci_high, n, status, passed.
+
+    ``status`` is ``"met"``, ``"not met"``, ``"inconclusive"`` (the CI straddles the bar) or
+    ``"insufficient evidence"`` (too few QA items); ``passed`` is ``status == "met"``."""
     violations: pd.DataFrame
     """Systematic errors: segment, value, gold label, given label, rates, p-values, examples."""
     qa_items: pd.Index
@@ -59,20 +63,45 @@ class AcceptanceResult:
         parts = []
         for row in self.criteria.itertuples(index=False):
             ci = "" if pd.isna(row.ci_low) else f" (CI {row.ci_low:.3f}–{row.ci_high:.3f})"
-            mark = "met" if row.passed else "NOT met"
             if row.criterion == "no systematic error":
-                parts.append(f"{row.criterion}: {int(row.value)} violation(s), {mark}")
+                parts.append(f"{row.criterion}: {int(row.value)} violation(s), {row.status}")
+            elif row.status == "insufficient evidence":
+                parts.append(
+                    f"{row.criterion}: insufficient evidence, only {int(row.n)} gold item(s) in the QA "
+                    f"sample (minimum {int(row.min_n)}; accuracy {row.value:.3f}{ci} not judged)"
+                )
+            elif row.status == "inconclusive":
+                parts.append(f"{row.criterion} {row.value:.3f}{ci} vs bar {row.bar:.3f}: inconclusive (the CI straddles the bar)")
             else:
-                parts.append(f"{row.criterion} {row.value:.3f}{ci} vs bar {row.bar:.3f}: {mark}")
+                parts.append(f"{row.criterion} {row.value:.3f}{ci} vs bar {row.bar:.3f}: {row.status}")
         verdict = "ACCEPTED" if self.accepted else "REJECTED"
         text = f"Batch {verdict}. " + "; ".join(parts) + "."
         if not self.accepted:
             fixes = []
-            failed = set(self.criteria.loc[~self.criteria["passed"], "criterion"])
-            if "inter-annotator agreement" in failed:
+            status = dict(zip(self.criteria["criterion"], self.criteria["status"]))
+            n = dict(zip(self.criteria["criterion"], self.criteria["n"]))
+            min_n = dict(zip(self.criteria["criterion"], self.criteria["min_n"]))
+            iaa, qa = status.get("inter-annotator agreement"), status.get("QA sample accuracy")
+            if iaa == "not met":
                 fixes.append("clarify the guideline on the most disputed items and re-train annotators")
-            if "QA sample accuracy" in failed:
+            elif iaa == "inconclusive":
+                fixes.append(
+                    "agreement is too uncertain to judge: have more items rated by two or more "
+                    "annotators to narrow its CI"
+                )
+            if qa == "not met":
                 fixes.append("re-label the items whose aggregate disagrees with gold")
+            elif qa == "inconclusive":
+                fixes.append(
+                    "QA accuracy is too uncertain to judge: add gold items or raise qa_fraction "
+                    "to narrow its CI"
+                )
+            elif qa == "insufficient evidence":
+                short = int(min_n["QA sample accuracy"] - n["QA sample accuracy"])
+                fixes.append(
+                    f"gold-label at least {short} more item(s) of this batch so the QA sample has "
+                    f"{int(min_n['QA sample accuracy'])} (or lower min_qa_items knowingly)"
+                )
             for v in self.violations.head(3).itertuples(index=False):
                 fixes.append(
                     f"{v.segment}={v.value} labels gold '{v.gold_label}' as '{v.given_label}' "
@@ -82,6 +111,15 @@ class AcceptanceResult:
         return text
 
 
+def _judge(value: float, low: float, high: float, bar: float) -> str:
+    """Status of a criterion with a confidence interval: met only when the whole CI clears the bar."""
+    if low >= bar:
+        return "met"
+    if high < bar:
+        return "not met"
+    return "inconclusive"
+
+
 def check_batch(
     annotations: pd.DataFrame,
     *,
@@ -89,6 +127,7 @@ def check_batch(
     min_kappa: float = 0.7,
     min_qa_accuracy: float = 0.95,
     qa_fraction: float = 0.10,
+    min_qa_items: int = 30,
     rng: int | np.random.Generator | None = None,
     agreement: Literal["krippendorff_alpha", "fleiss_kappa"] = "krippendorff_alpha",
     aggregate: Literal["majority_vote", "dawid_skene"] = "majority_vote",
@@ -101,6 +140,7 @@ def check_batch(
     annotator: str = "annotator_id",
     label: str = "label",
     value_order: Sequence[Any] | None = None,
+    allow_new_gold_labels: bool = False,
 ) -> AcceptanceResult:
     """Accept or reject a labeled batch by agreement, QA-sample accuracy and systematic error.
 
@@ -117,6 +157,11 @@ def check_batch(
     qa_fraction
         Size of the QA sample as a share of the batch's items; it is drawn at random from
         the items that have a gold label (all of them if fewer are available).
+    min_qa_items
+        Smallest QA sample the accuracy criterion is judged on. The sample is enlarged to
+        this size when the batch has enough gold items; with fewer gold items in the batch
+        the criterion's status is ``"insufficient evidence"`` (not passed, so the batch is
+        not accepted) and the summary says how many more gold items to label.
     rng
         Seed or Generator (QA sample, bootstrap, random tie breaking).
     agreement
@@ -136,12 +181,16 @@ def check_batch(
         Bootstrap CI of the agreement coefficient.
     item, annotator, label, value_order
         Column names and category order.
+    allow_new_gold_labels
+        Accept gold labels that no annotator gave as extra categories (default: raise, it
+        is usually a typo); see :func:`workbench.agreement.annotator_agreement`.
 
     Returns
     -------
     AcceptanceResult
-        ``accepted``, ``criteria`` (value, bar, CI, passed per criterion), ``violations``
-        and ``qa_items``.
+        ``accepted``, ``criteria`` (value, bar, CI, n, min_n, status and passed per
+        criterion), ``violations`` and ``qa_items``. The batch is accepted only when every
+        criterion's status is ``"met"``.
 
     Raises
     ------
@@ -162,6 +211,13 @@ def check_batch(
     adjusted p-value is below ``significance``, its rate is at least ``min_error_rate``
     and above the rest's. The QA accuracy interval is Wilson's score interval.
 
+    Agreement and QA accuracy are judged on their ``confidence`` intervals, not on the point
+    estimate: ``"met"`` when the lower bound is at or above the bar, ``"not met"`` when the
+    upper bound is below it, ``"inconclusive"`` when the interval straddles the bar (not
+    passed: the batch has not shown that it meets the bar; more items decide it). A QA
+    sample of fewer than ``min_qa_items`` gold items is ``"insufficient evidence"``
+    whatever its accuracy (a Wilson interval on 3 items spans most of [0, 1]).
+
     Examples
     --------
     >>> from workbench.samples import make_reviews
@@ -172,6 +228,8 @@ def check_batch(
     >>> res.accepted, len(res.violations)
     (True, 0)
     """
+    if isinstance(min_qa_items, bool) or not isinstance(min_qa_items, (int, np.integer)) or min_qa_items < 1:
+        raise WorkbenchError(f"min_qa_items={min_qa_items!r} must be a positive integer, e.g. 30.")
     for name, value in (
         ("min_kappa", min_kappa),
         ("min_qa_accuracy", min_qa_accuracy),
@@ -186,9 +244,12 @@ def check_batch(
     check_choice(aggregate, name="aggregate", choices=("majority_vote", "dawid_skene"))
     gen = as_rng(rng)
     cols = {"item": item, "annotator": annotator, "label": label, "value_order": value_order}
-    gold_labels = gold[label].dropna() if isinstance(gold, pd.DataFrame) and label in gold.columns else None
+    gold_labels = _new_gold_labels(gold, label=label, value_order=value_order, allow=allow_new_gold_labels)
     coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order, extra_labels=gold_labels)
-    gold_codes = _gold_codes(gold, coded, item=item, label=label)
+    gold_codes = _gold_codes(
+        gold, coded, item=item, label=label,
+        option="the annotation labels" if value_order is None else "value_order",
+    )
     frame = coded.frame
     segs = _segments(frame, annotator, segments)
 
@@ -203,7 +264,7 @@ def check_batch(
 
     # 2. QA sample: random items with gold, aggregated label vs gold
     with_gold = np.flatnonzero(gold_codes >= 0)
-    n_qa = min(len(with_gold), max(1, math.ceil(qa_fraction * coded.n_items)))
+    n_qa = min(len(with_gold), max(min_qa_items, math.ceil(qa_fraction * coded.n_items)))
     qa_pos = np.sort(gen.choice(with_gold, size=n_qa, replace=False))
     qa_items = coded.items[qa_pos]
     if aggregate == "majority_vote":
@@ -232,9 +293,15 @@ def check_batch(
             "ci_low": [ci.low, lo, np.nan],
             "ci_high": [ci.high, hi, np.nan],
             "n": [n_pairable, n_qa, int((gold_codes[coded.item] >= 0).sum())],
-            "passed": [bool(ci.estimate >= min_kappa), bool(acc >= min_qa_accuracy), bool(len(violations) == 0)],
+            "min_n": [np.nan, float(min_qa_items), np.nan],
+            "status": [
+                _judge(ci.estimate, ci.low, ci.high, min_kappa),
+                "insufficient evidence" if n_qa < min_qa_items else _judge(acc, lo, hi, min_qa_accuracy),
+                "met" if len(violations) == 0 else "not met",
+            ],
         }
     )
+    criteria["passed"] = criteria["status"].eq("met")
     return AcceptanceResult(
         accepted=bool(criteria["passed"].all()),
         criteria=criteria,

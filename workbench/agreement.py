@@ -620,40 +620,86 @@ def pairwise_kappa(
     return out
 
 
+def _item_dtype_hint(gold_ids: pd.Series, ann_ids: pd.Series, *, item: str) -> str:
+    """When the two id columns only match as strings: say which dtypes they have and how to cast."""
+    as_str = pd.Index(ann_ids.astype(str).unique())
+    if not pd.Index(gold_ids.astype(str)).isin(as_str).any():
+        return ""
+    g_dt, a_dt = gold_ids.dtype, ann_ids.dtype
+    side = "annotations" if pd.api.types.is_string_dtype(g_dt) else "gold"
+    return (
+        f" The ids match once written as text: gold '{item}' is {g_dt}, annotations '{item}' is "
+        f"{a_dt}; cast one (e.g. {side}['{item}'] = {side}['{item}'].astype(str))."
+    )
+
+
 def _gold_codes(
-    gold: object, coded: _Coded, *, item: str, label: str
+    gold: object, coded: _Coded, *, item: str, label: str, option: str = "the annotation labels"
 ) -> np.ndarray:
     """Gold label code per item of ``coded`` (-1 where the item has no gold label)."""
     g = require_frame(gold, table="gold")
     if not g.index.is_unique:
         g = g.reset_index(drop=True)
     validate_table(g, "gold", columns={"item_id": item, "label": label})
-    codes = _code_labels(
-        g[label], list(coded.categories), table="gold", column=label, option="the annotation labels"
-    )
+    if option == "the annotation labels":
+        unknown = ~pd.Index(g[label], dtype=object).isin(pd.Index(coded.categories, dtype=object))
+        if unknown.any():
+            shown = ", ".join(repr(v) for v in pd.unique(g[label][unknown])[:5])
+            raise WorkbenchError(
+                f"table 'gold', column '{label}': label(s) {shown} at {format_rows(g.index[unknown])} "
+                f"are not among the annotation labels {list(coded.categories)!r}. Fix the typo "
+                "(e.g. stray spaces or case), or pass allow_new_gold_labels=True if gold really "
+                "uses a class no annotator gave."
+            )
+    codes = _code_labels(g[label], list(coded.categories), table="gold", column=label, option=option)
     per_item = np.full(coded.n_items, -1, dtype=np.int64)
     pos = coded.items.get_indexer(g[item])
     keep = pos >= 0
     if not keep.any():
+        hint = _item_dtype_hint(g[item], coded.frame[item], item=item)
         raise WorkbenchError(
             f"table 'gold': none of its {len(g)} items (e.g. {list(g[item][:3])!r}) appears in "
-            f"the annotations' '{item}' column. Check that both tables use the same item ids."
+            f"the annotations' '{item}' column."
+            + (hint or " Check that both tables use the same item ids.")
         )
     per_item[pos[keep]] = codes[keep]
     return per_item
+
+
+def _loo_consensus(item_codes: np.ndarray, label_codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Leave-one-out plurality label per judgment: the modal label of the *other* ratings.
+
+    ``counts`` is the items × labels count matrix of all judgments. -1 where nobody else
+    rated the item or where the others tie for the top label. The single implementation of
+    the consensus reference (``annotator_agreement`` and ``drift.consensus_agreement``).
+    """
+    others = counts[item_codes].astype(np.int32)
+    others[np.arange(len(label_codes)), label_codes] -= 1
+    top = others.max(axis=1) if len(label_codes) else np.zeros(0, dtype=np.int32)
+    n_top = (others == top[:, None]).sum(axis=1)
+    ref = others.argmax(axis=1).astype(np.int64) if len(label_codes) else np.zeros(0, dtype=np.int64)
+    ref[(top == 0) | (n_top > 1)] = -1  # no other rating, or the others tie
+    return ref
 
 
 def _reference_codes(coded: _Coded, gold_per_item: np.ndarray | None) -> np.ndarray:
     """Reference label per annotation: gold, or the leave-one-out consensus (-1: none)."""
     if gold_per_item is not None:
         return gold_per_item[coded.item]
-    others = coded.counts()[coded.item].astype(np.int64)
-    others[np.arange(len(coded.label)), coded.label] -= 1
-    top = others.max(axis=1)
-    n_top = (others == top[:, None]).sum(axis=1)
-    ref = others.argmax(axis=1).astype(np.int64)
-    ref[(top == 0) | (n_top > 1)] = -1  # no other rating, or the others tie
-    return ref
+    return _loo_consensus(coded.item, coded.label, coded.counts())
+
+
+def _new_gold_labels(
+    gold: object, *, label: str, value_order: Sequence[Any] | None, allow: bool
+) -> pd.Series | None:
+    """Gold labels to add as extra categories: only with ``allow`` and no ``value_order``.
+
+    Otherwise gold labels that no annotator gave raise in :func:`_gold_codes`, so a typo
+    such as ``"Unsafe "`` for ``"Unsafe"`` is caught instead of becoming a class of its own.
+    """
+    if not allow or value_order is not None or not isinstance(gold, pd.DataFrame) or label not in gold.columns:
+        return None
+    return gold[label].dropna()
 
 
 def _resolve_prepare(
@@ -664,12 +710,11 @@ def _resolve_prepare(
     annotator: str,
     label: str,
     value_order: Sequence[Any] | None,
+    allow_new_gold_labels: bool = False,
 ) -> tuple[_Coded, np.ndarray]:
     extra = None
-    if reference is not None and value_order is None:
-        g = require_frame(reference, table="gold")
-        if label in g.columns:
-            extra = g[label].dropna()
+    if reference is not None:
+        extra = _new_gold_labels(reference, label=label, value_order=value_order, allow=allow_new_gold_labels)
     coded = _prepare(
         annotations,
         item=item,
@@ -678,7 +723,10 @@ def _resolve_prepare(
         value_order=value_order,
         extra_labels=extra,
     )
-    gold_codes = None if reference is None else _gold_codes(reference, coded, item=item, label=label)
+    gold_codes = None if reference is None else _gold_codes(
+        reference, coded, item=item, label=label,
+        option="the annotation labels" if value_order is None else "value_order",
+    )
     return coded, _reference_codes(coded, gold_codes)
 
 
@@ -692,6 +740,7 @@ def annotator_agreement(
     label: str = "label",
     duration: str = "duration_s",
     value_order: Sequence[Any] | None = None,
+    allow_new_gold_labels: bool = False,
 ) -> pd.DataFrame:
     """One row per annotator: how often they agree with gold or with the other annotators.
 
@@ -710,6 +759,10 @@ def annotator_agreement(
         Column names and category order.
     duration
         Column of seconds spent per judgment; when present, ``median_duration_s`` is added.
+    allow_new_gold_labels
+        Without ``value_order``, a gold label that no annotator gave raises (it is usually
+        a typo such as ``"Unsafe "``). ``True`` accepts such labels as extra categories
+        (gold really uses a class nobody chose; every judgment of it counts as an error).
 
     Returns
     -------
@@ -725,7 +778,9 @@ def annotator_agreement(
     ------
     WorkbenchError
         Bad annotations (see :func:`krippendorff_alpha`) or gold table (missing columns,
-        duplicate items, labels not among the annotation labels, no shared items).
+        duplicate items, no shared items — with a hint when the ids only match as text —
+        labels outside ``value_order``, or, without it, labels no annotator gave unless
+        ``allow_new_gold_labels=True``); the message names the labels and gold rows.
 
     Examples
     --------
@@ -737,7 +792,8 @@ def annotator_agreement(
     """
     check_choice(weights, name="weights", choices=_WEIGHTS)
     coded, ref = _resolve_prepare(
-        annotations, reference, item=item, annotator=annotator, label=label, value_order=value_order
+        annotations, reference, item=item, annotator=annotator, label=label, value_order=value_order,
+        allow_new_gold_labels=allow_new_gold_labels,
     )
     k, n_ann = coded.n_categories, len(coded.annotators)
     has = ref >= 0
@@ -780,12 +836,13 @@ def annotator_confusion(
     annotator: str = "annotator_id",
     label: str = "label",
     value_order: Sequence[Any] | None = None,
+    allow_new_gold_labels: bool = False,
 ) -> pd.DataFrame:
     """Per-annotator confusion matrices against gold or the leave-one-out consensus.
 
     Parameters
     ----------
-    annotations, reference, item, annotator, label, value_order
+    annotations, reference, item, annotator, label, value_order, allow_new_gold_labels
         As in :func:`annotator_agreement`.
 
     Returns
@@ -804,7 +861,8 @@ def annotator_confusion(
     1
     """
     coded, ref = _resolve_prepare(
-        annotations, reference, item=item, annotator=annotator, label=label, value_order=value_order
+        annotations, reference, item=item, annotator=annotator, label=label, value_order=value_order,
+        allow_new_gold_labels=allow_new_gold_labels,
     )
     k, n_ann = coded.n_categories, len(coded.annotators)
     has = ref >= 0

@@ -52,6 +52,7 @@ from workbench._validation import (
     require_frame,
     validate_table,
 )
+from workbench.agreement import _loo_consensus
 from workbench.errors import SchemaError, WorkbenchError
 
 __all__ = [
@@ -186,18 +187,19 @@ def consensus_agreement(
 
 
 def _loo_agreement(item_codes: np.ndarray, label_codes: np.ndarray, n_labels: int) -> np.ndarray:
+    """1/0: the judgment equals the leave-one-out consensus; nan where it is undefined.
+
+    The consensus (and its tie rule) is :func:`workbench.agreement._loo_consensus`, the one
+    ``annotator_agreement`` uses.
+    """
+    item_codes = np.asarray(item_codes, dtype=np.int64)
+    label_codes = np.asarray(label_codes, dtype=np.int64)
     n_items = int(item_codes.max()) + 1 if len(item_codes) else 0
-    counts = np.bincount(
-        item_codes.astype(np.int64) * n_labels + label_codes, minlength=n_items * n_labels
-    ).reshape(n_items, n_labels)
-    others = counts[item_codes].astype(np.int32)
-    rows = np.arange(len(item_codes))
-    others[rows, label_codes] -= 1
-    top = others.max(axis=1)
-    n_top = (others == top[:, None]).sum(axis=1)
-    own = others[rows, label_codes]
-    defined = (top > 0) & (n_top == 1)
-    return np.where(defined, (own == top).astype(float), np.nan)
+    counts = np.bincount(item_codes * n_labels + label_codes, minlength=n_items * n_labels).reshape(
+        n_items, n_labels
+    )
+    ref = _loo_consensus(item_codes, label_codes, counts)
+    return np.where(ref >= 0, (ref == label_codes).astype(float), np.nan)
 
 
 def _prepare(
