@@ -52,7 +52,7 @@ Precision = Literal["fp32", "bf16", "int8"]
 _PRECISIONS = ("fp32", "bf16", "int8")
 _DOC_TOKEN = "<|endoftext|>"
 _INT8_KEEP_FP32 = ("down_proj", "fc2", "lm_head")  # layers int8 mode leaves in fp32
-_MAX_PADDING = 0.25  # a batch holds windows at least 75 % as long as its longest
+_MAX_PADDING = 0.10  # a batch holds windows at least 90 % as long as its longest
 
 
 @dataclass(frozen=True)
