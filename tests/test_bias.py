@@ -391,6 +391,122 @@ def test_length_controlled_glm_matches_sklearn_weighted_fit():
     assert res.win_rate == pytest.approx(lc, abs=1e-5)
 
 
+def _lengths_frame(delta: np.ndarray, choice: np.ndarray, pair: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows whose word-count difference (a - b) is ``delta``."""
+    lb = 60 - np.minimum(delta, 0)
+    la = lb + delta
+    n = len(delta)
+    return pd.DataFrame({
+        "pair_id": pair if pair is not None else [f"p{i}" for i in range(n)],
+        "annotator_id": [f"r{i}" for i in range(n)], "choice": choice,
+        "response_a": ["w " * int(k) for k in la], "response_b": ["w " * int(k) for k in lb]})
+
+
+def test_length_controlled_win_rate_refuses_separated_data():
+    # review repro 1: 40 pairs in which the longer response always wins gave LCWR 5.9e-10,
+    # CI nan-nan and a coefficient of 475 with se nan
+    rng = np.random.default_rng(0)
+    d = rng.choice(np.r_[-30:0, 1:31], 40)
+    df = _lengths_frame(d, np.where(d > 0, "a", "b"))
+    with pytest.raises(WorkbenchError, match="length difference fully determines the outcome.*"
+                       "not identified.*raw win rate"):
+        bias.length_controlled_win_rate(df, length="words")
+    with pytest.raises(WorkbenchError, match="length difference fully determines"):  # with covariates too
+        bias.length_controlled_win_rate(df.assign(category=np.r_[["x"] * 20, ["y"] * 20]),
+                                        length="words", covariates=["category"])
+    # review repro 2: three separable pairs gave win_rate 0.992, CI 0.969-0.998 on n = 3
+    three = _lengths_frame(np.array([20, -20, 8]), np.array(["a", "b", "a"]))
+    with pytest.raises(WorkbenchError, match=r"at least \+8 words and every one it lost at most -20"):
+        bias.length_controlled_win_rate(three, length="words")
+    # shorter always wins; a threshold away from zero is separation as well
+    with pytest.raises(WorkbenchError, match="the longer response winning sometimes"):
+        bias.length_controlled_win_rate(df.assign(choice=np.where(d > 0, "b", "a")), length="words")
+    with pytest.raises(WorkbenchError, match="fully determines"):
+        bias.length_controlled_win_rate(df.assign(choice=np.where(d > 5, "a", "b")), length="words")
+    with pytest.raises(WorkbenchError, match="candidate wins every one of the 40 judgments"):
+        bias.length_controlled_win_rate(df.assign(choice="a"), length="words")
+    # a category in which the candidate always wins
+    mixed = df.assign(choice=np.where(rng.random(40) < 0.5, "a", "b"), category="x")
+    mixed.loc[mixed.index[:6], ["choice", "category"]] = ["a", "y"]
+    with pytest.raises(WorkbenchError, match="covariate term\\(s\\) 'category_y' fully determine"):
+        bias.length_controlled_win_rate(mixed, length="words", covariates=["category"])
+    # one judgment against the pattern: the estimate exists and its interval is finite
+    flipped = df.copy()
+    flipped.loc[flipped.index[0], "choice"] = "b" if d[0] > 0 else "a"
+    res = bias.length_controlled_win_rate(flipped, length="words")
+    assert np.isfinite([res.win_rate, res.ci_low, res.ci_high, res.length_coef_se]).all()
+    assert res.ci_low < res.win_rate < res.ci_high
+
+
+def test_separation_check_matches_brute_force_on_small_tables():
+    # With one length term, the logit MLE fails to exist iff a threshold t has every win at
+    # delta >= t and every loss at delta <= t (or the mirror), every tie at t, not all at t.
+    rng = np.random.default_rng(5)
+    n_sep = 0
+    for _ in range(150):
+        n = int(rng.integers(3, 9))
+        d = rng.integers(-3, 4, n)
+        ch = rng.choice(np.array(["a", "b", "tie"]), n, p=[0.45, 0.45, 0.1])
+        y = np.where(ch == "a", 1.0, np.where(ch == "b", 0.0, 0.5))
+        ok_all = not (np.all(y == 1) or np.all(y == 0))
+        sep = False
+        for t in np.arange(-3, 3.5, 0.5):
+            for s in (1, -1):
+                win, loss, tie = d[y == 1] * s, d[y == 0] * s, d[y == 0.5]
+                if (np.all(win >= s * t) and np.all(loss <= s * t) and np.all(tie == t)
+                        and not np.all(d == t)):
+                    sep = True
+        df = _lengths_frame(d, ch)
+        if not ok_all or sep:
+            n_sep += 1
+            with pytest.raises(WorkbenchError, match="not identified"):
+                bias.length_controlled_win_rate(df, length="words")
+        elif np.any(d != d[0]):
+            res = bias.length_controlled_win_rate(df, length="words")
+            assert np.isfinite([res.win_rate, res.length_coef, res.length_coef_se]).all()
+            assert abs(res.length_coef) < 50
+    assert 20 < n_sep < 130  # both kinds were drawn
+
+
+def test_raw_win_rate_interval_is_clustered_by_pair_like_the_glm():
+    # several annotators per pair: the raw standard error is the cluster-robust one
+    # (statsmodels, intercept-only OLS, cov_type="cluster"), not the iid std / sqrt(n)
+    rng = np.random.default_rng(3)
+    n_pairs, per = 150, 4
+    p_pair = rng.beta(0.6, 0.6, n_pairs)  # strong pair effect: annotators of a pair agree
+    d = np.repeat(rng.integers(-20, 21, n_pairs), per)
+    win = rng.random(n_pairs * per) < np.repeat(p_pair, per)
+    pairs = np.repeat([f"p{i}" for i in range(n_pairs)], per)
+    df = _lengths_frame(d, np.where(win, "a", "b"), pair=pairs)
+    res = bias.length_controlled_win_rate(df, length="words")
+    y = win.astype(float)
+    ols = sm.OLS(y, np.ones_like(y)).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(pairs)[0]})
+    assert res.raw_standard_error == pytest.approx(float(ols.bse[0]), rel=1e-10)
+    assert res.raw_standard_error > 1.3 * y.std(ddof=1) / math.sqrt(len(y))  # iid would be too narrow
+    assert res.cov_type == "cluster"
+    # one judgment per pair: the iid value, unchanged (AlpacaEval's published standard error)
+    single = df.drop_duplicates("pair_id")
+    one = bias.length_controlled_win_rate(single, length="words")
+    ys = (single["choice"] == "a").to_numpy(float)
+    assert one.raw_standard_error == pytest.approx(ys.std(ddof=1) / math.sqrt(len(ys)), rel=1e-12)
+
+
+def test_raw_win_rate_interval_covers_in_95_percent_of_replicates_with_repeated_pairs():
+    rng = np.random.default_rng(11)
+    n_pairs, per, reps = 100, 5, 400
+    covered = covered_iid = 0
+    for _ in range(reps):
+        p_pair = rng.beta(0.5, 0.5, n_pairs)  # E = 0.5
+        win = rng.random(n_pairs * per) < np.repeat(p_pair, per)
+        y = win.astype(float)
+        codes = np.repeat(np.arange(n_pairs), per)
+        se = bias._clustered_mean_se(y, codes)
+        covered += abs(y.mean() - 0.5) <= 1.96 * se
+        covered_iid += abs(y.mean() - 0.5) <= 1.96 * y.std(ddof=1) / math.sqrt(len(y))
+    assert 0.91 <= covered / reps <= 0.99  # 389 / 400 with this seed
+    assert covered_iid / reps < 0.85  # 294 / 400: the iid interval is too narrow here
+
+
 # ---------------------------------------------------------------------------------------------
 # results and plots
 # ---------------------------------------------------------------------------------------------
@@ -472,6 +588,29 @@ def test_errors():
         bias.length_bias(df, length=lambda t: None if t.startswith(df["response_a"].iloc[0][:5]) else 3)
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         bias.length_bias([1, 2])  # type: ignore[arg-type]
+
+
+def test_validate_preferences_names_renamed_columns_and_options():
+    from workbench._validation import validate_preferences
+
+    df, _ = _prefs(n_pairs=10, rng=0)
+    ren = df.rename(columns={"pair_id": "task", "choice": "winner"})
+    assert validate_preferences(ren, pair="task", choice="winner") is ren
+    with pytest.raises(WorkbenchError, match=r"table 'preferences' \(vendor_x\) is missing column\(s\) 'choice'.*"
+                       "'winner'.*or pass the column's name with choice="):
+        validate_preferences(ren, pair="task", source="vendor_x")
+    with pytest.raises(WorkbenchError, match=r"'region', 'p'.*pass the column's name with covariates=, "
+                       r"win_probability="):
+        validate_preferences(df, extra={"by": ["category"], "covariates": ["region"],
+                                        "win_probability": "p", "unused": None})
+    with pytest.raises(WorkbenchError, match="column 'winner' must be 'a', 'b' or 'tie'"):
+        validate_preferences(ren.assign(winner="A"), pair="task", choice="winner")
+    # every public function of the module goes through it
+    for call in (bias.length_bias, bias.position_bias, bias.rebalance_by_length):
+        with pytest.raises(WorkbenchError, match=r"missing column\(s\) 'vendor'.*by="):
+            call(df, by="vendor")
+    with pytest.raises(WorkbenchError, match=r"rows share the same \(task, annotator_id\)"):
+        bias.length_controlled_win_rate(pd.concat([ren, ren.head(1)]), pair="task", choice="winner")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -204,8 +204,11 @@ def test_bootstrap_interval_of_alpha_matches_agreement_bootstrap_width(planted: 
     ci = bootstrap_ci(krippendorff_alpha, tables["a"], by="pair_id", item="pair_id", label="choice",
                       n_resamples=2000, rng=3)
     row = _row(planted, "alpha")
-    assert row["a_high"] - row["a_low"] == pytest.approx(ci.high - ci.low, rel=0.2)
-    assert row["a_low"] == pytest.approx(ci.low, abs=0.02)
+    # Monte-Carlo error: with 1,000 and 2,000 resamples the widths differ by 2-6 % and the
+    # endpoints by < 0.005 over bootstrap_ci seeds 3-6 (width ratio 1.02, 1.06, 1.02, 1.04)
+    assert row["a_high"] - row["a_low"] == pytest.approx(ci.high - ci.low, rel=0.08)
+    assert row["a_low"] == pytest.approx(ci.low, abs=0.01)
+    assert row["a_high"] == pytest.approx(ci.high, abs=0.01)
 
 
 def test_near_random_annotator_is_flagged(planted: vendors.VendorComparison) -> None:
@@ -247,8 +250,16 @@ def test_figures_build(planted: vendors.VendorComparison) -> None:
 
 def test_input_errors(tables: dict[str, pd.DataFrame]) -> None:
     a, b, gold = tables["a"], tables["b"], tables["gold"]
-    with pytest.raises(SchemaError, match="missing column.*'response_b'"):
+    with pytest.raises(SchemaError, match=r"table 'preferences' \(vendor_b\) is missing column\(s\) 'response_b'"):
         vendors.compare_vendors(a, b.drop(columns=["response_b"]), gold=gold)
+    # renamed columns go through the shared preferences check (_validation.validate_preferences)
+    ren = {"pair_id": "task", "annotator_id": "rater", "choice": "winner"}
+    with pytest.raises(SchemaError, match=r"\(vendor_a\), column 'winner' must be 'a', 'b' or 'tie'"):
+        vendors.compare_vendors(a.rename(columns=ren).assign(winner="left"), b.rename(columns=ren), gold=gold,
+                                pair="task", annotator="rater", choice="winner")
+    with pytest.raises(SchemaError, match=r"\(vendor_b\): 2 rows share the same \(task, rater\)"):
+        vendors.compare_vendors(a.rename(columns=ren), pd.concat([b, b.head(1)]).rename(columns=ren), gold=gold,
+                                pair="task", annotator="rater", choice="winner")
     with pytest.raises(SchemaError, match="vendor_b.*must be 'a', 'b' or 'tie' but holds '[AB]'"):
         vendors.compare_vendors(a, b.assign(choice=b["choice"].str.upper()), gold=gold)
     with pytest.raises(SchemaError, match="vendor_a is a preferences table but vendor_b is a annotations"):

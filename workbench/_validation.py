@@ -29,6 +29,7 @@ __all__ = [
     "require_numeric",
     "require_unique",
     "require_text",
+    "validate_preferences",
     "validate_table",
 ]
 
@@ -289,4 +290,80 @@ def validate_table(
                 f"but holds {_show(first_bad)} at {format_rows(bad)}. Map your values, e.g. "
                 "df['choice'].map({1: 'a', 2: 'b', 0: 'tie'}) or df['choice'].str.lower()."
             )
+    return frame
+
+
+def validate_preferences(
+    df: object,
+    *,
+    pair: str = "pair_id",
+    annotator: str = "annotator_id",
+    choice: str = "choice",
+    response_a: str = "response_a",
+    response_b: str = "response_b",
+    extra: dict[str, str | Sequence[str] | None] | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Check a preferences table whose columns may be renamed, plus extra columns, and return it.
+
+    Parameters
+    ----------
+    df
+        The preferences table (one row per judgment).
+    pair, annotator, choice, response_a, response_b
+        The names these data-model columns have in ``df``.
+    extra
+        Further columns the caller needs, keyed by the keyword option that names them,
+        e.g. ``{"by": ["vendor"], "covariates": ["category"], "win_probability": None}``;
+        a value may be one name, a sequence of names or ``None`` (nothing needed). A missing
+        one is reported together with its option (``... or pass the column's name with by=``).
+    source
+        Where the table came from (a file path or a vendor name), quoted in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` unchanged.
+
+    Raises
+    ------
+    SchemaError
+        Everything :func:`validate_table` checks for ``kind="preferences"``, and missing
+        ``extra`` columns; a missing column is reported with the option that names it.
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({"task": ["p1"], "annotator_id": ["r1"], "choice": ["a"],
+    ...                       "response_a": ["Yes."], "response_b": ["No."]})
+    >>> validate_preferences(prefs, pair="task").shape
+    (1, 5)
+    >>> validate_preferences(prefs, pair="task", extra={"by": "vendor"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    workbench.errors.SchemaError: table 'preferences' is missing column(s) 'vendor'; ... by=.
+    """
+    mapping = {
+        "pair_id": pair,
+        "annotator_id": annotator,
+        "choice": choice,
+        "response_a": response_a,
+        "response_b": response_b,
+    }
+    required = TABLE_SCHEMAS["preferences"].required
+    require_columns(
+        require_frame(df, table="preferences"), [mapping[c] for c in required],
+        table="preferences", source=source,
+        option_names=[{"pair_id": "pair", "annotator_id": "annotator"}.get(c, c) for c in required],
+    )
+    frame = validate_table(df, "preferences", source=source, columns=mapping)
+    columns: list[str] = []
+    options: list[str] = []
+    for option, names in (extra or {}).items():
+        if names is None:
+            continue
+        listed = [names] if isinstance(names, str) else list(names)
+        columns += listed
+        options += [option] * len(listed)
+    if columns:
+        require_columns(frame, columns, table="preferences", source=source, option_names=options)
     return frame

@@ -46,7 +46,7 @@ from workbench._validation import (
     require_columns,
     require_no_missing,
     require_numeric,
-    validate_table,
+    validate_preferences,
 )
 from workbench.errors import WorkbenchError
 
@@ -87,30 +87,6 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
     if isinstance(by, str):
         return [by]
     return list(by)
-
-
-def _validate(
-    preferences: object,
-    *,
-    pair: str,
-    annotator: str,
-    choice: str,
-    response_a: str,
-    response_b: str,
-    extra: Sequence[str] = (),
-    extra_options: Sequence[str] = (),
-) -> pd.DataFrame:
-    mapping = {
-        "pair_id": pair,
-        "annotator_id": annotator,
-        "choice": choice,
-        "response_a": response_a,
-        "response_b": response_b,
-    }
-    frame = validate_table(preferences, "preferences", columns=mapping)
-    if extra:
-        require_columns(frame, list(extra), table=_TABLE, option_names=list(extra_options))
-    return frame
 
 
 def _choices(frame: pd.DataFrame, choice: str) -> np.ndarray:
@@ -455,7 +431,7 @@ def length_bias(
     Raises
     ------
     WorkbenchError
-        Bad table (see :func:`workbench._validation.validate_table`), unknown ``length``,
+        Bad table (see :func:`workbench._validation.validate_preferences`), unknown ``length``,
         bad ``confidence``/``delta_bins``, or no row with a tie-free, unequal-length judgment.
 
     Notes
@@ -494,10 +470,9 @@ def length_bias(
     """
     _check_confidence(confidence)
     by_cols = _as_list(by)
-    frame = _validate(
+    frame = validate_preferences(
         preferences, pair=pair, annotator=annotator, choice=choice,
-        response_a=response_a, response_b=response_b,
-        extra=by_cols, extra_options=["by"] * len(by_cols),
+        response_a=response_a, response_b=response_b, extra={"by": by_cols},
     )
     if not isinstance(min_delta, (int, float)) or min_delta < 0:
         raise WorkbenchError(f"min_delta={min_delta!r} is not valid; pass a number >= 0.")
@@ -787,10 +762,9 @@ def position_bias(
     """
     _check_confidence(confidence)
     by_cols = _as_list(by)
-    frame = _validate(
+    frame = validate_preferences(
         preferences, pair=pair, annotator=annotator, choice=choice,
-        response_a=response_a, response_b=response_b,
-        extra=by_cols, extra_options=["by"] * len(by_cols),
+        response_a=response_a, response_b=response_b, extra={"by": by_cols},
     )
     ch = _choices(frame, choice)
     nontie = ch != "tie"
@@ -885,7 +859,9 @@ class LengthControlledWinRate:
         with the length term set to 0 (equal lengths) and every other term at its observed
         value, averaged over rows; delta-method interval on the logit scale.
     raw_win_rate, raw_ci_low, raw_ci_high, raw_standard_error
-        Mean of the win indicator (tie = 0.5), with a normal interval.
+        Mean of the win indicator (tie = 0.5), with a normal interval whose standard error
+        is clustered by pair, like the GLM's (with one judgment per pair it is the usual
+        ``std(ddof=1) / sqrt(n)``).
     n
         Rows used.
     candidate
@@ -946,6 +922,108 @@ class LengthControlledWinRate:
         )
 
 
+def _clustered_mean_se(y: np.ndarray, groups: np.ndarray) -> float:
+    """Cluster-robust standard error of ``mean(y)`` (clusters ``groups``, codes 0..G-1).
+
+    :math:`\\sqrt{G/(G-1) \\sum_g (\\sum_{i \\in g} (y_i - \\bar y))^2} / n`, the sandwich of an
+    intercept-only model with statsmodels' small-sample factor; with one row per cluster it
+    equals the iid ``std(y, ddof=1) / sqrt(n)``.
+    """
+    n = len(y)
+    n_groups = int(groups.max()) + 1 if n else 0
+    if n < 2 or n_groups < 2:
+        return math.nan
+    scores = np.bincount(groups, weights=y - y.mean(), minlength=n_groups)
+    return float(math.sqrt(n_groups / (n_groups - 1) * float(scores @ scores)) / n)
+
+
+def _separating_direction(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """A direction ``b != 0`` along which the logistic likelihood keeps rising, or ``None``.
+
+    The maximum-likelihood estimate exists iff no ``b`` has ``x_i b >= 0`` where ``y_i = 1``,
+    ``x_i b <= 0`` where ``y_i = 0``, ``x_i b = 0`` where ``0 < y_i < 1``, with at least one
+    strict inequality (complete or quasi-complete separation; Albert & Anderson 1984). Found
+    by the linear programme of Konis (2007): maximise the summed margin over a box.
+    """
+    from scipy.optimize import linprog
+
+    scale = np.abs(X).max(axis=0)
+    scale[scale == 0] = 1.0
+    Xs = X / scale
+    sign = np.where(y >= 1, 1.0, np.where(y <= 0, -1.0, 0.0))
+    hard = sign != 0
+    if not hard.any():
+        return None
+    A_ub = -(sign[hard, None] * Xs[hard])  # sign_i x_i b >= 0
+    soft = ~hard
+    res = linprog(
+        c=-(sign[hard] @ Xs[hard]),
+        A_ub=A_ub, b_ub=np.zeros(int(hard.sum())),
+        A_eq=Xs[soft] if soft.any() else None,
+        b_eq=np.zeros(int(soft.sum())) if soft.any() else None,
+        bounds=[(-1.0, 1.0)] * X.shape[1], method="highs",
+    )
+    if res.status != 0:
+        return None
+    b = np.asarray(res.x)
+    margins = sign[hard] * (Xs[hard] @ b)
+    if margins.max() <= 1e-6 or margins.min() < -1e-7 or (
+        soft.any() and np.abs(Xs[soft] @ b).max() > 1e-7
+    ):
+        return None  # no strict margin (or only solver tolerance): the estimate exists
+    return b / scale
+
+
+def _check_identified(
+    design: pd.DataFrame, y: np.ndarray, delta: np.ndarray, *, raw: float, n: int, units: str
+) -> None:
+    """Raise if the GLM's maximum-likelihood estimate does not exist (separation)."""
+    advice = (
+        f"Report the raw win rate ({raw:.1%} of {n:,} judgments) together with length_bias() "
+        "instead, or collect judgments where the outcome goes against this pattern"
+    )
+    if np.all(y >= 1) or np.all(y <= 0):
+        raise WorkbenchError(
+            f"table '{_TABLE}': the candidate {'wins' if raw >= 1 else 'loses'} every one of the "
+            f"{n:,} judgments, so there is nothing to control for and the length-controlled win "
+            f"rate is not identified. Report the raw win rate ({raw:.0%}) instead, or add "
+            "judgments (with a baseline the candidate sometimes beats and sometimes loses to)."
+        )
+    X = design.to_numpy(dtype=float)
+    direction = _separating_direction(X[:, :2], y)
+    if direction is not None:
+        won, lost = delta[y >= 1], delta[y <= 0]
+        if direction[1] > 0:
+            pattern = (f"every judgment the candidate won has a length difference (candidate - "
+                       f"other) of at least {won.min():+,.4g} {units} and every one it lost at most "
+                       f"{lost.max():+,.4g}" if len(won) and len(lost) else "")
+            against = "the shorter response"
+        else:
+            pattern = (f"every judgment the candidate won has a length difference (candidate - "
+                       f"other) of at most {won.max():+,.4g} {units} and every one it lost at least "
+                       f"{lost.min():+,.4g}" if len(won) and len(lost) else "")
+            against = "the longer response"
+        raise WorkbenchError(
+            f"table '{_TABLE}': the length difference fully determines the outcome"
+            + (f" ({pattern})" if pattern else "")
+            + ", so the length-controlled win rate is not identified (the GLM's length "
+            f"coefficient grows without bound). {advice} ({against} winning sometimes), or add data."
+        )
+    if X.shape[1] > 2:
+        direction = _separating_direction(X, y)
+        if direction is not None:
+            big = np.abs(direction) > 1e-9 * np.abs(direction).max()
+            named = [str(t) for t, b in zip(design.columns[2:], big[2:], strict=True) if b]
+            named = named or [str(t) for t in design.columns[2:]]
+            raise WorkbenchError(
+                f"table '{_TABLE}': the covariate term(s) {', '.join(repr(t) for t in named)}"
+                f"{' together with the length difference' if big[1] else ''} fully determine "
+                "the outcome (e.g. a category in which the candidate always wins or always "
+                "loses), so the length-controlled win rate is not identified. Drop or merge "
+                f"those covariates (covariates=...), or add data. {advice}."
+            )
+
+
 def length_controlled_win_rate(
     preferences: pd.DataFrame,
     *,
@@ -997,8 +1075,12 @@ def length_controlled_win_rate(
     Raises
     ------
     WorkbenchError
-        Bad table, unknown ``candidate``/``length``, missing covariates, or probabilities
-        outside 0-1.
+        Bad table, unknown ``candidate``/``length``, missing covariates, probabilities
+        outside 0-1, or a length-controlled win rate that is not identified: the candidate
+        wins (or loses) every judgment, or the length difference (or a covariate) fully
+        determines the outcome, so the GLM's maximum-likelihood estimate does not exist
+        (complete or quasi-complete separation, checked exactly before fitting). The message
+        gives the raw win rate to report instead.
 
     Notes
     -----
@@ -1011,12 +1093,25 @@ def length_controlled_win_rate(
     rate is :math:`\\frac1n \\sum_i \\sigma(\\beta_0 + \\gamma^\\top z_i)`. AlpacaEval 2 fits
     the same form with an instruction-difficulty term and a per-model intercept shared
     across its leaderboard; without those, ours matches it in form, not to the digit.
-    Standard errors are clustered by pair when a pair is judged more than once, else HC1.
+    Standard errors are clustered by pair when a pair is judged more than once, else HC1;
+    the raw win rate's standard error is clustered by pair in the same way, so the two
+    intervals are comparable.
+
+    Separation is checked before fitting with the linear programme of Konis (2007): the
+    estimate exists iff no coefficient vector puts every win on one side and every loss on
+    the other side of a hyperplane (ties on it). A fit that still fails to converge or has
+    non-finite standard errors raises as well.
 
     References
     ----------
     Dubois, Y., Galambosi, B., Liang, P., Hashimoto, T. (2024). Length-controlled AlpacaEval:
     a simple way to debias automatic evaluators. arXiv:2404.04475
+
+    Albert, A., Anderson, J. A. (1984). On the existence of maximum likelihood estimates in
+    logistic regression models. Biometrika 71(1), 1-10. doi:10.1093/biomet/71.1.1
+
+    Konis, K. (2007). Linear programming algorithms for detecting separated data in binary
+    logistic regression models. DPhil thesis, University of Oxford.
 
     Examples
     --------
@@ -1037,11 +1132,10 @@ def length_controlled_win_rate(
     _check_confidence(confidence)
     check_choice(candidate, name="candidate", choices=("a", "b"))
     cov_cols = list(covariates)
-    extra = cov_cols + ([win_probability] if win_probability else [])
-    frame = _validate(
+    frame = validate_preferences(
         preferences, pair=pair, annotator=annotator, choice=choice,
         response_a=response_a, response_b=response_b,
-        extra=extra, extra_options=["covariates"] * len(cov_cols) + (["win_probability"] if win_probability else []),
+        extra={"covariates": cov_cols, "win_probability": win_probability or None},
     )
     lens = response_lengths(frame, length=length, response_a=response_a, response_b=response_b,
                             len_a=len_a, len_b=len_b)
@@ -1088,9 +1182,10 @@ def length_controlled_win_rate(
     zq = float(stats.norm.ppf(1 - alpha / 2))
 
     raw = float(y.mean())
-    raw_se = float(y.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    raw_se = _clustered_mean_se(y, pd.factorize(pairs)[0])
     raw_lo, raw_hi = max(0.0, raw - zq * raw_se), min(1.0, raw + zq * raw_se)
 
+    _check_identified(design, y, delta, raw=raw, n=n, units=_length_name(length))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -1100,10 +1195,22 @@ def length_controlled_win_rate(
         except (np.linalg.LinAlgError, ValueError) as exc:
             raise WorkbenchError(
                 f"table '{_TABLE}': the length-controlled GLM could not be fitted ({exc}). "
-                "This happens when the candidate wins all or none of the judgments or a "
-                "covariate is constant; drop that covariate or add data."
+                "This happens when a covariate is constant or duplicates another; drop that "
+                "covariate or add data."
             ) from exc
     beta = fit.params.to_numpy()
+    bse = fit.bse.to_numpy()
+    if not (fit.converged and np.all(np.isfinite(beta)) and np.all(np.isfinite(bse))):
+        coefs = ", ".join(
+            f"{t} {b:+.3g} (se {e:.3g})" for t, b, e in zip(design.columns, beta, bse, strict=True)
+        )
+        raise WorkbenchError(
+            f"table '{_TABLE}': the length-controlled GLM did not converge (coefficients {coefs}), "
+            "so the length-controlled win rate is not identified. This happens when the length "
+            "difference (with the covariates) nearly determines the outcome; report the raw win "
+            f"rate ({raw:.1%} of {n:,} judgments) with length_bias(), or add judgments or drop "
+            "covariates."
+        )
     covm = np.asarray(fit.cov_params())
     x0 = design.to_numpy(dtype=float).copy()
     x0[:, 1] = 0.0
@@ -1221,10 +1328,9 @@ def rebalance_by_length(
     (5, 0.5)
     """
     by_cols = _as_list(by)
-    frame = _validate(
+    frame = validate_preferences(
         preferences, pair=pair, annotator=annotator, choice=choice,
-        response_a=response_a, response_b=response_b,
-        extra=by_cols, extra_options=["by"] * len(by_cols),
+        response_a=response_a, response_b=response_b, extra={"by": by_cols},
     )
     gen = as_rng(rng)
     lens = response_lengths(frame, length=length, response_a=response_a, response_b=response_b,

@@ -30,6 +30,7 @@ from workbench._validation import (
     check_choice,
     format_rows,
     require_frame,
+    validate_preferences,
     validate_table,
 )
 from workbench.aggregation import DawidSkeneResult, dawid_skene
@@ -243,16 +244,18 @@ class _Setup:
                 "tables of the same kind (convert one with workbench.io, or rename its columns)."
             )
         if kind == "preferences":
-            mapping = {"pair_id": pair, "annotator_id": annotator, "choice": choice}
             key, lab = pair, choice
         else:
-            mapping = {"item_id": item, "annotator_id": annotator, "label": label}
             key, lab = item, label
         frames = []
         for name, f in (("vendor_a", fa), ("vendor_b", fb)):
             if not f.index.is_unique:
                 f = f.reset_index(drop=True)
-            validate_table(f, kind, source=name, columns=mapping)
+            if kind == "preferences":
+                validate_preferences(f, pair=pair, annotator=annotator, choice=choice, source=name)
+            else:
+                validate_table(f, kind, source=name,
+                               columns={"item_id": item, "annotator_id": annotator, "label": label})
             frames.append(f)
         fa, fb = frames
         g = None
