@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from crowdkit.aggregation import DawidSkene
 
-from workbench.aggregation import dawid_skene, majority_vote, vote_shares
+from workbench.aggregation import compare_to_gold, dawid_skene, majority_vote, vote_shares
 from workbench.errors import ConvergenceWarning, WorkbenchError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:.*(inplace|copy) keyword")
@@ -182,3 +182,52 @@ def test_dawid_skene_rejects_bad_options():
         dawid_skene(df, tol=0)
     with pytest.raises(WorkbenchError, match="smoothing=-1"):
         dawid_skene(df, smoothing=-1)
+
+
+def test_compare_to_gold_counts_accuracy_and_who_is_right_where_methods_differ():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from workbench.samples import make_reviews
+
+    s = make_reviews(800, 8, 3, 30, gold_fraction=0.3, rng=2)
+    ann, gold = s.tables["reviews_10x5000"], s.tables["reviews_10x5000_gold"]
+    ann = ann[np.arange(len(ann)) % 4 != 0]  # some items keep 2 ratings: majority-vote ties
+    mv = majority_vote(ann, ties="abstain")
+    ds = dawid_skene(ann).labels
+    out = compare_to_gold({"majority_vote": mv, "dawid_skene": ds}, gold)
+    assert list(out.index) == ["majority_vote", "dawid_skene"]
+    truth = gold.set_index("item_id")["label"]
+    for name, lab in (("majority_vote", mv), ("dawid_skene", ds)):
+        lab = lab.reindex(truth.index)
+        n, correct = int(lab.notna().sum()), int((lab == truth).sum())
+        assert (out.loc[name, "n"], out.loc[name, "correct"]) == (n, correct)
+        assert out.loc[name, "accuracy"] == pytest.approx(correct / n)
+        lo, hi = proportion_confint(correct, n, method="wilson")
+        assert (out.loc[name, "ci_low"], out.loc[name, "ci_high"]) == pytest.approx((lo, hi))
+    assert out.loc["majority_vote", "n"] < out.loc["dawid_skene", "n"]  # abstained ties are not compared
+    both = mv.reindex(truth.index).notna()
+    diff = both & (mv.reindex(truth.index) != ds.reindex(truth.index))
+    assert out["n_differing"].tolist() == [int(diff.sum())] * 2
+    assert out.loc["dawid_skene", "correct_on_differing"] == int((ds.reindex(truth.index)[diff] == truth[diff]).sum())
+    # categorical labels compare by value like plain ones
+    cat = compare_to_gold({"dawid_skene": ds.astype("category")}, gold)
+    assert cat.loc["dawid_skene", "correct"] == out.loc["dawid_skene", "correct"]
+
+
+def test_compare_to_gold_ids_and_labels_must_share_a_dtype():
+    mv = pd.Series(["a", "b", "a"], index=pd.Index([1, 2, 3], dtype="int64"))
+    gold = pd.DataFrame({"item_id": ["1", "2"], "label": ["a", "b"]})
+    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is str, labels\['mv'\] index 'item_id' is int64; cast one"):
+        compare_to_gold({"mv": mv}, gold)
+    with pytest.raises(WorkbenchError, match=r"none of its 1 items.*Check that both use the same item ids"):
+        compare_to_gold({"mv": mv}, pd.DataFrame({"item_id": [9], "label": ["a"]}))
+    num = pd.Series([1, 2, 1], index=[1, 2, 3])
+    with pytest.raises(WorkbenchError, match=r"only match the method labels \[1, 2\] as text"):
+        compare_to_gold({"mv": num}, pd.DataFrame({"item_id": [1, 2], "label": ["1", "2"]}))
+    assert compare_to_gold({"mv": num}, pd.DataFrame({"item_id": [1, 2], "label": [1.0, 2.0]}))["correct"].tolist() == [2]
+    with pytest.raises(WorkbenchError, match="non-empty mapping"):
+        compare_to_gold({}, gold)
+    with pytest.raises(WorkbenchError, match=r"labels\['mv'\] has duplicate item ids"):
+        compare_to_gold({"mv": pd.Series(["a", "b"], index=[1, 1])}, gold)
+    with pytest.raises(WorkbenchError, match=r"labels\['mv'\] is a list"):
+        compare_to_gold({"mv": ["a"]}, gold)

@@ -8,7 +8,7 @@ weighs each judgment by it, so a few careful annotators can outvote a careless m
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from workbench._validation import as_rng, check_choice
 from workbench.agreement import _Coded, _prepare
 from workbench.errors import ConvergenceWarning, WorkbenchError
 
-__all__ = ["DawidSkeneResult", "TiePolicy", "dawid_skene", "majority_vote", "vote_shares"]
+__all__ = ["DawidSkeneResult", "TiePolicy", "compare_to_gold", "dawid_skene", "majority_vote", "vote_shares"]
 
 TiePolicy = Literal["random", "first", "abstain", "error"]
 _TIES = ("random", "first", "abstain", "error")
@@ -334,3 +334,117 @@ def _dawid_skene_em(
         prev_ll = ll
     theta = np.exp(log_theta).reshape(k, n_ann, k).transpose(1, 2, 0)  # [w, given, true]
     return post.T.copy(), np.exp(log_prior), theta, n_iter, converged, ll
+
+
+def compare_to_gold(
+    labels: Mapping[str, pd.Series],
+    gold: pd.DataFrame,
+    *,
+    item: str = "item_id",
+    label: str = "label",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Accuracy of several aggregated labelings on gold, and who is right where they differ.
+
+    Parameters
+    ----------
+    labels
+        Method name → labels indexed by item id (e.g. ``{"majority_vote": mv,
+        "dawid_skene": ds.labels}``). Missing labels (abstained ties) are not compared.
+    gold
+        Gold table with ``item_id`` and ``label`` columns (names as given).
+    item, label
+        Column names of the gold table.
+    confidence
+        Level of the Wilson interval of each accuracy.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by method (in the order given): ``n`` (gold items the method labeled),
+        ``correct``, ``accuracy``, ``ci_low``, ``ci_high``, ``n_differing`` (gold items
+        labeled by every method where the methods do not all agree) and
+        ``correct_on_differing`` (how many of those the method gets right).
+
+    Raises
+    ------
+    WorkbenchError
+        No labelings, a labeling that is not a Series or has duplicate ids, a bad gold
+        table, item ids that share nothing with gold (with a cast hint when they only match
+        as text, e.g. ``int64`` ids against ``str`` gold ids), or labels that only match
+        gold as text (e.g. ``1`` against ``"1"``).
+
+    Notes
+    -----
+    Ids and labels are compared by value, never through ``astype(str)``: ``1`` and ``"1"``
+    are different ids, and a dtype mismatch is an error with the fix, not a silent zero.
+
+    Examples
+    --------
+    >>> mv = pd.Series(["a", "b", "a"], index=["i1", "i2", "i3"])
+    >>> ds = pd.Series(["a", "a", "a"], index=["i1", "i2", "i3"])
+    >>> gold = pd.DataFrame({"item_id": ["i1", "i2"], "label": ["a", "b"]})
+    >>> out = compare_to_gold({"mv": mv, "ds": ds}, gold)
+    >>> out["accuracy"].tolist(), int(out["n_differing"].iloc[0]), out["correct_on_differing"].tolist()
+    ([1.0, 0.5], 1, [1, 0])
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    from workbench._validation import require_frame, validate_table
+    from workbench.agreement import _item_dtype_hint
+
+    if not isinstance(labels, Mapping) or len(labels) == 0:
+        raise WorkbenchError(
+            "labels must be a non-empty mapping of method name → labels indexed by item, "
+            "e.g. {'majority_vote': mv, 'dawid_skene': ds.labels}."
+        )
+    if not 0.0 < confidence < 1.0:
+        raise WorkbenchError(f"confidence={confidence!r} must lie strictly between 0 and 1, e.g. 0.95.")
+    g = require_frame(gold, table="gold")
+    validate_table(g, "gold", columns={"item_id": item, "label": label})
+    truth = pd.Series(np.asarray(g[label], dtype=object), index=pd.Index(g[item]))
+    for name, s in labels.items():
+        if not isinstance(s, pd.Series):
+            raise WorkbenchError(f"labels[{name!r}] is a {type(s).__name__}; pass a Series indexed by item id.")
+        if not s.index.is_unique:
+            dup = s.index[s.index.duplicated()].unique()[:3].tolist()
+            raise WorkbenchError(f"labels[{name!r}] has duplicate item ids, e.g. {dup!r}; pass one label per item.")
+    first_name, first = next(iter(labels.items()))
+    if not truth.index.isin(first.index).any():
+        hint = _item_dtype_hint(g[item], first.index.to_series(), item=item).replace("annotations", f"labels[{first_name!r}] index")
+        raise WorkbenchError(
+            f"table 'gold': none of its {len(g)} items (e.g. {list(g[item][:3])!r}) is in the index "
+            f"of labels[{first_name!r}]." + (hint or " Check that both use the same item ids.")
+        )
+    aligned = pd.DataFrame(
+        {name: pd.Series(np.asarray(s, dtype=object), index=s.index).reindex(truth.index) for name, s in labels.items()}
+    )
+    given = pd.Index(pd.unique(aligned.stack().dropna().to_numpy()), dtype=object)
+    gold_vals = pd.Index(pd.unique(truth.to_numpy()), dtype=object)
+    if len(given) and not gold_vals.isin(given).any() and gold_vals.astype(str).isin(given.astype(str)).any():
+        raise WorkbenchError(
+            f"table 'gold', column '{label}': its labels {gold_vals[:3].tolist()!r} only match the "
+            f"method labels {given[:3].tolist()!r} as text; load both with the same dtype (e.g. "
+            f"gold['{label}'] = gold['{label}'].astype(int) for numeric labels)."
+        )
+    has = aligned.notna()
+    right = aligned.eq(truth, axis=0) & has
+    every = has.all(axis=1)
+    differing = every & (aligned.nunique(axis=1, dropna=True) > 1)
+    n = has.sum().to_numpy()
+    correct = right.sum().to_numpy()
+    lo, hi = proportion_confint(correct, np.maximum(n, 1), alpha=1 - confidence, method="wilson")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = np.where(n > 0, correct / np.maximum(n, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "n": n,
+            "correct": correct,
+            "accuracy": acc,
+            "ci_low": np.where(n > 0, lo, np.nan),
+            "ci_high": np.where(n > 0, hi, np.nan),
+            "n_differing": int(differing.sum()),
+            "correct_on_differing": right[differing].sum().to_numpy(),
+        },
+        index=pd.Index(list(labels), name="method"),
+    )
