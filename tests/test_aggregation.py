@@ -217,8 +217,12 @@ def test_compare_to_gold_counts_accuracy_and_who_is_right_where_methods_differ()
 def test_compare_to_gold_ids_and_labels_must_share_a_dtype():
     mv = pd.Series(["a", "b", "a"], index=pd.Index([1, 2, 3], dtype="int64"))
     gold = pd.DataFrame({"item_id": ["1", "2"], "label": ["a", "b"]})
-    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is str, labels\['mv'\] index 'item_id' is int64; cast one"):
+    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is str, labels\['mv'\] index 'item_id' is int64; cast one "
+                                             r"\(e\.g\. labels\['mv'\]\.index = labels\['mv'\]\.index\.astype\(str\)\)"):
         compare_to_gold({"mv": mv}, gold)
+    with pytest.raises(WorkbenchError, match=r"gold 'item_id' is int64, labels\['mv'\] index 'item_id' is str; cast one "
+                                             r"\(e\.g\. gold\['item_id'\] = gold\['item_id'\]\.astype\(str\)\)"):
+        compare_to_gold({"mv": mv.set_axis(mv.index.astype(str))}, gold.assign(item_id=[1, 2]))
     with pytest.raises(WorkbenchError, match=r"none of its 1 items.*Check that both use the same item ids"):
         compare_to_gold({"mv": mv}, pd.DataFrame({"item_id": [9], "label": ["a"]}))
     num = pd.Series([1, 2, 1], index=[1, 2, 3])

@@ -411,7 +411,10 @@ def compare_to_gold(
             raise WorkbenchError(f"labels[{name!r}] has duplicate item ids, e.g. {dup!r}; pass one label per item.")
     first_name, first = next(iter(labels.items()))
     if not truth.index.isin(first.index).any():
-        hint = _item_dtype_hint(g[item], first.index.to_series(), item=item).replace("annotations", f"labels[{first_name!r}] index")
+        hint = _item_dtype_hint(
+            g[item], first.index.to_series(), item=item, other=f"labels[{first_name!r}] index",
+            other_cast=f"labels[{first_name!r}].index = labels[{first_name!r}].index.astype(str)",
+        )
         raise WorkbenchError(
             f"table 'gold': none of its {len(g)} items (e.g. {list(g[item][:3])!r}) is in the index "
             f"of labels[{first_name!r}]." + (hint or " Check that both use the same item ids.")

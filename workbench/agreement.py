@@ -620,16 +620,30 @@ def pairwise_kappa(
     return out
 
 
-def _item_dtype_hint(gold_ids: pd.Series, ann_ids: pd.Series, *, item: str) -> str:
-    """When the two id columns only match as strings: say which dtypes they have and how to cast."""
-    as_str = pd.Index(ann_ids.astype(str).unique())
+def _item_dtype_hint(
+    gold_ids: pd.Series,
+    other_ids: pd.Series,
+    *,
+    item: str,
+    other: str = "annotations",
+    other_cast: str | None = None,
+) -> str:
+    """When the two id columns only match as text: say which dtypes they have and how to cast.
+
+    ``other`` names the table the gold ids are looked up in; ``other_cast`` is the statement
+    that casts its ids to text (default ``other['item'] = other['item'].astype(str)``).
+    """
+    as_str = pd.Index(other_ids.astype(str).unique())
     if not pd.Index(gold_ids.astype(str)).isin(as_str).any():
         return ""
-    g_dt, a_dt = gold_ids.dtype, ann_ids.dtype
-    side = "annotations" if pd.api.types.is_string_dtype(g_dt) else "gold"
+    g_dt, o_dt = gold_ids.dtype, other_ids.dtype
+    if pd.api.types.is_string_dtype(g_dt):
+        fix = other_cast or f"{other}['{item}'] = {other}['{item}'].astype(str)"
+    else:
+        fix = f"gold['{item}'] = gold['{item}'].astype(str)"
     return (
-        f" The ids match once written as text: gold '{item}' is {g_dt}, annotations '{item}' is "
-        f"{a_dt}; cast one (e.g. {side}['{item}'] = {side}['{item}'].astype(str))."
+        f" The ids match once written as text: gold '{item}' is {g_dt}, {other} '{item}' is "
+        f"{o_dt}; cast one (e.g. {fix})."
     )
 
 
