@@ -31,6 +31,9 @@ demo: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/workbench samples --out data_samples
 
+# Two pytest workers share the 2 cores: one math thread each (torch, BLAS), or they oversubscribe.
+test: export OMP_NUM_THREADS = 1
+test: export MKL_NUM_THREADS = 1
 test: $(STAMP) java-check browser-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests workbench
 	$(BIN)/python -m pytest -n 2 --dist loadscope -o addopts="" --nbval-lax notebooks
