@@ -169,6 +169,12 @@ def test_notebook_runs_in_jupyterlab_and_a_key_press_reaches_the_store(lab: tupl
                 ) from None
             box.scroll_into_view_if_needed()
             box.wait_for(state="visible", timeout=60_000)
+            # the header names the item on display; wait until the widget has rendered it
+            page.wait_for_function(
+                "() => { const e = document.querySelector('.wb-review .widget-html-content');"
+                " return e !== null && e.innerText.split('\u00b7')[0].trim().length > 0; }",
+                timeout=60_000,
+            )
             header = page.locator(".wb-review .widget-html-content").first
             shown = header.inner_text().split("·")[0].strip()
             box.click()
