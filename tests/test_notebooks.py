@@ -67,3 +67,19 @@ def test_runs_headless_into_an_html_report(path: Path, tmp_path: Path) -> None:
     executed = nbformat.read(run.notebook, as_version=4)
     errors = [o for c in _code(executed) for o in c.outputs if o.get("output_type") == "error"]
     assert not errors
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=IDS)
+def test_papermill_sees_every_parameter(path: Path) -> None:
+    """papermill skips a parameter line with a second '=' (e.g. in its comment); then
+    `workbench report NAME -p that_parameter ...` would be refused as unknown."""
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    tagged = next(c for c in _code(nb) if "parameters" in c.metadata.get("tags", []))
+    assigned = set()
+    for node in ast.parse(tagged.source).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target  # type: ignore[union-attr]
+        assert isinstance(target, ast.Name)
+        assigned.add(target.id)
+    assert set(pm.inspect_notebook(str(path))) == assigned
