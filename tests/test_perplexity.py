@@ -17,47 +17,7 @@ from workbench._models import resolve_model
 from workbench.errors import ModelNotAvailableError, WorkbenchError
 from workbench.scoring import load_language_model, perplexity, perplexity_frame
 
-WORDS = (
-    "the a cat dog sat ran on under mat table and with of to is was big small red blue "
-    "house garden window bird saw quickly slowly today yesterday".split()
-)
-
-
-def _tokenizer(directory: Path):
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {"<|endoftext|>": 0, "[UNK]": 1, **{w: i + 2 for i, w in enumerate(WORDS)}}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", eos_token="<|endoftext|>", pad_token="<|endoftext|>"
-    )
-    fast.save_pretrained(directory)
-    return fast, len(vocab)
-
-
-def _save_tiny(directory: Path, arch: str, seed: int = 0) -> Path:
-    """A tiny causal LM with random weights, saved like save_pretrained() output."""
-    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
-
-    directory.mkdir(parents=True, exist_ok=True)
-    _, vocab = _tokenizer(directory)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        if arch == "llama":
-            cfg = LlamaConfig(
-                vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-                bos_token_id=0, eos_token_id=0, pad_token_id=0,
-            )
-            model = LlamaForCausalLM(cfg)
-        else:
-            cfg = GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=4, n_positions=64,
-                             bos_token_id=0, eos_token_id=0)
-            model = GPT2LMHeadModel(cfg)
-    model.save_pretrained(directory)
-    return directory
+from tests.tiny_models import WORDS, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
 
 
 @pytest.fixture(scope="module", params=["llama", "gpt2"])
