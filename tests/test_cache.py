@@ -16,7 +16,7 @@ from workbench.errors import WorkbenchError
 from workbench.scoring import ScoreCache, content_hash, score_texts
 
 
-from tests.tiny_models import WORDS, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
+from tests.tiny_models import WORDS, one_torch_thread, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
 
 
 
@@ -142,12 +142,3 @@ def test_cli_score_text_writes_scores_and_resumes(tmp_path):
     bad = CliRunner().invoke(app, ["score", "text", str(corpus), "--out", str(out), "--metrics", "vibes",
                                    "--cache-dir", str(tmp_path / "cache")])
     assert bad.exit_code != 0 and "metrics='vibes' is not valid" in str(bad.exception)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from two threads; on a shared CPU they lose a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -31,16 +31,9 @@ from workbench.scoring.demo_clip import (
     train_demo_clip,
 )
 
+from tests.tiny_models import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
+
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "image_captions"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on the shared 2-core test machine two threads wait for each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------- tiny models from configs

@@ -17,7 +17,7 @@ from workbench._models import resolve_model
 from workbench.errors import ModelNotAvailableError, WorkbenchError
 from workbench.scoring import load_language_model, perplexity, perplexity_frame
 
-from tests.tiny_models import WORDS, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
+from tests.tiny_models import WORDS, one_torch_thread, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
 
 
 @pytest.fixture(scope="module", params=["llama", "gpt2"])
@@ -187,12 +187,3 @@ def test_embedded_smollm2_fluent_below_word_salad(smollm2):
     # the <|endoftext|> prefix scores the first token too
     n = [len(smollm2.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in fluent]
     assert ppl["n_tokens"].iloc[:3].tolist() == n
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from two threads; on a shared CPU they lose a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 WORDS = (
@@ -48,3 +49,15 @@ def save_tiny_lm(directory: Path, arch: str, seed: int = 0) -> Path:
             model = GPT2LMHeadModel(cfg)
     model.save_pretrained(directory)
     return directory
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from two threads; on a shared CPU they lose a lot.
+
+    Autouse in every test module that imports it.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
