@@ -1,9 +1,13 @@
 """Scoring throughput, measured in one run and printed side by side.
 
-    .venv/bin/python benchmarks/scoring.py [--n-docs 24] [--threads N] [--skip-clip]
+    .venv/bin/python benchmarks/scoring.py [--n-docs 160] [--threads N] [--skip-clip]
 
 Sections (goals from issue 4):
-1. perplexity tokens/s, length-sorted batches of 16 vs the naive one-text loop (≥ 1.1×);
+1. perplexity tokens/s, length-sorted batches of 16 vs the naive one-text loop (≥ 1.1×).
+   The naive loop is what the transformers docs show: ``model(ids, labels=ids).loss`` per
+   text. Our own code called one text at a time is printed too (batching alone). Use enough
+   documents to fill batches: with ``--n-docs 24`` spread over 75–234 tokens, the ≤ 10 %
+   padding rule leaves ~3 texts per batch, unlike any real corpus;
 2. the same as a share of this machine's fp32 matmul throughput, measured here with
    ``torch.matmul`` on model-shaped operands (model FLOPs ≈ 2 · parameters · tokens; ≥ 60 %);
 3. the opt-in faster CPU modes (int8 dynamic quantization, bf16): speed-up over fp32
@@ -65,7 +69,7 @@ def matmul_gflops(hidden: int, inter: int, rows: int = 2048, repeats: int = 20) 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-docs", type=int, default=24, help="clean sample documents to score")
+    ap.add_argument("--n-docs", type=int, default=160, help="clean sample documents to score")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     ap.add_argument("--skip-clip", action="store_true")
     args = ap.parse_args()
@@ -79,17 +83,32 @@ def main() -> None:
     perplexity_frame(texts[:2], model=lm)  # warm-up
 
     # 1. naive loop vs batched
-    def naive():
+    def hf_loop() -> np.ndarray:
+        """The textbook loop: one text, the model's own loss, exp."""
+        out = []
+        for t in texts:
+            ids = torch.tensor([[lm.prefix_id, *lm.tokenizer(t, add_special_tokens=False)["input_ids"]]])
+            with torch.inference_mode():
+                out.append(float(torch.exp(lm.model(input_ids=ids, labels=ids).loss)))
+        return np.array(out)
+
+    def ours_one_by_one() -> pd.DataFrame:
         return pd.concat([perplexity_frame([t], model=lm, batch_size=1) for t in texts], ignore_index=True)
 
-    loop, t_loop = _timed(naive)
+    naive, t_naive = _timed(hf_loop)
+    loop, t_loop = _timed(ours_one_by_one)
     batched, t_batch = _timed(lambda: perplexity_frame(texts, model=lm, batch_size=16))
     tokens = int(batched["n_tokens"].sum()) + len(texts)  # the <|endoftext|> prefix is computed too
-    rel = np.max(np.abs(loop["perplexity"].to_numpy() - batched["perplexity"].to_numpy()) / loop["perplexity"].to_numpy())
+    ppl = batched["perplexity"].to_numpy()
+    rel_naive = np.max(np.abs(naive / ppl - 1))
+    rel_loop = np.max(np.abs(loop["perplexity"].to_numpy() / ppl - 1))
     print("\n== 1. perplexity, one text at a time vs length-sorted batches of 16 (fp32, CPU)")
-    print(f"naive loop : {tokens / t_loop:8.1f} tokens/s  ({t_loop:.1f} s)")
-    print(f"batched    : {tokens / t_batch:8.1f} tokens/s  ({t_batch:.1f} s)")
-    print(f"speed-up   : {t_loop / t_batch:8.2f}x  (goal >= 1.1x); max relative difference {rel:.2e} (goal <= 1e-4)")
+    print(f"naive loop, model(ids, labels=ids) : {tokens / t_naive:8.1f} tokens/s  ({t_naive:.1f} s)")
+    print(f"ours, batch_size=1, one text a call: {tokens / t_loop:8.1f} tokens/s  ({t_loop:.1f} s)")
+    print(f"ours, batched                      : {tokens / t_batch:8.1f} tokens/s  ({t_batch:.1f} s)")
+    print(f"speed-up vs the naive loop         : {t_naive / t_batch:8.2f}x  (goal >= 1.1x); "
+          f"max relative difference {rel_naive:.2e} (goal <= 1e-4)")
+    print(f"speed-up from batching alone       : {t_loop / t_batch:8.2f}x; max relative difference {rel_loop:.2e}")
 
     # 2. share of measured matmul throughput
     cfg = lm.model.config

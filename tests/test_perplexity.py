@@ -58,6 +58,38 @@ def test_batched_equals_one_by_one(tiny):
     np.testing.assert_allclose(other, single, rtol=1e-4)
 
 
+def test_two_cpu_streams_score_like_one_and_restore_threads(tiny, monkeypatch):
+    import importlib
+
+    ppl_module = importlib.import_module("workbench.scoring.perplexity")
+    texts = _texts(40, seed=5)  # lengths 1..40 words: many batches
+    one = perplexity(texts, model=tiny, batch_size=4, device="cpu")  # the fixture: one thread
+    seen = []
+    original = ppl_module._score_batch
+
+    def spy(lm, batch, skips):
+        seen.append(torch.get_num_threads())
+        return original(lm, batch, skips)
+
+    monkeypatch.setattr(ppl_module, "_score_batch", spy)
+    torch.set_num_threads(2)
+    try:
+        two = perplexity(texts, model=tiny, batch_size=4, device="cpu")
+        assert torch.get_num_threads() == 2  # the caller keeps its setting
+        assert len(seen) > 2 and set(seen) == {1}  # two streams of one thread each ran them
+        np.testing.assert_allclose(two, one, rtol=1e-6)
+
+        def fail(lm, batch, skips):
+            raise RuntimeError("boom in a stream")
+
+        monkeypatch.setattr(ppl_module, "_score_batch", fail)
+        with pytest.raises(RuntimeError, match="boom in a stream"):
+            perplexity(texts, model=tiny, batch_size=4, device="cpu")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
 def test_padding_never_changes_a_score(tiny):
     short = "the cat sat"
     alone = perplexity([short], model=tiny, device="cpu")[0]
