@@ -337,9 +337,35 @@ def test_download_failure_becomes_model_not_available(monkeypatch: pytest.Monkey
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr("workbench.scoring.clip.hub_offline", lambda: False)
+    monkeypatch.setattr("workbench.scoring.clip.hub_unreachable", lambda repo: None)  # the probe passed
     monkeypatch.setattr(open_clip, "create_model_and_transforms", no_network)
     with pytest.raises(ModelNotAvailableError, match=r"ViT-B-32.*Loading failed: Failed to download"):
         load_clip("ViT-B-32", device="cpu")
+
+
+@pytest.mark.parametrize(("model", "repo"), [("ViT-B-32", "timm/vit_base_patch32_clip_224.openai"),
+                                             ("hf-hub:workbench-tests/no-such-clip", "workbench-tests/no-such-clip")])
+def test_unreachable_hub_fails_before_any_download(monkeypatch: pytest.MonkeyPatch, tmp_path, model, repo) -> None:
+    import huggingface_hub.constants as hub_constants
+    import open_clip
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr("workbench.scoring.clip.hub_offline", lambda: False)
+    probed = []
+
+    def unreachable(name):
+        probed.append(name)
+        return "The model hub cannot be reached (ConnectError: Name or service not known)"
+
+    def must_not_download(*args, **kwargs):
+        raise AssertionError("a download was attempted")
+
+    monkeypatch.setattr("workbench.scoring.clip.hub_unreachable", unreachable)
+    monkeypatch.setattr(open_clip, "create_model_and_transforms", must_not_download)
+    with pytest.raises(ModelNotAvailableError, match=r"(?s)the model hub\. The model hub cannot be reached.*local copy"):
+        load_clip(model, device="cpu")
+    assert probed == [repo]
 
 
 def test_unknown_open_clip_names_and_tags(monkeypatch: pytest.MonkeyPatch) -> None:

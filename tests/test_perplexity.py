@@ -176,6 +176,48 @@ def test_hub_name_offline_without_local_copy(monkeypatch):
         perplexity(["hello"], model="workbench-tests/no-such-lm")
 
 
+def test_hub_name_without_network_fails_at_once_with_the_reason(monkeypatch):
+    """Not offline by setting, but nothing answers: the error comes from one probe, not retries."""
+    import huggingface_hub
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr("workbench._models.hub_offline", lambda: False)
+    calls = []
+
+    def no_network(repo, **kwargs):
+        calls.append(repo)
+        raise ConnectionError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(huggingface_hub, "model_info", no_network)
+    with pytest.raises(ModelNotAvailableError, match=r"(?s)'workbench-tests/no-such-lm'.*the model hub\..*"
+                       r"cannot be reached \(ConnectionError: \[Errno -2\].*local copy"):
+        perplexity(["hello"], model="workbench-tests/no-such-lm")
+    assert calls == ["workbench-tests/no-such-lm"]
+
+    def not_found(repo, **kwargs):
+        err = RepositoryNotFoundError.__new__(RepositoryNotFoundError)  # its __init__ wants an HTTP response
+        Exception.__init__(err, "404 Client Error: Repository Not Found")
+        raise err
+
+    monkeypatch.setattr(huggingface_hub, "model_info", not_found)
+    with pytest.raises(ModelNotAvailableError, match=r"has no repository 'workbench-tests/no-such-lm'.*spelling"):
+        resolve_model("workbench-tests/no-such-lm", kind="causal_lm")
+
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda repo, **kwargs: object())
+    assert resolve_model("workbench-tests/no-such-lm", kind="causal_lm").source == "hub"
+
+
+def test_hub_name_really_unavailable_here(monkeypatch):
+    """No mock: without network (CI) or with it (no such repository) the answer is the same error."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr("workbench._models.hub_offline", lambda: False)
+    with pytest.raises(ModelNotAvailableError, match=r"'workbench-tests/no-such-lm'.*the model hub"):
+        resolve_model("workbench-tests/no-such-lm", kind="causal_lm")
+
+
 def test_bad_arguments(tiny):
     with pytest.raises(TypeError, match="single str"):
         perplexity("the cat", model=tiny)

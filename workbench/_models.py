@@ -42,6 +42,7 @@ __all__ = [
     "device_for",
     "embedded_lm_path",
     "hub_offline",
+    "hub_unreachable",
     "model_loading",
     "model_not_available",
     "resolve_model",
@@ -127,6 +128,34 @@ def hub_offline() -> bool:
         return bool(constants.HF_HUB_OFFLINE)
     except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
         return False
+
+
+def hub_unreachable(repo: str, *, timeout: float = 10.0) -> str | None:
+    """Why the model hub cannot serve ``repo`` now, or ``None`` when it can: one quick request.
+
+    Asked before a download of a model that is not cached, so that a machine without
+    network gets its :class:`~workbench.errors.ModelNotAvailableError` at once instead of
+    after the download client's retries (about 50 s). A gated repository counts as
+    reachable: the download then says what access it needs.
+    """
+    try:
+        from huggingface_hub import model_info
+        from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+    except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
+        return None
+    try:
+        model_info(repo, timeout=timeout)
+    except GatedRepoError:
+        return None
+    except RepositoryNotFoundError:
+        return (f"The model hub has no repository {repo!r} (check the spelling; a private one "
+                "needs `hf auth login`)")
+    except HfHubHTTPError as exc:
+        return f"The model hub answered: {str(exc).strip().splitlines()[0][:200]}"
+    except Exception as exc:  # no network: DNS failure, refused connection, timeout, proxy error
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        return f"The model hub cannot be reached ({type(exc).__name__}: {first})"
+    return None
 
 
 def model_not_available(name: str, *, kind: str, looked: list[str], why: str = "") -> ModelNotAvailableError:
@@ -310,6 +339,9 @@ def resolve_model(
             name, kind=kind, looked=looked,
             why="The model hub is switched off (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set)",
         )
+    why = hub_unreachable(name)
+    if why is not None:
+        raise model_not_available(name, kind=kind, looked=[*looked, "the model hub"], why=why)
     return ResolvedModel(kind, "hub", name, name, None, f"{name}@hub")
 
 

@@ -49,6 +49,7 @@ from workbench._models import (
     ResolvedModel,
     device_for,
     hub_offline,
+    hub_unreachable,
     model_loading,
     model_not_available,
     resolve_model,
@@ -438,6 +439,8 @@ def _load_open_clip_hub(spec: str, *, device: Any) -> ClipModel:
     looked = [f"the hub cache {constants.HF_HUB_CACHE}"]
     if hub_offline():
         _require_cached(name, "open_clip_config.json", looked)
+    elif not _is_cached(name, ("open_clip_config.json",)):
+        _require_reachable(name, looked, spec)
     resolved = ResolvedModel("clip", "hub", spec, spec, None, f"{spec}@hub")
     try:
         with model_loading(resolved):
@@ -450,6 +453,22 @@ def _load_open_clip_hub(spec: str, *, device: Any) -> ClipModel:
             "pass backend='transformers'.)"
         ) from exc.__cause__
     return ClipModel.from_open_clip(module, preprocess, tokenizer, name=spec, device=str(device))
+
+
+_OPEN_CLIP_WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+
+
+def _is_cached(repo: str, filenames: tuple[str, ...]) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return any(isinstance(try_to_load_from_cache(repo, f), str) for f in filenames)
+
+
+def _require_reachable(repo: str, looked: list[str], label: str) -> None:
+    """Fail at once, not after the download client's retries, when the hub cannot serve ``repo``."""
+    why = hub_unreachable(repo)
+    if why is not None:
+        raise model_not_available(label, kind="clip", looked=[*looked, "the model hub"], why=why)
 
 
 def _require_cached(repo: str, filename: str, looked: list[str]) -> None:
@@ -491,6 +510,8 @@ def _load_open_clip_arch(arch: str, pretrained: str | None, *, device: Any) -> C
         looked = [f"the hub cache {constants.HF_HUB_CACHE}" + (f" ({hub_repo})" if hub_repo else "")]
         if hub_offline() and hub_repo:
             _require_any_cached(hub_repo, looked, label)
+        elif hub_repo and not _is_cached(hub_repo, _OPEN_CLIP_WEIGHT_FILES):
+            _require_reachable(hub_repo, looked, label)
         weights = tag
     resolved = ResolvedModel("clip", "hub", label, arch, None, f"{arch}:{tag}")
     with model_loading(resolved):
@@ -509,11 +530,8 @@ def _looks_like_file(tag: str) -> bool:
 
 
 def _require_any_cached(repo: str, looked: list[str], label: str) -> None:
-    from huggingface_hub import try_to_load_from_cache
-
-    for filename in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin"):
-        if isinstance(try_to_load_from_cache(repo, filename), str):
-            return
+    if _is_cached(repo, _OPEN_CLIP_WEIGHT_FILES):
+        return
     raise model_not_available(
         label, kind="clip", looked=looked,
         why="The model hub is switched off (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set) and "
