@@ -53,6 +53,7 @@ _PRECISIONS = ("fp32", "bf16", "int8")
 _DOC_TOKEN = "<|endoftext|>"
 _INT8_KEEP_FP32 = ("down_proj", "fc2", "lm_head")  # layers int8 mode leaves in fp32
 _MAX_PADDING = 0.10  # a batch holds windows at least 90 % as long as its longest
+_HEAD_ROWS, _HEAD_COLS = 1024, 4096  # output-layer blocks that fit the CPU cache (benchmarked)
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,59 @@ def _windows(
     return windows, np.asarray(owner, dtype=np.int64), np.asarray(skip, dtype=np.int64)
 
 
+def _target_log_probs(hidden: torch.Tensor, head: torch.nn.Linear, targets: torch.Tensor) -> torch.Tensor:
+    """``log_softmax(head(hidden))[i, targets[i]]`` in float32, without the full logits.
+
+    The output layer's logits (rows × a 49k-word vocabulary for SmolLM2) are computed in
+    blocks of ``_HEAD_ROWS × _HEAD_COLS`` that stay in the CPU cache, with a running
+    (online) log-sum-exp over the vocabulary blocks and the target's logit picked from its
+    block. Writing and re-reading the full logits was a quarter of the output layer's time.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> head = torch.nn.Linear(8, 10_000)
+    >>> h, t = torch.randn(5, 8, generator=g), torch.tensor([0, 4095, 4096, 9_999, 17])
+    >>> full = torch.log_softmax(head(h), dim=1)[torch.arange(5), t]
+    >>> bool(torch.allclose(_target_log_probs(h, head, t), full, atol=1e-5))
+    True
+    """
+    import torch
+    import torch.nn.functional as F
+
+    weight, bias = head.weight, head.bias
+    vocab = weight.shape[0]
+    out = []
+    for r0 in range(0, hidden.shape[0], _HEAD_ROWS):
+        h = hidden[r0 : r0 + _HEAD_ROWS]
+        t = targets[r0 : r0 + _HEAD_ROWS]
+        target_logit = torch.zeros(h.shape[0], dtype=torch.float32, device=h.device)
+        running_max: torch.Tensor | None = None
+        running_sum = target_logit
+        for c0 in range(0, vocab, _HEAD_COLS):
+            c1 = min(c0 + _HEAD_COLS, vocab)
+            logits = F.linear(h, weight[c0:c1], None if bias is None else bias[c0:c1]).float()
+            inside = (t >= c0) & (t < c1)
+            picked = logits.gather(1, (t - c0).clamp(0, c1 - c0 - 1)[:, None])[:, 0]
+            target_logit = torch.where(inside, picked, target_logit)
+            block_max = logits.amax(dim=1)
+            if running_max is None:
+                running_max = block_max
+                running_sum = torch.exp(logits - block_max[:, None]).sum(dim=1)
+            else:
+                new_max = torch.maximum(running_max, block_max)
+                running_sum = running_sum * torch.exp(running_max - new_max) + torch.exp(
+                    logits - new_max[:, None]
+                ).sum(dim=1)
+                running_max = new_max
+        assert running_max is not None
+        out.append(target_logit - (running_max + torch.log(running_sum)))
+    if not out:
+        return torch.zeros(0, dtype=torch.float32, device=hidden.device)
+    return torch.cat(out)
+
+
 def _score_batch(lm: LoadedLM, batch: list[list[int]], skips: list[int]) -> list[np.ndarray]:
     """Log-probabilities (float64) of the target tokens of each window in ``batch``."""
     import torch
@@ -267,16 +321,9 @@ def _score_batch(lm: LoadedLM, batch: list[list[int]], skips: list[int]) -> list
     base = getattr(model, model.base_model_prefix, None)
     head = model.get_output_embeddings()
     with torch.inference_mode():
-        if base is not None and head is not None and base is not model:
+        if base is not None and isinstance(head, torch.nn.Linear) and base is not model:
             hidden = base(input_ids=ids, attention_mask=mask).last_hidden_state[sel]
-            chunks = []
-            for start in range(0, hidden.shape[0], 1024):
-                logits = head(hidden[start : start + 1024]).float()
-                chunks.append(
-                    logits.gather(1, targets[start : start + 1024, None])[:, 0]
-                    - torch.logsumexp(logits, dim=1)
-                )
-            logp = torch.cat(chunks) if chunks else torch.zeros(0)
+            logp = _target_log_probs(hidden, head, targets)
         else:  # models without a separable head: full logits
             logits = model(input_ids=ids, attention_mask=mask).logits[sel].float()
             logp = logits.gather(1, targets[:, None])[:, 0] - torch.logsumexp(logits, dim=1)
