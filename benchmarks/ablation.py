@@ -64,7 +64,7 @@ def main() -> None:
     n_scored = 0
     for d in ref_toks[:20]:
         seq = ["<s>", *d, "</s>"]
-        for a, b in zip(seq[:-1], seq[1:]):
+        for a, b in zip(seq[:-1], seq[1:], strict=True):
             nl.score(b, [a])
             n_scored += 1
     t_nltk = time.perf_counter() - t

@@ -20,10 +20,9 @@ import time
 import warnings
 from pathlib import Path
 
+import krippendorff
 import numpy as np
 import pandas as pd
-
-import krippendorff
 from crowdkit.aggregation import DawidSkene
 
 from workbench.aggregation import _dawid_skene_em, dawid_skene
@@ -57,8 +56,8 @@ def bench_alpha(n_units: int, n_raters: int, repeat: int) -> None:
     krippendorff_alpha(long)  # warm-up of both (lazy imports, allocator), not timed
     krippendorff.alpha(matrix, level_of_measurement="nominal")
     for level in ("nominal", "interval"):
-        t_ours, a_ours = best_of(lambda: krippendorff_alpha(long, level=level), repeat)
-        t_ref, a_ref = best_of(lambda: krippendorff.alpha(matrix, level_of_measurement=level), repeat)
+        t_ours, a_ours = best_of(lambda level=level: krippendorff_alpha(long, level=level), repeat)
+        t_ref, a_ref = best_of(lambda level=level: krippendorff.alpha(matrix, level_of_measurement=level), repeat)
         print(f"{level:9s} ours (long table, incl. conversion) {t_ours:.4f} s  alpha={a_ours:.6f}")
         print(f"{level:9s} krippendorff (ready matrix)         {t_ref:.4f} s  alpha={a_ref:.6f}")
         print(f"{level:9s} ratio krippendorff/ours = {t_ref / t_ours:.2f}x  (>1: ours faster); "

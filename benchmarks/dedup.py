@@ -34,7 +34,7 @@ def make_corpus(n_docs: int, *, words: int = 100, dup_fraction: float = 0.3, rng
     vocab_size = 50_000
     lens = gen.integers(2, 10, vocab_size)
     chars = letters[gen.integers(0, 26, (vocab_size, 9))]
-    vocab = np.array(["".join(c[:k]) for c, k in zip(chars, lens)], dtype=object)
+    vocab = np.array(["".join(c[:k]) for c, k in zip(chars, lens, strict=True)], dtype=object)
     n_dup = int(n_docs * dup_fraction)
     n_base = n_docs - n_dup
     ids = (gen.zipf(1.2, size=(n_base, words)) - 1) % vocab_size

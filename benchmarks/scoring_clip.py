@@ -77,7 +77,7 @@ def _section(
     clip_score(paths[:2], captions[:2], model=clip, workers=0)  # warm-up
 
     def single() -> None:
-        for p, c in zip(paths[:n_single], captions[:n_single]):
+        for p, c in zip(paths[:n_single], captions[:n_single], strict=True):
             clip_score([p], [c], model=clip, workers=0)
 
     def batched(w: int) -> Callable[[], object]:
@@ -94,7 +94,7 @@ def _section(
     t_overlap = best["overlap"] / n
     a = batched(0)()
     b = np.array([clip_score([p], [c], model=clip, workers=0)[0]
-                  for p, c in zip(paths[:8], captions[:8])])
+                  for p, c in zip(paths[:8], captions[:8], strict=True)])
     diff = float(np.max(np.abs(np.asarray(a)[:8] - b)))
     ratio = t_single / t_overlap
     print(f"  {label}")

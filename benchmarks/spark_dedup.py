@@ -41,7 +41,7 @@ def make_corpus(n_docs: int, *, dup_fraction: float = 0.3, rng: int = 0) -> pd.D
     docs = [" ".join(w) for w in np.split(words, cuts)]
     src = g.integers(0, n_base, n_dup)
     rates = g.uniform(0.0, 0.2, n_dup)
-    for s, rate in zip(src, rates):
+    for s, rate in zip(src, rates, strict=True):
         ws = docs[s].split()
         k = int(rate * len(ws))
         if k:

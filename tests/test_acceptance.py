@@ -227,7 +227,7 @@ def test_committed_reviews_sample(data_samples):
     gold = load_table(data_samples / "reviews_10x5000_gold.csv", kind="gold")
     res = check_batch(ann, gold=gold, n_resamples=100, rng=0)
     assert not res.accepted
-    found = set(zip(res.violations.segment, res.violations.value))
+    found = set(zip(res.violations.segment, res.violations.value, strict=True))
     # planted: the night shift mislabels kitchen reviews under guideline v2.1 (truth json)
     assert ("cohort × category", "night / kitchen") in found
     assert ("category × guideline_version", "kitchen / v2.1") in found

@@ -203,7 +203,7 @@ def test_fleiss_equals_statsmodels(mat):
     st.sampled_from([None, "linear", "quadratic"]),
 )
 def test_cohen_equals_sklearn(pairs, weights):
-    a, b = map(np.array, zip(*pairs))
+    a, b = map(np.array, zip(*pairs, strict=True))
     labels = list(range(5))
     with np.errstate(all="ignore"):
         ref = cohen_kappa_score(a, b, weights=weights, labels=labels)
@@ -221,11 +221,11 @@ def test_alpha_invariant_to_relabeling_and_annotator_order(mat, rnd):
     base = krippendorff_alpha(df)
     perm = list(range(1, 6))
     rnd.shuffle(perm)
-    relabeled = df.assign(label=df["label"].map(dict(zip(range(1, 6), perm))).astype(str))
+    relabeled = df.assign(label=df["label"].map(dict(zip(range(1, 6), perm, strict=True))).astype(str))
     names = sorted(df["annotator_id"].unique())
     shuffled = names[:]
     rnd.shuffle(shuffled)
-    renamed = df.assign(annotator_id=df["annotator_id"].map(dict(zip(names, shuffled))))
+    renamed = df.assign(annotator_id=df["annotator_id"].map(dict(zip(names, shuffled, strict=True))))
     rows = df.sample(frac=1.0, random_state=rnd.randint(0, 1000))
     for other in (krippendorff_alpha(relabeled), krippendorff_alpha(renamed), krippendorff_alpha(rows)):
         assert other == pytest.approx(base, abs=1e-12, nan_ok=True)

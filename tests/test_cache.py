@@ -8,17 +8,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner
 
+from tests.tiny_models import WORDS, one_torch_thread  # noqa: F401
+from tests.tiny_models import save_tiny_lm as _save_tiny
 from workbench.cli import app
 from workbench.errors import WorkbenchError
 from workbench.scoring import ScoreCache, content_hash, score_texts
-
-
-from tests.tiny_models import WORDS, one_torch_thread, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
-
-
 
 
 def _counting(calls):

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
+from tests.tiny_models import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 from workbench import _shapes
 from workbench._shapes import ShapeSpec, caption_for, render_caption_image
 from workbench.errors import ModelNotAvailableError, SchemaError, WorkbenchError
@@ -30,8 +31,6 @@ from workbench.scoring.demo_clip import (
     held_out_pairs,
     train_demo_clip,
 )
-
-from tests.tiny_models import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "image_captions"
 
@@ -182,7 +181,7 @@ def test_batched_and_one_by_one_agree(backend: str, tiny_dirs, pairs) -> None:
     model = None if backend == "demo" else tiny_dirs[backend]
     batched = clip_score(images, captions, model=model, batch_size=4, workers=2)
     single = np.array([clip_score([im], [c], model=model, workers=0)[0]
-                       for im, c in zip(images, captions)])
+                       for im, c in zip(images, captions, strict=True)])
     np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-5)
 
 
@@ -409,7 +408,7 @@ def test_train_demo_clip_writes_a_loadable_checkpoint_with_its_card(tmp_path) ->
 
 def test_shape_captions_name_the_attributes_and_images_show_the_colour() -> None:
     specs = _shapes.caption_specs(200, rng=0)
-    for spec, cap in zip(specs, _shapes.captions_for(specs, rng=0)):
+    for spec, cap in zip(specs, _shapes.captions_for(specs, rng=0), strict=True):
         assert spec.colour in cap and spec.shape in cap
         assert set(cap.split()) <= set(_shapes.caption_vocabulary())
     frame = _shapes.specs_to_frame(specs)
@@ -435,8 +434,8 @@ def test_mismatched_specs_change_exactly_n_attributes() -> None:
     specs = _shapes.caption_specs(100, rng=1)
     for n in (1, 3, 5):
         changed = _shapes.mismatched_specs(specs, rng=n, n_changes=n)
-        diffs = [sum(a != b for a, b in zip(s.to_dict().values(), m.to_dict().values()))
-                 for s, m in zip(specs, changed)]
+        diffs = [sum(a != b for a, b in zip(s.to_dict().values(), m.to_dict().values(), strict=True))
+                 for s, m in zip(specs, changed, strict=True)]
         assert set(diffs) == {n}
     with pytest.raises(WorkbenchError, match="n_changes must be 1..5"):
         _shapes.mismatched_specs(specs, n_changes=0)

@@ -8,7 +8,16 @@ import pandas as pd
 import pytest
 
 from workbench.errors import SchemaError, WorkbenchError
-from workbench.scoring import AllOf, Rule, buckets, decide, default_rules, load_rules, save_rules, score_texts
+from workbench.scoring import (
+    AllOf,
+    Rule,
+    buckets,
+    decide,
+    default_rules,
+    load_rules,
+    save_rules,
+    score_texts,
+)
 
 
 def test_fixed_threshold_directions_and_reasons():

@@ -13,11 +13,11 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
+from tests.tiny_models import WORDS, one_torch_thread  # noqa: F401
+from tests.tiny_models import save_tiny_lm as _save_tiny
 from workbench._models import resolve_model
 from workbench.errors import ModelNotAvailableError, WorkbenchError
 from workbench.scoring import load_language_model, perplexity, perplexity_frame
-
-from tests.tiny_models import WORDS, one_torch_thread, save_tiny_lm as _save_tiny, tiny_tokenizer as _tokenizer  # noqa: F401
 
 
 @pytest.fixture(scope="module", params=["llama", "gpt2"])

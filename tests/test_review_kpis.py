@@ -13,7 +13,15 @@ from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.review import ReviewStore, SimulatedReviewer, gold_accuracy, review_kpis, reviewer_agreement, simulate_session, throughput
+from workbench.review import (
+    ReviewStore,
+    SimulatedReviewer,
+    gold_accuracy,
+    review_kpis,
+    reviewer_agreement,
+    simulate_session,
+    throughput,
+)
 from workbench.review.kpis import trends
 
 

@@ -8,8 +8,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -51,7 +51,7 @@ def test_undo_is_a_new_event_and_latest_decisions_follow_it(store: ReviewStore) 
     assert list(events["kind"]) == ["decision", "decision", "decision", "undo"]
     assert events.loc[3, "undoes"] == 2 and bool(events.loc[1, "undone"])
     latest = store.decisions()
-    assert sorted(zip(latest["item_id"], latest["reviewer"], latest["decision"])) == [
+    assert sorted(zip(latest["item_id"], latest["reviewer"], latest["decision"], strict=True)) == [
         ("a", "alice", "Acceptable"),
         ("a", "bob", "Biased"),
     ]
@@ -252,7 +252,7 @@ def test_store_matches_a_model_after_every_step(ops: list[tuple[str, str, str, s
                     if kind == "decision":
                         latest[(i, w)] = d  # type: ignore[assignment]
             got = store.decisions()
-            assert dict(zip(zip(got["item_id"], got["reviewer"]), got["decision"])) == latest
+            assert dict(zip(zip(got["item_id"], got["reviewer"], strict=True), got["decision"], strict=True)) == latest
             assert len(store.active()) == sum(len(s) for s in stacks.values())
         events = store.events()
         assert len(events) == len(ops) - sum(1 for op, *_ in ops if op == "undo") + int(events["kind"].eq("undo").sum())

@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from workbench.errors import WorkbenchError
-from workbench.review import DEFAULT_TAXONOMY, QueueItem, ReviewQueue, ReviewStore, ReviewWidget, render_item
+from workbench.review import (
+    DEFAULT_TAXONOMY,
+    QueueItem,
+    ReviewQueue,
+    ReviewStore,
+    ReviewWidget,
+    render_item,
+)
 
 
 def _items(n: int) -> pd.DataFrame:

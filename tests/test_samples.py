@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import unicodedata
 from pathlib import Path
@@ -380,7 +381,7 @@ def test_corpus_noise_kinds_look_like_what_they_claim(corpus: samples.Sample) ->
 
     def bigrams(t: str) -> list[tuple[str, str]]:
         w = t.lower().split()
-        return list(zip(w, w[1:]))
+        return list(itertools.pairwise(w))
 
     known = {b for t in clean["text"] for b in bigrams(t)}
     salad = docs[docs["kind"] == "word_salad"]["text"]

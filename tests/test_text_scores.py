@@ -19,11 +19,11 @@ def _reference(text: str) -> dict[str, float]:
     """Loop-based reference of each statistic (the definitions in text_stats' docstring)."""
     words = text.split()
     n = len(words)
-    lines = [l.strip() for l in text.split("\n") if l.strip()]
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     seen, dup = set(), 0
-    for l in lines:
-        dup += l in seen
-        seen.add(l)
+    for line in lines:
+        dup += line in seen
+        seen.add(line)
     wc = sum(len(w) for w in words)
     out = {
         "n_words": n,

@@ -374,7 +374,7 @@ def model_loading(resolved: ResolvedModel) -> Iterator[None]:
         ) from exc
 
 
-def device_for(device: str | None = None) -> "torch.device":
+def device_for(device: str | None = None) -> torch.device:
     """The torch device to run on: ``None``/``"auto"`` → first CUDA GPU, else Apple MPS, else CPU.
 
     Parameters

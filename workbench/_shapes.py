@@ -155,7 +155,7 @@ def caption_specs(n: int, rng: int | np.random.Generator | None = None) -> list[
     return [
         ShapeSpec(SHAPES[a], colours[b], COUNTS[c], POSITIONS[d], SIZES[e])
         for a, b, c, d, e in zip(
-            shape.tolist(), colour.tolist(), count.tolist(), position.tolist(), size.tolist()
+            shape.tolist(), colour.tolist(), count.tolist(), position.tolist(), size.tolist(), strict=True
         )
     ]
 
@@ -296,7 +296,7 @@ def captions_for(
     n = len(specs)
     which = gen.integers(len(pool), size=n).tolist()
     one_words = np.where(gen.random(n) < 0.5, "a", "one").tolist()
-    return [_caption(s, pool[t], w) for s, t, w in zip(specs, which, one_words)]
+    return [_caption(s, pool[t], w) for s, t, w in zip(specs, which, one_words, strict=True)]
 
 
 def caption_vocabulary() -> list[str]:

@@ -24,12 +24,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from workbench._validation import as_rng, check_choice, require_columns, require_frame, require_nonempty
+from workbench._validation import (
+    as_rng,
+    check_choice,
+    require_columns,
+    require_frame,
+    require_nonempty,
+)
 from workbench.errors import WorkbenchError
 
 __all__ = [
@@ -710,7 +716,7 @@ def label_training_sets(
             f"table 'texts' has no text for {len(missing)} annotated item(s), e.g. {missing[:3]}; "
             "give one row per item_id with its text."
         )
-    opts = {"item": item, "annotator": annotator, "label": label}
+    opts: dict[str, Any] = {"item": item, "annotator": annotator, "label": label}
     if not 0 < qa_fraction < 1:
         raise WorkbenchError(f"qa_fraction must be in (0, 1), got {qa_fraction}.")
     gen = as_rng(rng)

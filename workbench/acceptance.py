@@ -78,9 +78,9 @@ class AcceptanceResult:
         text = f"Batch {verdict}. " + "; ".join(parts) + "."
         if not self.accepted:
             fixes = []
-            status = dict(zip(self.criteria["criterion"], self.criteria["status"]))
-            n = dict(zip(self.criteria["criterion"], self.criteria["n"]))
-            min_n = dict(zip(self.criteria["criterion"], self.criteria["min_n"]))
+            status = dict(zip(self.criteria["criterion"], self.criteria["status"], strict=True))
+            n = dict(zip(self.criteria["criterion"], self.criteria["n"], strict=True))
+            min_n = dict(zip(self.criteria["criterion"], self.criteria["min_n"], strict=True))
             iaa, qa = status.get("inter-annotator agreement"), status.get("QA sample accuracy")
             if iaa == "not met":
                 fixes.append("clarify the guideline on the most disputed items and re-train annotators")
@@ -243,7 +243,7 @@ def check_batch(
     check_choice(agreement, name="agreement", choices=("krippendorff_alpha", "fleiss_kappa"))
     check_choice(aggregate, name="aggregate", choices=("majority_vote", "dawid_skene"))
     gen = as_rng(rng)
-    cols = {"item": item, "annotator": annotator, "label": label, "value_order": value_order}
+    cols: dict[str, Any] = {"item": item, "annotator": annotator, "label": label, "value_order": value_order}
     gold_labels = _new_gold_labels(gold, label=label, value_order=value_order, allow=allow_new_gold_labels)
     coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order, extra_labels=gold_labels)
     gold_codes = _gold_codes(
@@ -384,7 +384,7 @@ def _systematic_errors(
         ok &= (np.broadcast_to(n, cnt.shape) > 0) & off[None, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = cnt / n
-        for a, b, ti, gi in zip(*np.nonzero(ok)):
+        for a, b, ti, gi in zip(*np.nonzero(ok), strict=True):
             value = va[a] if len(seg) == 1 else f"{va[a]} / {vb[b]}"
             tests.append((" × ".join(seg), value, ti, gi, int(n[a, b, ti, 0]), int(cnt[a, b, ti, gi]),
                           rate[a, b, ti, gi], rest_rate[a, b, ti, gi], float(pvals[a, b, ti, gi]), seg))

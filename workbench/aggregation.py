@@ -309,7 +309,7 @@ def _dawid_skene_em(
     log_theta = np.zeros((k, n_cells))  # [true, (annotator, given)]
     log_prior = np.zeros(k)
     joint = np.empty((k, n_items))
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is reported after the loop)
         # M-step: priors and confusion from the current posteriors
         prior = np.clip(post.sum(axis=1) / n_items, _EPS, None)
         log_prior = np.log(prior / prior.sum())

@@ -402,7 +402,7 @@ def fleiss_kappa(
             "or keep only fully rated items."
         )
     p_i, _ = _fleiss_parts(counts)
-    return float(_fleiss_from_sums(p_i.sum(), np.float64(len(p_i)), counts.sum(axis=0)))
+    return float(_fleiss_from_sums(p_i.sum(), np.array(float(len(p_i))), counts.sum(axis=0)))
 
 
 # --------------------------------------------------------------------------------------
@@ -420,7 +420,7 @@ def _metric_values(coded: _Coded, level: str, value_order: Sequence[Any] | None)
         return np.arange(1, len(cats) + 1, dtype=float)
     raise WorkbenchError(
         f"krippendorff_alpha(level={level!r}) needs numeric labels, but the labels include "
-        f"{[c for c, v in zip(cats, numeric) if pd.isna(v)][:5]!r}. Pass value_order=[...] to "
+        f"{[c for c, v in zip(cats, numeric, strict=True) if pd.isna(v)][:5]!r}. Pass value_order=[...] to "
         "use the positions 1..K as values, or use level='ordinal' or 'nominal'."
     )
 

@@ -29,7 +29,6 @@ annotator's judgments being correlated.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

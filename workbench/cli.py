@@ -6,9 +6,12 @@ Run ``workbench --help`` (or ``workbench COMMAND --help``) for every option.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 from workbench import __version__
 from workbench.errors import WorkbenchError
@@ -33,7 +36,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = None,
 ) -> None:
@@ -103,12 +106,12 @@ def report_command(
 def vendors_command(
     vendor_a: Annotated[Path, typer.Argument(help="Vendor a's table (annotations or preferences).")],
     vendor_b: Annotated[Path, typer.Argument(help="Vendor b's table, same kind, the same items.")],
-    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label).")] = None,
-    cost_a: Annotated[Optional[float], typer.Option(help="Price of one judgment from vendor a.")] = None,
-    cost_b: Annotated[Optional[float], typer.Option(help="Price of one judgment from vendor b.")] = None,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label).")] = None,
+    cost_a: Annotated[float | None, typer.Option(help="Price of one judgment from vendor a.")] = None,
+    cost_b: Annotated[float | None, typer.Option(help="Price of one judgment from vendor b.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     scorecard_out: Annotated[
-        Optional[Path], typer.Option("--scorecard-out", help="Write the scorecard table here.")
+        Path | None, typer.Option("--scorecard-out", help="Write the scorecard table here.")
     ] = None,
 ) -> None:
     """Compare two vendors on the same items; print the recommendation and the scorecard."""
@@ -129,7 +132,7 @@ def vendors_command(
 @app.command("reliability")
 def reliability_command(
     annotations: Annotated[Path, typer.Argument(help="Annotations table (item_id, annotator_id, label).")],
-    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label): adds accuracy and the batch verdict.")] = None,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label): adds accuracy and the batch verdict.")] = None,
     level: Annotated[str, typer.Option(help="Krippendorff level: nominal, ordinal, interval or ratio.")] = "nominal",
     item: Annotated[str, typer.Option(help="Item column.")] = "item_id",
     annotator: Annotated[str, typer.Option(help="Annotator column.")] = "annotator_id",
@@ -147,7 +150,7 @@ def reliability_command(
     cols = {"item_id": item, "annotator_id": annotator, "label": label}
     ann = io.load_table(annotations, kind="annotations", columns=cols)
     gold_table = io.load_table(gold, kind="gold", columns={"item_id": item, "label": label}) if gold else None
-    stat = functools.partial(agreement.krippendorff_alpha, level=level)
+    stat = functools.partial(agreement.krippendorff_alpha, level=cast(agreement.Level, level))  # checked inside
     ci = agreement.bootstrap_ci(stat, ann, n_resamples=n_resamples, rng=seed)
     typer.echo(f"{ci.summary()} Band (Krippendorff 2004): {agreement.interpret(ci.estimate, scale='krippendorff')}.")
     per = agreement.annotator_agreement(ann, reference=gold_table)
@@ -162,18 +165,18 @@ def reliability_command(
 @app.command("drift")
 def drift_command(
     annotations: Annotated[Path, typer.Argument(help="Annotations table with item_id, annotator_id, label, timestamp.")],
-    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label).")] = None,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label).")] = None,
     level: Annotated[
-        Optional[list[str]], typer.Option("--level", help="Grouping column tested for drift (repeatable).")
+        list[str] | None, typer.Option("--level", help="Grouping column tested for drift (repeatable).")
     ] = None,
     by: Annotated[
-        Optional[list[str]], typer.Option("--by", help="Root-cause column (repeatable; 'period' = time bins).")
+        list[str] | None, typer.Option("--by", help="Root-cause column (repeatable; 'period' = time bins).")
     ] = None,
     window: Annotated[str, typer.Option(help="Control-chart window, e.g. 7D.")] = "7D",
     alpha: Annotated[float, typer.Option(help="Family-wise false-alarm rate of the alerts.")] = 0.01,
     top: Annotated[int, typer.Option(help="Root-cause rows printed.")] = 10,
-    alerts_out: Annotated[Optional[Path], typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
-    causes_out: Annotated[Optional[Path], typer.Option("--causes-out", help="Write the root-cause table here.")] = None,
+    alerts_out: Annotated[Path | None, typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
+    causes_out: Annotated[Path | None, typer.Option("--causes-out", help="Write the root-cause table here.")] = None,
 ) -> None:
     """Detect annotator/cohort drift, rank root causes, print recommended actions."""
     from workbench import drift, io
@@ -205,10 +208,10 @@ app.add_typer(score_app, name="score")
 def score_text_command(
     input: Annotated[Path, typer.Argument(help="Corpus table (doc_id, text): .jsonl, .csv or .parquet.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table of scores and decisions.")],
-    model: Annotated[Optional[str], typer.Option(help="Perplexity model: hub name, local folder or .gguf file; default: embedded SmolLM2-135M.")] = None,
-    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", "-m", help="stats, language, perplexity (repeat the option); default: all three.")] = None,
-    rules: Annotated[Optional[Path], typer.Option(help="Rules YAML (workbench.scoring.save_rules); default: the built-in rules of the chosen metrics.")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
+    model: Annotated[str | None, typer.Option(help="Perplexity model: hub name, local folder or .gguf file; default: embedded SmolLM2-135M.")] = None,
+    metrics: Annotated[list[str] | None, typer.Option("--metrics", "-m", help="stats, language, perplexity (repeat the option); default: all three.")] = None,
+    rules: Annotated[Path | None, typer.Option(help="Rules YAML (workbench.scoring.save_rules); default: the built-in rules of the chosen metrics.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
     language: Annotated[str, typer.Option(help="Language to keep (ISO 639-1).")] = "en",
@@ -223,11 +226,19 @@ def score_text_command(
     Resumable: scores are cached per chunk, so an interrupted run continues where it stopped.
     """
     from workbench import io
-    from workbench.scoring import ScoreCache, TEXT_METRICS, decide, default_rules, load_rules, score_texts
+    from workbench.scoring import (
+        TEXT_METRICS,
+        ScoreCache,
+        decide,
+        default_rules,
+        load_rules,
+        score_texts,
+    )
 
     if engine == "spark":  # issue 10: same scores and decisions, computed by Spark executors
         from workbench import spark as wspark
-        from workbench.scoring import TEXT_METRICS as _ALL, load_rules as _load
+        from workbench.scoring import TEXT_METRICS as _ALL
+        from workbench.scoring import load_rules as _load
 
         counts = wspark.score_table(
             str(input), str(out), master=master, metrics=list(metrics) if metrics else list(_ALL),
@@ -268,11 +279,11 @@ def score_text_command(
         typer.echo(cache.info().summary())
 
 
-def _concat_columns(*frames: object) -> "object":
+def _concat_columns(*frames: pd.DataFrame) -> pd.DataFrame:
     """Side-by-side concatenation of frames sharing a row order (score command helper)."""
     import pandas as pd
 
-    return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)  # type: ignore[union-attr]
+    return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)
 
 
 # ---- score clip + train-demo-clip (issue 4, CLIP) ----
@@ -280,13 +291,13 @@ def _concat_columns(*frames: object) -> "object":
 def score_clip_command(
     input: Annotated[Path, typer.Argument(help="image_captions table (pair_id, image, caption); image paths relative to it.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table: the input plus clip_score and error.")],
-    model: Annotated[Optional[str], typer.Option(help="Local CLIP folder, open_clip architecture (ViT-B-32), hf-hub:org/repo or transformers hub name; default: the demo CLIP.")] = None,
+    model: Annotated[str | None, typer.Option(help="Local CLIP folder, open_clip architecture (ViT-B-32), hf-hub:org/repo or transformers hub name; default: the demo CLIP.")] = None,
     backend: Annotated[str, typer.Option(help="open_clip or transformers (for a model given by name).")] = "open_clip",
-    pretrained: Annotated[Optional[str], typer.Option(help="open_clip weights tag (default openai) or weights file.")] = None,
-    scale: Annotated[Optional[float], typer.Option(help="Report CLIPScore = SCALE * max(cos, 0) (Hessel et al. use 2.5); default raw cosine.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per forward pass (default 64 CPU / 256 GPU).")] = None,
+    pretrained: Annotated[str | None, typer.Option(help="open_clip weights tag (default openai) or weights file.")] = None,
+    scale: Annotated[float | None, typer.Option(help="Report CLIPScore = SCALE * max(cos, 0) (Hessel et al. use 2.5); default raw cosine.")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Pairs per forward pass (default 64 CPU / 256 GPU).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
 ) -> None:
     """CLIP score of every image-caption pair; unreadable images get an empty score and a reason.
@@ -358,7 +369,7 @@ def review_export_command(
 @review_app.command("kpis")
 def review_kpis_command(
     store: Annotated[Path, typer.Argument(help="The review store (SQLite file).")],
-    gold: Annotated[Optional[Path], typer.Option(help="Gold table (item_id, label) in the decision vocabulary.")] = None,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label) in the decision vocabulary.")] = None,
     cost_per_hour: Annotated[float, typer.Option(help="Cost of one hour of reviewing.")] = 30.0,
     idle: Annotated[str, typer.Option(help="Gaps longer than this are breaks, e.g. 10min.")] = "10min",
 ) -> None:
@@ -383,13 +394,13 @@ def review_kpis_command(
 def bias_command(
     input: Annotated[Path, typer.Argument(help="Preferences table (or chosen/rejected pairs with --chosen-rejected).")],
     length: Annotated[str, typer.Option(help="words, chars, tokens or columns (len_a/len_b).")] = "words",
-    by: Annotated[Optional[str], typer.Option(help="Column for per-group results, e.g. annotator_id.")] = None,
+    by: Annotated[str | None, typer.Option(help="Column for per-group results, e.g. annotator_id.")] = None,
     chosen_rejected: Annotated[
         bool, typer.Option("--chosen-rejected", help="Input has one row per pair with chosen/rejected texts.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the a/b order when converting chosen/rejected pairs.")] = 0,
     rebalanced_out: Annotated[
-        Optional[Path], typer.Option("--rebalanced-out", help="Write the length-matched subsample here.")
+        Path | None, typer.Option("--rebalanced-out", help="Write the length-matched subsample here.")
     ] = None,
 ) -> None:
     """Test a preferences table for length and position bias; print the findings."""
@@ -469,7 +480,7 @@ def _samples(
     ),
     seed: Annotated[int, typer.Option("--seed", help="Seed of every generator.")] = 0,
     only: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--only", help="Write only this sample (repeatable): preferences_5x200, "
                      "vendors, reviews_10x5000, relevance_5pt, corpus, image_captions."),
     ] = None,

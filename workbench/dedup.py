@@ -391,11 +391,11 @@ def lsh_params(
             at = candidate_probability(threshold, b, r)
             fp = np.trapezoid(candidate_probability(below, b, r), below) if len(below) > 1 else 0.0
             fn = np.trapezoid(1 - candidate_probability(above, b, r), above) if len(above) > 1 else 0.0
-            cost = false_positive_weight * fp + false_negative_weight * fn
+            cost = float(false_positive_weight * fp + false_negative_weight * fn)
             if at >= min_recall and (best is None or cost < best[0]):
                 best = (cost, b, r)
             if fallback is None or at > fallback[0]:
-                fallback = (at, b, r)
+                fallback = (float(at), b, r)
     chosen = best if best is not None else fallback
     assert chosen is not None
     return chosen[1], chosen[2]

@@ -18,7 +18,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from workbench._validation import TABLE_SCHEMAS, as_rng, check_choice, require_columns, validate_table
+from workbench._validation import (
+    TABLE_SCHEMAS,
+    as_rng,
+    check_choice,
+    require_columns,
+    validate_table,
+)
 from workbench.errors import SchemaError, WorkbenchError
 
 __all__ = [

@@ -109,7 +109,10 @@ def _coerce(value: Any, declared: ReportParameter) -> Any:
             raise ReportError(
                 f"parameter {declared.name!r} expects {kind} but {value!r} does not parse: {exc}"
             ) from exc
-        expected = {"int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}.get(kind)
+        types: dict[str, type | tuple[type, ...]] = {
+            "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict,
+        }
+        expected = types.get(kind)
         if expected is not None and not isinstance(out, expected):
             raise ReportError(
                 f"parameter {declared.name!r} expects {kind} (default {declared.default}) "
@@ -138,7 +141,7 @@ def _is_path_parameter(declared: ReportParameter, value: str) -> bool:
 
 
 def _run_id() -> str:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{secrets.token_hex(2)}"
 
 

@@ -307,7 +307,7 @@ _PREF_OPENERS = ["Good question.", "Here is what I would do.", "Sure, here are a
 
 
 def _pref_texts(
-    picker: _Picker, category: Sequence[str], target_words: np.ndarray, goals: Sequence[str]
+    picker: _Picker, category: Sequence[str] | np.ndarray, target_words: np.ndarray, goals: Sequence[str]
 ) -> list[str]:
     out = []
     for cat, target, goal in zip(category, target_words, goals, strict=True):
@@ -595,9 +595,9 @@ def make_vendors(
     _check_count("per_pair", per_pair)
     _check_count("n_gold", n_gold, minimum=0)
     _check_count("n_annotators", n_annotators)
-    for name, v in (("accuracy_a", accuracy_a), ("accuracy_b", accuracy_b),
-                    ("p_longer_a", p_longer_a), ("p_longer_b", p_longer_b), ("p_tie", p_tie)):
-        _check_prob(name, v)
+    for name, value in (("accuracy_a", accuracy_a), ("accuracy_b", accuracy_b),
+                        ("p_longer_a", p_longer_a), ("p_longer_b", p_longer_b), ("p_tie", p_tie)):
+        _check_prob(name, value)
     if per_pair > n_annotators:
         raise WorkbenchError(f"per_pair={per_pair} exceeds n_annotators={n_annotators}; "
                              "each pair needs distinct annotators.")
@@ -611,8 +611,10 @@ def make_vendors(
     vendor_truth: dict[str, Any] = {}
     # one child generator per vendor so that equal parameters give identically distributed data
     children = gen.spawn(2)
-    for v, acc_mean, p_long, g in (("a", accuracy_a, p_longer_a, children[0]),
-                                   ("b", accuracy_b, p_longer_b, children[1])):
+    vendor_params: list[tuple[str, float, float, np.random.Generator]] = [
+        ("a", accuracy_a, p_longer_a, children[0]), ("b", accuracy_b, p_longer_b, children[1]),
+    ]
+    for v, acc_mean, p_long, g in vendor_params:
         acc, is_rand = _vendor_accuracies(acc_mean, n_annotators, g)
         ids = np.array([f"v{v}_{i + 1}" for i in range(n_annotators)])
         pick = np.argsort(g.random((n_pairs, n_annotators)), axis=1)[:, :per_pair]
@@ -738,7 +740,7 @@ _REVIEW_CLOSE_NEG = ["Would not recommend.", "I returned it the next week.", "Wa
                      "I would not buy it again."]
 
 
-def _review_texts(picker: _Picker, category: Sequence[str], positive: np.ndarray) -> list[str]:
+def _review_texts(picker: _Picker, category: Sequence[str] | np.ndarray, positive: np.ndarray) -> list[str]:
     out = []
     for cat, pos in zip(category, positive, strict=True):
         vocab = {**_REVIEW_VOCAB[cat], **_REVIEW_COMMON}

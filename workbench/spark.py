@@ -623,7 +623,7 @@ def deduplicate(
         with_sig = not verified
         if with_sig:
             schema += ", sig binary"
-        opts = dict(ngram=int(ngram), unit=unit, num_perm=int(num_perm), seed=int(seed),
+        opts: dict[str, Any] = dict(ngram=int(ngram), unit=unit, num_perm=int(num_perm), seed=int(seed),
                     bands=int(bands), rows=int(rows), keep=keep, with_signatures=with_sig,
                     rename=rename)
         docs = _checkpoint(worker_input.mapInPandas(lambda it: _signature_batches(it, **opts), schema))
@@ -916,6 +916,7 @@ def score(
     from pyspark.sql.types import StructType
 
     added = StructType.fromDDL(ddl)
+    assert isinstance(added, StructType)  # a column list parses to a struct
     clash = [f.name for f in added.fields if f.name in df.columns]
     if clash:
         raise SchemaError(f"table 'corpus' already has score column(s) {clash}; drop or rename them first.")
@@ -1052,7 +1053,7 @@ def write_table(df: DataFrame, path: str | os.PathLike[str]) -> str:
     kind = _suffix(p)
     if kind not in ("csv", "jsonl", "json", "parquet"):
         raise WorkbenchError(f"cannot write '{p}': use a .csv, .jsonl or .parquet name.")
-    master = df.sparkSession.sparkContext.master
+    master = str(df.sparkSession.sparkContext.master)
     if master.startswith("local"):
         from workbench import io
 

@@ -180,7 +180,7 @@ def load_inputs(
     return VendorInputs(a=a, b=b, gold=g, kind=kind)
 
 
-def _default_columns() -> dict[str, str]:
+def _default_columns() -> dict[str, Any]:
     return {"item": "item_id", "annotator": "annotator_id", "label": "label", "pair": "pair_id",
             "choice": "choice", "duration": "duration_s", "category": "category"}
 
@@ -441,6 +441,7 @@ def _features(setup: _Setup, costs: tuple[float, float] | None) -> tuple[_Featur
             feats.add(f"dur_sum_{v}", _per_item(np.where(ok, vd.duration, 0.0), vd.item, n))
             feats.add(f"dur_n_{v}", _per_item(ok, vd.item, n))
         if vd.longer is not None:
+            assert vd.compared is not None and vd.nontie is not None and vd.chose_a is not None
             feats.add(f"longer_{v}", _per_item(vd.longer, vd.item, n))
             feats.add(f"compared_{v}", _per_item(vd.compared, vd.item, n))
             feats.add(f"first_{v}", _per_item(vd.nontie & vd.chose_a, vd.item, n))

@@ -85,7 +85,7 @@ def duplicate_rate_figure(
     rate = (~frame[representative].astype(bool)).groupby(frame[by].astype(str)).agg(["mean", "size"])
     fig = go.Figure(
         go.Bar(x=rate.index.to_numpy(), y=rate["mean"].to_numpy(),
-               text=[f"{m:.1%} of {n:,}" for m, n in zip(rate["mean"], rate["size"])])
+               text=[f"{m:.1%} of {n:,}" for m, n in zip(rate["mean"], rate["size"], strict=True)])
     )
     fig.update_layout(title=f"Duplicate rate by {by}", yaxis_title="share of duplicates",
                       yaxis_tickformat=".0%", height=350)

@@ -430,7 +430,7 @@ class ReviewQueue:
                 mask = (v > thr) if sign > 0 else (v < thr)
             mask &= ~np.isnan(v)
             op = ">" if sign > 0 else "<"
-            text = np.array([f"{metric} {_fmt(x)} {op} {_fmt(thr)}" if m else "" for x, m in zip(v, mask)], dtype=object)
+            text = np.array([f"{metric} {_fmt(x)} {op} {_fmt(thr)}" if m else "" for x, m in zip(v, mask, strict=True)], dtype=object)
             add(mask, text, sign * (v - thr) / scale)
         if kw["patterns"]:
             cols = kw["text_columns"] or [
@@ -451,10 +451,10 @@ class ReviewQueue:
         dcol = kw["decision_column"]
         if dcol in items.columns:
             mask = (items[dcol].astype(str) == "review").to_numpy(dtype=bool)
-            text = "composite rule: review"
+            rule_reason: str | np.ndarray = "composite rule: review"
             if "reasons" in items.columns:
-                text = ("composite rule: " + items["reasons"].astype(str)).to_numpy(dtype=object)
-            add(mask, text, 1.0)
+                rule_reason = ("composite rule: " + items["reasons"].astype(str)).to_numpy(dtype=object)
+            add(mask, rule_reason, 1.0)
         flagged = candidates[n_flags[candidates] > 0]
         rest = candidates[n_flags[candidates] == 0]
         tie = gen.uniform(0, 1, len(flagged))

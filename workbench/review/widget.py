@@ -293,7 +293,7 @@ class ReviewWidget(widgets.VBox):
         if done:
             self.header.value = "<b>Queue finished</b>: nothing left to review."
             self.content.children = ()
-        else:
+        elif item is not None:
             again = (
                 f" · <i>undone, was {html.escape(str(item.previous))}</i>" if item.previous else ""
             )

@@ -9,20 +9,20 @@ decisions with reasons, by declarative :class:`Rule` objects.
 from workbench.scoring.cache import CacheInfo, ScoreCache, content_hash, default_cache_dir
 from workbench.scoring.clip import clip_score
 from workbench.scoring.composite import (
-    FunnelResult,
-    boundary_items,
-    cleaning_funnel,
-    threshold_sweep,
     TEXT_METRICS,
     AllOf,
+    FunnelResult,
     Rule,
+    boundary_items,
     buckets,
+    cleaning_funnel,
     decide,
     default_rules,
     format_number,
     load_rules,
     save_rules,
     score_texts,
+    threshold_sweep,
 )
 from workbench.scoring.perplexity import LoadedLM, load_language_model, perplexity, perplexity_frame
 from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, text_stats

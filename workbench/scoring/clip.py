@@ -85,7 +85,7 @@ def _demo_dir() -> Path:
     return DEMO_CLIP_DIR
 
 
-def _features(out: Any) -> "torch.Tensor":
+def _features(out: Any) -> torch.Tensor:
     """transformers 5 returns an output object from get_*_features; 4.x a tensor."""
     import torch
 
@@ -136,11 +136,11 @@ class ClipModel:
         name: str = "open_clip model",
         device: str | None = None,
         model_id: str | None = None,
-    ) -> "ClipModel":
+    ) -> ClipModel:
         """Wrap an open_clip model, its eval transform and tokenizer (e.g. random weights)."""
         dev = device_for(device)
         model = model.to(dev).eval()
-        ctx = int(getattr(tokenizer, "context_length", None) or getattr(model, "context_length", 77))
+        ctx = int(getattr(tokenizer, "context_length", None) or getattr(model, "context_length", None) or 77)
         return cls(name, "open_clip", model, preprocess, tokenizer, dev, ctx, model_id or name)
 
     @classmethod
@@ -153,7 +153,7 @@ class ClipModel:
         name: str = "transformers CLIPModel",
         device: str | None = None,
         model_id: str | None = None,
-    ) -> "ClipModel":
+    ) -> ClipModel:
         """Wrap a transformers ``CLIPModel`` with its tokenizer and image processor."""
         dev = device_for(device)
         model = model.to(dev).eval()
@@ -163,7 +163,7 @@ class ClipModel:
             dev, ctx, model_id or name,
         )
 
-    def encode_images(self, pixels: "torch.Tensor") -> "torch.Tensor":
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
         """Unit-norm image embeddings of a preprocessed batch (n, 3, H, W)."""
         import torch
 
@@ -174,7 +174,7 @@ class ClipModel:
             feats = _features(self.module.get_image_features(pixel_values=pixels))
         return torch.nn.functional.normalize(feats.float(), dim=-1)
 
-    def encode_texts(self, texts: Sequence[str]) -> "torch.Tensor":
+    def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
         """Unit-norm text embeddings; captions longer than ``context_length`` are truncated."""
         import torch
 
@@ -230,7 +230,7 @@ class _ClipPreprocess:
             if (w, h) != (cw, ch):
                 top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
                 img = img.crop((left, top, left + cw, top + ch))
-        arr = np.asarray(img, dtype=np.float32)
+        arr: np.ndarray = np.asarray(img, dtype=np.float32)
         arr = (arr * (1.0 / 255.0) - np.asarray(self.mean, np.float32)) / np.asarray(
             self.std, np.float32
         )
@@ -241,12 +241,13 @@ def _torchvision_transform(processor: Any) -> Callable[[Any], Any]:
     """CLIP's eval preprocessing from a transformers image processor's settings."""
     from PIL import Image
 
-    size = getattr(processor, "size", None) or {"shortest_edge": 224}
-    size = dict(size) if not isinstance(size, int) else {"shortest_edge": size}
-    crop = getattr(processor, "crop_size", None)
-    do_crop = bool(getattr(processor, "do_center_crop", True)) and crop
+    raw_size: Any = getattr(processor, "size", None) or {"shortest_edge": 224}
+    size: dict[str, Any] = dict(raw_size) if not isinstance(raw_size, int) else {"shortest_edge": raw_size}
+    raw_crop: Any = getattr(processor, "crop_size", None)
+    do_crop = bool(getattr(processor, "do_center_crop", True)) and bool(raw_crop)
+    crop: dict[str, Any] = {}
     if do_crop:
-        crop = dict(crop) if not isinstance(crop, int) else {"height": crop, "width": crop}
+        crop = dict(raw_crop) if not isinstance(raw_crop, int) else {"height": raw_crop, "width": raw_crop}
     resample = getattr(processor, "resample", 3)
     resample = getattr(resample, "value", resample)
     bicubic = resample in (3, "bicubic") or str(resample).lower().endswith("bicubic")
@@ -544,7 +545,7 @@ def _require_any_cached(repo: str, looked: list[str], label: str) -> None:
 # --------------------------------------------------------------------------- images
 
 
-def _open_image(item: Any) -> "Image.Image":
+def _open_image(item: Any) -> Image.Image:
     """Decode one image input to an RGB PIL image; raises with a short reason."""
     from PIL import Image
 
@@ -691,7 +692,7 @@ def _score(
     return scores, reasons
 
 
-def _forward(clip: ClipModel, pixels: "torch.Tensor", texts: list[str]) -> np.ndarray:
+def _forward(clip: ClipModel, pixels: torch.Tensor, texts: list[str]) -> np.ndarray:
     """Cosines of one batch; on a GPU out-of-memory error, halve the batch and retry."""
     import torch
 
@@ -982,7 +983,7 @@ def _score_cached(
     n = len(imgs)
     raw = np.full(n, np.nan)
     errors = [""] * n
-    keys = [_pair_key(i, c) for i, c in zip(imgs, caps)]
+    keys = [_pair_key(i, c) for i, c in zip(imgs, caps, strict=True)]
     known = [k for k in keys if k is not None]
     hit = cache.get(known, metric=CACHE_METRIC, model_id=clip.model_id)
     todo: list[int] = []
@@ -1004,7 +1005,7 @@ def _score_cached(
         vals = part["clip_score"].to_numpy()
         errs = part["error"].tolist()
         raw[rows] = vals
-        for i, e in zip(rows, errs):
+        for i, e in zip(rows, errs, strict=True):
             errors[i] = e
         good = [j for j, i in enumerate(rows) if keys[i] is not None and not errs[j]]
         if good:

@@ -14,7 +14,7 @@ them and a pipeline can read them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -27,6 +27,7 @@ from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.scoring.cache import ScoreCache
+    from workbench.scoring.perplexity import LoadedLM
 
 __all__ = [
     "AllOf",
@@ -447,13 +448,51 @@ TEXT_METRICS = ("stats", "language", "perplexity")
 _STATS_VERSION = "text_stats-v1"
 
 
+def _metric_scorer(
+    metric: str,
+    *,
+    language: str,
+    model: str | os.PathLike[str] | None,
+    device: str | None,
+    precision: str,
+    batch_size: int,
+    max_length: int,
+    stride: int | None,
+) -> tuple[Callable[[list[str]], pd.DataFrame], str, dict[str, object]]:
+    """The chunk scorer of one ``score_texts`` metric, its model identity and its parameters."""
+    from workbench._models import resolve_model
+    from workbench.scoring.perplexity import load_language_model, perplexity_frame
+    from workbench.scoring.text import language_id, text_stats
+
+    if metric == "stats":
+        return text_stats, _STATS_VERSION, {}
+    if metric == "language":
+        import py3langid
+
+        def languages(chunk: list[str]) -> pd.DataFrame:
+            return language_id(chunk, score_of=(language,))
+
+        return languages, f"py3langid-{getattr(py3langid, '__version__', '')}", {"score_of": language}
+    resolved = resolve_model(model, kind="causal_lm")
+    loaded: list[LoadedLM] = []  # the model loads on the first chunk that needs scoring
+
+    def perplexities(chunk: list[str]) -> pd.DataFrame:
+        if not loaded:
+            loaded.append(load_language_model(resolved, device=device, precision=precision))  # type: ignore[arg-type]
+        return perplexity_frame(chunk, model=loaded[0], batch_size=batch_size,
+                                max_length=max_length, stride=stride)
+
+    model_id = resolved.model_id + ("" if precision == "fp32" else f"+{precision}")
+    return perplexities, model_id, {"max_length": max_length, "stride": stride}
+
+
 def score_texts(
     texts: Sequence[str] | pd.Series,
     *,
     metrics: Sequence[str] = TEXT_METRICS,
     model: str | os.PathLike[str] | None = None,
     language: str = "en",
-    cache: "ScoreCache | str | os.PathLike[str] | None" = None,
+    cache: ScoreCache | str | os.PathLike[str] | None = None,
     batch_size: int = 16,
     max_length: int = 1024,
     stride: int | None = None,
@@ -499,10 +538,8 @@ def score_texts(
        n_words language  lang_score_en
     0      9.0       en            1.0
     """
-    from workbench._models import resolve_model
     from workbench.scoring.cache import ScoreCache
-    from workbench.scoring.perplexity import _as_text_list, load_language_model, perplexity_frame
-    from workbench.scoring.text import language_id, text_stats
+    from workbench.scoring.perplexity import _as_text_list
 
     values, index = _as_text_list(texts)
     metrics = list(metrics)
@@ -514,30 +551,10 @@ def score_texts(
     series = pd.Series(values, dtype=object)
     parts = []
     for m in metrics:
-        if m == "stats":
-            fn = text_stats
-            model_id, params = _STATS_VERSION, {}
-        elif m == "language":
-            import py3langid
-
-            def fn(chunk: list[str]) -> pd.DataFrame:
-                return language_id(chunk, score_of=(language,))
-
-            model_id = f"py3langid-{getattr(py3langid, '__version__', '')}"
-            params = {"score_of": language}
-        else:
-            resolved = resolve_model(model, kind="causal_lm")
-            model_id = resolved.model_id + ("" if precision == "fp32" else f"+{precision}")
-            params = {"max_length": max_length, "stride": stride}
-            state: dict[str, object] = {}
-
-            def fn(chunk: list[str]) -> pd.DataFrame:
-                if "lm" not in state:
-                    state["lm"] = load_language_model(resolved, device=device, precision=precision)  # type: ignore[arg-type]
-                return perplexity_frame(
-                    chunk, model=state["lm"], batch_size=batch_size,  # type: ignore[arg-type]
-                    max_length=max_length, stride=stride,
-                )
+        fn, model_id, params = _metric_scorer(
+            m, language=language, model=model, device=device, precision=precision,
+            batch_size=batch_size, max_length=max_length, stride=stride,
+        )
         if store is None:
             frame = fn([v if v is not None else "" for v in values]) if values else pd.DataFrame()
             frame = frame.reset_index(drop=True)
@@ -602,8 +619,9 @@ def threshold_sweep(
     if thresholds is None:
         if len(finite) == 0:
             raise WorkbenchError(f"column '{metric}' has no finite values to sweep; score the items first.")
-        thresholds = np.unique(np.quantile(finite, np.linspace(0, 1, n)))
-    thr = np.asarray(thresholds, dtype=np.float64)
+        thr = np.unique(np.quantile(finite, np.linspace(0, 1, n)))
+    else:
+        thr = np.asarray(thresholds, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         removed = (v[None, :] > thr[:, None]) if direction == "max" else (v[None, :] < thr[:, None])
     out = pd.DataFrame({"threshold": thr, "kept": len(v) - removed.sum(axis=1), "removed": removed.sum(axis=1)})

@@ -14,9 +14,11 @@ a plain background and nothing else.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,9 @@ from workbench._shapes import (
 )
 from workbench._validation import as_rng
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.scoring.clip import ClipModel
 
 __all__ = [
     "DEMO_CLIP_DIR",
@@ -276,10 +281,10 @@ def held_out_pairs(
     images = render_batch(specs, _IMAGE_SIZE, gen)
     others: list[ShapeSpec] = caption_specs(n_images, gen)
     # A "random" negative must describe a different scene.
-    same = [a == b for a, b in zip(specs, others)]
+    same = [a == b for a, b in zip(specs, others, strict=True)]
     if any(same):
-        fixes = iter(mismatched_specs([s for s, m in zip(specs, same) if m], gen, n_changes=2))
-        others = [next(fixes) if m else o for o, m in zip(others, same)]
+        fixes = iter(mismatched_specs([s for s, m in zip(specs, same, strict=True) if m], gen, n_changes=2))
+        others = [next(fixes) if m else o for o, m in zip(others, same, strict=True)]
     hard = mismatched_specs(specs, gen, n_changes=1)
     idx = np.arange(n_images)
     frame = pd.DataFrame(
@@ -298,7 +303,7 @@ def held_out_pairs(
 
 
 def evaluate_held_out(
-    model: object = None, *, n_images: int = 1000, rng: int | np.random.Generator | None = 0
+    model: str | os.PathLike[str] | ClipModel | None = None, *, n_images: int = 1000, rng: int | np.random.Generator | None = 0
 ) -> HeldOutEvaluation:
     """ROC AUC of :func:`~workbench.scoring.clip.clip_score` on fresh held-out pairs.
 

@@ -144,7 +144,7 @@ def _load_cached(resolved: ResolvedModel, device: str, precision: str) -> Loaded
     model.eval()
     n_params = int(sum(p.numel() for p in model.parameters()))
     if precision == "bf16":
-        model = model.to(torch.bfloat16)
+        model = model.to(torch.bfloat16)  # type: ignore[arg-type]  # transformers types .to() narrowly
     elif precision == "int8":
         if device != "cpu":
             raise WorkbenchError(
@@ -173,7 +173,7 @@ def _load_cached(resolved: ResolvedModel, device: str, precision: str) -> Loaded
             model = quantized
         else:
             setattr(model, model.base_model_prefix, quantized)
-    model = model.to(device)
+    model = model.to(device)  # type: ignore[arg-type]
     prefix_id = _pick_prefix_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id
     return LoadedLM(resolved, model, tokenizer, device, precision, prefix_id, int(pad_id), n_params)
