@@ -40,6 +40,26 @@ def _type(widget: ReviewWidget, key: str) -> None:
     widget.shortcut_box.value = widget.shortcut_box.value + key
 
 
+def test_keys_faster_than_a_round_trip_are_all_recorded(tmp_path: Path) -> None:
+    """The browser sends the box's whole value on each keystroke; before it applies the
+    kernel's clearing, a second key arrives as "<handled><new>"."""
+    store, queue, w = _setup(tmp_path)
+    plan = queue.plan["item_id"].tolist()
+    w.shortcut_box.value = "1"  # handled, cleared in the kernel
+    w.shortcut_box.value = "12"  # the browser still showed "1" when 2 was pressed
+    # while the kernel is busy, ipywidgets merges state updates: two keys in one message
+    w.shortcut_box.value = "1232"
+    assert store.decisions()[["item_id", "decision"]].values.tolist() == [
+        [plan[0], "Acceptable"], [plan[1], "Poor quality"], [plan[2], "Unsafe"], [plan[3], "Poor quality"]]
+    w.shortcut_box.value = "1"  # the clear arrived; the same key again is a new press
+    w.shortcut_box.value = "1"  # ... and again on the next item
+    w.shortcut_box.value = "u"  # another key after a clear
+    w.shortcut_box.value = "u3"  # and one more before the next clear arrived
+    assert store.decisions()["decision"].tolist()[4:] == ["Acceptable", "Unsafe"]
+    assert store.decisions()["item_id"].tolist() == plan[:6]
+    assert w.shortcut_box.value == ""
+
+
 def test_clicks_and_keys_record_decisions_one_by_one(tmp_path: Path) -> None:
     store, queue, w = _setup(tmp_path)
     plan = queue.plan["item_id"].tolist()

@@ -3,7 +3,8 @@
 Built from stock ipywidgets only (no custom JavaScript), so it works in JupyterLab 4 and in
 any frontend that renders ipywidgets 8. Keyboard shortcuts go through a focused text box
 (the "shortcut box"): each key typed there arrives in the kernel as a value change, is
-handled, and the box is cleared. The widget holds no storage logic: it talks to a queue
+handled, and the box is cleared; keys typed faster than the kernel clears the box are all
+handled, in order. The widget holds no storage logic: it talks to a queue
 object (``next``, ``submit``, ``skip``, ``undo``, ``progress``) and to optional callbacks.
 """
 
@@ -148,6 +149,7 @@ class ReviewWidget(widgets.VBox):
         self.current: QueueItem | None = None
         self._callbacks: dict[str, list[Callable[..., Any]]] = {"submit": [], "skip": [], "undo": []}
         self._handling_key = False
+        self._keys_handled = ""  # the shortcut box's value when we last cleared it
 
         self.header = widgets.HTML()
         self.content = widgets.Box(layout=widgets.Layout(width="100%"))
@@ -271,12 +273,21 @@ class ReviewWidget(widgets.VBox):
         value = change["new"]
         if self._handling_key or not value:
             return
+        # Keys typed faster than one round trip arrive together: the browser had not yet
+        # applied our clearing of the box, so its value is the handled keys plus new ones.
+        # Each keystroke is sent once, so a value equal to the handled keys is a new press
+        # of the same key(s) on a cleared box.
+        handled = self._keys_handled
+        longer = len(value) > len(handled) and value.startswith(handled)
+        keys = value[len(handled):] if handled and longer else value
+        self._keys_handled = value
         self._handling_key = True
         try:
             self.shortcut_box.value = ""
         finally:
             self._handling_key = False
-        self.press(value[-1])
+        for key in keys:
+            self.press(key)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         color = "#b00020" if error else "#555"
