@@ -268,7 +268,7 @@ def test_image_and_pair_items(store: ReviewStore, tmp_path: Path) -> None:
     it = q.next()
     assert it.kind == "image" and it.data["image_path"] == str(tmp_path / "images" / f"{it.item_id}.png")
     pairs = pd.DataFrame(
-        {"pair_id": [f"p{i}" for i in range(40)], "response_a": "A", "response_b": "B", "prompt": "?"}
+        {"pair_id": [f"q{i}" for i in range(40)], "response_a": "A", "response_b": "B", "prompt": "?"}
     )
     q = ReviewQueue(pairs, store, reviewer="b", name="pairs")
     orders = []
@@ -297,3 +297,64 @@ def test_bad_items_raise_clear_errors(store: ReviewStore) -> None:
         ReviewQueue(_items(3), store, reviewer="")
     with pytest.raises(WorkbenchError, match="overlap_reviewers=1 must be at least 2"):
         ReviewQueue(_items(3), store, reviewer="a", overlap_reviewers=1)
+
+
+def test_reviewers_in_lockstep_never_see_the_same_item(store: ReviewStore) -> None:
+    """Two reviewers working the same queue at the same pace: each item is on one screen
+    only (claims), so nothing is reviewed twice; overlap items reach exactly two."""
+    items = _items(60)
+    kw = dict(overlap_share=0.2, overlap_reviewers=2, rng=7)
+    a = ReviewQueue(items, store, reviewer="alice", **kw)
+    b = ReviewQueue(items, store, reviewer="bob", **kw)
+    overlap = set(a.plan.loc[a.plan["overlap"], "item_id"])
+    assert overlap
+    for _ in range(200):
+        ia, ib = a.next(), b.next()  # both on screen at once, then both decide
+        if ia is None and ib is None:
+            break
+        if ia is not None and ib is not None and ia.item_id == ib.item_id:
+            assert ia.item_id in overlap  # only an overlap item may be on both screens
+        for q, it in ((a, ia), (b, ib)):
+            if it is not None:
+                q.submit(it, "Acceptable")
+    per_item = store.decisions().groupby("item_id")["reviewer"].nunique()
+    assert len(per_item) == 60  # everything reviewed
+    assert (per_item[~per_item.index.isin(overlap)] == 1).all()
+    assert (per_item[per_item.index.isin(overlap)] == 2).all()
+
+
+def test_a_claim_lapses_and_a_walked_away_reviewer_is_replaced(store: ReviewStore) -> None:
+    items = _items(5)
+    a = ReviewQueue(items, store, reviewer="alice", rng=1)
+    first = a.next()  # alice leaves this on screen and walks away
+    b = ReviewQueue(items, store, reviewer="bob", rng=1)
+    assert b.next().item_id != first.item_id
+    # an hour later her claim has lapsed (30-minute lease): carol may take the item
+    old = pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=1)
+    assert store.claim(first.item_id, "alice", limit=10**9, now=old)  # back-date alice's claim
+    assert store.claim(first.item_id, "carol")
+    assert not store.claim(first.item_id, "dave")  # carol's is live
+
+
+def test_claims_from_two_connections_grant_one(tmp_path: Path) -> None:
+    """Check-and-claim is one write transaction: of many racing connections, one wins."""
+    import threading
+
+    path = tmp_path / "race.sqlite"
+    ReviewStore(path, synchronous="NORMAL").close()
+    barrier = threading.Barrier(6)
+    won: list[str] = []
+
+    def contender(name: str) -> None:
+        s = ReviewStore(path, synchronous="NORMAL")
+        barrier.wait()
+        if s.claim("item-1", name):
+            won.append(name)
+        s.close()
+
+    threads = [threading.Thread(target=contender, args=(f"r{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1

@@ -317,6 +317,8 @@ class ReviewQueue:
         self._pos = {str(v): i for i, v in enumerate(self.plan["item_id"])}
         self._gold = self.plan["gold"].to_numpy(dtype=bool)
         self._overlap = self.plan["overlap"].to_numpy(dtype=bool)
+        self._item_ids = self.plan["item_id"].to_numpy(dtype=object)
+        self._places = np.zeros(len(self.plan), dtype=int)
 
     # -- planning ---------------------------------------------------------------------------
     def _item_kind(self) -> Literal["text", "image", "pair"]:
@@ -515,7 +517,8 @@ class ReviewQueue:
     # -- serving ----------------------------------------------------------------------------
     def _state(self) -> tuple[tuple[int, int, int], np.ndarray]:
         """(decided, skipped, events this session) in this queue, and the mask of plan rows
-        this reviewer may still be served."""
+        this reviewer may still be served (``self._places``: how many reviewers each row
+        may still go to; 0 = no limit)."""
         mine, others = self.store.progress_of(self.reviewer)
         n_plan = len(self.plan)
         if self.repeat:
@@ -528,6 +531,7 @@ class ReviewQueue:
         get = self._pos.get
         done_by_me[[i for m in mine if (i := get(m[0])) is not None]] = True
         if self.repeat:
+            self._places = np.zeros(n_plan, dtype=int)
             return (done, skipped, in_session), ~done_by_me
         n_others = np.zeros(n_plan, dtype=int)
         if others:
@@ -536,6 +540,7 @@ class ReviewQueue:
                 idx, counts = zip(*hits, strict=True)
                 n_others[list(idx)] = counts
         open_ = np.where(self._gold, True, np.where(self._overlap, n_others < self.overlap_reviewers, n_others == 0))
+        self._places = np.where(self._gold, 0, np.where(self._overlap, self.overlap_reviewers - n_others, 1))
         return (done, skipped, in_session), ~done_by_me & open_
 
     def _make_item(self, pos: int, previous: str | None = None) -> QueueItem:
@@ -575,11 +580,14 @@ class ReviewQueue:
         (done, skipped, _), eligible = self._state()
         if self.size is not None and done + skipped >= self.size:
             return None
-        hits = np.flatnonzero(eligible)
-        if len(hits) == 0:
-            return None
-        self._current = self._make_item(int(hits[0]))
-        return self._current
+        # the first eligible item no other reviewer has on screen (hidden gold goes to all)
+        for pos in np.flatnonzero(eligible):
+            places = int(self._places[pos])
+            item_id = str(self._item_ids[pos])
+            if places == 0 or self.store.claim(item_id, self.reviewer, limit=places):
+                self._current = self._make_item(int(pos))
+                return self._current
+        return None
 
     def _time(self) -> datetime | pd.Timestamp | None:
         return None if self._clock is None else self._clock()
@@ -610,6 +618,7 @@ class ReviewQueue:
         )
         self._seen_this_session.add(item.item_id)
         self._current = None
+        self.store.release(item.item_id, self.reviewer)
         return event
 
     def skip(self, item: QueueItem, *, note: str = "") -> Event:
@@ -626,6 +635,7 @@ class ReviewQueue:
         )
         self._seen_this_session.add(item.item_id)
         self._current = None
+        self.store.release(item.item_id, self.reviewer)
         return event
 
     def undo(self) -> QueueItem | None:
@@ -641,6 +651,8 @@ class ReviewQueue:
         hits = np.flatnonzero(self.plan["item_id"].to_numpy(dtype=object) == cancelled.item_id)
         previous = cancelled.decision if cancelled.kind == "decision" else "skipped"
         self._current = self._make_item(int(hits[0]), previous=previous) if len(hits) else None
+        if self._current is not None:  # back on this reviewer's screen: keep others off it
+            self.store.claim(cancelled.item_id, self.reviewer, limit=10**9)
         return self._current
 
     def progress(self) -> Progress:

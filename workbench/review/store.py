@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +63,12 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+CREATE TABLE IF NOT EXISTS claims (
+    item_id    TEXT NOT NULL,
+    reviewer   TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, reviewer)
+);
 """
 
 # Events that are still in effect: decisions and skips that no undo event points at.
@@ -454,6 +460,50 @@ class ReviewStore:
                 (reviewer,),
             ).fetchall()
         return mine, others
+
+    def claim(
+        self,
+        item_id: str,
+        reviewer: str,
+        *,
+        limit: int = 1,
+        lease: timedelta = timedelta(minutes=30),
+        now: datetime | pd.Timestamp | str | None = None,
+    ) -> bool:
+        """Reserve ``item_id`` for ``reviewer`` while it is on their screen.
+
+        Claims are not events (the audit log holds only what reviewers decided): they keep
+        reviewers who share a queue off each other's current items. The claim is granted
+        unless ``limit`` other reviewers hold live claims on the item; a claim older than
+        ``lease`` has lapsed (a reviewer who walked away). Check and claim happen in one
+        write transaction, so two processes cannot both take the last place.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> s = ReviewStore(pathlib.Path(tempfile.mkdtemp()) / "r.sqlite", synchronous="NORMAL")
+        >>> s.claim("x", "alice"), s.claim("x", "bob"), s.claim("x", "bob", limit=2)
+        (True, False, True)
+        """
+        stamp = _as_time(now)
+        cutoff = _as_time(pd.Timestamp(stamp) - lease)
+        with self._write() as conn:
+            conn.execute("DELETE FROM claims WHERE item_id = ? AND claimed_at < ?", (item_id, cutoff))
+            (held,) = conn.execute(
+                "SELECT COUNT(*) FROM claims WHERE item_id = ? AND reviewer != ?", (item_id, reviewer)
+            ).fetchone()
+            if held >= limit:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO claims (item_id, reviewer, claimed_at) VALUES (?, ?, ?)",
+                (item_id, reviewer, stamp),
+            )
+        return True
+
+    def release(self, item_id: str, reviewer: str) -> None:
+        """Drop ``reviewer``'s claim on ``item_id`` (after a decision or skip)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM claims WHERE item_id = ? AND reviewer = ?", (item_id, reviewer))
 
     def session_times(self, session: str) -> pd.Series:
         """Times of the decisions and skips in effect of one session, oldest first."""
