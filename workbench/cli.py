@@ -360,7 +360,7 @@ def review_export_command(
 
     if not store.is_file():
         raise WorkbenchError(f"review export: no review store at '{store}'; pass the .sqlite file the widget writes to.")
-    with ReviewStore(store) as s:
+    with ReviewStore(store, read_only=True) as s:
         path = s.export(out, what="events" if events else "decisions")
         n = len(s.events() if events else s.decisions())
     typer.echo(f"wrote {n:,} {'events' if events else 'decisions'} to {path}")
@@ -381,7 +381,7 @@ def review_kpis_command(
     if not store.is_file():
         raise WorkbenchError(f"review kpis: no review store at '{store}'; pass the .sqlite file the widget writes to.")
     gold_table = io.load_table(gold, kind="gold") if gold is not None else None
-    with ReviewStore(store) as s:
+    with ReviewStore(store, read_only=True) as s:
         k = review_kpis(s, gold=gold_table, cost_per_hour=cost_per_hour, idle=idle)
     typer.echo(k.summary())
     typer.echo(k.to_frame().to_string(index=False))

@@ -23,7 +23,13 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 
-__all__ = ["Event", "ReviewStore", "EVENT_COLUMNS"]
+__all__ = ["Event", "ReviewStore", "EVENT_COLUMNS", "EVENT_KINDS", "SCHEMA_VERSION"]
+
+#: Schema version written to ``PRAGMA user_version``; a store with a higher one is refused.
+SCHEMA_VERSION = 1
+
+#: The event kinds this version understands; a store holding any other kind is refused.
+EVENT_KINDS = ("decision", "skip", "undo")
 
 #: Columns of :meth:`ReviewStore.events`, in order.
 EVENT_COLUMNS = (
@@ -151,6 +157,17 @@ class ReviewStore:
     synchronous
         SQLite's ``synchronous`` setting. ``"FULL"`` (default) also survives a power loss;
         ``"NORMAL"`` survives a killed process, which is enough for tests and simulations.
+    read_only
+        Open for reading only (``review kpis``, ``review export``, the dashboard): nothing is
+        written to the file, not even the schema, and a file without write permission works.
+        The file must exist.
+
+    Raises
+    ------
+    WorkbenchError
+        The file is not a SQLite review store or is damaged; it was written by a newer
+        workbench (``PRAGMA user_version`` above :data:`SCHEMA_VERSION`, or columns this
+        version does not know); it holds event kinds other than :data:`EVENT_KINDS`.
 
     Notes
     -----
@@ -158,7 +175,9 @@ class ReviewStore:
     (``decision``/``skip``/``undo``), ``item_id``, ``reviewer``, ``decision``, ``tags`` (JSON
     list), ``note``, ``queue``, ``session``, ``created_at`` (ISO-8601 UTC), ``undoes`` (the
     event an undo cancels) and ``meta`` (JSON: e.g. the a/b order a pair was shown in, or
-    whether the item was hidden gold). Triggers refuse UPDATE and DELETE.
+    whether the item was hidden gold). Triggers refuse UPDATE and DELETE. The schema version
+    is kept in ``PRAGMA user_version`` (:data:`SCHEMA_VERSION`); a store from before
+    versioning (user_version 0, same table) is stamped when it is opened for writing.
 
     Examples
     --------
@@ -180,6 +199,7 @@ class ReviewStore:
         *,
         timeout_s: float = 30.0,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        read_only: bool = False,
     ) -> None:
         if str(path) == ":memory:" or str(path) == "":
             raise WorkbenchError(
@@ -196,28 +216,48 @@ class ReviewStore:
                 f"review store: '{self.path}' is a folder; pass a file path such as "
                 f"'{self.path / 'reviews.sqlite'}'."
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = bool(read_only)
+        if self.read_only and not self.path.is_file():
+            raise WorkbenchError(
+                f"review store: no review store at '{self.path}'; pass the .sqlite file the widget writes to."
+            )
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute(f"PRAGMA synchronous = {synchronous}")
-            with self._write():
-                for stmt in _split_sql(_SCHEMA):
-                    self._conn.execute(stmt)
-        except sqlite3.DatabaseError as exc:
-            raise WorkbenchError(
-                f"review store: cannot open '{self.path}' as a SQLite review store ({exc}). "
-                "Point at a store made by ReviewStore or at a new file name."
-            ) from exc
+            if self.read_only:
+                self._conn = _connect_read_only(self.path, timeout_s)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._conn = sqlite3.connect(
+                    self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+                )
+                self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute(f"PRAGMA synchronous = {synchronous}")
+            self._check_version()
+            if not self.read_only:
+                with self._write():
+                    for stmt in _split_sql(_SCHEMA):
+                        self._conn.execute(stmt)
+                    self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._check_contents()
+        except sqlite3.Error as exc:
+            if getattr(self, "_conn", None) is not None:
+                self._conn.close()
+            raise _store_error(self.path, exc) from exc
+        except WorkbenchError:
+            if getattr(self, "_conn", None) is not None:
+                self._conn.close()
+            raise
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """An IMMEDIATE transaction: takes the write lock first, commits on exit."""
+        if getattr(self, "read_only", False):
+            raise WorkbenchError(
+                f"review store: '{self.path}' was opened read-only; open it with "
+                "ReviewStore(path) to record decisions."
+            )
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -230,7 +270,53 @@ class ReviewStore:
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise _store_error(self.path, exc) from exc
+
+    def _check_version(self) -> None:
+        """Refuse a store written by a newer schema (checked before anything is written)."""
+        (version,) = self._conn.execute("PRAGMA user_version").fetchone()
+        if int(version) > SCHEMA_VERSION:
+            raise WorkbenchError(
+                f"review store: '{self.path}' has schema version {int(version)}, written by a newer "
+                f"workbench; this one reads versions up to {SCHEMA_VERSION}. Upgrade workbench "
+                "(pip install -U workbench) to open it; the file was not changed."
+            )
+
+    def _check_contents(self) -> None:
+        """Refuse tables this version would misread: unknown columns or event kinds."""
+        cols = [r[1] for r in self._conn.execute("PRAGMA table_info(events)").fetchall()]
+        if not cols:
+            if self.read_only:
+                raise WorkbenchError(
+                    f"review store: '{self.path}' is a SQLite file without an events table; "
+                    "pass the .sqlite file the review widget writes to."
+                )
+            return
+        if tuple(cols) != EVENT_COLUMNS:
+            extra = [c for c in cols if c not in EVENT_COLUMNS]
+            missing = [c for c in EVENT_COLUMNS if c not in cols]
+            raise WorkbenchError(
+                f"review store: the events table of '{self.path}' has columns this version does "
+                f"not know (extra: {', '.join(extra) or 'none'}; missing: {', '.join(missing) or 'none'}); "
+                "it was written by another version of workbench or another tool. Open it with "
+                "the workbench version that wrote it, or export its decisions there."
+            )
+        placeholders = ", ".join("?" for _ in EVENT_KINDS)
+        unknown = self._conn.execute(
+            f"SELECT kind, COUNT(*) FROM events WHERE kind NOT IN ({placeholders}) OR kind IS NULL "
+            "GROUP BY kind ORDER BY COUNT(*) DESC LIMIT 5",
+            EVENT_KINDS,
+        ).fetchall()
+        if unknown:
+            found = ", ".join(f"{_short(k)} ({n:,} events)" for k, n in unknown)
+            raise WorkbenchError(
+                f"review store: '{self.path}' holds event kinds this version does not know: {found}; "
+                f"it knows {', '.join(EVENT_KINDS)}. Counting them would be a guess: open the store "
+                "with the workbench version that wrote it."
+            )
 
     def close(self) -> None:
         """Close the connection (every event is already committed)."""
@@ -562,6 +648,37 @@ class ReviewStore:
             created_at=frame["created_at"].map(lambda t: t.isoformat()),
         )
         return save_table(frame, path)
+
+
+def _connect_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """A connection that never writes: ``mode=ro``; ``immutable=1`` where even the WAL
+    index cannot be created (a read-only folder), which is safe because nobody can write there."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_s,
+                           isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if os.access(path.parent, os.W_OK):
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=timeout_s,
+                           isolation_level=None, check_same_thread=False)
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> WorkbenchError:
+    """The one message for a file SQLite cannot use (not a database, damaged, locked)."""
+    return WorkbenchError(
+        f"review store: cannot open '{path}' as a review store ({type(exc).__name__}: "
+        f"{_short(str(exc))}). If it is damaged, restore it from a copy or recover its rows "
+        "with `sqlite3 FILE .recover`; otherwise point at a store made by ReviewStore or at a new file name."
+    )
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
