@@ -27,6 +27,14 @@ app = typer.Typer(
 )
 
 
+# every command that reads a table takes --format (issue 15); "auto" tells a tool's export apart
+_FormatOpt = Annotated[
+    str,
+    typer.Option("--format", help="Input format: auto, table, label-studio, prodigy, argilla, mturk, "
+                 "labelbox, arena, alpaca-eval or chosen-rejected (docs/interop.md)."),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"workbench {__version__}")
@@ -113,11 +121,12 @@ def vendors_command(
     scorecard_out: Annotated[
         Path | None, typer.Option("--scorecard-out", help="Write the scorecard table here.")
     ] = None,
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Compare two vendors on the same items; print the recommendation and the scorecard."""
     from workbench import io, vendors
 
-    inputs = vendors.load_inputs(vendor_a, vendor_b, gold)
+    inputs = vendors.load_inputs(vendor_a, vendor_b, gold, format=fmt)
     costs = (cost_a, cost_b) if cost_a is not None and cost_b is not None else None
     res = vendors.compare_vendors(inputs.a, inputs.b, gold=inputs.gold, cost_per_label=costs, rng=seed)
     typer.echo(res.summary())
@@ -141,6 +150,7 @@ def reliability_command(
     min_qa_accuracy: Annotated[float, typer.Option(help="QA-sample accuracy bar of the batch verdict.")] = 0.95,
     n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Agreement with a bootstrap CI, per-annotator agreement, and (with --gold) the batch verdict."""
     import functools
@@ -148,7 +158,7 @@ def reliability_command(
     from workbench import acceptance, agreement, io
 
     cols = {"item_id": item, "annotator_id": annotator, "label": label}
-    ann = io.load_table(annotations, kind="annotations", columns=cols)
+    ann = io.load_table(annotations, kind="annotations", columns=cols, format=fmt)
     gold_table = io.load_table(gold, kind="gold", columns={"item_id": item, "label": label}) if gold else None
     stat = functools.partial(agreement.krippendorff_alpha, level=cast(agreement.Level, level))  # checked inside
     ci = agreement.bootstrap_ci(stat, ann, n_resamples=n_resamples, rng=seed)
@@ -177,11 +187,12 @@ def drift_command(
     top: Annotated[int, typer.Option(help="Root-cause rows printed.")] = 10,
     alerts_out: Annotated[Path | None, typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
     causes_out: Annotated[Path | None, typer.Option("--causes-out", help="Write the root-cause table here.")] = None,
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Detect annotator/cohort drift, rank root causes, print recommended actions."""
     from workbench import drift, io
 
-    ann = io.load_table(annotations, kind="annotations")
+    ann = io.load_table(annotations, kind="annotations", format=fmt)
     gold_table = io.load_table(gold, kind="gold") if gold is not None else None
     levels = tuple(level or ["annotator_id"])
     result = drift.detect_drift(ann, gold=gold_table, levels=levels, window=window, alpha=alpha)
@@ -220,6 +231,7 @@ def score_text_command(
     precision: Annotated[str, typer.Option(help="fp32, bf16 or int8 (CPU).")] = "fp32",
     engine: Annotated[str, typer.Option(help="local, or spark (PySpark; no score cache).")] = "local",
     master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
 
@@ -250,7 +262,8 @@ def score_text_command(
     from workbench._validation import check_choice as _check
 
     _check(engine, name="engine", choices=("local", "spark"))
-    table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None)
+    table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None,
+                          format=fmt, kind="corpus" if fmt not in ("auto", "table") else None)
     if "text" not in table.columns:
         raise WorkbenchError(
             f"score text: '{input}' has no column '{text_column}'; it has {', '.join(map(str, table.columns[:20]))}. "
@@ -299,6 +312,7 @@ def score_clip_command(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """CLIP score of every image-caption pair; unreadable images get an empty score and a reason.
 
@@ -308,7 +322,7 @@ def score_clip_command(
     from workbench.scoring import ScoreCache
     from workbench.scoring.clip import clip_score_table
 
-    table = io.load_table(input, kind="image_captions")
+    table = io.load_table(input, kind="image_captions", format=fmt)
     cache = None if no_cache else ScoreCache(cache_dir)
     result = clip_score_table(
         table, base_dir=Path(input).parent, model=model, backend=backend, pretrained=pretrained,  # type: ignore[arg-type]
@@ -372,6 +386,7 @@ def review_kpis_command(
     gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label) in the decision vocabulary.")] = None,
     cost_per_hour: Annotated[float, typer.Option(help="Cost of one hour of reviewing.")] = 30.0,
     idle: Annotated[str, typer.Option(help="Gaps longer than this are breaks, e.g. 10min.")] = "10min",
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Print reviewer agreement, accuracy on hidden gold, throughput and cost per validated sample."""
     from workbench import io
@@ -380,7 +395,7 @@ def review_kpis_command(
 
     if not store.is_file():
         raise WorkbenchError(f"review kpis: no review store at '{store}'; pass the .sqlite file the widget writes to.")
-    gold_table = io.load_table(gold, kind="gold") if gold is not None else None
+    gold_table = io.load_table(gold, kind="gold", format=fmt) if gold is not None else None
     with ReviewStore(store, read_only=True) as s:
         k = review_kpis(s, gold=gold_table, cost_per_hour=cost_per_hour, idle=idle)
     typer.echo(k.summary())
@@ -402,6 +417,7 @@ def bias_command(
     rebalanced_out: Annotated[
         Path | None, typer.Option("--rebalanced-out", help="Write the length-matched subsample here.")
     ] = None,
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Test a preferences table for length and position bias; print the findings."""
     from workbench import bias, io
@@ -409,7 +425,11 @@ def bias_command(
     if chosen_rejected:
         prefs = io.from_chosen_rejected(io.load_table(input), rng=seed)
     else:
-        prefs = io.load_table(input, kind="preferences")
+        from workbench.formats import resolve_format
+
+        tool, _ = resolve_format(input, fmt, kind="preferences")
+        prefs = io.load_table(input, kind="preferences", format=tool,
+                              options={"rng": seed} if tool == "chosen-rejected" else None)
     res = bias.length_bias(prefs, length=length, by=by)  # type: ignore[arg-type]
     typer.echo(res.summary())
     if res.groups is not None:
@@ -439,6 +459,7 @@ def dedup_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     engine: Annotated[str, typer.Option(help="local, or spark (PySpark; methods exact and minhash).")] = "local",
     master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
+    fmt: _FormatOpt = "auto",
 ) -> None:
     """Find duplicate documents; write every input row with its cluster columns."""
     import pandas as pd
@@ -458,7 +479,7 @@ def dedup_command(
     from workbench._validation import check_choice as _check
 
     _check(engine, name="engine", choices=("local", "spark"))
-    corpus = io.load_table(input)
+    corpus = io.load_table(input, format=fmt, kind="corpus" if fmt not in ("auto", "table") else None)
     result = dedup.deduplicate(
         corpus, method=method, threshold=threshold, ngram=ngram, unit=unit,  # type: ignore[arg-type]
         num_perm=num_perm, keep=keep, max_hamming=max_hamming,  # type: ignore[arg-type]
@@ -473,6 +494,45 @@ def dedup_command(
 
 
 # ---- samples (issue 2) ----
+# ---- convert (issue 15) ----
+@app.command("convert", epilog="Example: workbench convert db-out.jsonl --from prodigy --kind annotations --out ann.parquet")
+def convert_command(
+    input: Annotated[Path, typer.Argument(help="An annotation tool's export (or a table).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table: .parquet, .csv or .jsonl (optionally .gz).")],
+    from_: Annotated[str, typer.Option("--from", help="auto, table, label-studio, prodigy, argilla, mturk, labelbox, arena, alpaca-eval or chosen-rejected.")] = "auto",
+    kind: Annotated[str | None, typer.Option(help="Table to write: annotations, gold, preferences, corpus or items; default: the file's judgments.")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help="Reader option KEY=VALUE (repeatable), e.g. question=sentiment, rejected=keep.")] = None,
+) -> None:
+    """Convert a tool's export into a workbench table; print the import report."""
+    import yaml
+
+    from workbench import io
+
+    opts: dict[str, object] = {}
+    for o in option or []:
+        key, sep, value = o.partition("=")
+        if not sep or not key:
+            raise WorkbenchError(f"--option {o!r}: write KEY=VALUE, e.g. --option question=sentiment.")
+        opts[key] = yaml.safe_load(value)
+    result = io.import_annotations(input, format=from_, options=opts or None)
+    wanted = kind or next((k for k in ("annotations", "preferences", "gold") if getattr(result, k) is not None
+                           and len(getattr(result, k))), "items")
+    tables = {**result.tables, **({"corpus": result.items.rename(columns={"item_id": "doc_id"})}
+                                  if result.items is not None and "text" in result.items.columns else {})}
+    if wanted not in tables:
+        held = ", ".join(f"{k} ({len(v):,} rows)" for k, v in result.tables.items()) or "nothing"
+        raise WorkbenchError(f"'{input}' holds no {wanted} table; it holds {held}. Pick one with --kind.")
+    table = tables[wanted]
+    if wanted in ("annotations", "gold", "preferences", "corpus") and "question" not in table.columns:
+        from workbench._validation import validate_table
+
+        validate_table(table, wanted, source=str(input))
+    io.save_table(table, out)
+    typer.echo(result.report.summary())
+    typer.echo(result.report.to_frame().to_string(index=False, float_format=lambda x: f"{x:.1%}"))
+    typer.echo(f"{wanted}: {len(table):,} rows -> {out}")
+
+
 @app.command("samples")
 def _samples(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the samples into.")] = Path(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,10 +27,15 @@ from workbench._validation import (
 )
 from workbench.errors import SchemaError, WorkbenchError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.formats import ImportResult
+
 __all__ = [
     "TableKind",
     "atomic_path",
+    "export_items",
     "from_chosen_rejected",
+    "import_annotations",
     "last_assistant_turn",
     "load_table",
     "save_table",
@@ -38,7 +43,7 @@ __all__ = [
 
 TableKind = Literal["annotations", "gold", "preferences", "corpus", "image_captions"]
 
-_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def _format_of(path: Path) -> tuple[str, str | None]:
@@ -60,8 +65,17 @@ def load_table(
     *,
     kind: TableKind | None = None,
     columns: dict[str, str] | None = None,
+    format: str = "auto",
+    options: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Read a table from CSV, JSONL or Parquet (each optionally ``.gz``) and check its schema.
+
+    With ``format`` it also reads what annotation tools export (Label Studio, Prodigy,
+    Argilla, MTurk, Labelbox, arena and AlpacaEval judgments, chosen/rejected pairs) into the
+    same long tables; ``"auto"`` (the default) tells the tool from the file's structure and
+    reads anything else as a plain table. :func:`import_annotations` returns every table of
+    such a file and the import report; rows a reader leaves out (cancelled, ``ignore``,
+    repeated answers…) are announced in a ``UserWarning`` with that report.
 
     Parameters
     ----------
@@ -72,7 +86,15 @@ def load_table(
         ``corpus``, ``image_captions``); ``None`` reads without schema checks.
     columns
         Maps data-model column names to the file's names, e.g. ``{"item_id": "task"}``;
-        the returned frame uses the data-model names.
+        the returned frame uses the data-model names (plain tables only).
+    format
+        ``"auto"``, ``"table"`` (the workbench's own CSV/JSONL/Parquet), ``"label-studio"``,
+        ``"prodigy"``, ``"argilla"``, ``"mturk"``, ``"labelbox"``, ``"arena"``,
+        ``"alpaca-eval"`` or ``"chosen-rejected"``; mappings in ``docs/interop.md``.
+    options
+        Options of the format's reader, e.g. ``{"question": "sentiment"}`` (which question of
+        a multi-question export), ``{"rejected": "keep"}`` (MTurk), ``{"rng": 1}``
+        (chosen/rejected order).
 
     Returns
     -------
@@ -83,7 +105,8 @@ def load_table(
     Raises
     ------
     WorkbenchError
-        The file is missing, unreadable, not UTF-8, or fails the schema checks of ``kind``.
+        The file is missing, unreadable, not UTF-8, or fails the schema checks of ``kind``;
+        a tool export named with the wrong ``format`` (the message says what it looks like).
 
     Examples
     --------
@@ -100,6 +123,14 @@ def load_table(
         raise WorkbenchError(f"no such file: '{p}'. Check the path (relative paths start at {Path.cwd()}).")
     if kind is not None:
         check_choice(kind, name="kind", choices=tuple(TABLE_SCHEMAS))
+    if format != "table":
+        from workbench import formats
+
+        tool, _ = formats.resolve_format(p, format, kind=kind)
+        if tool != "table":
+            return _tool_table(p, tool, kind=kind, columns=columns, options=options)
+    if options:
+        raise WorkbenchError(f"options={dict(options)!r} apply to tool exports; '{p}' is read as a plain table.")
     fmt, compression = _format_of(p)
     id_cols = ["item_id", "annotator_id", "pair_id", "doc_id"]
     if columns:
@@ -127,6 +158,118 @@ def load_table(
     if kind is not None:
         validate_table(df, kind, source=str(p))
     return df
+
+
+def _tool_table(
+    path: Path, tool: str, *, kind: str | None, columns: dict[str, str] | None,
+    options: Mapping[str, object] | None,
+) -> pd.DataFrame:
+    """The table ``kind`` of a tool export, validated; dropped rows announced in a warning."""
+    import warnings
+
+    from workbench import formats
+
+    if columns and any(k != v for k, v in columns.items()):
+        raise WorkbenchError(
+            f"columns= renames the columns of a plain table; '{path}' is read as {tool}, whose "
+            "columns already have the data model's names. Drop columns= (or pass format='table')."
+        )
+    result = formats.read(path, format=tool, options=options)
+    wanted = kind
+    if wanted is None:
+        wanted = next((k for k in ("annotations", "preferences", "gold") if getattr(result, k) is not None
+                       and len(getattr(result, k))), "annotations")
+    if wanted == "corpus":
+        items = result.items
+        if items is None or "text" not in items.columns:
+            raise WorkbenchError(f"'{path}' ({tool}) holds no item texts to read as a corpus.")
+        df = items.rename(columns={"item_id": "doc_id"})
+    elif wanted not in ("annotations", "preferences", "gold"):
+        raise WorkbenchError(
+            f"a {tool} export holds annotations, gold, preferences and items; it cannot be read "
+            f"as kind={wanted!r}."
+        )
+    else:
+        table = getattr(result, wanted)
+        if table is None or table.empty:
+            held = ", ".join(f"{k} ({len(v):,} rows)" for k, v in result.tables.items()) or "nothing"
+            raise SchemaError(
+                f"'{path}' read as {tool} has no {wanted}: it holds {held}. {result.report.summary()}"
+            )
+        df = table
+        if "question" in df.columns and kind is not None:
+            qs = ", ".join(map(repr, pd.unique(df["question"].dropna())[:10]))
+            raise WorkbenchError(
+                f"'{path}' ({tool}) answers several questions ({qs}); a {wanted} table holds one. "
+                "Choose with options={'question': NAME}, or use io.import_annotations for all of them."
+            )
+    if result.report.dropped:
+        warnings.warn(result.report.summary(), UserWarning, stacklevel=3)
+    if kind is not None:
+        validate_table(df, kind, source=f"{path} ({tool})")
+    return df
+
+
+def import_annotations(
+    path: str | os.PathLike[str],
+    *,
+    format: str = "auto",
+    options: Mapping[str, object] | None = None,
+) -> ImportResult:
+    """Read every table an annotation tool's export holds, with the import report.
+
+    Parameters
+    ----------
+    path
+        The exported file.
+    format
+        As in :func:`load_table` (``"auto"`` tells the tool from the file's structure).
+    options
+        Options of the format's reader (see :func:`load_table` and ``docs/interop.md``).
+
+    Returns
+    -------
+    workbench.formats.ImportResult
+        ``annotations``, ``items``, ``gold``, ``preferences`` and ``spans`` (``None`` where
+        the file has none) and ``report``: rows read, kept, and dropped by reason
+        (``report.summary()``, ``report.to_frame()``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "db-out.jsonl"
+    >>> rows = [{"text": "Hi", "_input_hash": 1, "_task_hash": 2, "answer": a, "_annotator_id": u,
+    ...          "_timestamp": 1700000000 + i} for i, (a, u) in enumerate([("accept", "x"), ("ignore", "y")])]
+    >>> _ = f.write_text("\\n".join(json.dumps(r) for r in rows))
+    >>> res = import_annotations(f)
+    >>> res.report.rows_read, res.report.rows_kept, dict(res.report.dropped)
+    (2, 1, {'ignore answer (no judgment)': 1})
+    """
+    from workbench import formats
+
+    return formats.read(path, format=format, options=options)
+
+
+def export_items(
+    items: object,
+    path: str | os.PathLike[str],
+    *,
+    format: Literal["label-studio", "prodigy"],
+    **options: object,
+) -> Path:
+    """Write a review queue, a disagreement set or any items table for an annotation tool.
+
+    ``format="label-studio"``: tasks JSON with our scores as ``predictions``
+    (:func:`workbench.formats.write_label_studio`); ``format="prodigy"``: a JSONL task stream
+    with scores in ``meta`` (:func:`workbench.formats.write_prodigy`). ``options`` go to that
+    writer. What the tool exports afterwards reads back with :func:`import_annotations`
+    under the same ``item_id``.
+    """
+    from workbench import formats
+
+    check_choice(format, name="format", choices=("label-studio", "prodigy"))
+    writer = formats.write_label_studio if format == "label-studio" else formats.write_prodigy
+    return writer(items, path, **options)  # type: ignore[arg-type]
 
 
 def _first_bad_line(path: Path, compression: str | None) -> int:

@@ -144,6 +144,7 @@ def load_inputs(
     gold: str | os.PathLike[str] | None = None,
     *,
     kind: Literal["auto", "annotations", "preferences"] = "auto",
+    format: str = "auto",
 ) -> VendorInputs:
     """Read and validate the vendor tables and the gold table; compute nothing.
 
@@ -160,6 +161,9 @@ def load_inputs(
         Path of the gold table (``item_id, label``), or ``None``/``""`` for none.
     kind
         ``"annotations"``, ``"preferences"`` or ``"auto"``.
+    format
+        File format of the two vendors' tables (:func:`workbench.io.load_table`): ``"auto"``,
+        ``"table"`` or an annotation tool's export such as ``"label-studio"``.
 
     Raises
     ------
@@ -172,9 +176,9 @@ def load_inputs(
 
     check_choice(kind, name="kind", choices=_KINDS)
     if kind == "auto":
-        kind = detect_kind(load_table(vendor_a), name=f"vendor_a ({vendor_a})")
-    a = load_table(vendor_a, kind=kind)
-    b = load_table(vendor_b, kind=kind)
+        kind = detect_kind(load_table(vendor_a, format=format), name=f"vendor_a ({vendor_a})")
+    a = load_table(vendor_a, kind=kind, format=format)
+    b = load_table(vendor_b, kind=kind, format=format)
     g = load_table(gold, kind="gold") if gold not in (None, "") else None
     _Setup.build(a, b, g, names=("a", "b"), **_default_columns())  # cross-table checks only
     return VendorInputs(a=a, b=b, gold=g, kind=kind)

@@ -1,0 +1,533 @@
+"""What every format reader shares: the import result and report, file peeking, the tally.
+
+A reader turns one tool's export into the long tables of the data model and counts what it
+leaves out, by reason, so that ``rows_read == rows_kept + sum(dropped)`` always holds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io as _io
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench._validation import require_columns, require_frame, require_nonempty, require_unique
+from workbench.errors import SchemaError, WorkbenchError
+
+__all__ = [
+    "FORMAT_NAMES",
+    "ImportReport",
+    "ImportResult",
+    "Peek",
+    "Tally",
+    "check_options",
+    "container",
+    "describe",
+    "detect",
+    "items_frame",
+    "iter_json_records",
+    "join_labels",
+    "json_value",
+    "keep_latest",
+    "no_records",
+    "open_text",
+    "peek",
+    "pick_question",
+    "record_frame",
+    "require_format",
+    "scalar_fields",
+    "to_utc",
+]
+
+#: Every value ``format=`` accepts besides ``"auto"``.
+FORMAT_NAMES: tuple[str, ...] = (
+    "table",
+    "label-studio",
+    "prodigy",
+    "argilla",
+    "mturk",
+    "labelbox",
+    "arena",
+    "alpaca-eval",
+    "chosen-rejected",
+)
+
+_DESCRIPTIONS = {
+    "label-studio": "a Label Studio export (tasks with 'data' and 'annotations', or JSON-MIN/CSV rows with 'annotator' and 'annotation_id')",
+    "prodigy": "a Prodigy JSONL export (lines with '_input_hash', '_task_hash', 'answer')",
+    "argilla": "an Argilla v2 record export (records with 'fields' and 'responses', or flat '<question>.responses' columns)",
+    "mturk": "an MTurk batch results CSV ('HITId', 'WorkerId', 'AssignmentStatus', 'Answer.*')",
+    "labelbox": "a Labelbox NDJSON export (data rows with 'data_row' and 'projects')",
+    "arena": "an arena-style judgment file ('model_a', 'model_b', 'winner', 'judge')",
+    "alpaca-eval": "an AlpacaEval annotation file ('instruction', 'output_1', 'output_2', 'preference')",
+    "chosen-rejected": "a chosen/rejected pair table ('chosen', 'rejected')",
+}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import read, kept and left out (by reason).
+
+    Attributes
+    ----------
+    source : str
+        The file.
+    format : str
+        The format it was read as (after ``"auto"`` detection).
+    unit : str
+        What one row read is (``"answers"``, ``"lines"``, ``"assignment answers"``…).
+    rows_read : int
+        Judgments (or lines) found in the file.
+    rows_kept : int
+        Judgments that reached a table of the data model (annotations, gold, preferences).
+    dropped : Mapping[str, int]
+        Rows left out, by reason; ``rows_read == rows_kept + sum(dropped.values())``.
+    tables : Mapping[str, int]
+        Rows of each table returned (``annotations``, ``items``, ``gold``, ``preferences``,
+        ``spans``).
+    notes : tuple of str
+        Decisions the reader made that a user should know (defaults applied, ids chosen).
+    """
+
+    source: str
+    format: str
+    unit: str
+    rows_read: int
+    rows_kept: int
+    dropped: Mapping[str, int]
+    tables: Mapping[str, int]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows left out, all reasons together."""
+        return int(sum(self.dropped.values()))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per outcome: ``kept`` and each drop reason, with counts and shares."""
+        rows = [("kept", self.rows_kept)] + sorted(self.dropped.items(), key=lambda kv: -kv[1])
+        frame = pd.DataFrame(rows, columns=["outcome", "rows"])
+        frame["share"] = frame["rows"] / max(self.rows_read, 1)
+        return frame
+
+    def summary(self) -> str:
+        """One paragraph: read, kept, dropped by reason, the tables and the notes."""
+        name = Path(self.source).name
+        parts = [f"Imported {name} as {self.format}: {self.rows_read:,} {self.unit} read, "
+                 f"{self.rows_kept:,} kept"]
+        if self.dropped:
+            reasons = "; ".join(f"{n:,} {r}" for r, n in sorted(self.dropped.items(), key=lambda kv: -kv[1]))
+            parts.append(f", {self.n_dropped:,} dropped ({reasons})")
+        parts.append(". Tables: " + ", ".join(f"{k} {v:,} rows" for k, v in self.tables.items()) + ".")
+        if self.notes:
+            parts.append(" " + " ".join(self.notes))
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Every table an export holds, in the data model's long format, and the import report.
+
+    ``annotations`` (item_id, annotator_id, label, …), ``items`` (item_id and the item's
+    data: text, fields, inputs), ``gold`` (item_id, label — where the tool marks ground
+    truth), ``preferences`` (pair_id, annotator_id, choice, response_a, response_b, …) and
+    ``spans`` (region/span results, kept apart because they judge parts of an item, not the
+    item). A table the file does not hold is ``None``.
+    """
+
+    report: ImportReport
+    annotations: pd.DataFrame | None = None
+    items: pd.DataFrame | None = None
+    gold: pd.DataFrame | None = None
+    preferences: pd.DataFrame | None = None
+    spans: pd.DataFrame | None = None
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the file holds, by name (those that are not ``None``)."""
+        names = ("annotations", "items", "gold", "preferences", "spans")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The import report as a table (see :meth:`ImportReport.to_frame`)."""
+        return self.report.to_frame()
+
+    def summary(self) -> str:
+        """The import report's summary."""
+        return self.report.summary()
+
+
+@dataclass
+class Tally:
+    """Counts rows read and dropped while a reader runs; builds the report at the end."""
+
+    source: str
+    format: str
+    unit: str
+    read: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        if n:
+            self.dropped[reason] += int(n)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def result(self, **tables: pd.DataFrame | None) -> ImportResult:
+        kept = sum(len(t) for k, t in tables.items() if t is not None and k in ("annotations", "gold", "preferences"))
+        if kept + sum(self.dropped.values()) != self.read:  # pragma: no cover - a reader bug
+            raise RuntimeError(
+                f"import of {self.source}: {self.read} read but {kept} kept and "
+                f"{sum(self.dropped.values())} dropped ({dict(self.dropped)})."
+            )
+        report = ImportReport(
+            source=self.source, format=self.format, unit=self.unit, rows_read=self.read,
+            rows_kept=kept, dropped=dict(self.dropped),
+            tables={k: len(t) for k, t in tables.items() if t is not None}, notes=tuple(self.notes),
+        )
+        return ImportResult(report=report, **tables)
+
+
+def check_options(options: Mapping[str, object] | None, allowed: Sequence[str], *, format: str) -> dict[str, Any]:
+    """Return ``options`` as a dict; unknown names raise an error listing the valid ones."""
+    opts = dict(options or {})
+    unknown = sorted(set(opts) - set(allowed))
+    if unknown:
+        valid = ", ".join(repr(a) for a in allowed) or "none"
+        raise WorkbenchError(
+            f"format {format!r} has no option(s) {', '.join(map(repr, unknown))}; its options are: {valid}."
+        )
+    return opts
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------
+
+
+def _suffixes(path: Path) -> tuple[str, bool]:
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), gz
+
+
+def container(path: Path) -> str:
+    """``"json"``, ``"jsonl"``, ``"csv"``, ``"parquet"`` or ``""`` (unknown), from the name."""
+    ext, _ = _suffixes(path)
+    return {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+            ".parquet": "parquet", ".pq": "parquet"}.get(ext, "")
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a (possibly gzip-compressed) UTF-8 text file."""
+    _, gz = _suffixes(path)
+    if gz:
+        return _io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _bad_json(path: Path, where: str, exc: Exception) -> WorkbenchError:
+    return WorkbenchError(
+        f"could not read '{path}' as JSON ({where}): {exc}. Check that the export finished "
+        "downloading; a truncated file ends in the middle of a record."
+    )
+
+
+def iter_json_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the objects of a JSON array file, a single JSON object, or a JSON-lines file.
+
+    JSON arrays are decoded one element at a time from a buffer, so a large export never
+    exists twice in memory (as text and as Python objects).
+    """
+    kind = container(path)
+    try:
+        with open_text(path) as fh:
+            if kind == "jsonl":
+                for n, line in enumerate(fh, start=1):
+                    if line.strip():
+                        try:
+                            yield json.loads(line)
+                        except json.JSONDecodeError as exc:
+                            raise _bad_json(path, f"line {n}", exc) from exc
+                return
+            yield from _iter_array(fh, path)
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"'{path}' is not valid UTF-8 text ({exc.reason}). Re-save the file as UTF-8.") from exc
+
+
+def _iter_array(fh: IO[str], path: Path, chunk: int = 1 << 20) -> Iterator[dict[str, Any]]:
+    decoder = json.JSONDecoder()
+    buf = fh.read(chunk)
+    pos = 0
+    ws = " \t\r\n"
+
+    def skip(b: str, p: int) -> int:
+        while p < len(b) and b[p] in ws:
+            p += 1
+        return p
+
+    pos = skip(buf, pos)
+    if pos >= len(buf):
+        return
+    if buf[pos] == "{":  # one object (e.g. a single Label Studio task file)
+        rest = buf + fh.read()
+        try:
+            obj = json.loads(rest)
+        except json.JSONDecodeError as exc:
+            raise _bad_json(path, "top-level object", exc) from exc
+        yield obj
+        return
+    if buf[pos] != "[":
+        raise _bad_json(path, "start", ValueError(f"expected '[' or '{{', found {buf[pos]!r}"))
+    pos += 1
+    eof = False
+    n = 0
+    while True:
+        pos = skip(buf, pos)
+        while pos >= len(buf) and not eof:
+            more = fh.read(chunk)
+            eof = not more
+            buf, pos = buf[pos:] + more, 0
+            pos = skip(buf, pos)
+        if pos >= len(buf):
+            raise _bad_json(path, f"after element {n}", ValueError("the array is not closed with ']'"))
+        if buf[pos] == "]":
+            return
+        if buf[pos] == "," and n:
+            pos += 1
+            continue
+        while True:
+            try:
+                obj, end = decoder.raw_decode(buf, pos)
+                break
+            except json.JSONDecodeError as exc:
+                if eof:
+                    raise _bad_json(path, f"element {n + 1}", exc) from exc
+                more = fh.read(chunk)
+                eof = not more
+                buf, pos = buf[pos:] + more, 0
+        n += 1
+        yield obj
+        pos = end
+        if pos > chunk:  # drop what was consumed
+            buf, pos = buf[pos:], 0
+
+
+@dataclass(frozen=True)
+class Peek:
+    """The first record of a file (or its column names), enough to tell the format."""
+
+    path: Path
+    container: str
+    keys: tuple[str, ...]
+    first: Mapping[str, Any] | None
+
+
+def peek(path: Path) -> Peek:
+    """Read the first record (JSON) or the header (CSV, Parquet) of ``path``."""
+    kind = container(path)
+    if kind == "csv":
+        head = pd.read_csv(path, nrows=0, encoding="utf-8")
+        return Peek(path, kind, tuple(map(str, head.columns)), None)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return Peek(path, kind, tuple(pq.read_schema(path).names), None)
+    if kind in ("json", "jsonl"):
+        first = next(iter_json_records(path), None)
+        if first is not None and not isinstance(first, dict):
+            return Peek(path, kind, (), None)
+        return Peek(path, kind, tuple(map(str, first or {})), first)
+    return Peek(path, kind, (), None)
+
+
+def detect(p: Peek) -> str | None:
+    """The tool whose export ``p`` looks like, or ``None`` (a plain table or unknown)."""
+    keys = set(p.keys)
+    first = p.first or {}
+    if "data_row" in keys and ("projects" in keys or "experiments" in keys or p.container == "jsonl"):
+        return "labelbox"
+    if "data" in keys and ("annotations" in keys or "predictions" in keys or isinstance(first.get("data"), dict)):
+        return "label-studio"
+    if {"annotator", "annotation_id"} <= keys:
+        return "label-studio"
+    if "_input_hash" in keys or "_task_hash" in keys:
+        return "prodigy"
+    if {"fields", "responses"} <= keys or any(k.endswith(".responses") for k in keys):
+        return "argilla"
+    if {"HITId", "WorkerId", "AssignmentStatus"} <= keys:
+        return "mturk"
+    if {"model_a", "model_b", "winner"} <= keys:
+        return "arena"
+    if {"instruction", "output_1", "output_2", "preference"} <= keys:
+        return "alpaca-eval"
+    if {"chosen", "rejected"} <= keys:
+        return "chosen-rejected"
+    return None
+
+
+def describe(p: Peek) -> str:
+    """Say in words what the file looks like (for error messages)."""
+    fmt = detect(p)
+    if fmt is not None:
+        return _DESCRIPTIONS[fmt]
+    if not p.keys:
+        return "an empty file or one with no records" if p.container else "a file of unknown type"
+    shown = ", ".join(repr(k) for k in p.keys[:12])
+    what = "a table with columns" if p.container in ("csv", "parquet") else "records with keys"
+    return f"{what} {shown}"
+
+
+def require_format(p: Peek, fmt: str, *, accept_unknown: bool = True) -> None:
+    """Raise when the file plainly is another tool's export than ``fmt``."""
+    found = detect(p)
+    if found == fmt or (found is None and accept_unknown):
+        return
+    hint = f" Read it with format={found!r} (or format='auto')." if found else ""
+    raise WorkbenchError(
+        f"'{p.path}' was named as {_DESCRIPTIONS.get(fmt, fmt)} but it looks like {describe(p)}.{hint}"
+    )
+
+
+def record_frame(path: Path, peek: Peek, fmt: str, needed: Sequence[str]) -> pd.DataFrame:
+    """A one-record-per-row file (JSON, JSON lines, CSV or Parquet) as a frame with ``needed``."""
+    if peek.container == "parquet":
+        raw = pd.read_parquet(path)
+    elif peek.container == "csv":
+        raw = pd.read_csv(path, encoding="utf-8")
+    else:
+        raw = pd.DataFrame.from_records(list(iter_json_records(path)))
+    if raw.empty:
+        raise no_records(path, fmt)
+    require_columns(raw, list(needed), table=f"{fmt} file", source=str(path))
+    return raw
+
+
+def pick_question(ann: pd.DataFrame, chosen: object, tally: Tally, path: Path) -> pd.DataFrame:
+    """Keep the answers to question ``chosen`` (dropping the column), or all of them.
+
+    One question: the ``question`` column is dropped. Several and none chosen: the column
+    stays and the report notes how to pick one. An unknown choice is an error listing them.
+    """
+    questions = list(pd.unique(ann["question"].dropna()))
+    if chosen is not None:
+        if chosen not in questions:
+            raise WorkbenchError(
+                f"'{path}': no answers to question {chosen!r}; the questions are "
+                f"{', '.join(map(repr, questions)) or 'none'}."
+            )
+        other = (ann["question"] != chosen).to_numpy()
+        tally.drop("answer to another question (not the one chosen with question=)", int(other.sum()))
+        return ann[~other].drop(columns="question")
+    if len(questions) <= 1:
+        return ann.drop(columns="question")
+    tally.note(
+        f"The file answers {len(questions)} questions ({', '.join(map(repr, questions[:10]))}): the "
+        "annotations carry a 'question' column; pick one with options={'question': NAME}."
+    )
+    return ann
+
+
+def no_records(path: Path, fmt: str) -> WorkbenchError:
+    return WorkbenchError(
+        f"'{path}' holds no records: the {fmt} export is empty. Export again after the "
+        "annotation has started, or check the filter used for the export."
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------------------
+
+
+def join_labels(values: Iterable[Any]) -> str:
+    """One label for a multi-choice answer: the sorted distinct choices joined by ``|``.
+
+    Examples
+    --------
+    >>> join_labels(["spam", "ads", "spam"])
+    'ads|spam'
+    """
+    return "|".join(sorted({str(v) for v in values}))
+
+
+def to_utc(values: Sequence[Any] | pd.Series, *, unit: str | None = None) -> pd.Series:
+    """Timestamps as UTC ``datetime64``; ISO strings, or numbers in ``unit`` (``"s"``)."""
+    s = pd.Series(values)
+    if unit is not None:
+        return pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit=unit, utc=True)
+    return pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
+
+
+def keep_latest(
+    df: pd.DataFrame, keys: Sequence[str], *, order: Sequence[str]
+) -> tuple[pd.DataFrame, int]:
+    """Keep the last row of each ``keys`` group after a stable sort on ``order``.
+
+    Returns the frame (in its original row order) and how many rows were dropped.
+    """
+    if df.empty:
+        return df, 0
+    ranked = df.sort_values(list(order), kind="stable", na_position="first")
+    dup = ranked.duplicated(subset=list(keys), keep="last")
+    n = int(dup.sum())
+    if not n:
+        return df, 0
+    return df.loc[ranked.index[~dup.to_numpy()].sort_values()], n
+
+
+
+
+def scalar_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's fields for the items table: scalars as they are, the rest as JSON text."""
+    return {k: (v if v is None or isinstance(v, (str, int, float, bool)) else json.dumps(v, ensure_ascii=False))
+            for k, v in data.items()}
+
+
+
+def json_value(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def items_frame(items: Any, item: str | None) -> tuple[pd.DataFrame, str]:
+    """The items as a frame with a string id column (a ReviewQueue gives its items in plan order)."""
+    plan = getattr(items, "plan", None)
+    if plan is not None and hasattr(items, "items"):  # a review queue: its items, in serving order
+        frame = items.items.iloc[plan["row"].to_numpy()].reset_index(drop=True)
+        frame = frame.assign(reason=plan["reason"].to_numpy())
+        item = item or items.item
+    else:
+        frame = require_frame(items, table="items")
+        if item is None and frame.index.name in ("item_id", "doc_id", "pair_id"):
+            frame = frame.reset_index()
+    require_nonempty(frame, table="items")
+    if item is None:
+        found = [c for c in ("item_id", "doc_id", "pair_id") if c in frame.columns]
+        if not found:
+            raise SchemaError(
+                f"table 'items' has no id column (item_id, doc_id or pair_id); it has "
+                f"{', '.join(map(repr, map(str, frame.columns[:20])))}. Pass item='your_id_column'."
+            )
+        item = found[0]
+    require_columns(frame, [item], table="items", option_names=["item"])
+    frame = frame.assign(**{item: frame[item].astype(str)})
+    require_unique(frame, [item], table="items")
+    return frame, item

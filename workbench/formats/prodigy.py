@@ -1,0 +1,199 @@
+"""Prodigy: read a dataset exported with ``prodigy db-out`` (JSONL); write tasks as JSONL.
+
+Mapping (full table in ``docs/interop.md``): one line is one answer. ``item_id`` is the
+task's own ``item_id`` field when it has one (tasks written by :func:`write_jsonl` do),
+otherwise ``_input_hash`` (the input, whatever was asked about it); ``_annotator_id`` →
+``annotator_id``, falling back to ``_session_id``; ``_timestamp`` (epoch seconds) →
+``timestamp``. Binary interfaces: ``answer`` (``accept``/``reject``) is the label and the
+task's ``label`` names the question (a ``question`` column when the file asks several).
+Choice interfaces (``options``): an accepted answer's label is its ``accept`` list (several
+joined by ``|``), a rejected one is ``"reject"``. Span interfaces (``spans`` outside
+``classification``/``choice`` views) go to the ``spans`` table.
+
+The same annotator answering the same question twice: the latest answer (by ``_timestamp``,
+then line order) is kept and the earlier ones are counted. Then ``ignore`` answers — an
+annotator's "no judgment" — are dropped and counted, so an annotator whose latest answer is
+``ignore`` has no judgment of that item.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench._validation import require_columns
+from workbench.errors import WorkbenchError
+from workbench.formats._common import (
+    ImportResult,
+    Peek,
+    Tally,
+    check_options,
+    items_frame,
+    join_labels,
+    json_value,
+    keep_latest,
+    no_records,
+    open_text,
+    pick_question,
+    require_format,
+    to_utc,
+)
+
+__all__ = ["read", "write_jsonl"]
+
+_OPTIONS = ("question",)
+_CHOICE_VIEWS = frozenset({"classification", "choice", "binary", "text", "html", "image", "review"})
+
+
+def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) -> ImportResult:
+    """Read a Prodigy JSONL export (see the module docstring)."""
+    opts = check_options(options, _OPTIONS, format="prodigy")
+    require_format(peek, "prodigy")
+    if peek.container not in ("jsonl", ""):
+        raise WorkbenchError(
+            f"'{path}': a Prodigy export is JSON lines (prodigy db-out writes .jsonl); this file is "
+            f"{peek.container or 'of unknown type'}. Pass the .jsonl file."
+        )
+    tally = Tally(str(path), "prodigy", "lines")
+    cols: dict[str, list[Any]] = {k: [] for k in ("item_id", "annotator_id", "answer", "label", "question", "ts")}
+    items: dict[str, dict[str, Any]] = {}
+    spans: list[dict[str, Any]] = []
+    anonymous = 0
+    get = dict.get
+    with open_text(path) as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise WorkbenchError(f"could not read '{path}' line {n} as JSON: {exc}. Is the export complete?") from exc
+            tally.read += 1
+            item = get(rec, "item_id")
+            if item is None:
+                item = get(rec, "_input_hash")
+                if item is None:
+                    raise WorkbenchError(
+                        f"'{path}' line {n} has neither '_input_hash' nor 'item_id' (keys: "
+                        f"{', '.join(map(repr, list(rec)[:12]))}); it is not a Prodigy task."
+                    )
+            item = str(item)
+            if item not in items:
+                items[item] = {"item_id": item, "text": get(rec, "text"), "input_hash": get(rec, "_input_hash"),
+                               **({"meta": json.dumps(rec["meta"], ensure_ascii=False)} if "meta" in rec else {})}
+            answer = get(rec, "answer")
+            if answer is None:
+                tally.drop("task without an answer (not annotated yet)")
+                continue
+            who = get(rec, "_annotator_id") or get(rec, "_session_id")
+            if who is None:
+                anonymous += 1
+                who = "anonymous"
+            view = get(rec, "_view_id")
+            if get(rec, "spans") and view not in _CHOICE_VIEWS:
+                spans.append({"item_id": item, "annotator_id": str(who), "answer": answer,
+                              "spans": json.dumps(rec["spans"], ensure_ascii=False)})
+                tally.drop("span answer (in table 'spans')")
+                continue
+            if "options" in rec:
+                acc = get(rec, "accept") or []
+                label: Any = (acc[0] if len(acc) == 1 else join_labels(acc)) if answer == "accept" else answer
+                question = get(rec, "label")
+            else:
+                label = answer
+                question = get(rec, "label")
+            cols["item_id"].append(item)
+            cols["annotator_id"].append(str(who))
+            cols["answer"].append(answer)
+            cols["label"].append(label)
+            cols["question"].append(None if question is None else str(question))
+            cols["ts"].append(get(rec, "_timestamp"))
+    if tally.read == 0:
+        raise no_records(path, "Prodigy")
+    if anonymous:
+        tally.note(f"{anonymous:,} answers have no _annotator_id or _session_id; their annotator is 'anonymous'.")
+    ann = pd.DataFrame(cols)
+    ann["seq"] = np.arange(len(ann))
+    ann["timestamp"] = to_utc(ann.pop("ts"), unit="s")
+    ann, n_dup = keep_latest(ann, ["item_id", "annotator_id", "question"], order=["timestamp", "seq"])
+    tally.drop("repeated answer by the same annotator (kept the latest)", n_dup)
+    ignored = (ann["answer"] == "ignore").to_numpy()
+    tally.drop("ignore answer (no judgment)", int(ignored.sum()))
+    ann = ann[~ignored].drop(columns=["answer", "seq"])
+    ann = pick_question(ann, opts.get("question"), tally, path)
+    if ann["timestamp"].isna().all():
+        ann = ann.drop(columns="timestamp")
+    item_frame = pd.DataFrame(list(items.values()))
+    if "text" in item_frame and item_frame["text"].isna().all():
+        item_frame = item_frame.drop(columns="text")
+    return tally.result(annotations=ann.reset_index(drop=True), items=item_frame,
+                        spans=pd.DataFrame(spans) if spans else None)
+
+
+def write_jsonl(
+    items: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    item: str | None = None,
+    text: str = "text",
+    meta_columns: Sequence[str] | None = None,
+    label: str | None = None,
+    options: Sequence[str] | None = None,
+) -> Path:
+    """Write items as a Prodigy task stream (JSONL), our scores and reasons in ``meta``.
+
+    Each row becomes ``{"text": …, "item_id": …, "meta": {…}}`` (plus ``label`` for a
+    binary interface, or ``options`` for a choice interface). Prodigy keeps every task field
+    in the answers it saves, so ``prodigy db-out`` files read back with ``format="prodigy"``
+    under the same ``item_id``.
+
+    Parameters
+    ----------
+    items
+        One row per item with an id column and the text; a review queue or a disagreement
+        table indexed by item works too.
+    path
+        The ``.jsonl`` file to write (atomically).
+    item
+        The id column; found among ``item_id``, ``doc_id``, ``pair_id``.
+    text
+        The column shown to the annotator.
+    meta_columns
+        Columns shown in Prodigy's meta box; default: every other column.
+    label
+        The label a binary interface asks about (``"label"`` of each task).
+    options
+        Choices of a choice interface (each becomes ``{"id": x, "text": x}``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "tasks.jsonl"
+    >>> df = pd.DataFrame({"item_id": ["q1"], "text": ["Good."], "perplexity": [12.5]})
+    >>> write_jsonl(df, out, label="GOOD").read_text().strip()
+    '{"text": "Good.", "item_id": "q1", "meta": {"perplexity": 12.5}, "label": "GOOD"}'
+    """
+    from workbench.io import atomic_path
+
+    frame, item = items_frame(items, item)
+    require_columns(frame, [text], table="items", option_names=["text"])
+    meta = list(meta_columns) if meta_columns is not None else [c for c in frame.columns if c not in (item, text)]
+    require_columns(frame, meta, table="items", option_names=["meta_columns"] * len(meta))
+    lines = []
+    for rec in frame[[item, text, *meta]].to_dict("records"):
+        task: dict[str, Any] = {"text": json_value(rec[text]), "item_id": str(rec[item]),
+                                "meta": {m: json_value(rec[m]) for m in meta}}
+        if label is not None:
+            task["label"] = label
+        if options is not None:
+            task["options"] = [{"id": o, "text": o} for o in options]
+        lines.append(json.dumps(task, ensure_ascii=False))
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Path(path)
