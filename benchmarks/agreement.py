@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from crowdkit.aggregation import DawidSkene
 
+from workbench._internal.coding import code_annotations
 from workbench.aggregation import _dawid_skene_em, dawid_skene
-from workbench.agreement import _prepare, bootstrap_ci, krippendorff_alpha
+from workbench.agreement import bootstrap_ci, krippendorff_alpha
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ROOT.parent / "shared" / "external" / "crowd-truth-inference" / "product"
@@ -116,7 +117,7 @@ def bench_ds(name: str, df: pd.DataFrame, truth: pd.Series, tol: float, max_iter
     print(f"crowd-kit : {t_ck:8.3f} s to convergence, {it_ck:3d} iterations "
           f"(stopped before max: {it_ck < max_iter}), {per_ck * 1e3:8.2f} ms/iteration, "
           f"{per_ck / len(df) * 1e9:6.1f} ns/label/iteration, accuracy {acc_ck:.4f}")
-    t_setup, coded = best_of(lambda: _prepare(ours_in, item="item_id", annotator="annotator_id", label="label"), repeat)
+    t_setup, coded = best_of(lambda: code_annotations(ours_in, item="item_id", annotator="annotator_id", label="label"), repeat)
     t_em, _ = best_of(lambda: _dawid_skene_em(coded, it_ours, 1e-300, 0.0), repeat)
     print(f"ours, parts: validation + integer coding {t_setup:.3f} s; EM loop alone "
           f"{t_em / it_ours * 1e3:.2f} ms/iteration ({t_em / it_ours / len(df) * 1e9:.1f} ns/label/iteration)")

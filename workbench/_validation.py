@@ -93,12 +93,21 @@ TABLE_SCHEMAS: dict[str, TableSchema] = {
 PREFERENCE_CHOICES = ("a", "b", "tie")
 
 
-def format_rows(index: Iterable[Any], *, limit: int = _MAX_ROWS_SHOWN) -> str:
-    """Describe offending rows: ``"rows 3, 17, 42 (and 5 more)"``."""
+def format_rows(index: Iterable[Any], *, limit: int = _MAX_ROWS_SHOWN, noun: str = "row") -> str:
+    """Describe offending rows: ``"rows 3, 17, 42 (and 5 more)"``, ``"row 3"``.
+
+    ``noun`` names what the numbers are (``"position"`` for plain sequences); it takes an
+    ``s`` for more than one.
+
+    Examples
+    --------
+    >>> format_rows([7]), format_rows([1, 2], noun="position")
+    ('row 7', 'positions 1, 2')
+    """
     rows = list(index)
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" (and {len(rows) - limit} more)" if len(rows) > limit else ""
-    word = "row" if len(rows) == 1 else "rows"
+    word = noun if len(rows) == 1 else f"{noun}s"
     return f"{word} {shown}{more}"
 
 

@@ -19,19 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
+from workbench._internal.coding import Coded, code_annotations, gold_codes, new_gold_labels
+from workbench._internal.stats import check_confidence, wilson_interval
 from workbench._validation import as_rng, check_choice
 from workbench.aggregation import dawid_skene, majority_vote
-from workbench.agreement import (
-    _gold_codes,
-    _new_gold_labels,
-    _prepare,
-    bootstrap_ci,
-    fleiss_kappa,
-    interpret,
-    krippendorff_alpha,
-)
+from workbench.agreement import bootstrap_ci, fleiss_kappa, interpret, krippendorff_alpha
 from workbench.errors import WorkbenchError
 
 __all__ = ["AcceptanceResult", "check_batch"]
@@ -240,16 +233,16 @@ def check_batch(
             raise WorkbenchError(f"{name}={value!r} must be a number in [0, 1] (qa_fraction > 0).")
     if not 0.0 < significance < 1.0:
         raise WorkbenchError(f"significance={significance!r} must lie strictly between 0 and 1, e.g. 0.05.")
+    confidence = check_confidence(confidence)
     check_choice(agreement, name="agreement", choices=("krippendorff_alpha", "fleiss_kappa"))
     check_choice(aggregate, name="aggregate", choices=("majority_vote", "dawid_skene"))
     gen = as_rng(rng)
     cols: dict[str, Any] = {"item": item, "annotator": annotator, "label": label, "value_order": value_order}
-    gold_labels = _new_gold_labels(gold, label=label, value_order=value_order, allow=allow_new_gold_labels)
-    coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order, extra_labels=gold_labels)
-    gold_codes = _gold_codes(
-        gold, coded, item=item, label=label,
-        option="the annotation labels" if value_order is None else "value_order",
+    gold_labels = new_gold_labels(gold, label=label, value_order=value_order, allow=allow_new_gold_labels)
+    coded = code_annotations(
+        annotations, item=item, annotator=annotator, label=label, value_order=value_order, extra_labels=gold_labels
     )
+    gold_per_item = gold_codes(gold, coded, item=item, label=label, value_order=value_order is not None)
     frame = coded.frame
     segs = _segments(frame, annotator, segments)
 
@@ -263,7 +256,7 @@ def check_batch(
     n_pairable = int((coded.counts().sum(axis=1) >= 2).sum())
 
     # 2. QA sample: random items with gold, aggregated label vs gold
-    with_gold = np.flatnonzero(gold_codes >= 0)
+    with_gold = np.flatnonzero(gold_per_item >= 0)
     n_qa = min(len(with_gold), max(min_qa_items, math.ceil(qa_fraction * coded.n_items)))
     qa_pos = np.sort(gen.choice(with_gold, size=n_qa, replace=False))
     qa_items = coded.items[qa_pos]
@@ -271,13 +264,13 @@ def check_batch(
         agg = majority_vote(frame, ties="random", rng=gen, **cols)
     else:
         agg = dawid_skene(frame, **cols).labels
-    truth = pd.Series(np.asarray(coded.categories, dtype=object)[gold_codes[qa_pos]], index=qa_items)
+    truth = pd.Series(np.asarray(coded.categories, dtype=object)[gold_per_item[qa_pos]], index=qa_items)
     correct = int((agg.reindex(qa_items).astype(object) == truth).sum())
     acc = correct / n_qa
-    lo, hi = proportion_confint(correct, n_qa, alpha=1 - confidence, method="wilson")
+    lo, hi = (float(x) for x in wilson_interval(correct, n_qa, confidence))
 
     # 3. systematic error in the confusion against gold
-    violations = _systematic_errors(coded, gold_codes, segs, significance, min_error_rate)
+    violations = _systematic_errors(coded, gold_per_item, segs, significance, min_error_rate)
 
     stat_name = "Krippendorff's alpha (nominal)" if agreement == "krippendorff_alpha" else "Fleiss' kappa"
     criteria = pd.DataFrame(
@@ -292,7 +285,7 @@ def check_batch(
             "bar": [min_kappa, min_qa_accuracy, 0.0],
             "ci_low": [ci.low, lo, np.nan],
             "ci_high": [ci.high, hi, np.nan],
-            "n": [n_pairable, n_qa, int((gold_codes[coded.item] >= 0).sum())],
+            "n": [n_pairable, n_qa, int((gold_per_item[coded.item] >= 0).sum())],
             "min_n": [np.nan, float(min_qa_items), np.nan],
             "status": [
                 _judge(ci.estimate, ci.low, ci.high, min_kappa),
@@ -342,10 +335,10 @@ def _segment_key(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
 
 
 def _systematic_errors(
-    coded: Any, gold_codes: np.ndarray, segs: list[tuple[str, ...]], significance: float, min_rate: float
+    coded: Coded, gold_item_codes: np.ndarray, segs: list[tuple[str, ...]], significance: float, min_rate: float
 ) -> pd.DataFrame:
     k = coded.n_categories
-    ref = gold_codes[coded.item]
+    ref = gold_item_codes[coded.item]
     has = ref >= 0
     if not has.any() or k < 2:
         return pd.DataFrame(columns=_VIOLATION_COLUMNS)

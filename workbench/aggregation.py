@@ -15,8 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench._internal.coding import Coded, code_annotations
 from workbench._validation import as_rng, check_choice
-from workbench.agreement import _Coded, _prepare
 from workbench.errors import ConvergenceWarning, WorkbenchError
 
 __all__ = ["DawidSkeneResult", "TiePolicy", "compare_to_gold", "dawid_skene", "majority_vote", "vote_shares"]
@@ -26,9 +26,9 @@ _TIES = ("random", "first", "abstain", "error")
 _EPS = 1e-10
 
 
-def _coded(annotations: pd.DataFrame, item: str, annotator: str, label: str, value_order: Sequence[Any] | None) -> _Coded:
+def _coded(annotations: pd.DataFrame, item: str, annotator: str, label: str, value_order: Sequence[Any] | None) -> Coded:
     # items may have a single judgment, but a table from one annotator has nothing to aggregate
-    return _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    return code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
 
 
 def vote_shares(
@@ -286,7 +286,7 @@ def dawid_skene(
 
 
 def _dawid_skene_em(
-    coded: _Coded, max_iter: int, tol: float, smoothing: float
+    coded: Coded, max_iter: int, tol: float, smoothing: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, float]:
     """EM on integer codes. Returns posteriors, priors, theta[w, given, true], n_iter, converged, ll.
 
@@ -388,18 +388,16 @@ def compare_to_gold(
     >>> out["accuracy"].tolist(), int(out["n_differing"].iloc[0]), out["correct_on_differing"].tolist()
     ([1.0, 0.5], 1, [1, 0])
     """
-    from statsmodels.stats.proportion import proportion_confint
-
+    from workbench._internal.coding import item_dtype_hint
+    from workbench._internal.stats import check_confidence, wilson_interval
     from workbench._validation import require_frame, validate_table
-    from workbench.agreement import _item_dtype_hint
 
     if not isinstance(labels, Mapping) or len(labels) == 0:
         raise WorkbenchError(
             "labels must be a non-empty mapping of method name → labels indexed by item, "
             "e.g. {'majority_vote': mv, 'dawid_skene': ds.labels}."
         )
-    if not 0.0 < confidence < 1.0:
-        raise WorkbenchError(f"confidence={confidence!r} must lie strictly between 0 and 1, e.g. 0.95.")
+    confidence = check_confidence(confidence)
     g = require_frame(gold, table="gold")
     validate_table(g, "gold", columns={"item_id": item, "label": label})
     truth = pd.Series(np.asarray(g[label], dtype=object), index=pd.Index(g[item]))
@@ -411,7 +409,7 @@ def compare_to_gold(
             raise WorkbenchError(f"labels[{name!r}] has duplicate item ids, e.g. {dup!r}; pass one label per item.")
     first_name, first = next(iter(labels.items()))
     if not truth.index.isin(first.index).any():
-        hint = _item_dtype_hint(
+        hint = item_dtype_hint(
             g[item], first.index.to_series(), item=item, other=f"labels[{first_name!r}] index",
             other_cast=f"labels[{first_name!r}].index = labels[{first_name!r}].index.astype(str)",
         )
@@ -436,7 +434,7 @@ def compare_to_gold(
     differing = every & (aligned.nunique(axis=1, dropna=True) > 1)
     n = has.sum().to_numpy()
     correct = right.sum().to_numpy()
-    lo, hi = proportion_confint(correct, np.maximum(n, 1), alpha=1 - confidence, method="wilson")
+    lo, hi = wilson_interval(correct, n, confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = np.where(n > 0, correct / np.maximum(n, 1), np.nan)
     return pd.DataFrame(
@@ -444,8 +442,8 @@ def compare_to_gold(
             "n": n,
             "correct": correct,
             "accuracy": acc,
-            "ci_low": np.where(n > 0, lo, np.nan),
-            "ci_high": np.where(n > 0, hi, np.nan),
+            "ci_low": lo,
+            "ci_high": hi,
             "n_differing": int(differing.sum()),
             "correct_on_differing": right[differing].sum().to_numpy(),
         },

@@ -20,18 +20,23 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from workbench._validation import (
-    as_rng,
-    check_choice,
-    format_rows,
-    require_columns,
-    require_frame,
-    require_no_missing,
-    require_nonempty,
-    require_numeric,
-    require_unique,
-    validate_table,
+from workbench._internal.coding import (
+    Coded,
+    check_value_order,
+    code_annotations,
+    code_labels,
+    gold_codes,
+    loo_consensus,
+    new_gold_labels,
+    sorted_categories,
 )
+from workbench._internal.reliability import (
+    alpha_from_coincidence,
+    disagreement_weights,
+    kappa_from_confusion,
+)
+from workbench._internal.stats import check_confidence, multinomial_weights, percentile_interval
+from workbench._validation import as_rng, check_choice, format_rows, require_frame, require_nonempty
 from workbench.errors import WorkbenchError
 
 __all__ = [
@@ -41,12 +46,15 @@ __all__ = [
     "annotator_agreement",
     "annotator_confusion",
     "bootstrap_ci",
+    "ItemContributions",
     "cohens_kappa",
+    "cohens_kappa_ci",
     "fleiss_kappa",
     "interpret",
     "item_disagreement",
     "krippendorff_alpha",
     "pairwise_kappa",
+    "with_item_contributions",
 ]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -56,188 +64,46 @@ _LEVELS = ("nominal", "ordinal", "interval", "ratio")
 _WEIGHTS = (None, "linear", "quadratic")
 
 
+@dataclass(frozen=True)
+class ItemContributions:
+    """A statistic written as a function of weighted sums over items (the fast bootstrap path).
+
+    With ``parts`` the items × features matrix of per-item contributions and ``w`` the
+    resamples × items matrix of how often each item is drawn, the statistic of every resample
+    is ``combine(w @ parts)`` (one value per row). The full data is ``w = 1``.
+    """
+
+    parts: np.ndarray
+    combine: Callable[[np.ndarray], np.ndarray]
+
+
+def with_item_contributions(
+    contributions: Callable[..., ItemContributions],
+) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Decorator: give a statistic its per-item contributions, so :func:`bootstrap_ci` resamples fast.
+
+    ``contributions(annotations, **kwargs)`` takes the statistic's own arguments and returns
+    :class:`ItemContributions` whose items are the values of the statistic's ``item`` column.
+    :func:`bootstrap_ci` uses it whenever it resamples by that column; any other statistic
+    is recomputed on each resampled table. :func:`krippendorff_alpha` and
+    :func:`fleiss_kappa` carry one.
+    """
+
+    def attach(statistic: Callable[..., float]) -> Callable[..., float]:
+        statistic.item_contributions = contributions  # type: ignore[attr-defined]
+        return statistic
+
+    return attach
+
+
 # --------------------------------------------------------------------------------------
 # Validation and integer coding shared by this module and workbench.aggregation
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Coded:
-    """Annotations as integer codes: rows of (item, annotator, label)."""
-
-    item: np.ndarray  # int64 codes into ``items``
-    annotator: np.ndarray  # int64 codes into ``annotators``
-    label: np.ndarray  # int64 codes into ``categories``
-    items: pd.Index
-    annotators: pd.Index
-    categories: pd.Index
-    frame: pd.DataFrame
-
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
-
-    @property
-    def n_categories(self) -> int:
-        return len(self.categories)
-
-    def counts(self) -> np.ndarray:
-        """Items × categories matrix of how many annotators gave each label."""
-        k = self.n_categories
-        flat = np.bincount(self.item * k + self.label, minlength=self.n_items * k)
-        return flat.reshape(self.n_items, k)
-
-
-def _sorted_categories(values: pd.Series) -> list[Any]:
-    uniq = list(pd.unique(values))
-    try:
-        return sorted(uniq)
-    except TypeError:
-        return sorted(uniq, key=str)
-
-
-def _check_value_order(value_order: Sequence[Any] | None) -> list[Any] | None:
-    if value_order is None:
-        return None
-    if isinstance(value_order, (str, bytes)):
-        raise WorkbenchError(
-            f"value_order must be a list of labels, e.g. [1, 2, 3], not the string {value_order!r}."
-        )
-    order = list(value_order)
-    if len(order) == 0:
-        raise WorkbenchError("value_order is empty; pass the labels in their order, e.g. [1, 2, 3].")
-    if len(set(order)) != len(order):
-        dup = pd.Series(order)[pd.Series(order).duplicated()].tolist()
-        raise WorkbenchError(f"value_order lists {dup!r} more than once; each label must appear once.")
-    return order
-
-
-def _code_labels(
-    values: pd.Series,
-    categories: list[Any],
-    *,
-    table: str,
-    column: str,
-    option: str,
-    factorized: tuple[np.ndarray, Any] | None = None,
-) -> np.ndarray:
-    """Codes of ``values`` in ``categories`` (raise naming rows outside them).
-
-    Factorizes first and maps only the distinct values, so it stays fast on big tables.
-    """
-    raw, uniques = factorized if factorized is not None else pd.factorize(values)
-    lookup = pd.Index(categories, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
-    codes = lookup[raw].astype(np.int64)
-    bad = codes < 0
-    if bad.any():
-        rows = values.index[bad]
-        shown = ", ".join(repr(v) for v in pd.unique(values[bad])[:5])
-        raise WorkbenchError(
-            f"table '{table}', column '{column}': label(s) {shown} at {format_rows(rows)} are not "
-            f"in {option}={categories!r}. Add them to {option}, or fix or drop those rows."
-        )
-    return codes
-
-
-def _validate_annotations(frame: pd.DataFrame, *, item: str, annotator: str, label: str, table: str) -> None:
-    """The checks of ``validate_table(frame, "annotations")`` except the duplicate check."""
-    require_columns(
-        frame, [item, annotator, label], table=table, option_names=["item", "annotator", "label"]
-    )
-    require_nonempty(frame, table=table)
-    for col in (item, annotator, label):
-        require_no_missing(frame, col, table=table)
-    if "duration_s" in frame.columns:
-        require_numeric(frame, "duration_s", table=table)
-
-
-def _prepare(
-    annotations: object,
-    *,
-    item: str,
-    annotator: str,
-    label: str,
-    value_order: Sequence[Any] | None = None,
-    extra_labels: pd.Series | None = None,
-    min_annotators: int = 2,
-    table: str = "annotations",
-) -> _Coded:
-    """Validate a long annotations table and code it as integers.
-
-    Checks: a DataFrame, the columns, not empty, no missing labels or ids, no duplicate
-    (item, annotator) rows, at least ``min_annotators`` annotators, labels inside
-    ``value_order``.
-    """
-    frame = require_frame(annotations, table=table)
-    if not frame.index.is_unique:
-        # error messages then quote row positions (the shared checks need a unique index)
-        frame = frame.reset_index(drop=True)
-    _validate_annotations(frame, item=item, annotator=annotator, label=label, table=table)
-    ann_codes, annotators = pd.factorize(frame[annotator], sort=False)
-    if len(annotators) < min_annotators:
-        raise WorkbenchError(
-            f"table '{table}', column '{annotator}': agreement needs at least {min_annotators} "
-            f"annotators but the table has only {len(annotators)} ({list(annotators)[:3]!r}). "
-            "Check the filter that produced the table, or pass the right column with annotator=."
-        )
-    item_codes, items = pd.factorize(frame[item], sort=False)
-    key = np.asarray(item_codes, dtype=np.int64) * len(annotators) + ann_codes
-    n_keys = len(items) * len(annotators)
-    duplicated = (
-        np.bincount(key, minlength=n_keys).max() > 1
-        if n_keys <= 20 * len(key) + 1_000_000
-        else not pd.Index(key).is_unique
-    )
-    if duplicated:
-        require_unique(frame, [item, annotator], table=table)  # raises with the rows
-    order = _check_value_order(value_order)
-    raw, uniques = pd.factorize(frame[label], sort=False)
-    if order is None:
-        pool = pd.Series(uniques) if extra_labels is None else pd.concat([pd.Series(uniques), extra_labels])
-        categories = _sorted_categories(pool)
-    else:
-        categories = order
-    label_codes = _code_labels(
-        frame[label], categories, table=table, column=label, option="value_order", factorized=(raw, uniques)
-    )
-    return _Coded(
-        item=np.asarray(item_codes, dtype=np.int64),
-        annotator=np.asarray(ann_codes, dtype=np.int64),
-        label=label_codes,
-        items=items.rename(item) if isinstance(items, pd.Index) else pd.Index(items, name=item),
-        annotators=annotators.rename(annotator) if isinstance(annotators, pd.Index) else pd.Index(annotators, name=annotator),
-        categories=pd.Index(categories, name=label),
-        frame=frame,
-    )
-
-
 # --------------------------------------------------------------------------------------
 # Cohen's kappa
 # --------------------------------------------------------------------------------------
-
-
-def _disagreement_weights(k: int, weights: Weights) -> np.ndarray:
-    idx = np.arange(k)
-    diff = np.abs(idx[:, None] - idx[None, :]).astype(float)
-    if weights is None:
-        return (diff > 0).astype(float)
-    if weights == "linear":
-        return diff
-    return diff**2
-
-
-def _kappa_from_confusion(conf: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Cohen's kappa of one or many K×K confusion tables (leading axes broadcast)."""
-    conf = np.asarray(conf, dtype=float)
-    n = conf.sum(axis=(-2, -1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rows = conf.sum(axis=-1)
-        cols = conf.sum(axis=-2)
-        expected = rows[..., :, None] * cols[..., None, :] / n[..., None, None]
-        num = (w * conf).sum(axis=(-2, -1))
-        den = (w * expected).sum(axis=(-2, -1))
-        kappa = 1.0 - num / den
-    return np.where((n > 0) & (den > 0), kappa, np.nan)
 
 
 def cohens_kappa(
@@ -292,6 +158,88 @@ def cohens_kappa(
     >>> round(cohens_kappa([1, 2, 3, 3], [1, 3, 3, 2], weights="linear"), 3)
     0.429
     """
+    ca, cb, k = _coded_pair(a, b, weights=weights, labels=labels)
+    conf = np.bincount(ca * k + cb, minlength=k * k).reshape(k, k)
+    return float(kappa_from_confusion(conf, disagreement_weights(k, weights)))
+
+
+def cohens_kappa_ci(
+    a: Sequence[Any] | np.ndarray | pd.Series,
+    b: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    weights: Weights = None,
+    labels: Sequence[Any] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    rng: int | np.random.Generator | None = None,
+) -> ConfidenceInterval:
+    """Cohen's kappa with a percentile bootstrap interval, resampling the items.
+
+    Parameters
+    ----------
+    a, b, weights, labels
+        As in :func:`cohens_kappa`.
+    n_resamples
+        Bootstrap resamples (>= 10).
+    confidence
+        Coverage of the percentile interval, in (0, 1).
+    rng
+        Seed or Generator.
+
+    Returns
+    -------
+    ConfidenceInterval
+        ``estimate`` equals :func:`cohens_kappa`; the interval is the percentile interval of
+        kappa over item resamples (each resample's confusion table is a weighted sum of the
+        items' one-hot cells, so all resamples cost one matrix product).
+
+    Raises
+    ------
+    WorkbenchError
+        As :func:`cohens_kappa`, and ``n_resamples < 10`` or ``confidence`` outside (0, 1).
+
+    Examples
+    --------
+    >>> ci = cohens_kappa_ci(["x", "y"] * 30, ["x", "y"] * 25 + ["y", "x"] * 5, rng=0)
+    >>> round(ci.estimate, 3), ci.low < ci.estimate < ci.high
+    (0.667, True)
+    """
+    if n_resamples < 10:
+        raise WorkbenchError(f"n_resamples={n_resamples} is too few; use at least 10 (1000 is usual).")
+    confidence = check_confidence(confidence)
+    ca, cb, k = _coded_pair(a, b, weights=weights, labels=labels)
+    w = disagreement_weights(k, weights)
+    cells = np.zeros((len(ca), k * k))
+    cells[np.arange(len(ca)), ca * k + cb] = 1.0
+    estimate = float(kappa_from_confusion(cells.sum(axis=0).reshape(k, k), w))
+    stats = np.concatenate(
+        [
+            kappa_from_confusion((draws @ cells).reshape(-1, k, k), w)
+            for draws in multinomial_weights(as_rng(rng), len(ca), n_resamples)
+        ]
+    )
+    low, high = percentile_interval(stats, confidence)
+    name = "cohens_kappa" + (f" ({weights})" if weights else "")
+    return ConfidenceInterval(
+        statistic=name,
+        estimate=estimate,
+        low=low,
+        high=high,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        n_valid=int(np.isfinite(stats).sum()),
+        method="percentile item bootstrap",
+    )
+
+
+def _coded_pair(
+    a: Sequence[Any] | np.ndarray | pd.Series,
+    b: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    weights: Weights,
+    labels: Sequence[Any] | None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate two annotators' labels of the same items and code them in one category order."""
     check_choice(weights, name="weights", choices=_WEIGHTS)
     sa = pd.Series(np.asarray(a, dtype=object) if not isinstance(a, pd.Series) else a.to_numpy())
     sb = pd.Series(np.asarray(b, dtype=object) if not isinstance(b, pd.Series) else b.to_numpy())
@@ -306,17 +254,15 @@ def cohens_kappa(
         bad = s.index[s.isna().to_numpy()]
         if len(bad):
             raise WorkbenchError(
-                f"cohens_kappa: {name} holds {len(bad)} missing label(s) (NaN) at positions "
-                f"{format_rows(bad)[5:]}; keep only the items both annotators labeled."
+                f"cohens_kappa: {name} holds {len(bad)} missing label(s) (NaN) at "
+                f"{format_rows(bad, noun='position')}; keep only the items both annotators labeled."
             )
-    order = _check_value_order(labels)
-    cats = order if order is not None else _sorted_categories(pd.concat([sa, sb]))
+    order = check_value_order(labels)
+    cats = order if order is not None else sorted_categories(pd.concat([sa, sb]))
     opt = "labels"
-    ca = _code_labels(sa, cats, table="a", column="label", option=opt)
-    cb = _code_labels(sb, cats, table="b", column="label", option=opt)
-    k = len(cats)
-    conf = np.bincount(ca * k + cb, minlength=k * k).reshape(k, k)
-    return float(_kappa_from_confusion(conf, _disagreement_weights(k, weights)))
+    ca = code_labels(sa, cats, table="a", column="label", option=opt)
+    cb = code_labels(sb, cats, table="b", column="label", option=opt)
+    return ca, cb, len(cats)
 
 
 # --------------------------------------------------------------------------------------
@@ -340,6 +286,24 @@ def _fleiss_from_sums(p_sum: np.ndarray, n_items: np.ndarray, label_sums: np.nda
     return np.where(p_e < 1.0, kappa, np.nan)
 
 
+def _fleiss_contributions(
+    annotations: pd.DataFrame,
+    *,
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+    value_order: Sequence[Any] | None = None,
+) -> ItemContributions:
+    """Per item: ``P_i``, 1 (the item count) and the label counts; Fleiss' kappa from their sums."""
+    coded = code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    p_i, cnt = _fleiss_parts(coded.counts().astype(float))
+    return ItemContributions(
+        parts=np.column_stack([p_i, np.ones(len(p_i)), cnt]),
+        combine=lambda s: _fleiss_from_sums(s[:, 0], s[:, 1], s[:, 2:]),
+    )
+
+
+@with_item_contributions(_fleiss_contributions)
 def fleiss_kappa(
     annotations: pd.DataFrame,
     *,
@@ -389,7 +353,7 @@ def fleiss_kappa(
     >>> round(fleiss_kappa(df), 3)
     0.55
     """
-    coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    coded = code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
     counts = coded.counts()
     m = counts.sum(axis=1)
     if (m < 2).any() or (m != m[0]).any():
@@ -410,7 +374,7 @@ def fleiss_kappa(
 # --------------------------------------------------------------------------------------
 
 
-def _metric_values(coded: _Coded, level: str, value_order: Sequence[Any] | None) -> np.ndarray:
+def _metric_values(coded: Coded, level: str, value_order: Sequence[Any] | None) -> np.ndarray:
     """Numeric values of the categories, for interval and ratio distances."""
     cats = coded.categories
     numeric = pd.to_numeric(pd.Series(list(cats), dtype=object), errors="coerce")
@@ -425,43 +389,7 @@ def _metric_values(coded: _Coded, level: str, value_order: Sequence[Any] | None)
     )
 
 
-def _delta2(level: str, values: np.ndarray, n_c: np.ndarray) -> np.ndarray:
-    """Squared distance metric between categories; ``n_c`` (…, K) for the ordinal metric."""
-    k = len(values)
-    if level == "nominal":
-        return np.broadcast_to(1.0 - np.eye(k), (*n_c.shape[:-1], k, k))
-    if level == "ordinal":
-        cum = np.cumsum(n_c, axis=-1)
-        lo = np.minimum.outer(np.arange(k), np.arange(k))
-        hi = np.maximum.outer(np.arange(k), np.arange(k))
-        # sum_{g=lo..hi} n_g - (n_lo + n_hi) / 2
-        prev = np.concatenate([np.zeros((*n_c.shape[:-1], 1)), cum[..., :-1]], axis=-1)
-        span = cum[..., hi] - prev[..., lo]
-        d = span - (n_c[..., lo] + n_c[..., hi]) / 2.0
-        return d**2
-    diff = values[:, None] - values[None, :]
-    if level == "interval":
-        d2 = diff**2
-    else:
-        tot = values[:, None] + values[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d2 = np.where(tot != 0, (diff / np.where(tot != 0, tot, 1.0)) ** 2, 0.0)
-    return np.broadcast_to(d2, (*n_c.shape[:-1], k, k))
-
-
-def _alpha_from_coincidence(o: np.ndarray, level: str, values: np.ndarray) -> np.ndarray:
-    """Alpha from one or many coincidence matrices ``o`` (…, K, K)."""
-    n_c = o.sum(axis=-1)
-    n = n_c.sum(axis=-1)
-    d2 = _delta2(level, values, n_c)
-    observed = (o * d2).sum(axis=(-2, -1))
-    expected = np.einsum("...i,...ij,...j->...", n_c, d2, n_c)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = 1.0 - (n - 1.0) * observed / expected
-    return np.where(expected > 0, alpha, np.nan)
-
-
-def _coincidence(coded: _Coded) -> tuple[np.ndarray, int]:
+def _coincidence(coded: Coded) -> tuple[np.ndarray, int]:
     """Coincidence matrix and the number of pairable units (rated at least twice)."""
     k = coded.n_categories
     m = np.bincount(coded.item, minlength=coded.n_items).astype(float)
@@ -473,6 +401,38 @@ def _coincidence(coded: _Coded) -> tuple[np.ndarray, int]:
     return scaled.T @ counts - np.diag(scaled.sum(axis=0)), int((m >= 2).sum())
 
 
+def _level_values(coded: Coded, level: str, value_order: Sequence[Any] | None) -> np.ndarray:
+    """Category values for the distance metric: numbers for interval/ratio, positions otherwise."""
+    if level in ("interval", "ratio"):
+        return _metric_values(coded, level, value_order)
+    return np.arange(coded.n_categories, dtype=float)
+
+
+def _alpha_contributions(
+    annotations: pd.DataFrame,
+    *,
+    level: Level = "nominal",
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+    value_order: Sequence[Any] | None = None,
+) -> ItemContributions:
+    """Per item: its share of the coincidence matrix (flattened); alpha from their sum."""
+    coded = code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    values = _level_values(coded, level, value_order)
+    counts = coded.counts().astype(float)
+    m = counts.sum(axis=1)
+    k = coded.n_categories
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(m >= 2, 1.0 / (m - 1.0), 0.0)
+    contrib = (counts[:, :, None] * counts[:, None, :]) - counts[:, :, None] * np.eye(k)
+    contrib = (contrib * scale[:, None, None]).reshape(len(m), k * k)
+    return ItemContributions(
+        parts=contrib, combine=lambda s: alpha_from_coincidence(s.reshape(-1, k, k), level, values)
+    )
+
+
+@with_item_contributions(_alpha_contributions)
 def krippendorff_alpha(
     annotations: pd.DataFrame,
     *,
@@ -538,10 +498,8 @@ def krippendorff_alpha(
     0.706
     """
     check_choice(level, name="level", choices=_LEVELS)
-    coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
-    values = _metric_values(coded, level, value_order) if level in ("interval", "ratio") else np.arange(
-        coded.n_categories, dtype=float
-    )
+    coded = code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    values = _level_values(coded, level, value_order)
     coincidence, n_pairable = _coincidence(coded)
     if n_pairable == 0:
         raise WorkbenchError(
@@ -549,7 +507,7 @@ def krippendorff_alpha(
             f"pair of ratings to compare ({coded.n_items} items, each rated once). Check the "
             f"'{item}' and '{annotator}' columns."
         )
-    return float(_alpha_from_coincidence(coincidence, level, values))
+    return float(alpha_from_coincidence(coincidence, level, values))
 
 
 # --------------------------------------------------------------------------------------
@@ -603,7 +561,7 @@ def pairwise_kappa(
     check_choice(weights, name="weights", choices=_WEIGHTS)
     if min_overlap < 1:
         raise WorkbenchError(f"min_overlap={min_overlap} must be at least 1.")
-    coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    coded = code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
     k, n_ann = coded.n_categories, len(coded.annotators)
     col = coded.annotator * k + coded.label
     x = sparse.csr_matrix(
@@ -611,7 +569,7 @@ def pairwise_kappa(
     )
     joint = (x.T @ x).toarray().reshape(n_ann, k, n_ann, k).transpose(0, 2, 1, 3)
     overlap = joint.sum(axis=(-2, -1))
-    kappa = _kappa_from_confusion(joint, _disagreement_weights(k, weights))
+    kappa = kappa_from_confusion(joint, disagreement_weights(k, weights))
     kappa = np.where(overlap >= min_overlap, kappa, np.nan)
     np.fill_diagonal(kappa, 1.0)
     names = coded.annotators
@@ -620,100 +578,11 @@ def pairwise_kappa(
     return out
 
 
-def _item_dtype_hint(
-    gold_ids: pd.Series,
-    other_ids: pd.Series,
-    *,
-    item: str,
-    other: str = "annotations",
-    other_cast: str | None = None,
-) -> str:
-    """When the two id columns only match as text: say which dtypes they have and how to cast.
-
-    ``other`` names the table the gold ids are looked up in; ``other_cast`` is the statement
-    that casts its ids to text (default ``other['item'] = other['item'].astype(str)``).
-    """
-    as_str = pd.Index(other_ids.astype(str).unique())
-    if not pd.Index(gold_ids.astype(str)).isin(as_str).any():
-        return ""
-    g_dt, o_dt = gold_ids.dtype, other_ids.dtype
-    if pd.api.types.is_string_dtype(g_dt):
-        fix = other_cast or f"{other}['{item}'] = {other}['{item}'].astype(str)"
-    else:
-        fix = f"gold['{item}'] = gold['{item}'].astype(str)"
-    return (
-        f" The ids match once written as text: gold '{item}' is {g_dt}, {other} '{item}' is "
-        f"{o_dt}; cast one (e.g. {fix})."
-    )
-
-
-def _gold_codes(
-    gold: object, coded: _Coded, *, item: str, label: str, option: str = "the annotation labels"
-) -> np.ndarray:
-    """Gold label code per item of ``coded`` (-1 where the item has no gold label)."""
-    g = require_frame(gold, table="gold")
-    if not g.index.is_unique:
-        g = g.reset_index(drop=True)
-    validate_table(g, "gold", columns={"item_id": item, "label": label})
-    if option == "the annotation labels":
-        unknown = ~pd.Index(g[label], dtype=object).isin(pd.Index(coded.categories, dtype=object))
-        if unknown.any():
-            shown = ", ".join(repr(v) for v in pd.unique(g[label][unknown])[:5])
-            raise WorkbenchError(
-                f"table 'gold', column '{label}': label(s) {shown} at {format_rows(g.index[unknown])} "
-                f"are not among the annotation labels {list(coded.categories)!r}. Fix the typo "
-                "(e.g. stray spaces or case), or pass allow_new_gold_labels=True if gold really "
-                "uses a class no annotator gave."
-            )
-    codes = _code_labels(g[label], list(coded.categories), table="gold", column=label, option=option)
-    per_item = np.full(coded.n_items, -1, dtype=np.int64)
-    pos = coded.items.get_indexer(g[item])
-    keep = pos >= 0
-    if not keep.any():
-        hint = _item_dtype_hint(g[item], coded.frame[item], item=item)
-        raise WorkbenchError(
-            f"table 'gold': none of its {len(g)} items (e.g. {list(g[item][:3])!r}) appears in "
-            f"the annotations' '{item}' column."
-            + (hint or " Check that both tables use the same item ids.")
-        )
-    per_item[pos[keep]] = codes[keep]
-    return per_item
-
-
-def _loo_consensus(item_codes: np.ndarray, label_codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Leave-one-out plurality label per judgment: the modal label of the *other* ratings.
-
-    ``counts`` is the items × labels count matrix of all judgments. -1 where nobody else
-    rated the item or where the others tie for the top label. The single implementation of
-    the consensus reference (``annotator_agreement`` and ``drift.consensus_agreement``).
-    """
-    others = counts[item_codes].astype(np.int32)
-    others[np.arange(len(label_codes)), label_codes] -= 1
-    top = others.max(axis=1) if len(label_codes) else np.zeros(0, dtype=np.int32)
-    n_top = (others == top[:, None]).sum(axis=1)
-    ref = others.argmax(axis=1).astype(np.int64) if len(label_codes) else np.zeros(0, dtype=np.int64)
-    ref[(top == 0) | (n_top > 1)] = -1  # no other rating, or the others tie
-    return ref
-
-
-def _reference_codes(coded: _Coded, gold_per_item: np.ndarray | None) -> np.ndarray:
+def _reference_codes(coded: Coded, gold_per_item: np.ndarray | None) -> np.ndarray:
     """Reference label per annotation: gold, or the leave-one-out consensus (-1: none)."""
     if gold_per_item is not None:
         return gold_per_item[coded.item]
-    return _loo_consensus(coded.item, coded.label, coded.counts())
-
-
-def _new_gold_labels(
-    gold: object, *, label: str, value_order: Sequence[Any] | None, allow: bool
-) -> pd.Series | None:
-    """Gold labels to add as extra categories: only with ``allow`` and no ``value_order``.
-
-    Otherwise gold labels that no annotator gave raise in :func:`_gold_codes`, so a typo
-    such as ``"Unsafe "`` for ``"Unsafe"`` is caught instead of becoming a class of its own.
-    """
-    if not allow or value_order is not None or not isinstance(gold, pd.DataFrame) or label not in gold.columns:
-        return None
-    return gold[label].dropna()
+    return loo_consensus(coded.item, coded.label, coded.counts())
 
 
 def _resolve_prepare(
@@ -725,11 +594,11 @@ def _resolve_prepare(
     label: str,
     value_order: Sequence[Any] | None,
     allow_new_gold_labels: bool = False,
-) -> tuple[_Coded, np.ndarray]:
+) -> tuple[Coded, np.ndarray]:
     extra = None
     if reference is not None:
-        extra = _new_gold_labels(reference, label=label, value_order=value_order, allow=allow_new_gold_labels)
-    coded = _prepare(
+        extra = new_gold_labels(reference, label=label, value_order=value_order, allow=allow_new_gold_labels)
+    coded = code_annotations(
         annotations,
         item=item,
         annotator=annotator,
@@ -737,11 +606,10 @@ def _resolve_prepare(
         value_order=value_order,
         extra_labels=extra,
     )
-    gold_codes = None if reference is None else _gold_codes(
-        reference, coded, item=item, label=label,
-        option="the annotation labels" if value_order is None else "value_order",
+    gold = None if reference is None else gold_codes(
+        reference, coded, item=item, label=label, value_order=value_order is not None
     )
-    return coded, _reference_codes(coded, gold_codes)
+    return coded, _reference_codes(coded, gold)
 
 
 def annotator_agreement(
@@ -817,7 +685,7 @@ def annotator_agreement(
     n_compared = conf.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         agree = np.trace(conf, axis1=1, axis2=2) / n_compared
-    kappa = _kappa_from_confusion(conf, _disagreement_weights(k, weights))
+    kappa = kappa_from_confusion(conf, disagreement_weights(k, weights))
     label_counts = np.bincount(coded.annotator * k + coded.label, minlength=n_ann * k).reshape(n_ann, k)
     n = label_counts.sum(axis=1)
     shares = label_counts / n[:, None]
@@ -916,7 +784,7 @@ def item_disagreement(
     >>> item_disagreement(df)["disagreement"].tolist()
     [0.0, 1.0]
     """
-    coded = _prepare(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    coded = code_annotations(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
     counts = coded.counts().astype(float)
     m = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -1003,19 +871,6 @@ class ConfidenceInterval:
         )
 
 
-def _resample_weights(
-    rng: np.random.Generator, n_units: int, n_resamples: int, chunk_cells: int = 20_000_000
-) -> Any:
-    """Yield blocks of multinomial resampling counts (resamples × units)."""
-    block = max(1, chunk_cells // max(n_units, 1))
-    done = 0
-    p = np.full(n_units, 1.0 / n_units)
-    while done < n_resamples:
-        b = min(block, n_resamples - done)
-        yield rng.multinomial(n_units, p, size=b).astype(float)
-        done += b
-
-
 def _statistic_spec(statistic: Callable[..., float]) -> tuple[Callable[..., float], dict[str, Any]]:
     if isinstance(statistic, functools.partial):
         if statistic.args:
@@ -1023,6 +878,40 @@ def _statistic_spec(statistic: Callable[..., float]) -> tuple[Callable[..., floa
         inner, kw = _statistic_spec(statistic.func)
         return inner, {**kw, **statistic.keywords}
     return statistic, {}
+
+
+def _cluster_resamples(
+    statistic: Callable[..., float],
+    frame: pd.DataFrame,
+    *,
+    by: str,
+    item_col: str,
+    annotator_col: str,
+    n_resamples: int,
+    gen: np.random.Generator,
+    kwargs: dict[str, Any],
+) -> np.ndarray:
+    """The statistic recomputed on ``n_resamples`` cluster-resampled tables (nan where undefined)."""
+    codes, uniques = pd.factorize(frame[by])
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques)))
+    sizes = np.bincount(codes, minlength=len(uniques))
+    stats = np.empty(n_resamples)
+    for b in range(n_resamples):
+        drawn = gen.integers(0, len(uniques), len(uniques))
+        rows = np.concatenate([order[starts[d] : starts[d] + sizes[d]] for d in drawn])
+        sample = frame.iloc[rows].copy()
+        # each drawn copy of a cluster becomes its own cluster
+        sample[by] = np.repeat(np.arange(len(drawn)), sizes[drawn])
+        if by not in (item_col, annotator_col) and item_col in sample.columns:
+            sample[item_col] = sample[item_col].astype(str) + "#" + np.repeat(
+                np.arange(len(drawn)), sizes[drawn]
+            ).astype(str)
+        try:
+            stats[b] = float(statistic(sample, **kwargs))
+        except WorkbenchError:
+            stats[b] = np.nan
+    return stats
 
 
 def bootstrap_ci(
@@ -1042,9 +931,10 @@ def bootstrap_ci(
     statistic
         A function ``f(annotations, **kwargs) -> float``, e.g. :func:`krippendorff_alpha`,
         :func:`fleiss_kappa` or ``functools.partial(krippendorff_alpha, level="ordinal")``.
-        For these two the resamples are computed in closed form from per-item
-        contributions (a weighted sum per resample, fast); other functions are called on
-        each resampled table.
+        A statistic that carries per-item contributions (see
+        :func:`with_item_contributions`; alpha and Fleiss' kappa do) is evaluated on all
+        resamples at once as weighted sums over items (fast) when resampling by its item
+        column; any other function is called on each resampled table.
     annotations
         Long table, one row per judgment.
     n_resamples
@@ -1084,8 +974,7 @@ def bootstrap_ci(
         raise TypeError(f"statistic must be a function, got {type(statistic).__name__}.")
     if n_resamples < 10:
         raise WorkbenchError(f"n_resamples={n_resamples} is too few; use at least 10 (1000 is usual).")
-    if not 0.0 < confidence < 1.0:
-        raise WorkbenchError(f"confidence={confidence} must lie strictly between 0 and 1, e.g. 0.95.")
+    confidence = check_confidence(confidence)
     frame = require_frame(annotations, table="annotations")
     if by == "item_id" and by not in frame.columns and isinstance(kwargs.get("item"), str):
         by = kwargs["item"]  # the statistic's own item column, e.g. item="pair_id"
@@ -1103,63 +992,18 @@ def bootstrap_ci(
     if kw.get("level"):
         name = f"{name} ({kw['level']})"
     item_col = kw.get("item", "item_id")
-    fast = func in (krippendorff_alpha, fleiss_kappa) and by == item_col
-    if fast:
-        coded = _prepare(
-            frame,
-            item=kw.get("item", "item_id"),
-            annotator=kw.get("annotator", "annotator_id"),
-            label=kw.get("label", "label"),
-            value_order=kw.get("value_order"),
+    contributions = getattr(func, "item_contributions", None)
+    if contributions is not None and by == item_col:
+        per_item: ItemContributions = contributions(frame, **kw)
+        stats = np.concatenate(
+            [per_item.combine(w @ per_item.parts) for w in multinomial_weights(gen, len(per_item.parts), n_resamples)]
         )
-        counts = coded.counts().astype(float)
-        level = kw.get("level", "nominal")
-        if func is krippendorff_alpha:
-            values = (
-                _metric_values(coded, level, kw.get("value_order"))
-                if level in ("interval", "ratio")
-                else np.arange(coded.n_categories, dtype=float)
-            )
-            m = counts.sum(axis=1)
-            k = coded.n_categories
-            with np.errstate(invalid="ignore", divide="ignore"):
-                scale = np.where(m >= 2, 1.0 / (m - 1.0), 0.0)
-            contrib = (counts[:, :, None] * counts[:, None, :]) - counts[:, :, None] * np.eye(k)
-            contrib = (contrib * scale[:, None, None]).reshape(len(m), k * k)
-            parts = [
-                _alpha_from_coincidence((w @ contrib).reshape(-1, k, k), level, values)
-                for w in _resample_weights(gen, coded.n_items, n_resamples)
-            ]
-        else:
-            p_i, cnt = _fleiss_parts(counts)
-            parts = [
-                _fleiss_from_sums(w @ p_i, w.sum(axis=1), w @ cnt)
-                for w in _resample_weights(gen, coded.n_items, n_resamples)
-            ]
-        stats = np.concatenate(parts)
     else:
-        codes, uniques = pd.factorize(frame[by])
-        order = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[order], np.arange(len(uniques)))
-        sizes = np.bincount(codes, minlength=len(uniques))
-        stats = np.empty(n_resamples)
-        for b in range(n_resamples):
-            drawn = gen.integers(0, len(uniques), len(uniques))
-            rows = np.concatenate([order[starts[d] : starts[d] + sizes[d]] for d in drawn])
-            sample = frame.iloc[rows].copy()
-            # each drawn copy of a cluster becomes its own cluster
-            sample[by] = np.repeat(np.arange(len(drawn)), sizes[drawn])
-            if by not in (item_col, kw.get("annotator", "annotator_id")) and item_col in sample.columns:
-                sample[item_col] = sample[item_col].astype(str) + "#" + np.repeat(
-                    np.arange(len(drawn)), sizes[drawn]
-                ).astype(str)
-            try:
-                stats[b] = float(statistic(sample, **kwargs))
-            except WorkbenchError:
-                stats[b] = np.nan
-    valid = stats[np.isfinite(stats)]
-    tail = (1.0 - confidence) / 2.0
-    low, high = (np.quantile(valid, [tail, 1.0 - tail]) if len(valid) else (np.nan, np.nan))
+        stats = _cluster_resamples(
+            statistic, frame, by=by, item_col=item_col, annotator_col=kw.get("annotator", "annotator_id"),
+            n_resamples=n_resamples, gen=gen, kwargs=kwargs,
+        )
+    low, high = percentile_interval(stats, confidence)
     return ConfidenceInterval(
         statistic=name,
         estimate=estimate,
@@ -1167,5 +1011,5 @@ def bootstrap_ci(
         high=float(high),
         confidence=confidence,
         n_resamples=n_resamples,
-        n_valid=int(len(valid)),
+        n_valid=int(np.isfinite(stats).sum()),
     )

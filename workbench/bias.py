@@ -37,8 +37,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
+from workbench._internal.stats import binomial_p_half, check_confidence, wilson_interval
 from workbench._validation import (
     as_rng,
     check_choice,
@@ -70,14 +70,6 @@ _TABLE = "preferences"
 # --------------------------------------------------------------------------------------------
 # shared helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _check_confidence(confidence: float) -> None:
-    if not (isinstance(confidence, (float, int)) and 0 < float(confidence) < 1):
-        raise WorkbenchError(
-            f"confidence={confidence!r} is not valid; pass a number strictly between 0 and 1, "
-            "e.g. 0.95."
-        )
 
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
@@ -183,33 +175,6 @@ def response_lengths(
                 f"{format_rows(bad)}. Make it return an int (or a sequence) for every text."
             )
     return pd.DataFrame({"len_a": la, "len_b": lb, "delta": la - lb}, index=preferences.index)
-
-
-def _wilson(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    low = np.full(k.shape, np.nan)
-    high = np.full(k.shape, np.nan)
-    ok = n > 0
-    if ok.any():
-        lo, hi = proportion_confint(k[ok], n[ok], alpha=1 - confidence, method="wilson")
-        low[ok], high[ok] = lo, hi
-    return low, high
-
-
-def _binom_two_sided_half(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Two-sided exact binomial p-value against 1/2, vectorized (equals ``scipy.stats.binomtest``).
-
-    For p0 = 1/2 the distribution is symmetric, so the two-sided p-value (sum of the
-    probabilities not larger than that of the observed count) is twice the smaller tail.
-    """
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    out = np.full(k.shape, np.nan)
-    ok = n > 0
-    tail = np.minimum(stats.binom.cdf(k[ok], n[ok], 0.5), stats.binom.sf(k[ok] - 1, n[ok], 0.5))
-    out[ok] = np.minimum(1.0, 2.0 * tail)
-    return out
 
 
 def _t_one_sample(mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -467,7 +432,7 @@ def length_bias(
     >>> round(res.p_value, 4)
     0.0156
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     by_cols = _as_list(by)
     frame = validate_preferences(
         preferences, pair=pair, annotator=annotator, choice=choice,
@@ -495,8 +460,8 @@ def length_bias(
     longer = chose_a == (delta > 0)
     k = int((compared & longer).sum())
     n = int(compared.sum())
-    lo, hi = _wilson(np.array([k]), np.array([n]), confidence)
-    p_value = float(_binom_two_sided_half(np.array([k]), np.array([n]))[0])
+    lo, hi = wilson_interval(np.array([k]), np.array([n]), confidence)
+    p_value = float(binomial_p_half(np.array([k]), np.array([n]))[0])
 
     # paired tests on length(chosen) - length(rejected), non-tie rows
     diff = np.where(chose_a, delta, -delta)[nontie]
@@ -533,7 +498,7 @@ def length_bias(
         }
     )
     by_delta["p_longer_preferred"] = by_delta["n_longer_preferred"] / by_delta["n"]
-    by_delta["ci_low"], by_delta["ci_high"] = _wilson(
+    by_delta["ci_low"], by_delta["ci_high"] = wilson_interval(
         by_delta["n_longer_preferred"].to_numpy(), by_delta["n"].to_numpy(), confidence
     )
 
@@ -598,8 +563,8 @@ def _length_groups(
     n = out["n_compared"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["p_longer_preferred"] = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-    out["ci_low"], out["ci_high"] = _wilson(k, n, confidence)
-    out["p_value"] = _binom_two_sided_half(k, n)
+    out["ci_low"], out["ci_high"] = wilson_interval(k, n, confidence)
+    out["p_value"] = binomial_p_half(k, n)
     t, p = _t_one_sample(
         out["mean_length_diff"].to_numpy(dtype=float),
         out["_sd"].to_numpy(dtype=float),
@@ -759,7 +724,7 @@ def position_bias(
     >>> res.p_first_preferred, res.n_swapped_pairs, res.swap_consistency
     (0.75, 2, 0.5)
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     by_cols = _as_list(by)
     frame = validate_preferences(
         preferences, pair=pair, annotator=annotator, choice=choice,
@@ -775,8 +740,8 @@ def position_bias(
             "be measured. Check the choice column."
         )
     k = int((nontie & chose_a).sum())
-    lo, hi = _wilson(np.array([k]), np.array([n]), confidence)
-    p_value = float(_binom_two_sided_half(np.array([k]), np.array([n]))[0])
+    lo, hi = wilson_interval(np.array([k]), np.array([n]), confidence)
+    p_value = float(binomial_p_half(np.array([k]), np.array([n]))[0])
 
     # swap consistency: canonical order of the two texts within each pair
     ta = frame[response_a].astype("string").fillna("")
@@ -801,7 +766,7 @@ def position_bias(
             per_pair = s1 * s2 + (1 - s1) * (1 - s2)
             n_sw = int(len(per_pair))
             cons = float(per_pair.mean())
-            l2, h2 = _wilson(np.array([per_pair.sum()]), np.array([n_sw]), confidence)
+            l2, h2 = wilson_interval(np.array([per_pair.sum()]), np.array([n_sw]), confidence)
             s_lo, s_hi = float(l2[0]), float(h2[0])
 
     groups = None
@@ -816,8 +781,8 @@ def position_bias(
         nn = g["n_compared"].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             g["p_first_preferred"] = np.where(nn > 0, kk / np.where(nn > 0, nn, 1), np.nan)
-        g["ci_low"], g["ci_high"] = _wilson(kk, nn, confidence)
-        g["p_value"] = _binom_two_sided_half(kk, nn)
+        g["ci_low"], g["ci_high"] = wilson_interval(kk, nn, confidence)
+        g["p_value"] = binomial_p_half(kk, nn)
         g["n_compared"] = g["n_compared"].astype(int)
         g["n_first_preferred"] = g["n_first_preferred"].astype(int)
         groups = g
@@ -1128,7 +1093,7 @@ def length_controlled_win_rate(
     from statsmodels.genmod import families
     from statsmodels.genmod.generalized_linear_model import GLM
 
-    _check_confidence(confidence)
+    check_confidence(confidence)
     check_choice(candidate, name="candidate", choices=("a", "b"))
     cov_cols = list(covariates)
     frame = validate_preferences(

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from workbench._internal.stats import check_confidence, multinomial_weights, percentile_interval
 from workbench._validation import (
     as_rng,
     check_choice,
@@ -259,8 +260,7 @@ def calibrate(
     check_choice(target, name="target", choices=("f1", "fbeta", "cost"))
     if direction is not None:
         check_choice(direction, name="direction", choices=("max", "min"))
-    if not 0 < confidence < 1:
-        raise WorkbenchError(f"confidence={confidence} must be between 0 and 1, e.g. 0.95.")
+    confidence = check_confidence(confidence)
     if n_resamples < 1:
         raise WorkbenchError(f"n_resamples={n_resamples} must be at least 1.")
     if beta <= 0 or cost_fp < 0 or cost_fn < 0:
@@ -309,10 +309,9 @@ def calibrate(
     boot_k = np.empty(n_resamples, dtype=int)
     boot_p = np.empty(n_resamples)
     boot_r = np.empty(n_resamples)
-    chunk = max(1, int(2_000_000 // max(n, 1)))
-    for start in range(0, n_resamples, chunk):
-        b = min(chunk, n_resamples - start)
-        w = gen.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.float64)
+    start = 0
+    for w in multinomial_weights(gen, n, n_resamples, chunk_cells=2_000_000):
+        b = len(w)
         cw = np.concatenate([np.zeros((b, 1)), np.cumsum(w, axis=1)], axis=1)[:, ends]
         ctp_b = np.concatenate([np.zeros((b, 1)), np.cumsum(w * ys, axis=1)], axis=1)[:, ends]
         npos_b = ctp_b[:, -1:]
@@ -321,9 +320,9 @@ def calibrate(
         boot_k[start : start + b] = np.argmax(obj, axis=1)
         boot_p[start : start + b] = mb["precision"][:, best]
         boot_r[start : start + b] = mb["recall"][:, best]
-    alpha = (1 - confidence) / 2
+        start += b
     boot_t = cut[boot_k]
-    lo, hi = np.quantile(boot_t, [alpha, 1 - alpha])
+    lo, hi = percentile_interval(boot_t, confidence)
     # the threshold is identified only up to the gap around it
     lo, hi = min(lo, lower[best] if best < len(ends) - 1 else cut[best]), max(hi, upper[best])
     if sign < 0:
@@ -339,13 +338,6 @@ def calibrate(
         }
     )
 
-    def _ci(v: np.ndarray) -> tuple[float, float]:
-        v = v[~np.isnan(v)]
-        if len(v) == 0:
-            return (float("nan"), float("nan"))
-        q = np.quantile(v, [alpha, 1 - alpha])
-        return (float(q[0]), float(q[1]))
-
     return CalibrationResult(
         metric=metric,
         direction=direction,
@@ -357,8 +349,8 @@ def calibrate(
         precision=float(m["precision"][best]),
         recall=float(m["recall"][best]),
         fbeta=float(m["fbeta"][best]),
-        precision_ci=_ci(boot_p),
-        recall_ci=_ci(boot_r),
+        precision_ci=percentile_interval(boot_p, confidence),
+        recall_ci=percentile_interval(boot_r, confidence),
         n_items=n,
         n_flagged_by_humans=int(n_pos),
         confidence=confidence,

@@ -43,8 +43,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep
 
+from workbench._internal.coding import align_gold, loo_consensus
+from workbench._internal.stats import wilson_interval
 from workbench._validation import (
     check_choice,
     format_rows,
@@ -52,7 +54,6 @@ from workbench._validation import (
     require_frame,
     validate_table,
 )
-from workbench.agreement import _loo_consensus
 from workbench.errors import SchemaError, WorkbenchError
 
 __all__ = [
@@ -189,7 +190,7 @@ def consensus_agreement(
 def _loo_agreement(item_codes: np.ndarray, label_codes: np.ndarray, n_labels: int) -> np.ndarray:
     """1/0: the judgment equals the leave-one-out consensus; nan where it is undefined.
 
-    The consensus (and its tie rule) is :func:`workbench.agreement._loo_consensus`, the one
+    The consensus (and its tie rule) is :func:`workbench._internal.coding.loo_consensus`, the one
     ``annotator_agreement`` uses.
     """
     item_codes = np.asarray(item_codes, dtype=np.int64)
@@ -198,7 +199,7 @@ def _loo_agreement(item_codes: np.ndarray, label_codes: np.ndarray, n_labels: in
     counts = np.bincount(item_codes * n_labels + label_codes, minlength=n_items * n_labels).reshape(
         n_items, n_labels
     )
-    ref = _loo_consensus(item_codes, label_codes, counts)
+    ref = loo_consensus(item_codes, label_codes, counts)
     return np.where(ref >= 0, (ref == label_codes).astype(float), np.nan)
 
 
@@ -240,37 +241,12 @@ def _prepare(
     gold_codes = np.full(len(df), -1, dtype=np.int64)
     has_gold = gold is not None
     if gold is not None:
-        g = require_frame(gold, table="gold")
-        validate_table(g, "gold", columns={"item_id": item, "label": label})
-        pos = items.get_indexer(g[item])
-        unknown = pos < 0
-        if unknown.all():
-            raise SchemaError(
-                f"table 'gold', column '{item}': none of its {len(g)} item ids occur in the "
-                f"annotations (gold has e.g. {g[item].iloc[0]!r}, annotations have e.g. "
-                f"{items[0]!r}). Check that both use the same ids and type (cast with "
-                f".astype(str))."
-            )
-        if unknown.any() and unknown_gold == "raise":
-            bad = g.index[unknown]
-            raise SchemaError(
-                f"table 'gold', column '{item}': {int(unknown.sum())} gold item(s) are unknown to "
-                f"the annotations, e.g. {g[item].iloc[np.flatnonzero(unknown)[0]]!r} at "
-                f"{format_rows(bad)}. Filter the gold table to the annotated items, or pass "
-                "unknown_gold='ignore' if the gold set is deliberately larger."
-            )
-        glab = labels.get_indexer(g[label])
-        glab = np.where(glab < 0, -2, glab)
-        per_item = np.full(len(items), -1, dtype=np.int64)
-        per_item[pos[~unknown]] = glab[~unknown]
+        per_item = align_gold(
+            gold, pd.Index(items), labels, item=item, label=label, ids=df[item],
+            unknown_items=unknown_gold, unknown_labels="wrong",
+        )
         gold_codes = per_item[item_codes]
         known = gold_codes != -1
-        if known.any() and (gold_codes[known] == -2).all():
-            raise SchemaError(
-                f"table 'gold', column '{label}': no gold label matches any annotation label "
-                f"(gold has e.g. {g[label].iloc[0]!r}, annotations have "
-                f"{', '.join(repr(v) for v in labels[:5])}). Map the labels to one vocabulary."
-            )
         df["gold_accuracy"] = np.where(known, (gold_codes == label_codes).astype(float), np.nan)
     else:
         df["gold_accuracy"] = np.nan
@@ -290,18 +266,6 @@ def _metrics(metrics: Sequence[str] | None, has_gold: bool) -> tuple[str, ...]:
             "metrics=('consensus_agreement',)."
         )
     return tuple(metrics)
-
-
-def _wilson(
-    successes: np.ndarray, n: np.ndarray, confidence: float
-) -> tuple[np.ndarray, np.ndarray]:
-    n = np.asarray(n, dtype=float)
-    s = np.asarray(successes, dtype=float)
-    safe = np.where(n > 0, n, 1.0)
-    low, high = proportion_confint(s, safe, alpha=1 - confidence, method="wilson")
-    low = np.where(n > 0, low, np.nan)
-    high = np.where(n > 0, high, np.nan)
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
 def _as_tuple(by: str | Sequence[str] | None, annotator: str = "annotator_id") -> tuple[str, ...]:
@@ -407,7 +371,7 @@ def windowed_quality(
     out = out.rename(columns={"size": "n", "sum": "successes"})
     out["successes"] = out["successes"].astype(np.int64)
     out["value"] = out["successes"] / out["n"]
-    out["ci_low"], out["ci_high"] = _wilson(
+    out["ci_low"], out["ci_high"] = wilson_interval(
         out["successes"].to_numpy(), out["n"].to_numpy(), confidence
     )
     cols = [*by_cols, "metric", "window_start", "n", "successes", "value", "ci_low", "ci_high"]
@@ -1082,7 +1046,7 @@ def _segment_table(
         e, n, e_r, n_r, method="newcomb", compare="diff", alpha=1 - confidence
     )
     scale = n_r / total_n
-    lo, hi = _wilson(e, n, confidence)
+    lo, hi = wilson_interval(e, n, confidence)
     out = pd.DataFrame({c: seg[c] if c in seg.columns else pd.NA for c in by_cols})
     for c in by_cols:
         out[c] = out[c].astype(object).where(out[c].notna(), pd.NA)

@@ -25,16 +25,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench._internal.coding import align_gold, sorted_categories
+from workbench._internal.reliability import alpha_from_coincidence, kappa_from_confusion
+from workbench._internal.stats import (
+    check_confidence,
+    percentile_interval,
+    stratified_weights,
+    wilson_interval,
+)
 from workbench._validation import (
     as_rng,
     check_choice,
-    format_rows,
     require_frame,
     validate_preferences,
     validate_table,
 )
 from workbench.aggregation import DawidSkeneResult, dawid_skene
-from workbench.agreement import _alpha_from_coincidence, _kappa_from_confusion, interpret
+from workbench.agreement import interpret
 from workbench.bias import (
     LengthBiasResult,
     LengthMeasure,
@@ -278,36 +285,19 @@ class _Setup:
         items = items.rename(key)
         labels_a = pd.unique(fa[lab])
         labels_b = pd.unique(fb[lab])
-        pool = list(pd.unique(pd.Series(np.r_[labels_a, labels_b], dtype=object)))
-        try:
-            cats = sorted(pool)
-        except TypeError:
-            cats = sorted(pool, key=str)
+        cats = sorted_categories(pd.Series(np.r_[labels_a, labels_b], dtype=object))
         categories = pd.Index(cats, dtype=object, name="label")
         gold_mask = np.zeros(len(items), dtype=bool)
         gold_code = np.full(len(items), -1, dtype=np.int64)
         n_gold_given = 0
         if g is not None:
             n_gold_given = len(g)
-            glab = categories.get_indexer(pd.Index(g["label"], dtype=object))
-            bad = g.index[glab < 0]
-            if len(bad):
-                raise SchemaError(
-                    f"table 'gold', column 'label': value {g.loc[bad[0], 'label']!r} at "
-                    f"{format_rows(bad)} is not a label either vendor used ({cats!r}). Map the "
-                    "gold labels onto the vendors' labels (same spelling and type)."
-                )
-            pos = items.get_indexer(pd.Index(g["item_id"]))
-            hit = pos >= 0
-            if not hit.any():
-                raise WorkbenchError(
-                    f"no gold item is among the {len(items):,} items both vendors labeled: gold "
-                    f"has {list(g['item_id'][:3])!r}, the vendors {list(items[:3])!r}. Check that "
-                    f"gold item_id holds the vendors' '{key}' values (same type: load_table reads ids "
-                    "as strings)."
-                )
-            gold_mask[pos[hit]] = True
-            gold_code[pos[hit]] = glab[hit]
+            gold_code = align_gold(
+                g, items, categories, ids=fa[key], where="the items both vendors labeled",
+                vocabulary="a label either vendor used",
+                fix="Map the gold labels onto the vendors' labels (same spelling and type).",
+            )
+            gold_mask = gold_code >= 0
         vendors = []
         for f in (fa, fb):
             vendors.append(_code_vendor(f, kind, items, categories, key=key, lab=lab, annotator=annotator,
@@ -478,7 +468,7 @@ def _metrics(
     out: dict[str, np.ndarray] = {}
     values = np.arange(k, dtype=float)
     for i, v in enumerate("ab"):
-        out[f"alpha_{v}"] = _alpha_from_coincidence(col(f"coinc_{v}").reshape(-1, k, k), "nominal", values)
+        out[f"alpha_{v}"] = alpha_from_coincidence(col(f"coinc_{v}").reshape(-1, k, k), "nominal", values)
         if info["fleiss"][i]:
             counts = col(f"counts_{v}")
             p_j = counts / counts.sum(axis=1, keepdims=True)
@@ -508,7 +498,7 @@ def _metrics(
             if setup.gold_mask.any():
                 out[f"cost_valid_{v}"] = ratio(out[f"cost_item_{v}"], out[f"acc_cons_{v}"])
     conf = col("cons_pair").reshape(-1, k, k)
-    out["kappa_consensus"] = _kappa_from_confusion(conf, 1.0 - np.eye(k))
+    out["kappa_consensus"] = kappa_from_confusion(conf, 1.0 - np.eye(k))
     return out
 
 
@@ -670,28 +660,6 @@ def _check_costs(
     return out[0], out[1]
 
 
-def _quantiles(x: np.ndarray, level: float) -> tuple[float, float]:
-    ok = x[np.isfinite(x)]
-    if len(ok) == 0:
-        return math.nan, math.nan
-    tail = (1 - level) / 2
-    lo, hi = np.quantile(ok, [tail, 1 - tail])
-    return float(lo), float(hi)
-
-
-def _resample_weights(
-    gen: np.random.Generator, strata: list[np.ndarray], n: int, size: int
-) -> np.ndarray:
-    """How often each item is drawn (resamples × items), drawn within each stratum separately."""
-    w = np.zeros((size, n))
-    for idx in strata:
-        m = len(idx)
-        if m:
-            draws = gen.integers(0, m, size=(size, m)) + (np.arange(size) * m)[:, None]
-            w[:, idx] = np.bincount(draws.ravel(), minlength=size * m).reshape(size, m)
-    return w
-
-
 def compare_vendors(
     a: pd.DataFrame,
     b: pd.DataFrame,
@@ -810,8 +778,7 @@ def compare_vendors(
     >>> res.recommended
     'a'
     """
-    if not (isinstance(confidence, (int, float)) and 0.5 <= float(confidence) < 1):
-        raise WorkbenchError(f"confidence={confidence!r} must lie in [0.5, 1), e.g. 0.95.")
+    conf = check_confidence(confidence)
     if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 200:
         raise WorkbenchError(
             f"n_resamples={n_resamples!r} is too few; use at least 200 (2000 is the default)."
@@ -839,11 +806,10 @@ def compare_vendors(
     done = 0
     while done < n_resamples:
         size = min(block, n_resamples - done)
-        weights = _resample_weights(gen, strata, len(setup.items), size)
+        weights = stratified_weights(gen, strata, len(setup.items), size)
         boots.append(_metrics(weights @ X, feats, setup, info))
         done += size
     boot = {key: np.concatenate([bb[key] for bb in boots]) for key in point}
-    conf = float(confidence)
     primary_level = 1 - (1 - conf) / 2
     ds, ds_keys = _pooled_dawid_skene(setup)
     profiles = tuple(_profile(setup, i, ds, ds_keys[i], near_random_margin, length) for i in range(2))
@@ -886,9 +852,9 @@ def _scorecard(
         level = primary_level if role == "primary" else conf
         va, vb = float(point[f"{key}_a"][0]), float(point[f"{key}_b"][0])
         ba, bb = boot[f"{key}_a"], boot[f"{key}_b"]
-        a_lo, a_hi = _quantiles(ba, conf)
-        b_lo, b_hi = _quantiles(bb, conf)
-        d_lo, d_hi = _quantiles(ba - bb, level)
+        a_lo, a_hi = percentile_interval(ba, conf)
+        b_lo, b_hi = percentile_interval(bb, conf)
+        d_lo, d_hi = percentile_interval(ba - bb, level)
         favours = ""
         if better in ("higher", "lower") and math.isfinite(d_lo) and (d_lo > 0 or d_hi < 0):
             a_bigger = d_lo > 0
@@ -1019,7 +985,7 @@ def _tests(
     rows = []
     ca, cb = info["consensus"]
     both = (ca >= 0) & (cb >= 0)
-    lo, hi = _quantiles(boot["kappa_consensus"], conf)
+    lo, hi = percentile_interval(boot["kappa_consensus"], conf)
     rows.append({
         "test": "Cohen's kappa of consensus labels", "statistic": float(point["kappa_consensus"][0]),
         "ci_low": lo, "ci_high": hi, "p_value": math.nan, "n": int(both.sum()),
@@ -1067,8 +1033,6 @@ def _item_category(setup: _Setup) -> pd.Series | None:
 
 
 def _by_category(setup: _Setup, info: dict[str, Any], conf: float) -> pd.DataFrame | None:
-    from statsmodels.stats.proportion import proportion_confint
-
     cat = _item_category(setup)
     if cat is None or not setup.gold_mask.any():
         return None
@@ -1086,9 +1050,7 @@ def _by_category(setup: _Setup, info: dict[str, Any], conf: float) -> pd.DataFra
         agg = frame[frame["gold"]].groupby("category", sort=True).agg(
             n_gold=("gold", "size"), n_correct=("ok", "sum"), j_ok=("j_ok", "sum"), m=("m", "sum")
         )
-        lo, hi = proportion_confint(
-            agg["n_correct"].to_numpy(), agg["n_gold"].to_numpy(), alpha=1 - conf, method="wilson"
-        )
+        lo, hi = wilson_interval(agg["n_correct"].to_numpy(), agg["n_gold"].to_numpy(), conf)
         for (c, r), l_, h_ in zip(agg.iterrows(), lo, hi, strict=True):
             rows.append({
                 "vendor": v, "category": c, "n_gold": int(r["n_gold"]),

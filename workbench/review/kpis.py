@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
+from workbench._internal.stats import check_confidence, wilson_interval
 from workbench._validation import require_columns, require_frame
 from workbench.agreement import cohens_kappa
 from workbench.errors import WorkbenchError
@@ -118,7 +118,7 @@ def gold_accuracy(
     out = d.groupby(reviewer, sort=True)["correct"].agg(n_gold="size", n_correct="sum").reset_index()
     out["n_correct"] = out["n_correct"].astype(int)
     out["accuracy"] = out["n_correct"] / out["n_gold"]
-    low, high = proportion_confint(out["n_correct"], out["n_gold"], alpha=1 - confidence, method="wilson")
+    low, high = wilson_interval(out["n_correct"].to_numpy(), out["n_gold"].to_numpy(), check_confidence(confidence))
     out["ci_low"], out["ci_high"] = np.asarray(low, float), np.asarray(high, float)
     return out.rename(columns={reviewer: "reviewer"})
 

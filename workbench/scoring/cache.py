@@ -230,9 +230,9 @@ class ScoreCache:
         pandas.DataFrame
             One row per input text (index of ``texts`` if a Series, else ``0..n-1``).
         """
-        from workbench.scoring.perplexity import _as_text_list
+        from workbench._internal.text import as_text_list
 
-        values, index = _as_text_list(texts)
+        values, index = as_text_list(texts)
         n = len(values)
         out_index = index if index is not None else pd.RangeIndex(n)
         keys = [content_hash(t) if t is not None else None for t in values]

@@ -538,10 +538,10 @@ def score_texts(
        n_words language  lang_score_en
     0      9.0       en            1.0
     """
+    from workbench._internal.text import as_text_list
     from workbench.scoring.cache import ScoreCache
-    from workbench.scoring.perplexity import _as_text_list
 
-    values, index = _as_text_list(texts)
+    values, index = as_text_list(texts)
     metrics = list(metrics)
     for m in metrics:
         check_choice(m, name="metrics", choices=TEXT_METRICS)

@@ -24,17 +24,17 @@ The loaded model is kept per process (loading SmolLM2 from its GGUF file takes ~
 from __future__ import annotations
 
 import functools
-import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from workbench._internal.text import as_text_list
 from workbench._models import ResolvedModel, device_for, model_loading, resolve_model
-from workbench._validation import check_choice, format_rows
+from workbench._validation import check_choice
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,39 +74,6 @@ class LoadedLM:
         """Cache identity: the resolved model's id plus the numeric precision."""
         suffix = "" if self.precision == "fp32" else f"+{self.precision}"
         return self.resolved.model_id + suffix
-
-
-def _as_text_list(texts: object, *, name: str = "texts") -> tuple[list[str | None], pd.Index | None]:
-    """Validate a sequence of texts; missing values (None/NaN) become None."""
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(
-            f"{name} must be a sequence of strings, got a single {type(texts).__name__}; "
-            f"wrap it in a list: [{name[:-1] if name.endswith('s') else name}]."
-        )
-    index = texts.index if isinstance(texts, pd.Series) else None
-    if isinstance(texts, pd.DataFrame):
-        raise TypeError(f"{name} must be a sequence of strings, not a DataFrame; pass df['text'].")
-    if not isinstance(texts, Iterable):
-        raise TypeError(f"{name} must be a sequence of strings, got {type(texts).__name__}.")
-    values = list(texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else texts)
-    out: list[str | None] = []
-    bad = []
-    for i, v in enumerate(values):
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            out.append(None)
-        elif isinstance(v, str):
-            out.append(v)
-        else:
-            bad.append(i)
-            out.append(None)
-    if bad:
-        first = values[bad[0]]
-        raise WorkbenchError(
-            f"{name} must hold text, but position(s) {format_rows(bad)[5:]} hold "
-            f"{type(first).__name__} values such as {first!r}. Convert them with "
-            "pd.Series(texts).astype('string') or drop them."
-        )
-    return out, index
 
 
 def _pick_prefix_id(tokenizer: Any) -> int:
@@ -502,7 +469,7 @@ def perplexity_frame(
     --------
     See :func:`perplexity`; the tests build a tiny model from a config.
     """
-    values, index = _as_text_list(texts)
+    values, index = as_text_list(texts)
     check_choice(precision, name="precision", choices=_PRECISIONS)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise WorkbenchError(f"batch_size={batch_size!r} must be a positive integer.")

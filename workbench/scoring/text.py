@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from workbench.scoring.perplexity import _as_text_list
+from workbench._internal.text import as_text_list
 
 __all__ = ["STOP_WORDS", "TEXT_STAT_COLUMNS", "language_id", "text_stats"]
 
@@ -124,7 +124,7 @@ def text_stats(texts: Sequence[str] | pd.Series) -> pd.DataFrame:
     1      6.0              0.0                      1.0
     2      NaN              NaN                      NaN
     """
-    values, index = _as_text_list(texts)
+    values, index = as_text_list(texts)
     n = len(values)
     s = pd.Series(values, dtype="string").reset_index(drop=True)
     missing = s.isna().to_numpy()
@@ -215,7 +215,7 @@ def language_id(
     ...              "Das Wetter ist heute schön und wir gehen hinaus.", "1234"])["language"].tolist()
     ['en', 'de', 'und']
     """
-    values, index = _as_text_list(texts)
+    values, index = as_text_list(texts)
     ident = _identifier()
     if languages is not None:
         from py3langid import langid
