@@ -1,16 +1,19 @@
-"""One real-browser check: JupyterLab + headless Debian Chromium driven by Playwright.
+"""The review widget in a real browser: JupyterLab + headless Debian Chromium via Playwright.
 
-The test starts JupyterLab on localhost (a free port, no token, no browser), opens a copy of
-``notebooks/spot_check_review.ipynb`` whose store points into a temporary folder, runs all
-cells from the Run menu, types the decision key ``1`` into the widget's shortcut box, and
-finds that decision in the SQLite store. It uses the system's ``/usr/bin/chromium`` (installed
-by ``tests/install_browser.sh``) and never downloads a browser.
+One JupyterLab server (a free localhost port, no token) and one Chromium serve the whole
+module. Each test opens a copy of ``notebooks/spot_check_review.ipynb`` whose store points
+into a temporary folder, runs all cells from the Run menu and works the widget as a reviewer
+would: 50 keys 5 ms apart all stored in order; keys still work after a mouse click on a
+button, after Tab, after adding a tag and after a click on the item text; a restarted kernel
+is announced on the widget; Run All with the same store resumes on the same item; a decision
+within the minimum display time is refused. It uses the system's ``/usr/bin/chromium``
+(installed by ``tests/install_browser.sh``) and never downloads a browser.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,10 +21,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,41 +64,55 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
-    """JupyterLab serving a folder with the notebook (parameters pointing into tmp_path)."""
-    import nbformat
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
+class Lab:
+    """A JupyterLab server and a Chromium shared by the module's tests."""
 
-    _chromium()
-    work = tmp_path / "lab"
-    work.mkdir()
-    store = tmp_path / "reviews.sqlite"
-    nb = load_notebook_node(str(ROOT / "notebooks" / "spot_check_review.ipynb"))
-    nb = parameterize_notebook(
-        nb,
-        {
+    def __init__(self, url: str, work: Path, tmp: Path, context: Any) -> None:
+        self.url, self.work, self.tmp, self.context = url, work, tmp, context
+
+    def notebook(self, name: str, **params: Any) -> Path:
+        """Write a fresh copy of the review notebook with these parameters; returns its store."""
+        import nbformat
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        store = self.tmp / f"{name}.sqlite"
+        nb = load_notebook_node(str(ROOT / "notebooks" / "spot_check_review.ipynb"))
+        base = {
             "sample": str(ROOT / "data_samples" / "corpus.jsonl"),
             "store_path": str(store),
             "reviewer": REVIEWER,
-            "n_items": 800,
-            "simulated_per_reviewer": 120,
-        },
-    )
-    for cell in nb.cells:  # a fresh notebook, as a user would open it
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    nbformat.write(nb, work / "spot_check_review.ipynb")
+            "n_items": 400,
+            "simulate": False,
+        }
+        nb = parameterize_notebook(nb, {**base, **params})
+        for cell in nb.cells:  # a fresh notebook, as a user would open it
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(nb, self.work / f"{name}.ipynb")
+        return store
+
+    def log(self) -> str:
+        return (self.tmp / "jupyterlab.log").read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    from playwright.sync_api import sync_playwright
+
+    _chromium()
+    tmp = tmp_path_factory.mktemp("browser")
+    work = tmp / "lab"
+    work.mkdir()
     port = _free_port()
     env = {
         **os.environ,
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    log = open(tmp_path / "jupyterlab.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [
             sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -114,9 +133,17 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start: {(tmp_path / 'jupyterlab.log').read_text()[-2000:]}")
+                raise RuntimeError(f"JupyterLab did not start: {(tmp / 'jupyterlab.log').read_text()[-2000:]}")
             time.sleep(0.5)
-        yield url, store, tmp_path
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                str(tmp / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
+                args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000},
+            )
+            try:
+                yield Lab(url, work, tmp, context)
+            finally:
+                context.close()
     finally:
         server.terminate()
         try:
@@ -127,79 +154,164 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         log.close()
 
 
-def test_notebook_runs_in_jupyterlab_and_a_key_press_reaches_the_store(lab: tuple[str, Path, Path]) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-    from playwright.sync_api import sync_playwright
+def _menu(page: Any, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
+
+def _open_and_run(lab: Lab, name: str) -> Any:
+    """Open the notebook, run all cells, wait for the widget to show an item; the page."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    page = lab.context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{lab.url}/lab/tree/{name}.ipynb")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    accept = page.locator(".jp-Dialog .jp-mod-accept")  # which kernel? the preselected Python 3
+    try:
+        accept.wait_for(state="visible", timeout=15_000)
+        accept.click()
+    except PlaywrightTimeoutError:
+        pass
+    page.get_by_text("| Idle").first.wait_for(timeout=120_000)
+    _menu(page, "Run", "Run All Cells")
+    _wait_for_item(page, lab)
+    return page
+
+
+def _wait_for_item(page: Any, lab: Lab) -> str:
+    """Wait for a live widget showing an item; the item's id."""
+    try:
+        page.wait_for_function(
+            "() => { const h = document.querySelector('.wb-review:not(.wb-is-dead) .wb-header b');"
+            " return h !== null && h.innerText.trim().length > 0; }",
+            timeout=240_000,
+        )
+    except Exception:
+        page.screenshot(path=str(lab.tmp / "no_widget.png"), full_page=True)
+        outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+        raise AssertionError(
+            f"the review widget never showed an item (screenshot {lab.tmp / 'no_widget.png'}); "
+            f"cell outputs: {[o[:300] for o in outputs]}; JupyterLab log: {lab.log()}"
+        ) from None
+    page.locator(".wb-review:not(.wb-is-dead)").scroll_into_view_if_needed()
+    return str(page.locator(".wb-review:not(.wb-is-dead) .wb-header b").first.inner_text()).strip()
+
+
+def _decisions(store: Path, n: int, timeout_s: float = 120.0) -> pd.DataFrame:
+    """The browser reviewer's decision events (whole history, oldest first) once there are n."""
     from workbench.review import ReviewStore
 
-    url, store_path, tmp = lab
-    profile = tmp / "chromium-profile"
-    if profile.exists():
-        shutil.rmtree(profile)
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            page = context.new_page()
-            page.set_default_timeout(120_000)
-            page.goto(f"{url}/lab/tree/spot_check_review.ipynb")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-            # JupyterLab may ask which kernel to start: take the preselected Python 3
-            accept = page.locator(".jp-Dialog .jp-mod-accept")
-            try:
-                accept.wait_for(state="visible", timeout=20_000)
-                accept.click()
-            except PlaywrightTimeoutError:
-                pass
-            page.get_by_text("| Idle").first.wait_for(timeout=120_000)
-            # Run > Run All Cells
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            box = page.locator(".wb-shortcuts input")
-            try:
-                box.wait_for(state="attached", timeout=240_000)
-            except Exception:
-                page.screenshot(path=str(tmp / "no_widget.png"), full_page=True)
-                outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-                raise AssertionError(
-                    f"the review widget never appeared (screenshot {tmp / 'no_widget.png'}); "
-                    f"cell outputs: {[o[:300] for o in outputs]}"
-                ) from None
-            box.scroll_into_view_if_needed()
-            box.wait_for(state="visible", timeout=60_000)
-            # the header names the item on display; wait until the widget has rendered it
-            page.wait_for_function(
-                "() => { const e = document.querySelector('.wb-review .widget-html-content');"
-                " return e !== null && e.innerText.split('\u00b7')[0].trim().length > 0; }",
-                timeout=60_000,
-            )
-            header = page.locator(".wb-review .widget-html-content").first
-            shown = header.inner_text().split("·")[0].strip()
-            box.click()
-            page.keyboard.press("1")
-            # the kernel handles the key once the cells queued before it have run
-            deadline = time.monotonic() + 240
-            decisions = None
-            while time.monotonic() < deadline:
-                if store_path.exists():
-                    with ReviewStore(store_path, synchronous="NORMAL") as store:
-                        decisions = store.decisions(reviewer=REVIEWER)
-                    if len(decisions):
-                        break
-                time.sleep(1)
-            assert decisions is not None and len(decisions) == 1, (
-                "no decision of the browser reviewer reached the store; JupyterLab log:\n"
-                + (tmp / "jupyterlab.log").read_text()[-3000:]
-            )
-            assert decisions["decision"].iloc[0] == "Acceptable"
-            assert decisions["item_id"].iloc[0] == shown
-            # the widget moved on and cleared the shortcut box
-            page.wait_for_function(
-                "() => document.querySelector('.wb-status') && document.querySelector('.wb-status').innerText.includes('saved')",
-                timeout=60_000,
-            )
-            assert box.input_value() == ""
-        finally:
-            context.close()
+    deadline = time.monotonic() + timeout_s
+    got = pd.DataFrame()
+    while time.monotonic() < deadline:
+        if store.exists():
+            with ReviewStore(store, synchronous="NORMAL") as s:
+                got = s.decisions(latest=False, reviewer=REVIEWER)
+            if len(got) >= n:
+                return got.sort_values("event_id").reset_index(drop=True)
+        time.sleep(0.3)
+    raise AssertionError(f"{len(got)} decisions reached the store, expected {n}")
+
+
+def _settled(page: Any) -> None:
+    """Every key sent has been acknowledged by the kernel."""
+    page.wait_for_function("() => document.querySelector('.wb-review:not(.wb-is-dead) .wb-pending')"
+                           ".dataset.n === '0'", timeout=60_000)
+
+
+def test_fifty_fast_keys_focus_traps_restart_and_resume(lab: Lab) -> None:
+    store = lab.notebook("fast", min_display_ms=0, review_tags=["spam", "pii"])
+    page = _open_and_run(lab, "fast")
+    widget = page.locator(".wb-review:not(.wb-is-dead)")
+    assert widget.get_attribute("data-keys") == "off"  # says so until the reviewer clicks it
+    page.locator(".wb-keys").click()
+    assert widget.get_attribute("data-keys") == "on" and "keys on" in page.locator(".wb-keys").inner_text()
+
+    # 50 keys, 5 ms apart: all handled, in the order typed, exactly once
+    keys = "".join("123"[(i * 7) % 3] for i in range(50))
+    page.keyboard.type(keys, delay=5)
+    got = _decisions(store, 50)
+    assert len(got) == 50
+    names = {"1": "Acceptable", "2": "Poor quality", "3": "Unsafe"}
+    assert got["decision"].tolist() == [names[k] for k in keys]
+    seqs = got["meta"].map(lambda m: json.loads(m)["key_seq"]).tolist()
+    assert seqs == list(range(seqs[0], seqs[0] + 50))
+    assert got["item_id"].is_unique
+    _settled(page)
+    time.sleep(1.0)
+    assert len(_decisions(store, 50)) == 50  # nothing handled twice
+
+    # after a mouse click on a decision button, the keys still work
+    page.locator(".wb-decision", has_text="2 Poor quality").click()
+    page.keyboard.press("3")
+    got = _decisions(store, 52)
+    assert got["decision"].tolist()[50:] == ["Poor quality", "Unsafe"]
+    # Tab keeps the focus on the widget: the next key decides, it is not note text
+    page.keyboard.press("Tab")
+    page.keyboard.press("1")
+    got = _decisions(store, 53)
+    assert got["decision"].iloc[-1] == "Acceptable" and got["note"].iloc[-1] == ""
+    assert page.locator(".wb-note").input_value() == ""
+    # a tag: t, type, Enter gives the keys back; the tag goes with the next decision
+    page.keyboard.press("t")
+    page.keyboard.type("spam")
+    page.keyboard.press("Enter")
+    assert widget.get_attribute("data-keys") == "on"
+    page.keyboard.press("2")
+    got = _decisions(store, 54)
+    assert got["decision"].iloc[-1] == "Poor quality" and got["tags"].iloc[-1] == ("spam",)
+    # a note: n, type, Enter; then a click on the item text, then a key
+    page.keyboard.press("n")
+    page.keyboard.type("123 looks like spam")
+    page.keyboard.press("Enter")
+    page.locator(".wb-body").click()
+    page.keyboard.press("3")
+    got = _decisions(store, 55)
+    assert got["decision"].iloc[-1] == "Unsafe" and got["note"].iloc[-1] == "123 looks like spam"
+    # the history lists the last ten, newest first
+    _settled(page)
+    assert page.locator(".wb-hrow").count() == 10
+    assert page.locator(".wb-hrow .wb-hitem").first.inner_text() == got["item_id"].iloc[-1]
+
+    # the kernel restarts: the widget says it is gone and takes no keys
+    shown = str(page.locator(".wb-review .wb-header b").first.inner_text()).strip()
+    _menu(page, "Kernel", "Restart Kernel…")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    dead = page.locator(".wb-dead")
+    dead.wait_for(state="visible", timeout=60_000)
+    assert "kernel is gone" in dead.inner_text()
+    page.screenshot(path=str(lab.tmp / "dead_kernel.png"))
+    page.locator(".wb-review").first.click()
+    page.keyboard.press("1")
+    # Run All with the same store: the widget resumes on the item that was on screen
+    page.get_by_text("| Idle").first.wait_for(timeout=120_000)
+    _menu(page, "Run", "Run All Cells")
+    page.wait_for_function("() => document.querySelectorAll('.wb-review.wb-is-dead').length === 0",
+                           timeout=240_000)
+    assert _wait_for_item(page, lab) == shown
+    assert len(_decisions(store, 55)) == 55  # the key on the dead widget recorded nothing
+    page.close()
+
+
+def test_decisions_within_the_minimum_display_time_are_refused(lab: Lab) -> None:
+    store = lab.notebook("careful", min_display_ms=1500)
+    page = _open_and_run(lab, "careful")
+    page.locator(".wb-keys").click()
+    time.sleep(1.8)  # the first item has been on screen long enough
+    page.keyboard.type("111", delay=30)  # the 2nd and 3rd land on items nobody has seen
+    _settled(page)
+    status = page.locator(".wb-review .wb-status")
+    assert status.get_attribute("data-level") == "refused" and "refused" in status.inner_text()
+    got = _decisions(store, 1)
+    time.sleep(0.5)
+    assert len(_decisions(store, 1)) == 1
+    page.keyboard.press("2")  # the new item has been shown for well under 1.5 s
+    _settled(page)
+    assert len(_decisions(store, 1)) == 1
+    time.sleep(1.8)
+    page.keyboard.press("2")
+    got = _decisions(store, 2)
+    assert got["decision"].tolist() == ["Acceptable", "Poor quality"]
+    assert (got["display_ms"] >= 1500).all() and (got["display_ms"] < 60_000).all()
+    page.close()

@@ -149,3 +149,21 @@ def test_results_write_the_rules_file_that_decide_reads(tmp_path: Path) -> None:
     flagged = out["decision"].eq("drop").to_numpy()
     assert (flagged == (s > res.threshold)).all()
     assert res.rule().threshold == pytest.approx(res.threshold)
+
+
+def test_too_few_decisions_per_side_write_no_rule(tmp_path: Path) -> None:
+    """Three decisions once calibrated "top_2gram_char_fraction > -1e-12 -> drop" (drop
+    everything): below min_per_side per side nothing is fitted, and the error says how many
+    more decisions each side needs."""
+    scores = pd.DataFrame({"item_id": [f"i{i}" for i in range(40)], "m": np.arange(40.0)})
+    three = pd.DataFrame({"item_id": ["i1", "i30", "i31"], "decision": ["Acceptable", "Unsafe", "Unsafe"]})
+    with pytest.raises(WorkbenchError, match="flagged 2 and kept 1 .* Review 18 more flagged and 19 more kept"):
+        calibrate(scores, three, metric="m", direction="max")
+    many = pd.DataFrame({"item_id": scores["item_id"], "decision": np.where(scores["m"] >= 25, "Unsafe", "Acceptable")})
+    with pytest.raises(WorkbenchError, match="flagged 15 and kept 25 .* Review 5 more flagged item"):
+        calibrate(scores, many, metric="m", direction="max")
+    res = calibrate(scores, many, metric="m", direction="max", min_per_side=15, n_resamples=50, rng=0)
+    assert res.threshold == 24.5  # enough on both sides: fitted and written
+    assert save_calibrated_rules([res], tmp_path / "rules.yaml").exists()
+    with pytest.raises(WorkbenchError, match="min_per_side=0 must be at least 1"):
+        calibrate(scores, many, metric="m", min_per_side=0)

@@ -26,7 +26,7 @@ def _legacy_store(path: Path) -> Path:
 def test_store_is_stamped_with_its_schema_version(tmp_path: Path) -> None:
     path = _legacy_store(tmp_path / "r.sqlite")
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_store_from_a_newer_version_is_refused_unchanged(tmp_path: Path) -> None:
@@ -43,8 +43,8 @@ def test_store_from_a_newer_version_is_refused_unchanged(tmp_path: Path) -> None
 def test_store_with_an_extra_column_is_refused(tmp_path: Path) -> None:
     path = _legacy_store(tmp_path / "r.sqlite")
     with sqlite3.connect(path) as conn:
-        conn.execute("ALTER TABLE events ADD COLUMN display_ms INTEGER")
-    with pytest.raises(WorkbenchError, match="extra: display_ms"):
+        conn.execute("ALTER TABLE events ADD COLUMN confidence INTEGER")
+    with pytest.raises(WorkbenchError, match="extra: confidence"):
         ReviewStore(path, read_only=True)
 
 

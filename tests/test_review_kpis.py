@@ -22,7 +22,7 @@ from workbench.review import (
     simulate_session,
     throughput,
 )
-from workbench.review.kpis import trends
+from workbench.review.kpis import display_times, trends
 
 
 def test_agreement_matches_sklearn_kappa_on_shared_items() -> None:
@@ -134,3 +134,24 @@ def test_cli_review_export_and_kpis(tmp_path: Path) -> None:
     assert "accuracy on hidden gold 66.7%" in res.output
     res = runner.invoke(app, ["review", "kpis", str(tmp_path / "missing.sqlite")])
     assert isinstance(res.exception, WorkbenchError) and "no review store" in str(res.exception)
+
+
+def test_reviewers_deciding_faster_than_they_can_read_are_reported(tmp_path: Path) -> None:
+    """Planted: one simulated reviewer decides every ~0.2 s (typing ahead); two read at a
+    normal pace. Only the fast one is reported; on the null store (no speeder) nobody is."""
+    items = pd.DataFrame({"item_id": [f"i{k}" for k in range(400)], "text": "t", "score": np.linspace(0, 1, 400)})
+    sim = SimulatedReviewer("score", "max", 0.7, error_rate=0.05)
+    store = ReviewStore(tmp_path / "d.sqlite", synchronous="NORMAL")
+    for name, rate, seed in (("careful", 120, 1), ("steady", 300, 2)):
+        simulate_session(items, store, sim, name=name, n=60, rate_per_hour=rate, rng=seed, start="2026-01-05 09:00")
+    null = review_kpis(store)
+    assert null.too_fast == () and "Implausibly fast" not in null.summary()
+    simulate_session(items, store, sim, name="speeder", n=60, rate_per_hour=18_000, rng=3, start="2026-01-05 10:00")
+    k = review_kpis(store)
+    assert k.too_fast == ("speeder",) and "Implausibly fast" in k.summary() and "speeder" in k.summary()
+    shown = k.display.set_index("reviewer")
+    assert shown.loc["speeder", "median_display_ms"] < 400 < 10_000 < shown.loc["careful", "median_display_ms"]
+    assert shown["n_timed"].min() >= 50
+    assert k.to_frame().set_index("reviewer")["too_fast"].to_dict() == {"careful": False, "speeder": True, "steady": False}
+    # a store from before display times were recorded: no times, nobody flagged
+    assert display_times(store.events().assign(display_ms=np.nan)).empty

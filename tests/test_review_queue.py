@@ -232,19 +232,26 @@ def test_overlap_items_reach_two_reviewers_and_the_rest_one(store: ReviewStore) 
 
 
 def test_progress_size_rate_and_composition(store: ReviewStore) -> None:
-    times = iter(pd.date_range("2026-01-05 09:00", periods=20, freq="30s", tz="UTC"))
-    q = ReviewQueue(_items(40), store, reviewer="alice", size=10, clock=lambda: next(times))
-    assert q.progress().remaining == 10 and q.progress().rate_per_hour is None
-    for k in range(6):
+    gaps = [30.0] * 8 + [3600.0] + [30.0] * 12  # one break of an hour after the 9th item
+    times = iter(pd.Timestamp("2026-01-05 09:00", tz="UTC") + pd.to_timedelta(np.cumsum([0.0, *gaps]), unit="s"))
+    q = ReviewQueue(_items(40), store, reviewer="alice", size=14, clock=lambda: next(times))
+    assert q.progress().remaining == 14 and q.progress().rate_per_hour is None
+    for k in range(9):
         it = q.next()
         q.submit(it, "Acceptable") if k % 3 else q.skip(it)
     p = q.progress()
-    assert (p.done, p.skipped, p.remaining, p.total) == (4, 2, 4, 10)
-    assert p.rate_per_hour == pytest.approx(120.0)  # one item every 30 s
-    assert p.fraction == pytest.approx(0.6)
-    assert "4 done, 2 skipped, 4 remaining, 120 items/hour" == p.summary()
+    assert (p.done, p.skipped, p.remaining, p.total) == (6, 3, 5, 14)
+    assert p.rate_per_hour is None  # no rate before 10 events: it would jump with every key
+    assert p.fraction == pytest.approx(9 / 14)
+    assert p.summary() == "6 done, 3 skipped, 5 remaining"
+    for _ in range(3):
+        q.submit(q.next(), "Acceptable")
+    # smoothed: the median gap (30 s), not the mean that the hour-long break would drag down
+    p = q.progress()
+    assert p.rate_per_hour == pytest.approx(120.0)
+    assert p.summary() == "9 done, 3 skipped, 2 remaining, 120 items/hour"
     _drain(q)
-    assert q.progress().remaining == 0 and len(store.active()) == 10
+    assert q.progress().remaining == 0 and len(store.active()) == 14
     comp = ReviewQueue(_items(40), store, reviewer="x", strategy="stratified", by=("source",)).composition()
     assert comp.set_index("group")["n"].to_dict() == {"stratum source=web": 30, "stratum source=forum": 10}
 
@@ -358,3 +365,53 @@ def test_claims_from_two_connections_grant_one(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(won) == 1
+
+
+def test_gold_share_is_fair_for_a_reviewer_who_joins_late(store: ReviewStore) -> None:
+    """A late joiner used to get every gold item the others' progress had left at the front
+    (10 of their first 10). Gold now follows each reviewer's own count."""
+    items = _items(1500)
+    gold = items["doc_id"].iloc[::10].tolist()  # 150 gold items
+    kw = dict(gold=gold, gold_share=0.1, rng=4)
+    early = ReviewQueue(items, store, reviewer="early", **kw)
+    _drain(early, limit=700)
+    late = ReviewQueue(items, store, reviewer="late", **kw)
+    served = _drain(late, limit=120)
+    is_gold = np.isin(served, gold)
+    assert is_gold[:10].sum() <= 3
+    assert 0.05 <= is_gold[:40].mean() <= 0.15 and 0.07 <= is_gold.mean() <= 0.13
+    # the late joiner gets no ordinary item the early reviewer decided
+    mine = store.decisions(reviewer="early")
+    assert not (set(served) - set(gold)) & set(mine["item_id"])
+    # and the first reviewer's share was the target from the start too
+    first = mine.sort_values("event_id")["item_id"].to_numpy()
+    assert 0.07 <= np.isin(first[:120], gold).mean() <= 0.13
+
+
+def test_the_queue_reads_only_events_after_its_watermark(store: ReviewStore, tmp_path: Path) -> None:
+    items = _items(30)
+    q = ReviewQueue(items, store, reviewer="alice", rng=1)
+    seen: list[int] = []
+    original = store.events_since
+
+    def spy(event_id: int) -> list[tuple[object, ...]]:
+        rows = original(event_id)
+        seen.append(len(rows))
+        return rows
+
+    store.events_since = spy  # type: ignore[method-assign]
+    for _ in range(5):
+        q.submit(q.next(), "Acceptable")
+    assert max(seen) <= 1  # each read returns only what changed since the last one
+    # another process (another connection) decides: the queue sees it at its next read
+    other = ReviewStore(tmp_path / "q.sqlite", synchronous="NORMAL")
+    nxt = q.next()
+    q.skip(nxt)
+    upcoming = q.next()
+    other.record(upcoming.item_id, "bob", "Unsafe")  # bob decided what alice has on screen
+    q.submit(upcoming, "Acceptable")
+    following = q.next()
+    other.record(following.item_id, "bob", "Acceptable")
+    other.undo("bob")  # ... and takes it back
+    assert q.progress().done == 6 and q.progress().skipped == 1
+    assert q._n_others[q._pos[upcoming.item_id]] == 1 and q._n_others[q._pos[following.item_id]] == 0

@@ -257,3 +257,27 @@ def test_store_matches_a_model_after_every_step(ops: list[tuple[str, str, str, s
         events = store.events()
         assert len(events) == len(ops) - sum(1 for op, *_ in ops if op == "undo") + int(events["kind"].eq("undo").sum())
         store.close()
+
+
+def test_a_version_1_store_reads_without_display_times_and_is_upgraded_when_written(tmp_path: Path) -> None:
+    """Schema version 2 adds events.display_ms: an older store opened read-only reads it as
+    missing (nothing written); opened for writing it gets the column and version 2."""
+    import sqlite3
+
+    path = tmp_path / "v1.sqlite"
+    with ReviewStore(path, synchronous="NORMAL") as s:
+        s.record("doc-1", "alice", "Acceptable")
+    with sqlite3.connect(path) as conn:  # rebuild it as version 1 wrote it: no display_ms
+        conn.execute("ALTER TABLE events DROP COLUMN display_ms")
+        conn.execute("PRAGMA user_version = 1")
+    before = path.read_bytes()
+    with ReviewStore(path, read_only=True) as s:
+        got = s.decisions()
+        assert got["item_id"].tolist() == ["doc-1"] and got["display_ms"].isna().all()
+        assert s.active()["display_ms"].isna().all() and s.event(1).display_ms is None
+    assert path.read_bytes() == before
+    with ReviewStore(path, synchronous="NORMAL") as s:
+        s.record("doc-2", "alice", "Unsafe", display_ms=812.5)
+        assert s.decisions()["display_ms"].tolist()[1] == 812.5
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -202,6 +202,7 @@ def calibrate(
     decision: str = "decision",
     n_resamples: int = 1000,
     confidence: float = 0.95,
+    min_per_side: int = 20,
     rng: int | np.random.Generator | None = None,
 ) -> CalibrationResult:
     """Fit the threshold of one metric's automatic filter to reviewers' decisions.
@@ -226,6 +227,11 @@ def calibrate(
     n_resamples, confidence, rng
         Bootstrap over items: the threshold is refitted on each resample; the interval is
         the percentile interval of those thresholds.
+    min_per_side
+        Refuse to fit (so no rule can be written) until reviewers have flagged at least this
+        many scored items and kept at least this many: a threshold from a handful of
+        decisions is noise (three decisions once gave "drop everything"). The error says
+        how many more decisions of each side are needed.
 
     Returns
     -------
@@ -234,7 +240,8 @@ def calibrate(
     Raises
     ------
     WorkbenchError
-        Missing columns, no reviewed item with a score, reviewers flagged none or all items.
+        Missing columns, no reviewed item with a score, reviewers flagged none or all items,
+        fewer than ``min_per_side`` flagged or kept items.
 
     Notes
     -----
@@ -250,7 +257,7 @@ def calibrate(
     >>> scores = pd.DataFrame({"item_id": list("abcdef"), "perplexity": [10, 20, 30, 400, 500, 600]})
     >>> decisions = pd.DataFrame({"item_id": list("abcdef"),
     ...     "decision": ["Acceptable"] * 3 + ["Poor quality"] * 3})
-    >>> res = calibrate(scores, decisions, metric="perplexity", n_resamples=200, rng=0)
+    >>> res = calibrate(scores, decisions, metric="perplexity", n_resamples=200, min_per_side=3, rng=0)
     >>> res.threshold, res.precision, res.recall
     (215.0, 1.0, 1.0)
     """
@@ -265,6 +272,8 @@ def calibrate(
         raise WorkbenchError(f"n_resamples={n_resamples} must be at least 1.")
     if beta <= 0 or cost_fp < 0 or cost_fn < 0:
         raise WorkbenchError(f"beta={beta} must be positive and costs not negative.")
+    if min_per_side < 1:
+        raise WorkbenchError(f"min_per_side={min_per_side} must be at least 1 decision per side.")
     if target == "f1":
         beta = 1.0
     flags = human_flags(decisions, keep=keep, item=decisions_item, decision=decision)
@@ -283,6 +292,16 @@ def calibrate(
             f"calibrate: reviewers flagged {which} one of the {len(y)} reviewed items, so no "
             "threshold can be fitted; review items on both sides (e.g. a triage queue with "
             "explore_share > 0)."
+        )
+    n_flagged, n_kept = int(y.sum()), int((~y).sum())
+    if min(n_flagged, n_kept) < min_per_side:
+        more = [f"{min_per_side - n} more {side}" for n, side in ((n_flagged, "flagged"), (n_kept, "kept"))
+                if n < min_per_side]
+        raise WorkbenchError(
+            f"calibrate: {metric}: reviewers flagged {n_flagged} and kept {n_kept} of the {len(y)} "
+            f"reviewed items with a score; fitting a threshold needs at least {min_per_side} of "
+            f"each (min_per_side). Review {' and '.join(more)} item(s) first; no rule is written "
+            "from fewer."
         )
     values = joined[metric].to_numpy(dtype=float)
     if direction is None:

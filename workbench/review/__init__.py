@@ -17,6 +17,8 @@ from typing import Any
 __all__ = [
     "DEFAULT_TAXONOMY",
     "Event",
+    "HistoryEntry",
+    "PAIR_TAXONOMY",
     "Progress",
     "QueueItem",
     "ReviewKPIs",
@@ -37,6 +39,8 @@ __all__ = [
 _WHERE = {
     "Event": "store",
     "ReviewStore": "store",
+    "HistoryEntry": "queue",
+    "PAIR_TAXONOMY": "widget",
     "Progress": "queue",
     "QueueItem": "queue",
     "ReviewQueue": "queue",

@@ -7,7 +7,7 @@ Inputs are the tidy frames a :class:`~workbench.review.ReviewStore` returns
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from workbench.review.store import ReviewStore
 
 __all__ = [
     "ReviewKPIs",
+    "display_times",
     "gold_accuracy",
     "review_kpis",
     "reviewer_agreement",
@@ -217,6 +218,56 @@ def trends(
     return out
 
 
+def display_times(
+    events: pd.DataFrame,
+    *,
+    fast_ms: float = 1000.0,
+    min_events: int = 10,
+    reviewer: str = "reviewer",
+    column: str = "display_ms",
+) -> pd.DataFrame:
+    """How long items were on screen before each reviewer decided, and who is too fast.
+
+    Uses the decisions in effect that carry a display time (the widget measures it in the
+    browser; older events have none). A reviewer whose median display time is below
+    ``fast_ms`` over at least ``min_events`` timed decisions is flagged ``too_fast``: at
+    that pace the items were not read (typing ahead, holding a key).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``reviewer, n_timed, median_display_ms, p10_display_ms, share_under_fast, too_fast``.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"reviewer": ["a"] * 10 + ["b"] * 10, "kind": "decision",
+    ...                   "display_ms": [4000.0] * 10 + [150.0] * 10})
+    >>> display_times(e)[["reviewer", "median_display_ms", "too_fast"]].values.tolist()
+    [['a', 4000.0, False], ['b', 150.0, True]]
+    """
+    cols = ["reviewer", "n_timed", "median_display_ms", "p10_display_ms", "share_under_fast", "too_fast"]
+    e = _check(events, [reviewer], "events")
+    if column not in e.columns:
+        return pd.DataFrame(columns=cols)
+    if "kind" in e.columns:
+        e = e[e["kind"] == "decision"]
+    ms = pd.to_numeric(e[column], errors="coerce")
+    e = e.assign(_ms=ms)[ms.notna()]
+    if e.empty:
+        return pd.DataFrame(columns=cols)
+    g = e.groupby(reviewer, sort=True)["_ms"]
+    out = pd.DataFrame(
+        {
+            "n_timed": g.size(),
+            "median_display_ms": g.median(),
+            "p10_display_ms": g.quantile(0.1),
+            "share_under_fast": e.assign(_fast=e["_ms"] < fast_ms).groupby(reviewer, sort=True)["_fast"].mean(),
+        }
+    ).rename_axis("reviewer").reset_index()
+    out["too_fast"] = (out["n_timed"] >= min_events) & (out["median_display_ms"] < fast_ms)
+    return out[cols]
+
+
 @dataclass(frozen=True)
 class ReviewKPIs:
     """The KPIs of a review effort; ``to_frame()`` gives one row per reviewer."""
@@ -232,6 +283,9 @@ class ReviewKPIs:
     cost_per_validated: float
     mean_kappa: float
     gold_accuracy: float
+    #: Display times per reviewer (:func:`display_times`) and the reviewers flagged too fast.
+    display: pd.DataFrame = field(default_factory=pd.DataFrame)
+    too_fast: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.per_reviewer.copy()
@@ -245,6 +299,11 @@ class ReviewKPIs:
             f"{len(self.per_reviewer)} reviewer(s) in {self.active_hours:.1f} active hours; "
             f"mean Cohen's kappa on overlap items {kappa}; accuracy on hidden gold {gold}; "
             f"cost per validated sample {cpv} ({self.n_validated} validated items)."
+            + (
+                f" Implausibly fast (median display time under the limit): {', '.join(self.too_fast)}."
+                if self.too_fast
+                else ""
+            )
         )
 
 
@@ -257,6 +316,7 @@ def review_kpis(
     freq: str = "1D",
     keep: Sequence[str] = ("Acceptable",),
     label_map: Mapping[str, str] | None = None,
+    fast_ms: float = 1000.0,
 ) -> ReviewKPIs:
     """All review KPIs at once from a store (or its ``events()`` frame).
 
@@ -274,6 +334,9 @@ def review_kpis(
         Period of the trends table.
     keep
         Decisions that mean "the item is fine" (the others count as flagged).
+    fast_ms
+        A reviewer whose median display time (how long an item was on screen before the
+        decision) is below this is reported in ``too_fast`` (see :func:`display_times`).
 
     Notes
     -----
@@ -298,6 +361,9 @@ def review_kpis(
     per = per.merge(counts.reset_index(), on="reviewer", how="left")
     per["n_decisions"] = per["n_decisions"].fillna(0).astype(int)
     per["cost"] = per["active_hours"] * cost_per_hour
+    shown = display_times(decisions, fast_ms=fast_ms)
+    per = per.merge(shown[["reviewer", "median_display_ms", "too_fast"]], on="reviewer", how="left")
+    per["too_fast"] = per["too_fast"].astype("boolean").fillna(False).astype(bool)
     gold_acc = float("nan")
     gold_ids: set[str] = set()
     if gold is not None:
@@ -327,5 +393,7 @@ def review_kpis(
         cost_per_validated=cost / len(validated) if validated else float("nan"),
         mean_kappa=mean_kappa,
         gold_accuracy=gold_acc,
+        display=shown,
+        too_fast=tuple(shown.loc[shown["too_fast"].astype(bool), "reviewer"].astype(str)),
     )
 

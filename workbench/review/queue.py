@@ -10,7 +10,9 @@ the same reviewer unless asked (``repeat=True``).
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,11 +36,21 @@ from workbench._validation import (
 from workbench.errors import SchemaError, WorkbenchError
 from workbench.review.store import Event, ReviewStore
 
-__all__ = ["Progress", "QueueItem", "ReviewQueue", "Strategy", "STRATEGIES", "posterior_entropy"]
+__all__ = [
+    "HistoryEntry",
+    "Progress",
+    "QueueItem",
+    "ReviewQueue",
+    "Strategy",
+    "STRATEGIES",
+    "posterior_entropy",
+]
 
 Strategy = Literal["random", "stratified", "triage", "uncertainty"]
 STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty")
 _ID_COLUMNS = ("item_id", "doc_id", "pair_id")
+_RATE_AFTER = 10  # events in the session before a rate is shown
+_RATE_WINDOW = 20  # gaps the smoothed rate looks at
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,9 @@ class QueueItem:
     ``data`` holds the item's fields (text, caption, image path, the two responses...);
     ``kind`` says how to show it; ``reason`` says why it is in the queue; ``order`` is the
     left/right order of a preference pair (``("b", "a")`` shows response b on the left);
-    ``previous`` is the decision an undo just cancelled. Whether the item is hidden gold is
-    kept out of everything the widget shows.
+    ``previous`` is the decision an undo just cancelled; ``earlier`` is this reviewer's
+    latest earlier decision on an item that comes back (a second pass, an item decided in
+    another queue). Whether the item is hidden gold is kept out of everything the widget shows.
     """
 
     item_id: str
@@ -60,6 +73,18 @@ class QueueItem:
     order: tuple[str, str] | None = None
     previous: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    earlier: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One of the reviewer's recent decisions (``kind`` ``decision`` or ``skip``)."""
+
+    event_id: int
+    item_id: str
+    kind: str
+    decision: str | None
+    created_at: pd.Timestamp
 
 
 @dataclass(frozen=True)
@@ -272,7 +297,8 @@ class ReviewQueue:
         self.session = uuid.uuid4().hex[:12]
         self._clock = clock
         self._current: QueueItem | None = None
-        self._seen_this_session: set[str] = set()
+        self._shown_at: float | None = None
+        self.last_undone: Event | None = None
         self._kind = self._item_kind()
         gen = as_rng(rng)
 
@@ -319,6 +345,18 @@ class ReviewQueue:
         self._overlap = self.plan["overlap"].to_numpy(dtype=bool)
         self._item_ids = self.plan["item_id"].to_numpy(dtype=object)
         self._places = np.zeros(len(self.plan), dtype=int)
+        self._gold_slots = np.flatnonzero(self._gold)  # the k-th gold item's place in a reviewer's own sequence
+        # what the store says, folded in event by event (see _refresh)
+        self._watermark = 0
+        self._mine: dict[int, tuple[str, str, str, str, str, str | None]] = {}
+        self._mine_by_item: dict[str, list[int]] = {}
+        self._mine_count = np.zeros(len(self.plan), dtype=int)
+        self._n_others = np.zeros(len(self.plan), dtype=int)
+        self._other_decisions: dict[tuple[int, str], int] = {}
+        self._earlier: dict[str, str] = {}
+        self._session_times: dict[int, str] = {}
+        self._n_done = 0
+        self._n_skipped = 0
 
     # -- planning ---------------------------------------------------------------------------
     def _item_kind(self) -> Literal["text", "image", "pair"]:
@@ -514,34 +552,109 @@ class ReviewQueue:
         ordered = candidates[np.lexsort((tie[candidates], key[candidates]))]
         return ordered, reason
 
-    # -- serving ----------------------------------------------------------------------------
-    def _state(self) -> tuple[tuple[int, int, int], np.ndarray]:
-        """(decided, skipped, events this session) in this queue, and the mask of plan rows
-        this reviewer may still be served (``self._places``: how many reviewers each row
-        may still go to; 0 = no limit)."""
-        mine, others = self.store.progress_of(self.reviewer)
-        n_plan = len(self.plan)
-        if self.repeat:
-            mine = [m for m in mine if m[3] == self.session]
-        here = [m for m in mine if m[2] == self.name]
-        done = sum(1 for m in here if m[1] == "decision")
-        skipped = len(here) - done
-        in_session = sum(1 for m in here if m[3] == self.session)
-        done_by_me = np.zeros(n_plan, dtype=bool)
+    # -- what the store says (read incrementally) -------------------------------------------
+    def _refresh(self) -> None:
+        """Fold the events appended since the last read into the queue's counters.
+
+        Only events after the watermark ``self._watermark`` are read, so a step costs the
+        same on a store of 5,000 or 500,000 events. Undos of other reviewers' events look
+        their target up by primary key.
+        """
+        rows = self.store.events_since(self._watermark)
         get = self._pos.get
-        done_by_me[[i for m in mine if (i := get(m[0])) is not None]] = True
+        for event_id, kind, item_id, who, decision, queue, session, created, undoes in rows:
+            self._watermark = int(event_id)
+            if who == self.reviewer:
+                if kind == "undo":
+                    if undoes is not None and int(undoes) in self._mine:
+                        self._drop_mine(int(undoes))
+                    continue
+                if kind == "decision":
+                    self._earlier[item_id] = str(decision)
+                self._add_mine(int(event_id), item_id, kind, queue, session, created, decision)
+                continue
+            pos = get(item_id)
+            if pos is None:
+                continue
+            if kind == "decision":
+                self._other(pos, who, +1)
+            elif kind == "undo" and undoes is not None:
+                target = self.store.event(int(undoes))
+                if target is not None and target.kind == "decision":
+                    self._other(pos, who, -1)
+
+    def _counts_here(self, session: str, queue: str) -> bool:
+        return queue == self.name and (not self.repeat or session == self.session)
+
+    def _item_state(self, item_id: str) -> str | None:
+        """``decision``/``skip``: the latest of my events in effect on the item (this queue)."""
+        for event_id in reversed(self._mine_by_item.get(item_id, ())):
+            _, kind, queue, session, _, _ = self._mine[event_id]
+            if self._counts_here(session, queue):
+                return kind
+        return None
+
+    def _tally(self, item_id: str, before: str | None) -> None:
+        after = self._item_state(item_id)
+        if before == after:
+            return
+        for state, step in ((before, -1), (after, +1)):
+            if state == "decision":
+                self._n_done += step
+            elif state == "skip":
+                self._n_skipped += step
+
+    def _add_mine(
+        self, event_id: int, item_id: str, kind: str, queue: str, session: str, created: str, decision: str | None
+    ) -> None:
+        before = self._item_state(item_id)
+        self._mine[event_id] = (item_id, kind, queue, session, created, decision)
+        self._mine_by_item.setdefault(item_id, []).append(event_id)
+        pos = self._pos.get(item_id)
+        if pos is not None and (not self.repeat or session == self.session):
+            self._mine_count[pos] += 1
+        if queue == self.name and session == self.session:
+            self._session_times[event_id] = created
+        self._tally(item_id, before)
+
+    def _drop_mine(self, event_id: int) -> None:
+        item_id, _, _, session, _, _ = self._mine[event_id]
+        before = self._item_state(item_id)
+        del self._mine[event_id]
+        self._mine_by_item[item_id].remove(event_id)
+        pos = self._pos.get(item_id)
+        if pos is not None and (not self.repeat or session == self.session):
+            self._mine_count[pos] -= 1
+        self._session_times.pop(event_id, None)
+        self._tally(item_id, before)
+
+    def _other(self, pos: int, who: str, step: int) -> None:
+        key = (pos, who)
+        n = self._other_decisions.get(key, 0)
+        if step > 0:
+            self._other_decisions[key] = n + 1
+            if n == 0:
+                self._n_others[pos] += 1
+        elif n > 0:
+            if n == 1:
+                del self._other_decisions[key]
+                self._n_others[pos] -= 1
+            else:
+                self._other_decisions[key] = n - 1
+
+    # -- serving ----------------------------------------------------------------------------
+    def _state(self) -> np.ndarray:
+        """The mask of plan rows this reviewer may still be served (``self._places``: how
+        many reviewers each row may still go to; 0 = no limit)."""
+        self._refresh()
+        mine = self._mine_count > 0
         if self.repeat:
-            self._places = np.zeros(n_plan, dtype=int)
-            return (done, skipped, in_session), ~done_by_me
-        n_others = np.zeros(n_plan, dtype=int)
-        if others:
-            hits = [(i, o[1]) for o in others if (i := get(o[0])) is not None]
-            if hits:
-                idx, counts = zip(*hits, strict=True)
-                n_others[list(idx)] = counts
+            self._places = np.zeros(len(self.plan), dtype=int)
+            return ~mine
+        n_others = self._n_others
         open_ = np.where(self._gold, True, np.where(self._overlap, n_others < self.overlap_reviewers, n_others == 0))
         self._places = np.where(self._gold, 0, np.where(self._overlap, self.overlap_reviewers - n_others, 1))
-        return (done, skipped, in_session), ~done_by_me & open_
+        return ~mine & open_
 
     def _make_item(self, pos: int, previous: str | None = None) -> QueueItem:
         p = self.plan.iloc[pos]
@@ -562,8 +675,9 @@ class ReviewQueue:
             meta["overlap"] = True
         if order is not None:
             meta["order"] = "".join(order)
+        item_id = str(p["item_id"])
         return QueueItem(
-            item_id=str(p["item_id"]),
+            item_id=item_id,
             data=data,
             kind=self._kind,
             reason=str(p["reason"]),
@@ -571,22 +685,37 @@ class ReviewQueue:
             order=order,
             previous=previous,
             meta=meta,
+            earlier=None if previous is not None else self._earlier.get(item_id),
         )
 
     def next(self) -> QueueItem | None:
-        """The item to show now (the same one until it is decided or skipped), or ``None``."""
+        """The item to show now (the same one until it is decided or skipped), or ``None``.
+
+        Hidden gold follows the reviewer's own count: the k-th gold item comes when this
+        reviewer has handled as many items as the k-th gold position of the plan, so a
+        reviewer who joins late gets the target share of gold from their first item (not
+        every gold item the others' progress has left at the front of the plan).
+        """
         if self._current is not None:
             return self._current
-        (done, skipped, _), eligible = self._state()
-        if self.size is not None and done + skipped >= self.size:
+        eligible = self._state()
+        handled = self._n_done + self._n_skipped
+        if self.size is not None and handled >= self.size:
             return None
+        gold_left = np.flatnonzero(eligible & self._gold)
+        gold_had = int((self._mine_count[self._gold_slots] > 0).sum())
+        gold_due = gold_had < len(self._gold_slots) and handled >= self._gold_slots[gold_had]
+        ordinary = np.flatnonzero(eligible & ~self._gold)
         # the first eligible item no other reviewer has on screen (hidden gold goes to all)
-        for pos in np.flatnonzero(eligible):
-            places = int(self._places[pos])
-            item_id = str(self._item_ids[pos])
-            if places == 0 or self.store.claim(item_id, self.reviewer, limit=places):
-                self._current = self._make_item(int(pos))
-                return self._current
+        candidates = (gold_left[:1], ordinary, gold_left[1:]) if gold_due else (ordinary, gold_left)
+        for group in candidates:
+            for pos in group:
+                places = int(self._places[pos])
+                item_id = str(self._item_ids[pos])
+                if places == 0 or self.store.claim(item_id, self.reviewer, limit=places):
+                    self._current = self._make_item(int(pos))
+                    self._shown_at = time.monotonic()
+                    return self._current
         return None
 
     def _time(self) -> datetime | pd.Timestamp | None:
@@ -600,10 +729,29 @@ class ReviewQueue:
                 "call next() and decide the item it returns."
             )
 
+    def _on_screen_ms(self, display_ms: float | None) -> float | None:
+        if display_ms is not None:
+            return float(display_ms)
+        if self._clock is not None or self._shown_at is None:
+            return None
+        return (time.monotonic() - self._shown_at) * 1000.0
+
     def submit(
-        self, item: QueueItem, decision: str, *, tags: Sequence[str] = (), note: str = ""
+        self,
+        item: QueueItem,
+        decision: str,
+        *,
+        tags: Sequence[str] = (),
+        note: str = "",
+        display_ms: float | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> Event:
-        """Record the reviewer's decision on the current item (committed on return)."""
+        """Record the reviewer's decision on the current item (committed on return).
+
+        ``display_ms``: how long the item was on the reviewer's screen (the widget measures
+        it in the browser); by default the time since :meth:`next` served it. ``meta``:
+        extras stored with the event's JSON meta (e.g. the key's sequence number).
+        """
         self._check_item(item)
         event = self.store.record(
             item.item_id,
@@ -613,15 +761,18 @@ class ReviewQueue:
             note=note,
             queue=self.name,
             session=self.session,
-            meta=dict(item.meta),
+            meta={**item.meta, **(meta or {})},
             created_at=self._time(),
+            display_ms=self._on_screen_ms(display_ms),
+            release=True,
         )
-        self._seen_this_session.add(item.item_id)
         self._current = None
-        self.store.release(item.item_id, self.reviewer)
         return event
 
-    def skip(self, item: QueueItem, *, note: str = "") -> Event:
+    def skip(
+        self, item: QueueItem, *, note: str = "", display_ms: float | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Event:
         """Record that the reviewer passed on the current item; it is not served again."""
         self._check_item(item)
         event = self.store.skip(
@@ -630,45 +781,104 @@ class ReviewQueue:
             note=note,
             queue=self.name,
             session=self.session,
-            meta=dict(item.meta),
+            meta={**item.meta, **(meta or {})},
             created_at=self._time(),
+            display_ms=self._on_screen_ms(display_ms),
+            release=True,
         )
-        self._seen_this_session.add(item.item_id)
         self._current = None
-        self.store.release(item.item_id, self.reviewer)
         return event
 
     def undo(self) -> QueueItem | None:
         """Cancel the reviewer's latest decision or skip in this queue; show that item again.
 
-        Returns the item to show now (the one whose decision was cancelled), or ``None``
-        when there is nothing to undo (the current item stays).
+        Returns the item to show now: the one whose decision was cancelled, or, when an
+        earlier decision on that item is still in effect (a revision was undone), the item
+        that was on screen. ``None`` when there is nothing to undo (the current item stays).
+        ``last_undone`` holds the cancelled event.
         """
         cancelled = self.store.undo(self.reviewer, queue=self.name, created_at=self._time())
+        self.last_undone = cancelled
         if cancelled is None:
             return None
-        self._seen_this_session.discard(cancelled.item_id)
-        hits = np.flatnonzero(self.plan["item_id"].to_numpy(dtype=object) == cancelled.item_id)
+        self._refresh()
+        if self._item_state(cancelled.item_id) is not None:  # an earlier decision still holds
+            return self.next()
+        pos = self._pos.get(cancelled.item_id)
         previous = cancelled.decision if cancelled.kind == "decision" else "skipped"
-        self._current = self._make_item(int(hits[0]), previous=previous) if len(hits) else None
+        if self._current is not None and self._current.item_id != cancelled.item_id:
+            self.store.release(self._current.item_id, self.reviewer)
+        self._current = self._make_item(pos, previous=previous) if pos is not None else None
         if self._current is not None:  # back on this reviewer's screen: keep others off it
             self.store.claim(cancelled.item_id, self.reviewer, limit=10**9)
+            self._shown_at = time.monotonic()
         return self._current
 
+    def history(self, n: int = 10) -> list[HistoryEntry]:
+        """The reviewer's last ``n`` decisions and skips in effect in this queue, newest first."""
+        self._refresh()
+        out: list[HistoryEntry] = []
+        for event_id in reversed(self._mine):
+            item_id, kind, queue, session, created, decision = self._mine[event_id]
+            if not self._counts_here(session, queue):
+                continue
+            latest = self._mine_by_item[item_id][-1] == event_id
+            if latest:
+                out.append(HistoryEntry(event_id, item_id, kind, decision, pd.Timestamp(created)))
+            if len(out) >= n:
+                break
+        return out
+
+    def revise(
+        self, event_id: int, decision: str, *, tags: Sequence[str] = (), note: str = ""
+    ) -> Event:
+        """Change an earlier decision (or skip) of this reviewer: a new decision event.
+
+        Nothing is overwritten: the new event carries ``meta["revises"] = event_id`` and,
+        being the latest, is the decision in effect; :meth:`undo` cancels it like any other.
+        """
+        self._refresh()
+        if event_id not in self._mine:
+            raise WorkbenchError(
+                f"review queue: event {event_id} is not a decision or skip of {self.reviewer!r} "
+                "still in effect; pick one from history()."
+            )
+        old = self.store.event(event_id)
+        assert old is not None  # in self._mine, hence stored
+        meta = {**json.loads(old.meta), "revises": int(event_id)}
+        return self.store.record(
+            old.item_id,
+            self.reviewer,
+            decision,
+            tags=tags,
+            note=note,
+            queue=self.name,
+            session=self.session,
+            meta=meta,
+            created_at=self._time(),
+        )
+
     def progress(self) -> Progress:
-        """Counts of decided, skipped and remaining items, and this session's rate."""
-        (done, skipped, in_session), eligible = self._state()
+        """Counts of decided, skipped and remaining items, and this session's rate.
+
+        The rate (items per hour) is smoothed: one hour over the median gap between the
+        session's last 20 events, shown once the session holds 10 events (too few gaps give
+        a number that jumps with every key).
+        """
+        eligible = self._state()
+        done, skipped = self._n_done, self._n_skipped
         open_left = int(eligible.sum())
         total = done + skipped + open_left
         if self.size is not None:
             total = min(total, self.size)
         remaining = max(0, total - done - skipped)
         rate = None
-        if in_session >= 2:
-            times = self.store.session_times(self.session)
-            hours = (times.max() - times.min()).total_seconds() / 3600
-            if hours > 0:
-                rate = (len(times) - 1) / hours
+        if len(self._session_times) >= _RATE_AFTER:
+            recent = sorted(self._session_times.values())[-(_RATE_WINDOW + 1):]
+            stamps = pd.to_datetime(pd.Series(recent), utc=True, format="ISO8601")
+            gap = float(stamps.diff().dt.total_seconds().median())
+            if gap > 0:
+                rate = 3600.0 / gap
         return Progress(done=done, skipped=skipped, remaining=remaining, total=total, rate_per_hour=rate)
 
     def composition(self) -> pd.DataFrame:

@@ -152,19 +152,21 @@ def simulate_session(
         item = queue.next()
         if item is None:
             break
-        state["now"] = state["now"] + pd.Timedelta(seconds=float(gen.exponential(mean_gap)))
+        gap = float(gen.exponential(mean_gap))
+        state["now"] = state["now"] + pd.Timedelta(seconds=gap)
         if gen.uniform() < skip_rate:
-            queue.skip(item)
+            queue.skip(item, display_ms=gap * 1000.0)
             n_skip += 1
             continue
-        queue.submit(item, reviewer.decide(item, gen))
+        queue.submit(item, reviewer.decide(item, gen), display_ms=gap * 1000.0)
         if gen.uniform() < undo_rate:
             state["now"] = state["now"] + pd.Timedelta(seconds=3.0)
             back = queue.undo()
             n_undo += 1
             if back is not None:
-                state["now"] = state["now"] + pd.Timedelta(seconds=float(gen.exponential(mean_gap / 4)))
-                queue.submit(back, reviewer.decide(back, gen))
+                again = float(gen.exponential(mean_gap / 4))
+                state["now"] = state["now"] + pd.Timedelta(seconds=again)
+                queue.submit(back, reviewer.decide(back, gen), display_ms=again * 1000.0)
         n_dec += 1
     return SessionLog(
         reviewer=name, n_decisions=n_dec, n_skips=n_skip, n_undos=n_undo, started=begin, ended=state["now"]

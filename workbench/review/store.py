@@ -26,7 +26,9 @@ from workbench.errors import WorkbenchError
 __all__ = ["Event", "ReviewStore", "EVENT_COLUMNS", "EVENT_KINDS", "SCHEMA_VERSION"]
 
 #: Schema version written to ``PRAGMA user_version``; a store with a higher one is refused.
-SCHEMA_VERSION = 1
+#: 1: the events table; 2: ``events.display_ms`` (how long the item was on screen), added to
+#: older stores when they are opened for writing (read-only, they read as ``NULL``).
+SCHEMA_VERSION = 2
 
 #: The event kinds this version understands; a store holding any other kind is refused.
 EVENT_KINDS = ("decision", "skip", "undo")
@@ -45,6 +47,7 @@ EVENT_COLUMNS = (
     "created_at",
     "undoes",
     "meta",
+    "display_ms",
 )
 
 _SCHEMA = """
@@ -60,7 +63,8 @@ CREATE TABLE IF NOT EXISTS events (
     session    TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     undoes     INTEGER REFERENCES events(event_id),
-    meta       TEXT NOT NULL DEFAULT '{}'
+    meta       TEXT NOT NULL DEFAULT '{}',
+    display_ms REAL
 );
 CREATE INDEX IF NOT EXISTS events_reviewer ON events (reviewer, event_id);
 CREATE INDEX IF NOT EXISTS events_item ON events (item_id);
@@ -100,6 +104,7 @@ class Event:
     created_at: pd.Timestamp
     undoes: int | None = None
     meta: str = "{}"
+    display_ms: float | None = None
 
     @classmethod
     def _from_row(cls, row: sqlite3.Row | tuple[Any, ...]) -> Event:
@@ -117,6 +122,7 @@ class Event:
             created_at=pd.Timestamp(r[9]),
             undoes=None if r[10] is None else int(r[10]),
             meta=r[11],
+            display_ms=None if len(r) < 13 or r[12] is None else float(r[12]),
         )
 
 
@@ -177,7 +183,8 @@ class ReviewStore:
     event an undo cancels) and ``meta`` (JSON: e.g. the a/b order a pair was shown in, or
     whether the item was hidden gold). Triggers refuse UPDATE and DELETE. The schema version
     is kept in ``PRAGMA user_version`` (:data:`SCHEMA_VERSION`); a store from before
-    versioning (user_version 0, same table) is stamped when it is opened for writing.
+    versioning (user_version 0, same table) is stamped when it is opened for writing, and an
+    older store gets the ``display_ms`` column (version 2) then.
 
     Examples
     --------
@@ -221,6 +228,8 @@ class ReviewStore:
             raise WorkbenchError(
                 f"review store: no review store at '{self.path}'; pass the .sqlite file the widget writes to."
             )
+        #: True for a throwaway store made by :meth:`temporary` (interactive review refuses it).
+        self.is_temporary = False
         self._lock = threading.RLock()
         try:
             if self.read_only:
@@ -238,6 +247,7 @@ class ReviewStore:
                 with self._write():
                     for stmt in _split_sql(_SCHEMA):
                         self._conn.execute(stmt)
+                    _add_display_ms(self._conn)  # version 1 -> 2
                     self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._check_contents()
         except sqlite3.Error as exc:
@@ -248,6 +258,19 @@ class ReviewStore:
             if getattr(self, "_conn", None) is not None:
                 self._conn.close()
             raise
+
+    @classmethod
+    def temporary(cls, *, synchronous: Literal["FULL", "NORMAL"] = "NORMAL") -> ReviewStore:
+        """A store in a fresh temporary folder, marked ``is_temporary``.
+
+        For demos and headless reports only: the folder is not kept, so the interactive
+        widget refuses such a store (decisions made there would be lost with it).
+        """
+        import tempfile
+
+        store = cls(Path(tempfile.mkdtemp(prefix="workbench_review_")) / "reviews.sqlite", synchronous=synchronous)
+        store.is_temporary = True
+        return store
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -295,6 +318,13 @@ class ReviewStore:
                     "pass the .sqlite file the review widget writes to."
                 )
             return
+        if self.read_only and tuple(cols) == EVENT_COLUMNS[:-1]:
+            # version 0/1, opened read-only: display times read as NULL through a view in the
+            # connection's own (in-memory) temp schema, which shadows the table by name
+            self._conn.execute(
+                "CREATE TEMP VIEW events AS SELECT *, NULL AS display_ms FROM main.events"
+            )
+            cols = [*cols, "display_ms"]
         if tuple(cols) != EVENT_COLUMNS:
             extra = [c for c in cols if c not in EVENT_COLUMNS]
             missing = [c for c in EVENT_COLUMNS if c not in cols]
@@ -347,11 +377,16 @@ class ReviewStore:
         created_at: datetime | pd.Timestamp | str | None,
         undoes: int | None,
         meta: dict[str, Any] | None,
+        display_ms: float | None = None,
+        release: bool = False,
     ) -> Event:
         tag_list = [str(t) for t in tags]
+        if release:  # the item leaves the reviewer's screen in the same transaction
+            conn.execute("DELETE FROM claims WHERE item_id = ? AND reviewer = ?", (item_id, reviewer))
         cur = conn.execute(
             "INSERT INTO events (kind, item_id, reviewer, decision, tags, note, queue, session,"
-            " created_at, undoes, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " created_at, undoes, meta, display_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING *",
             (
                 kind,
                 item_id,
@@ -364,6 +399,7 @@ class ReviewStore:
                 _as_time(created_at),
                 undoes,
                 json.dumps(meta or {}, sort_keys=True, default=str),
+                None if display_ms is None else float(display_ms),
             ),
         )
         return Event._from_row(cur.fetchone())
@@ -381,6 +417,8 @@ class ReviewStore:
         session: str = "",
         meta: dict[str, Any] | None = None,
         created_at: datetime | pd.Timestamp | str | None = None,
+        display_ms: float | None = None,
+        release: bool = False,
     ) -> Event:
         """Append one decision and commit it before returning.
 
@@ -396,6 +434,12 @@ class ReviewStore:
             JSON-able extras (the a/b order a pair was shown in, hidden-gold flag...).
         created_at
             Event time; now (UTC) by default. Simulations pass their own clock.
+        display_ms
+            How long the item had been on the reviewer's screen when they decided
+            (milliseconds, measured in the browser); ``None`` when unknown.
+        release
+            Also drop the reviewer's claim on the item (see :meth:`claim`), in the same
+            transaction.
 
         Returns
         -------
@@ -421,6 +465,8 @@ class ReviewStore:
                 created_at=created_at,
                 undoes=None,
                 meta=meta,
+                display_ms=display_ms,
+                release=release,
             )
 
     def skip(
@@ -433,8 +479,13 @@ class ReviewStore:
         session: str = "",
         meta: dict[str, Any] | None = None,
         created_at: datetime | pd.Timestamp | str | None = None,
+        display_ms: float | None = None,
+        release: bool = False,
     ) -> Event:
-        """Append a skip (the reviewer saw the item and passed); committed on return."""
+        """Append a skip (the reviewer saw the item and passed); committed on return.
+
+        ``display_ms`` and ``release`` as in :meth:`record`.
+        """
         item_id = _text(item_id, "item_id")
         reviewer = _text(reviewer, "reviewer")
         with self._write() as conn:
@@ -451,6 +502,8 @@ class ReviewStore:
                 created_at=created_at,
                 undoes=None,
                 meta=meta,
+                display_ms=display_ms,
+                release=release,
             )
 
     def undo(
@@ -514,6 +567,25 @@ class ReviewStore:
         frame = pd.DataFrame([r[:-1] for r in rows], columns=list(EVENT_COLUMNS))
         frame["undone"] = pd.array([bool(r[-1]) for r in rows], dtype="bool")
         return _typed(frame)
+
+    def events_since(self, event_id: int) -> list[tuple[Any, ...]]:
+        """Events appended after ``event_id`` (a watermark), oldest first, as plain tuples.
+
+        Each tuple is ``(event_id, kind, item_id, reviewer, decision, queue, session,
+        created_at, undoes)``. Event ids only grow and writers are serialised, so a reader
+        that keeps the last id it saw reads each event exactly once and never re-reads the
+        store: the cost of a call grows with what changed, not with the store.
+        """
+        return self._read(
+            "SELECT event_id, kind, item_id, reviewer, decision, queue, session, created_at, undoes "
+            "FROM events WHERE event_id > ? ORDER BY event_id",
+            (int(event_id),),
+        )
+
+    def event(self, event_id: int) -> Event | None:
+        """One event by id (``None`` if there is no such event)."""
+        rows = self._read("SELECT * FROM events WHERE event_id = ?", (int(event_id),))
+        return Event._from_row(rows[0]) if rows else None
 
     def active(self, *, reviewer: str | None = None) -> pd.DataFrame:
         """Decisions and skips still in effect (not undone), oldest first."""
@@ -681,8 +753,16 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _add_display_ms(conn: sqlite3.Connection) -> None:
+    """Stores made before display times were recorded get the (empty) column."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(events)").fetchall()]
+    if "display_ms" not in cols:
+        conn.execute("ALTER TABLE events ADD COLUMN display_ms REAL")
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["event_id"] = frame["event_id"].astype("int64")
+    frame["display_ms"] = pd.to_numeric(frame["display_ms"], errors="coerce").astype("float64")
     frame["tags"] = frame["tags"].map(lambda s: tuple(json.loads(s))).astype(object)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     frame["undoes"] = pd.array(frame["undoes"], dtype="Int64")
