@@ -558,6 +558,29 @@ def _samples(
     typer.echo(f"wrote {len(paths)} files to {out}")
 
 
+# ---- dashboard (issue 17) ----
+@app.command("dashboard")
+def dashboard_command(
+    store: Annotated[Path, typer.Argument(help="The review store (.sqlite) the widget writes to.")],
+    reports: Annotated[Path | None, typer.Option("--reports", help="Reports folder whose run headlines to show.")] = None,
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold table (item_id, label) for hidden-gold accuracy.")] = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")] = 8866,
+    refresh: Annotated[float, typer.Option("--refresh", help="Seconds between refreshes of the page.")] = 10.0,
+) -> None:
+    """Serve the live quality dashboard (Voilà) on 127.0.0.1 until Ctrl-C.
+
+    The page reads the store read-only with a fresh connection on every refresh, so reviewers
+    keep writing while it reads. A missing store shows a message on the page, not an error.
+    """
+    from workbench.dashboard import serve
+
+    def ready(url: str) -> None:
+        typer.echo(f"dashboard of {store} at {url} (Ctrl-C stops it)")
+
+    serve(store, reports=reports, gold=gold, port=port, refresh_s=refresh, on_ready=ready)
+    typer.echo("dashboard stopped")
+
+
 def main() -> None:
     """Entry point: run the app; a WorkbenchError prints its message and exits with 2."""
     try:

@@ -14,7 +14,6 @@ import pandas as pd
 
 from workbench._internal.stats import check_confidence, wilson_interval
 from workbench._validation import require_columns, require_frame
-from workbench.agreement import cohens_kappa
 from workbench.errors import WorkbenchError
 from workbench.review.store import ReviewStore
 
@@ -63,19 +62,37 @@ def reviewer_agreement(
     d = d.drop_duplicates([item, reviewer], keep="last")[[item, reviewer, decision]]
     pairs = d.merge(d, on=item, suffixes=("_a", "_b"))
     pairs = pairs[pairs[f"{reviewer}_a"].astype(str) < pairs[f"{reviewer}_b"].astype(str)]
-    rows = []
-    for (ra, rb), g in pairs.groupby([f"{reviewer}_a", f"{reviewer}_b"], sort=True):
-        a, b = g[f"{decision}_a"].astype(str), g[f"{decision}_b"].astype(str)
-        rows.append(
-            {
-                "reviewer_a": ra,
-                "reviewer_b": rb,
-                "n_items": len(g),
-                "agreement": float((a.to_numpy() == b.to_numpy()).mean()),
-                "kappa": cohens_kappa(a, b),
-            }
-        )
-    return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "n_items", "agreement", "kappa"])
+    columns = ["reviewer_a", "reviewer_b", "n_items", "agreement", "kappa"]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    # one pass over all pairs: each reviewer pair's confusion matrix by bincount
+    codes, uniques = pd.factorize(
+        pd.concat([pairs[f"{decision}_a"], pairs[f"{decision}_b"]]).astype(str), sort=True
+    )
+    k = len(uniques)
+    ca, cb = codes[: len(pairs)], codes[len(pairs):]
+    pair_codes, pair_keys = pd.factorize(
+        pd.MultiIndex.from_arrays([pairs[f"{reviewer}_a"], pairs[f"{reviewer}_b"]]), sort=True
+    )
+    n_pairs = len(pair_keys)
+    conf = np.bincount(pair_codes * k * k + ca * k + cb, minlength=n_pairs * k * k)
+    conf = conf.reshape(n_pairs, k, k).astype(float)
+    n = conf.sum(axis=(1, 2))
+    observed = np.trace(conf, axis1=1, axis2=2) / n
+    expected = (conf.sum(axis=2) * conf.sum(axis=1)).sum(axis=1) / n**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(expected < 1.0, (observed - expected) / (1.0 - expected), np.nan)
+    keys = pd.MultiIndex.from_tuples(list(pair_keys)) if n_pairs else pair_keys
+    return pd.DataFrame(
+        {
+            "reviewer_a": keys.get_level_values(0),
+            "reviewer_b": keys.get_level_values(1),
+            "n_items": n.astype(int),
+            "agreement": observed,
+            "kappa": kappa,
+        },
+        columns=columns,
+    )
 
 
 def gold_accuracy(

@@ -668,7 +668,8 @@ class ReviewQueue:
         order = None
         if self._kind == "pair":
             order = ("b", "a") if bool(p["b_left"]) else ("a", "b")
-        meta: dict[str, Any] = {"position": pos, "reason": str(p["reason"])}
+        planned = len(self.plan) if self.size is None else min(self.size, len(self.plan))
+        meta: dict[str, Any] = {"position": pos, "reason": str(p["reason"]), "planned": planned}
         if bool(p["gold"]):
             meta["gold"] = True
         if bool(p["overlap"]):

@@ -763,7 +763,9 @@ def _add_display_ms(conn: sqlite3.Connection) -> None:
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["event_id"] = frame["event_id"].astype("int64")
     frame["display_ms"] = pd.to_numeric(frame["display_ms"], errors="coerce").astype("float64")
-    frame["tags"] = frame["tags"].map(lambda s: tuple(json.loads(s))).astype(object)
+    # most events share a handful of tag lists: parse each distinct text once
+    parsed = {text: tuple(json.loads(text)) for text in pd.unique(frame["tags"])}
+    frame["tags"] = frame["tags"].map(parsed).astype(object)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     frame["undoes"] = pd.array(frame["undoes"], dtype="Int64")
     return frame

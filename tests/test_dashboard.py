@@ -1,0 +1,269 @@
+"""The quality dashboard: snapshots of a review store, the page's text, and the live server.
+
+The unit tests build stores with known decisions and check every KPI the page shows against
+counts made by hand (and Cohen's kappa against scikit-learn). The browser test starts
+``workbench dashboard`` on a temporary store, sees ``0 decisions``, lets another process record
+7 decisions through ``ReviewStore.record`` and waits for ``7 decisions`` without a reload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from tests.test_browser import CHROMIUM_FLAGS, _chromium, _free_port
+from workbench import dashboard
+from workbench.review import ReviewStore
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = pd.Timestamp("2026-03-04 15:00", tz="UTC")
+
+
+def _store(path: Path) -> ReviewStore:
+    return ReviewStore(path, synchronous="NORMAL")
+
+
+@pytest.fixture
+def known(tmp_path: Path) -> tuple[Path, Path]:
+    """Two reviewers: 6 overlap items, gold on 4 items, one undone decision, one skip."""
+    path = tmp_path / "reviews.sqlite"
+    a = ["ok", "ok", "bad", "bad", "ok", "bad"]
+    b = ["ok", "bad", "bad", "bad", "ok", "ok"]
+    with _store(path) as s:
+        t0 = pd.Timestamp("2026-03-03 10:00", tz="UTC")
+        for i, (da, db) in enumerate(zip(a, b, strict=True)):
+            s.record(f"x{i}", "alice", da, queue="q1", created_at=t0 + pd.Timedelta(minutes=i),
+                     meta={"planned": 10})
+            s.record(f"x{i}", "bob", db, queue="q1", created_at=NOW - pd.Timedelta(minutes=30 - i),
+                     meta={"planned": 8})
+        s.record("y0", "alice", "bad", queue="q2", created_at=t0 + pd.Timedelta(minutes=7))
+        s.undo("alice", queue="q2", created_at=t0 + pd.Timedelta(minutes=8))
+        s.skip("y1", "alice", queue="q2", created_at=t0 + pd.Timedelta(minutes=9))
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame({"item_id": ["x0", "x1", "x2", "x3"], "label": ["ok", "ok", "bad", "ok"]}).to_csv(gold, index=False)
+    return path, gold
+
+
+def test_snapshot_counts_match_the_store(known: tuple[Path, Path]) -> None:
+    path, gold = known
+    cfg = dashboard.DashboardConfig(store=path, gold=gold)
+    snap = dashboard.read_snapshot(cfg, now=NOW)
+    assert snap.state == "ok"
+    assert snap.n_decisions == 12  # the undone decision does not count, the skip is no decision
+    assert snap.n_today == 6  # bob's decisions are on NOW's date
+    assert snap.n_reviewers == 2
+    a = ["ok", "ok", "bad", "bad", "ok", "bad"]
+    b = ["ok", "bad", "bad", "bad", "ok", "ok"]
+    assert snap.mean_kappa == pytest.approx(cohen_kappa_score(a, b))
+    # gold: alice 3/4 right (x3 wrong), bob 2/4 (x1, x3 wrong) -> pooled 5/8
+    assert snap.n_gold == 8
+    assert snap.gold_accuracy == pytest.approx(5 / 8)
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(5, 8, alpha=0.05, method="wilson")
+    assert snap.gold_ci == pytest.approx((low, high))
+    backlog = snap.backlog.set_index("queue")
+    # q1: alice 10 planned - 6 handled, bob 8 - 6 -> 6 left; q2 recorded no plan size
+    assert backlog.loc["q1", "backlog"] == 6
+    assert backlog.loc["q1", "handled"] == 12
+    assert np.isnan(backlog.loc["q2", "backlog"])
+    html = dashboard.tiles_html(snap)
+    assert "12 decisions" in html and "62.5%" in html
+
+
+def test_empty_missing_and_foreign_stores_give_a_message(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    _store(empty).close()
+    snap = dashboard.read_snapshot(empty)
+    assert snap.state == "empty" and snap.message == "no decisions yet"
+    assert "0 decisions" in dashboard.tiles_html(snap)
+
+    missing = dashboard.read_snapshot(tmp_path / "nope.sqlite")
+    assert missing.state == "error" and "nope.sqlite" in missing.message
+    assert "0 decisions" in dashboard.tiles_html(missing)
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database" * 100)
+    bad = dashboard.read_snapshot(junk)
+    assert bad.state == "error" and "junk.sqlite" in bad.message
+
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    foreign = dashboard.read_snapshot(other)
+    assert foreign.state == "error" and "events table" in foreign.message
+
+
+def test_snapshot_reads_while_a_writer_holds_the_lock(known: tuple[Path, Path]) -> None:
+    """A writer in the middle of a transaction does not stop the page (WAL readers see the
+    last commit) and the page does not block the writer."""
+    path, _ = known
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute(
+        "INSERT INTO events (kind, item_id, reviewer, decision, created_at) "
+        "VALUES ('decision', 'z', 'carol', 'ok', '2026-03-04T14:00:00+00:00')"
+    )
+    snap = dashboard.read_snapshot(path, now=NOW)
+    assert snap.state == "ok" and snap.n_decisions == 12
+    writer.execute("COMMIT")
+    writer.close()
+    assert dashboard.read_snapshot(path, now=NOW).n_decisions == 13
+
+
+def test_page_escapes_names_from_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    with _store(path) as s:
+        s.record("<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "ok",
+                 queue="<b onmouseover=x>")
+    html = dashboard.tiles_html(dashboard.read_snapshot(path))
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_headlines_from_run_manifests(known: tuple[Path, Path], tmp_path: Path) -> None:
+    path, _ = known
+    reports = tmp_path / "reports"
+    for report, when, head in [
+        ("annotation_reliability", "2026-03-01T10:00:00+00:00", "alpha 0.80 — acceptance met"),
+        ("annotation_reliability", "2026-03-02T10:00:00+00:00", "alpha 0.43 — acceptance not met"),
+        ("annotator_drift", "2026-03-02T11:00:00+00:00", "ann_03 drifted on 2026-02-16"),
+    ]:
+        run = reports / report / when[:10]
+        run.mkdir(parents=True)
+        (run / "manifest.json").write_text(json.dumps(
+            {"report": report, "status": "succeeded", "finished_at": when, "headlines": [head]}))
+    (reports / "broken").mkdir()
+    (reports / "broken" / "manifest.json").write_text("{not json")
+    snap = dashboard.read_snapshot(dashboard.DashboardConfig(store=path, reports=reports), now=NOW)
+    assert [r.report for r in snap.runs] == ["annotator_drift", "annotation_reliability", "annotation_reliability"]
+    html = dashboard.tiles_html(snap)
+    assert "alpha 0.43 — acceptance not met" in html  # the latest verdict
+    assert "alpha 0.80" not in html
+    assert "ann_03 drifted" in html
+    no_runs = dashboard.tiles_html(dashboard.read_snapshot(path, now=NOW))
+    assert "No runs yet" in no_runs
+
+
+def test_configure_reads_the_dashboard_command_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WORKBENCH_DASHBOARD_STORE", str(tmp_path / "s.sqlite"))
+    monkeypatch.setenv("WORKBENCH_DASHBOARD_REFRESH", "2.5")
+    cfg = dashboard.configure(store_path="ignored.sqlite", refresh_s=10)
+    assert cfg.live and cfg.store == tmp_path / "s.sqlite" and cfg.refresh_s == 2.5
+    monkeypatch.setenv("WORKBENCH_DASHBOARD_REFRESH", "0.1")
+    with pytest.raises(dashboard.WorkbenchError, match="at least 0.5 seconds"):
+        dashboard.configure()
+
+
+def test_live_widget_refresh_updates_tiles_and_charts(known: tuple[Path, Path]) -> None:
+    path, _ = known
+    page = dashboard.Dashboard(dashboard.DashboardConfig(store=path, live=True))
+    box = page.widget()
+    tiles, bars = box.children[0], box.children[1]
+    assert "12 decisions" in tiles.value
+    with _store(path) as s:
+        s.record("new-item", "carol", "ok", created_at=NOW)
+    page.refresh()
+    assert "13 decisions" in tiles.value
+    assert "carol" in {t.name for t in bars.data}
+
+
+# -- the live server in a real browser ------------------------------------------------------
+_WRITER = """
+import sys, time
+from workbench.review import ReviewStore
+store = ReviewStore(sys.argv[1])
+times = []
+for i in range(7):
+    t = time.perf_counter()
+    store.record(f"item-{i}", "writer", "Acceptable", queue="live")
+    times.append(time.perf_counter() - t)
+print(max(times))
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_dashboard_in_a_browser_follows_the_store(tmp_path: Path) -> None:
+    pytest.importorskip("voila", reason="voila is not installed")
+    chromium = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    store = tmp_path / "reviews.sqlite"
+    _store(store).close()
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    refresh = 2.0
+    server = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "dashboard", str(store), "--port", str(port),
+         "--refresh", str(refresh)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()  # "dashboard of ... at URL (Ctrl-C stops it)"
+        assert f"http://127.0.0.1:{port}/" in line, line
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+            page.get_by_text("0 decisions").first.wait_for(timeout=120_000)
+            assert "No decisions yet" in page.content()
+            writer = subprocess.run([sys.executable, "-c", _WRITER, str(store)], env=env,
+                                    capture_output=True, text=True, timeout=60, check=True)
+            written = time.monotonic()
+            slowest_write = float(writer.stdout.strip().splitlines()[-1])
+            page.get_by_text("7 decisions").first.wait_for(timeout=int(2 * refresh * 1000) + 3000)
+            seen_after = time.monotonic() - written
+            assert "Traceback" not in page.content()
+            browser.close()
+        assert slowest_write < 1.0, f"a write took {slowest_write:.2f} s while the page was reading"
+        assert seen_after <= 2 * refresh + 3
+    finally:
+        server.send_signal(2)  # Ctrl-C
+        try:
+            out, _ = server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out, _ = server.communicate()
+    assert server.returncode == 0, out
+    assert "dashboard stopped" in out
+
+
+def test_vectorised_reviewer_agreement_equals_cohens_kappa_per_pair() -> None:
+    """reviewer_agreement computes every pair's kappa in one pass; it must equal
+    agreement.cohens_kappa (and scikit-learn) pair by pair, including undefined pairs."""
+    from workbench.agreement import cohens_kappa
+    from workbench.review.kpis import reviewer_agreement
+
+    gen = np.random.default_rng(3)
+    rows = []
+    for item in range(300):
+        for r in gen.choice(["ann", "bob", "cy", "dee"], size=int(gen.integers(1, 4)), replace=False):
+            rows.append({"item_id": f"i{item}", "reviewer": r, "decision": str(gen.choice(["ok", "bad", "unsafe"]))})
+    # a pair with one shared label only: kappa undefined
+    rows += [{"item_id": f"s{i}", "reviewer": r, "decision": "ok"} for i in range(3) for r in ("eve", "fay")]
+    d = pd.DataFrame(rows)
+    out = reviewer_agreement(d)
+    assert len(out) == 7
+    for row in out.itertuples():
+        a = d[d["reviewer"] == row.reviewer_a].set_index("item_id")["decision"]
+        b = d[d["reviewer"] == row.reviewer_b].set_index("item_id")["decision"]
+        shared = a.index.intersection(b.index)
+        assert row.n_items == len(shared)
+        expected = cohens_kappa(a[shared], b[shared])
+        if np.isnan(expected):
+            assert np.isnan(row.kappa)
+        else:
+            assert row.kappa == pytest.approx(expected)
+            assert row.kappa == pytest.approx(cohen_kappa_score(a[shared], b[shared]))

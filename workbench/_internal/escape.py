@@ -1,0 +1,103 @@
+"""Escaping for everything from data or parameters that a report shows as HTML or Markdown.
+
+One place decides how a value becomes inert text: the notebooks build every Markdown and HTML
+string with these helpers (re-exported by :mod:`workbench.reports`), and every styled table
+goes through :func:`styled`, so a label such as ``<img src=x onerror=alert(1)>`` is shown,
+never run.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from pandas.io.formats.style import Styler
+
+__all__ = ["escape_html", "escape_markdown", "markdown_code", "styled", "shorten"]
+
+# Markdown's backslash-escapable punctuation, less the three HTML escapes that replace it below.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
+
+
+def escape_html(value: object) -> str:
+    """``value`` as HTML text: ``& < > " '`` become entities, so no tag or attribute opens.
+
+    Examples
+    --------
+    >>> escape_html('<img src=x onerror="alert(1)">')
+    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+    """
+    return html.escape(str(value), quote=True)
+
+
+def escape_markdown(value: object) -> str:
+    """``value`` as Markdown text shown literally: no tag, link, emphasis or heading opens.
+
+    Markdown punctuation gets a backslash and ``& < >`` become entities (Markdown passes
+    raw HTML through, so entities are the only safe form for them). Line breaks become
+    spaces, so a value cannot start a heading or a list.
+
+    Examples
+    --------
+    >>> escape_markdown("[click](javascript:alert(1)) <b>*x*</b>")
+    '\\\\[click\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\) &lt;b&gt;\\\\*x\\\\*&lt;/b&gt;'
+    """
+    text = " ".join(str(value).splitlines())
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_code(value: object) -> str:
+    """``value`` in monospace inside Markdown (an escaped ``<code>`` element, not backticks,
+    which a value holding a backtick could close).
+
+    Examples
+    --------
+    >>> markdown_code("a`b<script>")
+    '<code>a`b&lt;script&gt;</code>'
+    """
+    return f"<code>{escape_html(value)}</code>"
+
+
+def shorten(value: object, limit: int = 200) -> str:
+    """``repr``-like text of ``value`` cut to ``limit`` characters, for error messages that
+    quote user input (a 300 MB value must not become a 300 MB message).
+
+    Examples
+    --------
+    >>> shorten("x" * 1000, 20)
+    "'xxxxxxxxxxxxxxxx… (1,002 characters)"
+    """
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 3]}… ({len(text):,} characters)"
+
+
+def styled(
+    frame: pd.DataFrame,
+    formatter: Mapping[Any, str | Callable[[Any], str]] | str | Callable[[Any], str] | None = None,
+    **format_options: Any,
+) -> Styler:
+    """A pandas ``Styler`` of ``frame`` whose cells, index and column labels are HTML-escaped.
+
+    ``Styler`` does not escape by default, and each ``.format`` call replaces the escaping of
+    the columns it touches; pass the formats here (same meaning as ``Styler.format``), not in
+    a later ``.format`` call.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_text = styled(pd.DataFrame({"<b>": ["<i>x</i>"]}, index=["<s>"])).to_html()
+    >>> "<i>" in html_text or "<b>" in html_text or "<s>" in html_text
+    False
+    """
+    return (
+        frame.style.format(formatter, escape="html", **format_options)
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+    )

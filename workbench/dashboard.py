@@ -1,0 +1,761 @@
+"""The live quality dashboard: review KPIs as they change, for people who do not open notebooks.
+
+:func:`read_snapshot` opens a review store read-only with a fresh connection, computes the KPIs
+(:mod:`workbench.review.kpis`) and collects the latest report headlines from the run
+manifests; it never raises for a missing, empty, damaged or busy store — the snapshot says what
+is wrong instead, so the page never shows a traceback. :func:`tiles_html` and
+:func:`trend_figures` draw a snapshot; :class:`Dashboard` puts them in a widget that refreshes
+on a timer (in Voilà, served by ``workbench dashboard STORE``) or shows them once (headless
+report). :func:`serve` starts Voilà on 127.0.0.1.
+
+The notebook ``notebooks/quality_dashboard.ipynb`` only calls these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from workbench._internal.escape import escape_html
+from workbench.errors import WorkbenchError
+
+__all__ = [
+    "DashboardConfig",
+    "DashboardSnapshot",
+    "RunHeadline",
+    "Dashboard",
+    "configure",
+    "demo_store",
+    "read_snapshot",
+    "recent_runs",
+    "serve",
+    "tiles_html",
+    "trend_figures",
+]
+
+#: Environment variables through which ``workbench dashboard`` hands its options to the
+#: notebook that Voilà runs (Voilà has no parameter injection).
+ENV_PREFIX = "WORKBENCH_DASHBOARD_"
+
+_DECISION_KINDS = ("decision", "skip")
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """What the dashboard reads and how often.
+
+    ``live`` is true when the notebook runs under ``workbench dashboard`` (Voilà): the page
+    refreshes itself every ``refresh_s`` seconds. Headless (papermill) it draws once.
+    """
+
+    store: Path
+    reports: Path | None = None
+    gold: Path | None = None
+    refresh_s: float = 10.0
+    cost_per_hour: float = 30.0
+    keep: tuple[str, ...] = ("Acceptable",)
+    live: bool = False
+    demo: bool = False
+
+
+@dataclass(frozen=True)
+class RunHeadline:
+    """One report run's record as the dashboard shows it (from its ``manifest.json``)."""
+
+    report: str
+    status: str
+    finished_at: pd.Timestamp | None
+    headlines: tuple[str, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class DashboardSnapshot:
+    """The KPIs of a review store at one moment.
+
+    ``state`` is ``"ok"``, ``"empty"`` (a store with no decision in effect yet), or
+    ``"error"`` (no store, not a store, damaged, or busy past the timeout); ``message`` says
+    which in words a manager can act on.
+    """
+
+    store: Path
+    read_at: pd.Timestamp
+    state: Literal["ok", "empty", "error"]
+    message: str = ""
+    n_events: int = 0
+    n_decisions: int = 0
+    n_today: int = 0
+    n_reviewers: int = 0
+    per_reviewer: pd.DataFrame = field(default_factory=pd.DataFrame)
+    agreement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mean_kappa: float = float("nan")
+    gold: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gold_accuracy: float = float("nan")
+    gold_ci: tuple[float, float] = (float("nan"), float("nan"))
+    n_gold: int = 0
+    gold_given: bool = False
+    cost_per_validated: float = float("nan")
+    n_validated: int = 0
+    backlog: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trend_freq: str = "1h"
+    runs: tuple[RunHeadline, ...] = ()
+    read_seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One paragraph: the total, throughput, agreement, gold accuracy and cost."""
+        if self.state == "error":
+            return f"Dashboard of {self.store}: {self.message}"
+        if self.state == "empty":
+            return f"0 decisions in {self.store}: no decisions yet."
+        kappa = "n/a" if np.isnan(self.mean_kappa) else f"{self.mean_kappa:.2f}"
+        gold = "n/a" if np.isnan(self.gold_accuracy) else f"{self.gold_accuracy:.1%}"
+        return (
+            f"{self.n_decisions} decisions ({self.n_today} today) by {self.n_reviewers} reviewer(s); "
+            f"Cohen's kappa on overlap items {kappa}; hidden-gold accuracy {gold}."
+        )
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else None
+
+
+def configure(
+    *,
+    store_path: str = "",
+    reports_dir: str = "",
+    gold_path: str = "",
+    refresh_s: float = 10.0,
+    cost_per_hour: float = 30.0,
+    keep: Sequence[str] = ("Acceptable",),
+) -> DashboardConfig:
+    """The dashboard's settings: the notebook's parameters, overridden by ``workbench dashboard``.
+
+    ``workbench dashboard`` passes its options as ``WORKBENCH_DASHBOARD_*`` environment
+    variables (Voilà cannot inject parameters); when they are present the page is live. An
+    empty ``store_path`` (headless report with no store given) builds a demo store with
+    simulated reviewers and its gold table (:func:`demo_store`) — the page says so.
+
+    Examples
+    --------
+    >>> cfg = configure(store_path="reviews.sqlite", refresh_s=5)
+    >>> cfg.store.name, cfg.refresh_s, cfg.live
+    ('reviews.sqlite', 5.0, False)
+    """
+    store = _env("STORE") or store_path
+    reports = _env("REPORTS") or reports_dir
+    gold = _env("GOLD") or gold_path
+    refresh = float(_env("REFRESH") or refresh_s)
+    if not np.isfinite(refresh) or refresh < 0.5:
+        raise WorkbenchError(
+            f"dashboard: refresh_s={refresh!r} must be at least 0.5 seconds; e.g. 10."
+        )
+    if cost_per_hour < 0:
+        raise WorkbenchError(f"dashboard: cost_per_hour={cost_per_hour} must not be negative.")
+    live = _env("STORE") is not None
+    demo = not store
+    if demo:
+        demo_path, demo_gold = demo_store()
+        store, gold = str(demo_path), gold or str(demo_gold)
+    return DashboardConfig(
+        store=Path(store),
+        reports=Path(reports) if reports else None,
+        gold=Path(gold) if gold else None,
+        refresh_s=refresh,
+        cost_per_hour=float(cost_per_hour),
+        keep=tuple(keep),
+        live=live,
+        demo=demo,
+    )
+
+
+def demo_store(
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    corpus: str | os.PathLike[str] | None = None,
+    n_reviewers: int = 3,
+    per_reviewer: int = 120,
+    rng: int = 0,
+) -> tuple[Path, Path]:
+    """A review store of simulated reviewers on the sample corpus, and its gold table.
+
+    Used by the headless dashboard report when no store is given. Returns ``(store, gold)``
+    paths in ``folder`` (a new temporary folder by default).
+    """
+    from workbench import io
+    from workbench.review.simulate import SimulatedReviewer, simulate_session
+    from workbench.review.store import ReviewStore
+    from workbench.scoring.text import text_stats
+
+    here = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="dashboard_demo_"))
+    here.mkdir(parents=True, exist_ok=True)
+    source = Path(corpus) if corpus is not None else Path(__file__).resolve().parents[1] / "data_samples" / "corpus.jsonl"
+    items = io.load_table(source, kind="corpus").head(600).reset_index(drop=True)
+    scored = pd.concat([items, text_stats(items["text"])], axis=1)
+    metric = "top_2gram_char_fraction"
+    threshold = float(scored[metric].quantile(0.8))
+    rule = SimulatedReviewer(metric, "max", threshold, error_rate=0.05)
+    gold_rows = scored.sample(frac=0.1, random_state=rng)
+    gold = pd.DataFrame({"item_id": gold_rows["doc_id"].astype(str),
+                         "label": rule.truth(gold_rows[metric]).to_numpy()})
+    gold_path = here / "gold.csv"
+    gold.to_csv(gold_path, index=False)
+    store_path = here / "reviews.sqlite"
+    with ReviewStore(store_path, synchronous="NORMAL") as store:
+        today = pd.Timestamp.now(tz="UTC").floor("D").tz_convert(None)
+        for i in range(n_reviewers):
+            simulate_session(
+                scored, store, rule, name=f"reviewer-{i + 1}", n=per_reviewer,
+                start=today - pd.Timedelta(days=n_reviewers - 1 - i) + pd.Timedelta(hours=9),
+                rng=rng + 10 + i, queue_rng=rng, strategy="random", size=per_reviewer,
+                gold=list(gold["item_id"]), gold_share=0.1, overlap_share=0.3, item="doc_id",
+            )
+    return store_path, gold_path
+
+
+def recent_runs(reports: str | os.PathLike[str] | None, *, limit: int = 20) -> tuple[RunHeadline, ...]:
+    """The newest report runs under ``reports`` (their ``manifest.json``), newest first.
+
+    A manifest that cannot be read is skipped; no folder or no manifest gives ``()``.
+    """
+    if reports is None or not Path(reports).is_dir():
+        return ()
+    runs: list[RunHeadline] = []
+    for path in Path(reports).glob("**/manifest.json"):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict):
+            continue
+        finished = record.get("finished_at") or record.get("started_at")
+        try:
+            when = pd.Timestamp(finished) if finished else None
+            if when is not None and when.tzinfo is None:
+                when = when.tz_localize("UTC")
+        except (ValueError, TypeError):
+            when = None
+        heads = record.get("headlines") or []
+        if isinstance(heads, str):
+            heads = [heads]
+        texts = tuple(str(h.get("text", h)) if isinstance(h, dict) else str(h) for h in heads)
+        runs.append(RunHeadline(
+            report=str(record.get("report", path.parent.parent.name)),
+            status=str(record.get("status", "unknown")),
+            finished_at=when,
+            headlines=texts,
+            path=path.parent,
+        ))
+    epoch = pd.Timestamp(0, tz="UTC")
+    runs.sort(key=lambda r: r.finished_at if r.finished_at is not None else epoch, reverse=True)
+    return tuple(runs[:limit])
+
+
+def _trend_freq(times: pd.Series) -> str:
+    span = (times.max() - times.min()) if len(times) else pd.Timedelta(0)
+    if span <= pd.Timedelta(hours=6):
+        return "10min"
+    if span <= pd.Timedelta(days=3):
+        return "1h"
+    if span <= pd.Timedelta(days=120):
+        return "1D"
+    return "7D"
+
+
+def read_snapshot(
+    config: DashboardConfig | str | os.PathLike[str],
+    *,
+    now: pd.Timestamp | None = None,
+    timeout_s: float = 2.0,
+) -> DashboardSnapshot:
+    """Read the store once (read-only, a fresh connection) and compute the dashboard's KPIs.
+
+    Never raises for a bad store: a missing file, a file that is not a review store, a
+    damaged one or one locked past ``timeout_s`` give a snapshot with ``state="error"`` and a
+    message naming the file; a store with no decisions gives ``state="empty"``.
+
+    Examples
+    --------
+    >>> snap = read_snapshot("no/such/store.sqlite")
+    >>> snap.state, "no review store" in snap.message
+    ('error', True)
+    """
+    from workbench import io
+    from workbench.review.kpis import gold_accuracy, review_kpis
+    from workbench.review.store import ReviewStore
+
+    cfg = config if isinstance(config, DashboardConfig) else DashboardConfig(store=Path(config))
+    clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if clock.tzinfo is None:
+        clock = clock.tz_localize("UTC")
+    started = time.perf_counter()
+    runs = recent_runs(cfg.reports)
+    base = DashboardSnapshot(store=cfg.store, read_at=clock, state="error", runs=runs)
+    if not cfg.store.is_file():
+        return replace(base, message=(
+            f"no review store at '{cfg.store}'. Start the review widget with store_path pointing "
+            "at this file, or pass the .sqlite file it writes to."
+        ))
+    try:
+        with ReviewStore(cfg.store, read_only=True, timeout_s=timeout_s) as store:
+            events = store.events()
+    except WorkbenchError as exc:
+        return replace(base, message=str(exc))
+    except Exception as exc:  # a page must never show a traceback  # noqa: BLE001
+        return replace(base, message=f"could not read '{cfg.store}': {type(exc).__name__}: {exc}")
+    gold = None
+    gold_note = ""
+    if cfg.gold is not None:
+        try:
+            gold = io.load_table(cfg.gold, kind="gold")
+        except (WorkbenchError, OSError) as exc:
+            gold_note = f"Gold table not used: {exc}"
+    active = events[~events["undone"].to_numpy(dtype=bool) & events["kind"].isin(_DECISION_KINDS)]
+    decisions = active[active["kind"] == "decision"].drop_duplicates(["item_id", "reviewer"], keep="last")
+    if decisions.empty:
+        return replace(base, state="empty", message="no decisions yet" + (f". {gold_note}" if gold_note else ""),
+                       n_events=len(events), read_seconds=time.perf_counter() - started)
+    freq = _trend_freq(decisions["created_at"])
+    kpis = review_kpis(events, gold=gold, cost_per_hour=cfg.cost_per_hour, freq=freq,
+                       keep=cfg.keep)
+    per = kpis.per_reviewer
+    gold_table = pd.DataFrame()
+    gold_ci = (float("nan"), float("nan"))
+    n_gold = 0
+    if gold is not None:
+        gold_table = gold_accuracy(decisions, gold)
+        n_gold = int(gold_table["n_gold"].sum())
+        if n_gold:
+            pooled = gold_accuracy(decisions.assign(reviewer="all"), gold).iloc[0]
+            gold_ci = (float(pooled["ci_low"]), float(pooled["ci_high"]))
+    today = clock.floor("D")
+    n_today = int((decisions["created_at"] >= today).sum())
+    backlog = _backlog(active)
+    return DashboardSnapshot(
+        store=cfg.store,
+        read_at=clock,
+        state="ok",
+        message=gold_note,
+        n_events=len(events),
+        n_decisions=kpis.n_decisions,
+        n_today=n_today,
+        n_reviewers=int(decisions["reviewer"].nunique()),
+        per_reviewer=per,
+        agreement=kpis.agreement,
+        mean_kappa=kpis.mean_kappa,
+        gold=gold_table,
+        gold_accuracy=kpis.gold_accuracy,
+        gold_ci=gold_ci,
+        n_gold=n_gold,
+        gold_given=gold is not None,
+        cost_per_validated=kpis.cost_per_validated,
+        n_validated=kpis.n_validated,
+        backlog=backlog,
+        trends=_trend_table(decisions, freq),
+        trend_freq=freq,
+        runs=runs,
+        read_seconds=time.perf_counter() - started,
+    )
+
+
+def _backlog(active: pd.DataFrame) -> pd.DataFrame:
+    """Per queue: items handled and, where the queue recorded its plan size, items left.
+
+    Each event's ``meta`` carries ``planned`` (the number of items the queue planned for that
+    reviewer) when the queue wrote it; the backlog of a queue is the sum over its reviewers of
+    planned minus handled (decided or skipped).
+    """
+    if active.empty:
+        return pd.DataFrame(columns=["queue", "reviewers", "handled", "planned", "backlog"])
+
+    def planned(meta: object) -> float:
+        try:
+            value = json.loads(str(meta)).get("planned")
+        except (ValueError, AttributeError):
+            return float("nan")
+        return float(value) if isinstance(value, (int, float)) else float("nan")
+
+    a = active.assign(queue=active["queue"].replace("", "(none)")).sort_values("event_id")
+    groups = a.groupby(["queue", "reviewer"], sort=True)
+    # the plan size of each reviewer's queue, from its latest event only
+    per = groups.agg(handled=("item_id", "nunique"), last_meta=("meta", "last")).reset_index()
+    per["planned"] = per.pop("last_meta").map(planned)
+    per["left"] = (per["planned"] - per["handled"]).clip(lower=0)
+    out = per.groupby("queue", sort=True).agg(
+        reviewers=("reviewer", "nunique"), handled=("handled", "sum"),
+        planned=("planned", lambda s: s.sum(min_count=len(s))),
+        backlog=("left", lambda s: s.sum(min_count=len(s))),
+    ).reset_index()
+    return out
+
+
+def _trend_table(decisions: pd.DataFrame, freq: str) -> pd.DataFrame:
+    t = decisions["created_at"].dt.tz_convert(None).dt.floor(freq)
+    return (decisions.assign(period=t).groupby(["period", "reviewer"], sort=True)
+            .size().rename("n_decisions").reset_index())
+
+
+# -- drawing ---------------------------------------------------------------------------------
+_CSS = """
+<style>
+.wb-dash {font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2933;}
+.wb-dash .wb-head {display:flex; justify-content:space-between; align-items:baseline; margin: 0 0 8px 0;}
+.wb-dash .wb-head h2 {margin: 0; font-size: 20px;}
+.wb-dash .wb-meta {color:#52606d; font-size: 12px;}
+.wb-dash .wb-tiles {display:grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px;}
+.wb-dash .wb-tile {border:1px solid #d9e2ec; border-radius: 8px; padding: 10px 12px; background:#fff;}
+.wb-dash .wb-tile .wb-label {font-size: 12px; color:#52606d; text-transform: uppercase; letter-spacing: .03em;}
+.wb-dash .wb-tile .wb-value {font-size: 26px; font-weight: 600; margin-top: 2px;}
+.wb-dash .wb-tile .wb-sub {font-size: 12px; color:#52606d; margin-top: 2px;}
+.wb-dash .wb-bad {border-color:#e12d39; background:#fff5f5;}
+.wb-dash .wb-warn {border-color:#f0b429; background:#fffbea;}
+.wb-dash .wb-good {border-color:#3ebd93;}
+.wb-dash .wb-msg {padding: 10px 12px; border-radius: 8px; margin: 8px 0; background:#f0f4f8;}
+.wb-dash .wb-msg.wb-error {background:#fff5f5; border:1px solid #e12d39;}
+.wb-dash table {border-collapse: collapse; font-size: 13px; margin-top: 6px;}
+.wb-dash th, .wb-dash td {padding: 3px 8px; border-bottom: 1px solid #e4e7eb; text-align: left;}
+.wb-dash h3 {font-size: 15px; margin: 16px 0 4px 0;}
+</style>
+"""
+
+
+def _fmt(value: float, spec: str, missing: str = "n/a") -> str:
+    return missing if value is None or not np.isfinite(value) else format(value, spec)
+
+
+def _tile(label: str, value: str, sub: str = "", tone: str = "") -> str:
+    cls = f"wb-tile {tone}".strip()
+    return (
+        f'<div class="{cls}"><div class="wb-label">{escape_html(label)}</div>'
+        f'<div class="wb-value">{escape_html(value)}</div>'
+        f'<div class="wb-sub">{escape_html(sub)}</div></div>'
+    )
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> str:
+    formats = formats or {}
+    head = "".join(f"<th>{escape_html(title)}</th>" for title in columns.values())
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for col in columns:
+            v = row[col]
+            if col in formats and isinstance(v, (int, float, np.number)) and np.isfinite(v):
+                text = format(v, formats[col])
+            elif isinstance(v, float) and not np.isfinite(v):
+                text = "n/a"
+            else:
+                text = str(v)
+            cells.append(f"<td>{escape_html(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _latest(runs: Sequence[RunHeadline], report: str) -> RunHeadline | None:
+    return next((r for r in runs if r.report == report), None)
+
+
+def tiles_html(snap: DashboardSnapshot, *, demo: bool = False, refresh_s: float | None = None) -> str:
+    """The dashboard's text part as one self-contained, escaped HTML fragment.
+
+    Always contains the total as ``N decisions`` (N the decisions in effect), so people and
+    tests can read it.
+
+    Examples
+    --------
+    >>> html = tiles_html(read_snapshot("missing.sqlite"))
+    >>> "0 decisions" in html and "no review store" in html
+    True
+    """
+    when = snap.read_at.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+    refresh = f" · refreshes every {refresh_s:g} s" if refresh_s else ""
+    parts = [_CSS, '<div class="wb-dash">']
+    parts.append(
+        f'<div class="wb-head"><h2>Review quality — {snap.n_decisions:,} decisions</h2>'
+        f'<span class="wb-meta">{escape_html(str(snap.store))} · read {escape_html(when)}'
+        f"{escape_html(refresh)}</span></div>"
+    )
+    if demo:
+        parts.append('<div class="wb-msg">Demo store: simulated reviewers on the sample corpus '
+                     "(no store was given). Run <code>workbench dashboard STORE</code> on yours.</div>")
+    if snap.state == "error":
+        parts.append(f'<div class="wb-msg wb-error"><b>Cannot read the review store.</b> '
+                     f"{escape_html(snap.message)}</div>")
+    elif snap.state == "empty":
+        parts.append(f'<div class="wb-msg">{escape_html(snap.message.capitalize())} '
+                     f"({snap.n_events:,} events in the store). The tiles fill in as reviewers decide.</div>")
+    elif snap.message:
+        parts.append(f'<div class="wb-msg">{escape_html(snap.message)}</div>')
+    parts.append('<div class="wb-tiles">')
+    parts.append(_tile("Decisions", f"{snap.n_decisions:,}", f"{snap.n_today:,} today · {snap.n_reviewers} reviewer(s)"))
+    if not snap.per_reviewer.empty and "items_per_hour" in snap.per_reviewer:
+        rate = snap.per_reviewer["items_per_hour"]
+        parts.append(_tile("Items per hour", _fmt(float(rate.median()), ".0f"),
+                           "median over reviewers (active time)"))
+    else:
+        parts.append(_tile("Items per hour", "n/a", "no activity yet"))
+    kappa_tone = "" if np.isnan(snap.mean_kappa) else ("wb-good" if snap.mean_kappa >= 0.6 else "wb-warn")
+    n_pairs = int(snap.agreement["n_items"].sum()) if not snap.agreement.empty else 0
+    parts.append(_tile("Reviewer agreement", _fmt(snap.mean_kappa, ".2f"),
+                       f"Cohen's kappa on {n_pairs:,} overlap decisions" if n_pairs else "no overlap items yet",
+                       kappa_tone))
+    if snap.gold_given:
+        low, high = snap.gold_ci
+        sub = (f"95% CI {_fmt(low, '.0%')}–{_fmt(high, '.0%')} on {snap.n_gold:,} gold decisions"
+               if snap.n_gold else "no gold item decided yet")
+        tone = "" if np.isnan(snap.gold_accuracy) else ("wb-good" if low >= 0.9 else "wb-warn" if high >= 0.9 else "wb-bad")
+        parts.append(_tile("Hidden-gold accuracy", _fmt(snap.gold_accuracy, ".1%"), sub, tone))
+    else:
+        parts.append(_tile("Hidden-gold accuracy", "n/a", "no gold table given (--gold)"))
+    parts.append(_tile("Cost per validated sample", _fmt(snap.cost_per_validated, ",.2f"),
+                       f"{snap.n_validated:,} validated items"))
+    if not snap.backlog.empty and snap.backlog["backlog"].notna().any():
+        left = float(snap.backlog["backlog"].sum())
+        parts.append(_tile("Backlog", f"{left:,.0f}", f"items left in {len(snap.backlog)} queue(s)"))
+    else:
+        parts.append(_tile("Backlog", "n/a", "queues did not record their size"))
+    acceptance = _latest(snap.runs, "annotation_reliability")
+    if acceptance is not None and acceptance.headlines:
+        parts.append(_tile("Latest batch", acceptance.status, acceptance.headlines[0]))
+    parts.append("</div>")
+
+    if not snap.per_reviewer.empty:
+        per = snap.per_reviewer.copy()
+        cols = {"reviewer": "reviewer", "n_decisions": "decisions", "items_per_hour": "items/hour",
+                "active_hours": "active hours"}
+        fmts = {"items_per_hour": ".0f", "active_hours": ".1f"}
+        if "accuracy" in per.columns:
+            cols.update({"n_gold": "gold decided", "accuracy": "gold accuracy"})
+            fmts.update({"accuracy": ".1%", "n_gold": ".0f"})
+        parts.append("<h3>Reviewers</h3>" + _table(per, cols, fmts))
+    if not snap.backlog.empty:
+        parts.append("<h3>Queues</h3>" + _table(
+            snap.backlog, {"queue": "queue", "reviewers": "reviewers", "handled": "handled",
+                           "planned": "planned", "backlog": "left"},
+            {"planned": ",.0f", "backlog": ",.0f"}))
+    parts.append("<h3>Latest reports</h3>")
+    if not snap.runs:
+        parts.append('<div class="wb-msg">No runs yet: report headlines (acceptance verdicts, drift '
+                     "alerts) appear here once <code>workbench report</code> has run with run records.</div>")
+    else:
+        rows = []
+        seen: set[str] = set()
+        for run in snap.runs:
+            if run.report in seen:
+                continue
+            seen.add(run.report)
+            when_run = run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at is not None else ""
+            head = "; ".join(run.headlines) if run.headlines else "(no headline)"
+            rows.append({"report": run.report, "status": run.status, "when": when_run, "headline": head})
+        parts.append(_table(pd.DataFrame(rows), {"report": "report", "status": "status",
+                                                 "when": "finished (UTC)", "headline": "headline"}))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def trend_figures(snap: DashboardSnapshot) -> list[go.Figure]:
+    """Two plotly figures: decisions per period by reviewer, and items per hour by reviewer."""
+    return [_decisions_figure(snap), _rate_figure(snap)]
+
+
+def _decisions_figure(snap: DashboardSnapshot) -> go.Figure:
+    fig = go.Figure()
+    t = snap.trends
+    if not t.empty:
+        for reviewer, g in t.groupby("reviewer", sort=True):
+            fig.add_bar(x=g["period"], y=g["n_decisions"], name=str(reviewer),
+                        hovertemplate="%{x}<br>%{y} decisions<extra>" + escape_html(str(reviewer)) + "</extra>")
+    label = {"10min": "10 minutes", "1h": "hour", "1D": "day", "7D": "week"}.get(snap.trend_freq, snap.trend_freq)
+    fig.update_layout(barmode="stack", height=320, margin={"l": 50, "r": 20, "t": 50, "b": 40},
+                      title=f"Decisions per {label}", yaxis_title="decisions", legend_title="reviewer")
+    return fig
+
+
+def _rate_figure(snap: DashboardSnapshot) -> go.Figure:
+    per = snap.per_reviewer
+    fig = go.Figure()
+    if not per.empty and "items_per_hour" in per:
+        per = per.sort_values("items_per_hour", na_position="first")
+        fig.add_bar(x=per["items_per_hour"], y=per["reviewer"].astype(str), orientation="h",
+                    hovertemplate="%{y}: %{x:.0f} items/hour<extra></extra>")
+    n = max(1, len(per))
+    fig.update_layout(height=max(220, 60 + 26 * n), margin={"l": 120, "r": 20, "t": 50, "b": 40},
+                      title="Items per hour of active time, by reviewer", xaxis_title="items per hour")
+    return fig
+
+
+class Dashboard:
+    """The dashboard page: KPI tiles and trend charts over one review store.
+
+    ``show()`` draws it: live (a widget that a daemon thread re-reads the store into every
+    ``refresh_s`` seconds) or static (headless).
+    """
+
+    def __init__(self, config: DashboardConfig) -> None:
+        self.config = config
+        self.snapshot = read_snapshot(config)
+        self._widgets: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.refreshes = 0
+
+    def refresh(self, *_: object) -> DashboardSnapshot:
+        """Read the store again and update the page (called by the timer)."""
+        with self._lock:
+            try:
+                self.snapshot = read_snapshot(self.config)
+                self.refreshes += 1
+                if self._widgets:
+                    self._update()
+            except Exception as exc:  # the page keeps its last numbers and says why  # noqa: BLE001
+                self.snapshot = replace(self.snapshot, state="error", message=f"refresh failed: {exc}")
+                if self._widgets:
+                    self._widgets["tiles"].value = self._html()
+        return self.snapshot
+
+    def _html(self) -> str:
+        return tiles_html(self.snapshot, demo=self.config.demo,
+                          refresh_s=self.config.refresh_s if self.config.live else None)
+
+    def widget(self) -> Any:
+        """The live page as an ipywidgets box (tiles and two charts); :meth:`start` runs the timer."""
+        import ipywidgets as widgets
+
+        tiles = widgets.HTML(self._html())
+        figs = [go.FigureWidget(f) for f in trend_figures(self.snapshot)]
+        self._widgets = {"tiles": tiles, "figs": figs}
+        return widgets.VBox([tiles, *figs])
+
+    def start(self) -> threading.Thread:
+        """Refresh every ``refresh_s`` seconds in a daemon thread until :meth:`stop`.
+
+        The thread only reads the store (a fresh read-only connection each time) and sets
+        widget values, which ipykernel sends to the page from any thread.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            return self._thread
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(self.config.refresh_s):
+                self.refresh()
+
+        self._thread = threading.Thread(target=loop, name="workbench-dashboard", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        """Stop the refresh timer (the page keeps its last numbers)."""
+        self._stop.set()
+
+    def _update(self) -> None:
+        self._widgets["tiles"].value = self._html()
+        for live, fresh in zip(self._widgets["figs"], trend_figures(self.snapshot), strict=True):
+            with live.batch_update():
+                live.data = ()
+                for trace in fresh.data:
+                    live.add_trace(trace)
+                live.layout = fresh.layout
+
+    def show(self) -> None:
+        """Display the page: the live widget under Voilà, the static tiles and figures headless."""
+        from IPython.display import HTML, display
+
+        if self.config.live:
+            display(self.widget())
+            self.start()
+            return
+        display(HTML(self._html()))
+        for fig in trend_figures(self.snapshot):
+            display(fig)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(
+    store: str | os.PathLike[str],
+    *,
+    reports: str | os.PathLike[str] | None = None,
+    gold: str | os.PathLike[str] | None = None,
+    port: int = 0,
+    refresh_s: float = 10.0,
+    notebook: str | os.PathLike[str] | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    """Serve the dashboard notebook with Voilà on 127.0.0.1 until interrupted.
+
+    Prints nothing itself; ``on_ready(url)`` is called once the server answers. Returns
+    Voilà's exit code (0 after Ctrl-C).
+    """
+    from workbench.reports import notebooks_dir
+
+    if refresh_s < 0.5:
+        raise WorkbenchError(f"dashboard: --refresh {refresh_s} must be at least 0.5 seconds.")
+    nb = Path(notebook) if notebook is not None else notebooks_dir() / "quality_dashboard.ipynb"
+    if not nb.is_file():
+        raise WorkbenchError(f"dashboard: the notebook '{nb}' is missing; set WORKBENCH_NOTEBOOKS "
+                             "to the folder of the workbench notebooks.")
+    store_path = Path(store).expanduser().resolve()
+    if store_path.is_dir():
+        raise WorkbenchError(f"dashboard: '{store_path}' is a folder; pass the review store's .sqlite file.")
+    port = port or _free_port()
+    env = dict(os.environ)
+    env[ENV_PREFIX + "STORE"] = str(store_path)
+    env[ENV_PREFIX + "REFRESH"] = repr(float(refresh_s))
+    if reports is not None:
+        env[ENV_PREFIX + "REPORTS"] = str(Path(reports).expanduser().resolve())
+    if gold is not None:
+        env[ENV_PREFIX + "GOLD"] = str(Path(gold).expanduser().resolve())
+    cmd = [sys.executable, "-m", "voila", str(nb), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", "--show_tracebacks=False", "--theme=light",
+           "--Voila.log_level=WARN"]
+    proc = subprocess.Popen(cmd, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise WorkbenchError(f"dashboard: Voilà stopped at start (exit code {proc.returncode}); "
+                                 f"is port {port} free?")
+        if on_ready is not None:
+            on_ready(url)
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 0
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
