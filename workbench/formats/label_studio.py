@@ -59,6 +59,8 @@ SPAN_TYPES = (
     "polygonlabels", "keypointlabels", "brushlabels", "ellipselabels", "rectangle", "polygon",
     "keypoint", "ellipse", "brush", "videorectangle", "relation", "magicwand", "bitmasklabels",
 )
+_SPAN_SET = frozenset(SPAN_TYPES)
+_JUDGMENT_SET = frozenset(JUDGMENT_TYPES)
 _REGION_KEYS = frozenset({"start", "end", "x", "y", "points", "startOffset", "endOffset", "globalOffsets", "sequence"})
 _META = frozenset({"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time",
                    "drafts", "predictions", "agreement", "annotations", "total_annotations",
@@ -85,6 +87,10 @@ class _Rows:
         self.pref: list[dict[str, Any]] = []
         self.spans: list[dict[str, Any]] = []
         self.items: list[dict[str, Any]] = []
+
+
+def _where(task_id: Any, annotation: Mapping[str, Any]) -> str:
+    return f"task {task_id}, annotation {annotation.get('id')}"
 
 
 def _label(rtype: str, value: Mapping[str, Any], where: str) -> Any:
@@ -118,6 +124,8 @@ def _unknown_type(rtype: Any, where: str) -> WorkbenchError:
 def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
     rows = _Rows()
     ann = rows.ann
+    add_item, add_who, add_label, add_question = (ann[k].append for k in ("item_id", "annotator_id", "label", "question"))
+    add_time, add_lead, add_gold, add_seq = (ann[k].append for k in ("timestamp", "duration_s", "gold", "seq"))
     seq = 0
     n_tasks = 0
     for task in iter_json_records(path):
@@ -144,38 +152,43 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
             if not results:
                 tally.drop("annotation with no result", 1)
                 continue
-            who = _annotator(a.get("completed_by"))
+            cb = a.get("completed_by")
+            who = str(cb) if type(cb) is int else _annotator(cb)
             if who is None:
                 raise SchemaError(f"'{path}': task {task_id}, annotation {a.get('id')} has no completed_by; re-export from Label Studio.")
             created, lead, gt = a.get("created_at"), a.get("lead_time"), bool(a.get("ground_truth"))
             for r in results:
                 rtype = r.get("type")
                 value = r.get("value") or {}
-                where = f"task {task_id}, annotation {a.get('id')}"
-                if rtype in SPAN_TYPES or (rtype in JUDGMENT_TYPES and _REGION_KEYS & set(value)):
+                if rtype == "choices" and _REGION_KEYS.isdisjoint(value):  # the common case, inline
+                    ch = value.get("choices")
+                    label = ch[0] if type(ch) is list and len(ch) == 1 else _label(rtype, value, _where(task_id, a))
+                elif rtype in _SPAN_SET or (rtype in _JUDGMENT_SET and not _REGION_KEYS.isdisjoint(value)):
                     rows.spans.append({"item_id": item, "annotator_id": who, "question": r.get("from_name"),
                                        "type": rtype, "value": json.dumps(value, ensure_ascii=False)})
                     tally.drop("span/region result (in table 'spans')")
                     continue
-                if rtype == "textarea":
+                elif rtype == "textarea":
                     tally.drop("free-text answer (textarea) is not a label")
                     continue
-                if rtype == "pairwise":
+                elif rtype == "pairwise":
                     rows.pref.append({"item": item, "annotator_id": who, "selected": value.get("selected"),
                                       "to_name": r.get("to_name"), "data": data, "timestamp": created,
                                       "duration_s": lead, "question": r.get("from_name"), "seq": seq})
                     seq += 1
                     continue
-                if rtype not in JUDGMENT_TYPES:
-                    raise _unknown_type(rtype, where)
-                ann["item_id"].append(item)
-                ann["annotator_id"].append(who)
-                ann["label"].append(_label(rtype, value, where))
-                ann["question"].append(r.get("from_name"))
-                ann["timestamp"].append(created)
-                ann["duration_s"].append(lead)
-                ann["gold"].append(gt)
-                ann["seq"].append(seq)
+                elif rtype in _JUDGMENT_SET:
+                    label = _label(rtype, value, _where(task_id, a))
+                else:
+                    raise _unknown_type(rtype, _where(task_id, a))
+                add_item(item)
+                add_who(who)
+                add_label(label)
+                add_question(r.get("from_name"))
+                add_time(created)
+                add_lead(lead)
+                add_gold(gt)
+                add_seq(seq)
                 seq += 1
     if n_tasks == 0:
         raise no_records(path, "Label Studio")
@@ -192,7 +205,7 @@ def _decode_min(value: Any) -> tuple[str, Any]:
         except json.JSONDecodeError:
             return "label", value
     if isinstance(value, dict):
-        if _REGION_KEYS & set(value):
+        if not _REGION_KEYS.isdisjoint(value):
             return "span", value
         for key in ("choices", "rating", "number", "taxonomy"):
             if key in value:
@@ -336,6 +349,8 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
 
 def _tidy_labels(labels: pd.Series) -> pd.Series:
     """Integer-valued ratings as ints; otherwise the labels unchanged."""
+    if pd.api.types.infer_dtype(labels, skipna=True) in ("string", "mixed"):
+        return labels
     numeric = pd.to_numeric(labels, errors="coerce")
     if len(labels) and numeric.notna().all() and labels.map(lambda v: not isinstance(v, str)).all():
         if (numeric == numeric.round()).all():
