@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from workbench._runrecord import record_model
 from workbench.errors import ModelNotAvailableError, WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -279,6 +280,23 @@ def resolve_model(
     ...
     workbench.errors.ModelNotAvailableError: causal_lm model '...missing' is not available: ...
     """
+    resolved = _resolve(name_or_path, kind=kind, default=default)
+    _record(resolved)
+    return resolved
+
+
+def _record(resolved: ResolvedModel) -> None:
+    """Tell the run record (``workbench._runrecord``) which model this run uses."""
+    record_model(kind=resolved.kind, name=resolved.name, source=resolved.source,
+                 location=resolved.location, file=resolved.file)
+
+
+def _resolve(
+    name_or_path: str | os.PathLike[str] | None,
+    *,
+    kind: ModelKind,
+    default: str | os.PathLike[str] | None = None,
+) -> ResolvedModel:
     if name_or_path is None:
         if kind == "causal_lm":
             p = embedded_lm_path()
@@ -295,7 +313,7 @@ def resolve_model(
             raise ModelNotAvailableError(
                 f"no model given and there is no embedded default {kind} model. {_HOW_TO_POINT}"
             )
-        resolved = resolve_model(default, kind=kind)
+        resolved = _resolve(default, kind=kind)
         return ResolvedModel(
             kind=kind,
             source="embedded" if resolved.is_local else resolved.source,
@@ -360,6 +378,7 @@ def model_loading(resolved: ResolvedModel) -> Iterator[None]:
     """
     try:
         yield
+        _record(resolved)
     except WorkbenchError:
         raise
     except (OSError, ValueError, ImportError, RuntimeError) as exc:

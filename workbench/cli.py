@@ -72,12 +72,17 @@ def _pairs(args: list[str]) -> dict[str, str]:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     epilog="Examples: workbench report data_overview | "
     "workbench report vendor_comparison -p vendor_a a.csv -p vendor_b b.csv -p gold gold.csv | "
-    "workbench report all",
+    "workbench report all | workbench report data_overview --run-dir out/overview | "
+    "workbench report rerun reports/data_overview/RUN_ID",
 )
 def report_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Report notebook name (a notebook in notebooks/), or 'all'.")],
+    name: Annotated[str, typer.Argument(help="Report notebook name (a notebook in notebooks/), 'all', "
+                                       "or 'rerun RUN_DIR' (run a recorded run again).")],
     out: Annotated[Path, typer.Option("--out", help="Root folder of the reports.")] = Path("reports"),
+    run_dir: Annotated[Path | None, typer.Option(
+        "--run-dir", help="Write NAME.ipynb, NAME.html and manifest.json straight into this folder "
+        "(a fixed output for pipelines) instead of a new run folder under --out.")] = None,
     show_code: Annotated[bool, typer.Option("--show-code", help="Keep code cells in the HTML.")] = False,
     list_parameters: Annotated[
         bool, typer.Option("--list-parameters", help="Print the report's parameters and exit.")
@@ -89,6 +94,13 @@ def report_command(
     """
     from workbench import reports
 
+    if name == "rerun":  # issue 16: the recorded parameters again; changed inputs first
+        if len(ctx.args) != 1:
+            raise WorkbenchError("usage: workbench report rerun RUN_DIR (a run folder holding manifest.json).")
+        _, rerun = reports.rerun(ctx.args[0], out_dir=out, run_dir=run_dir, show_code=show_code, echo=typer.echo)
+        typer.echo(rerun.summary())
+        typer.echo(str(rerun.html))
+        return
     parameters = _pairs(ctx.args)
     if name == "all":
         if parameters:
@@ -101,7 +113,7 @@ def report_command(
         for p in reports.report_parameters(name).values():
             typer.echo(f"{p.name} ({p.type}) = {p.default}" + (f"  # {p.help}" if p.help else ""))
         return
-    run = reports.run_report(name, parameters, out_dir=out, show_code=show_code)
+    run = reports.run_report(name, parameters, out_dir=out, run_dir=run_dir, show_code=show_code)
     typer.echo(run.summary())
     typer.echo(str(run.html))
 

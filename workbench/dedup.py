@@ -36,6 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench._runrecord import record_model
 from workbench._validation import check_choice, format_rows, require_no_missing, validate_table
 from workbench.errors import ModelNotAvailableError, SchemaError, WorkbenchError
 
@@ -687,6 +688,8 @@ def _load_embedder(model: str | Path | None, device: str | None) -> Any:
             "model=None for the embedded all-MiniLM-L6-v2."
         ) from exc
     _MODELS[key] = embedder
+    record_model(kind="embedding", name=str(model or path.name), source="embedded" if model is None else
+                 "local_dir" if path.exists() else "hub_cache", location=target)
     return embedder
 
 

@@ -11,33 +11,45 @@ written, so nothing that looks like a complete report is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import html
 import os
 import secrets
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from workbench import manifest
+from workbench._runrecord import RECORD_ENV, Headlines, headline, read_record
 from workbench.errors import ReportError
 from workbench.io import atomic_path
+from workbench.manifest import RunManifest, load_manifests
 
 __all__ = [
+    "Headlines",
     "ReportParameter",
     "ReportRun",
+    "RunManifest",
     "available_reports",
+    "check_parameters",
+    "headline",
+    "load_manifests",
     "notebooks_dir",
     "report_parameters",
+    "rerun",
     "run_all",
     "run_report",
     "write_index",
 ]
 
 _REPO = Path(__file__).resolve().parents[1]
+_ENV_LOCK = threading.Lock()
 
 
 def notebooks_dir() -> Path:
@@ -70,6 +82,8 @@ class ReportRun:
     html: Path
     parameters: Mapping[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    manifest: Path | None = None
+    headlines: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One line: which report, how long, where the HTML is."""
@@ -93,6 +107,30 @@ def report_parameters(name: str) -> dict[str, ReportParameter]:
         k: ReportParameter(k, str(v.get("inferred_type_name", "None")), str(v.get("default")), str(v.get("help", "")))
         for k, v in params.items()
     }
+
+
+def check_parameters(name: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``parameters`` against report ``name``'s declared ones and convert their types.
+
+    Raises
+    ------
+    ReportError
+        Unknown report, unknown parameter (the message lists the declared ones) or a value
+        that does not fit its declared type.
+    """
+    declared = report_parameters(name)
+    given = dict(parameters)
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        listing = "\n".join(
+            f"  {p.name} ({p.type}, default {p.default}){'  # ' + p.help if p.help else ''}"
+            for p in declared.values()
+        )
+        raise ReportError(
+            f"report {name!r} has no parameter(s) {', '.join(map(repr, unknown))}. "
+            f"Its parameters are:\n{listing}"
+        )
+    return {k: _coerce(v, declared[k]) for k, v in given.items()}
 
 
 def _coerce(value: Any, declared: ReportParameter) -> Any:
@@ -158,7 +196,7 @@ def _failure_message(name: str, exc: Exception, executed: Path) -> str:
     )
 
 
-def _render_html(executed: Path, target: Path, *, show_code: bool) -> None:
+def _render_html(executed: Path, target: Path, *, show_code: bool, appendix: str = "") -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -166,6 +204,9 @@ def _render_html(executed: Path, target: Path, *, show_code: bool) -> None:
     exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(nb)
+    if appendix:
+        cut = body.rfind("</body>")
+        body = body[:cut] + appendix + body[cut:] if cut >= 0 else body + appendix
     with atomic_path(target) as tmp:
         tmp.write_text(body, encoding="utf-8")
 
@@ -175,12 +216,13 @@ def run_report(
     parameters: Mapping[str, Any] | None = None,
     *,
     out_dir: str | os.PathLike[str] = "reports",
+    run_dir: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
     show_code: bool = False,
     progress: bool = True,
     timeout_s: int | None = 1800,
 ) -> ReportRun:
-    """Execute report ``name`` with ``parameters`` and render its HTML.
+    """Execute report ``name`` with ``parameters``, render its HTML and write its manifest.
 
     Parameters
     ----------
@@ -193,6 +235,9 @@ def run_report(
         ``notebooks/``.
     out_dir
         Root of the reports tree; the run goes to ``out_dir/NAME/<run-id>/``.
+    run_dir
+        A fixed output folder instead (for pipelines): ``NAME.ipynb``, ``NAME.html`` and
+        ``manifest.json`` are written straight into it, replacing an earlier run's.
     show_code
         Keep code cells in the HTML (by default only prose and outputs are shown).
 
@@ -204,52 +249,112 @@ def run_report(
     ------
     ReportError
         Unknown report, unknown parameter (the message lists the valid ones), a value that
-        does not fit the declared type, or a failing cell (named, with its error).
+        does not fit the declared type, or a failing cell (named, with its error). A failed
+        run still writes its ``manifest.json`` (status ``failed``, the failing cell).
     """
+    import nbformat
     import papermill as pm
 
     nb_path = _notebook_path(name)
-    declared = report_parameters(name)
-    given = dict(parameters or {})
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        listing = "\n".join(
-            f"  {p.name} ({p.type}, default {p.default}){'  # ' + p.help if p.help else ''}"
-            for p in declared.values()
-        )
-        raise ReportError(
-            f"report {name!r} has no parameter(s) {', '.join(map(repr, unknown))}. "
-            f"Its parameters are:\n{listing}"
-        )
-    values = {k: _coerce(v, declared[k]) for k, v in given.items()}
+    values = check_parameters(name, parameters or {})
     rid = run_id or _run_id()
-    run_dir = Path(out_dir).resolve() / name / rid
-    if run_dir.exists():
-        raise ReportError(f"run folder {run_dir} already exists; choose another run_id (runs are never overwritten).")
-    run_dir.mkdir(parents=True)
-    executed = run_dir / f"{name}.ipynb"
-    partial = run_dir / f".{name}.running.ipynb"
+    if run_dir is not None:
+        folder = Path(run_dir).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in (f"{name}.ipynb", f"{name}.html", f"{name}.failed.ipynb", manifest.MANIFEST_NAME):
+            (folder / old).unlink(missing_ok=True)  # never leave an earlier run's report beside this one
+    else:
+        folder = Path(out_dir).resolve() / name / rid
+        if folder.exists():
+            raise ReportError(f"run folder {folder} already exists; choose another run_id (runs are never overwritten).")
+        folder.mkdir(parents=True)
+    executed = folder / f"{name}.ipynb"
+    partial = folder / f".{name}.running.ipynb"
+    sidecar = folder / f".{name}.record.jsonl"
+    sidecar.unlink(missing_ok=True)
+    started_at = manifest.utc_now()
     started = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(nb_path),
-            str(partial),
-            parameters=values,
-            cwd=str(nb_path.parent),
-            progress_bar=progress,
-            execution_timeout=timeout_s,
-            kernel_name="python3",
+    planned = {**manifest.notebook_parameters(nbformat.read(nb_path, as_version=4)), **values}
+    inputs = manifest.describe_inputs(planned, base=nb_path.parent)
+    git = manifest.git_record(nb_path.parent)
+    env = manifest.environment()
+
+    def record(status: manifest.Status, ran: Path | None, error: manifest.RunError | None,
+               files: dict[str, str]) -> manifest.RunManifest:
+        ran_params = manifest.notebook_parameters(nbformat.read(ran, as_version=4)) if ran else planned
+        headlines, models = read_record(sidecar)
+        return manifest.RunManifest(
+            report=name, run_id=rid, status=status, started_at=started_at, finished_at=manifest.utc_now(),
+            parameters=ran_params, inputs=tuple(inputs), models=tuple(manifest.describe_models(models)),
+            environment=env, git=git, headlines=tuple(headlines), error=error, files=files,
         )
+
+    try:
+        with _record_env(sidecar):
+            pm.execute_notebook(
+                str(nb_path),
+                str(partial),
+                parameters=values,
+                cwd=str(nb_path.parent),
+                progress_bar=progress,
+                execution_timeout=timeout_s,
+                kernel_name="python3",
+            )
     except Exception as exc:
-        failed = run_dir / f"{name}.failed.ipynb"
+        failed = folder / f"{name}.failed.ipynb"
         if partial.exists():
             os.replace(partial, failed)
+        error = _run_error(exc, failed if failed.exists() else None)
+        files = {"notebook": failed.name} if failed.exists() else {}
+        manifest.write_manifest(record("failed", failed if failed.exists() else None, error, files), folder)
+        sidecar.unlink(missing_ok=True)
+        if run_dir is None:
+            write_index(out_dir)
         raise ReportError(_failure_message(name, exc, failed)) from exc
     os.replace(partial, executed)
-    html_path = run_dir / f"{name}.html"
-    _render_html(executed, html_path, show_code=show_code)
-    write_index(out_dir)
-    return ReportRun(name, rid, executed, html_path, values, time.perf_counter() - started)
+    html_path = folder / f"{name}.html"
+    done = record("succeeded", executed, None, {"notebook": executed.name, "html": html_path.name})
+    _render_html(executed, html_path, show_code=show_code, appendix=manifest.run_record_html(done))
+    path = manifest.write_manifest(done, folder)
+    sidecar.unlink(missing_ok=True)
+    if run_dir is None:
+        write_index(out_dir)
+    return ReportRun(name, rid, executed, html_path, values, time.perf_counter() - started, path,
+                     tuple(done.headlines))
+
+
+@contextlib.contextmanager
+def _record_env(sidecar: Path) -> Iterator[None]:
+    """Name the sidecar file in the environment the kernel inherits (see ``workbench._runrecord``)."""
+    with _ENV_LOCK:
+        before = os.environ.get(RECORD_ENV)
+        os.environ[RECORD_ENV] = str(sidecar)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(RECORD_ENV, None)
+            else:
+                os.environ[RECORD_ENV] = before
+
+
+def _run_error(exc: Exception, failed: Path | None) -> manifest.RunError:
+    """The failing cell of a papermill error: execution count, index in the notebook, source."""
+    count = getattr(exc, "exec_count", None)
+    index = None
+    if failed is not None:
+        import nbformat
+
+        nb = nbformat.read(failed, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.get("cell_type") == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                index = i
+                break
+    source = "\n".join(str(getattr(exc, "source", "")).splitlines()[:6])
+    return manifest.RunError(
+        cell=count if isinstance(count, int) else None, cell_index=index, source=source,
+        ename=str(getattr(exc, "ename", type(exc).__name__)), evalue=str(getattr(exc, "evalue", exc)),
+    )
 
 
 def run_all(
@@ -268,27 +373,105 @@ def run_all(
     return runs
 
 
+def rerun(
+    run_folder: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str] = "reports",
+    run_dir: str | os.PathLike[str] | None = None,
+    show_code: bool = False,
+    progress: bool = True,
+    echo: Callable[[str], object] | None = print,
+) -> tuple[list[manifest.InputChange], ReportRun]:
+    """Run a recorded report again with its recorded parameters.
+
+    First tells (through ``echo``) which recorded inputs changed since (sha256 mismatch) or
+    are gone, then runs the report into a new run folder under ``out_dir`` (or ``run_dir``)
+    and tells the recorded and the new headlines.
+
+    Returns
+    -------
+    tuple of (list of InputChange, ReportRun)
+
+    Raises
+    ------
+    WorkbenchError
+        ``run_folder`` holds no manifest.
+    ReportError
+        The rerun failed.
+    """
+    old = manifest.read_manifest(run_folder)
+    changes = manifest.changed_inputs(old)
+    say = echo or (lambda _line: None)
+    if changes:
+        for c in changes:
+            say(c.summary())
+    else:
+        say(f"no input changed since run {old.run_id} ({len(old.inputs)} input(s) checked by sha256)")
+    run = run_report(old.report, dict(old.parameters), out_dir=out_dir, run_dir=run_dir,
+                     show_code=show_code, progress=progress)
+    for label, lines in (("recorded", old.headlines), ("now", run.headlines)):
+        for line in lines:
+            say(f"headline {label}: {line}")
+    return changes, run
+
+
 def write_index(out_dir: str | os.PathLike[str] = "reports") -> Path:
-    """Write ``out_dir/index.html`` listing every completed run, newest first."""
+    """Write ``out_dir/index.html``: every run, newest first, with status, headline and inputs.
+
+    One row per run folder with a ``manifest.json`` (runs from before manifests, which only
+    have their HTML, are listed without them). A select box filters the rows by report (a few
+    lines of inline script; the page needs nothing from the network). Everything taken from
+    manifests is escaped.
+    """
     root = Path(out_dir).resolve()
-    rows = []
-    for page in sorted(root.glob("*/*/*.html"), key=lambda p: p.parent.name, reverse=True):
-        name, rid = page.parent.parent.name, page.parent.name
-        if page.stem != name:
-            continue
-        rel = page.relative_to(root).as_posix()
-        nb_rel = page.with_suffix(".ipynb").relative_to(root).as_posix()
-        rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{html.escape(rid)}</td>"
-            f'<td><a href="{html.escape(rel)}">report</a></td>'
-            f'<td><a href="{html.escape(nb_rel)}">notebook</a></td></tr>'
+    runs = [(m, m.folder) for m in load_manifests(root) if m.folder is not None]
+    recorded = {folder for _, folder in runs}
+    legacy = [p for p in root.glob("*/*/*.html") if p.stem == p.parent.parent.name and p.parent not in recorded]
+    e = html.escape
+    rows: list[tuple[str, str, str]] = []
+    for m, folder in runs:
+        page = folder / m.files["html"] if m.files.get("html") else None
+        nb = folder / m.files["notebook"] if m.files.get("notebook") else None
+        links = []
+        for label, target in (("report", page), ("notebook", nb), ("manifest", m.path)):
+            if target is not None and target.exists():
+                rel = os.path.relpath(target, root)
+                links.append(f'<a href="{e(Path(rel).as_posix())}">{label}</a>')
+        inputs = "<br>".join(
+            f"<code>{e(Path(i.path).name)}</code> <span class='h'>{e(i.sha256[:8])}</span>" for i in m.inputs
         )
+        heads = "<br>".join(e(h) for h in m.headlines)
+        if m.error is not None:
+            cell = f"cell [{m.error.cell}]" if m.error.cell is not None else "a cell"
+            heads = (heads + "<br>" if heads else "") + e(f"failed in {cell}: {m.error.ename}: {m.error.evalue}"[:300])
+        rows.append((m.started_at, m.report,
+                     f"<tr data-report='{e(m.report)}' class='{e(m.status)}'><td>{e(m.report)}</td>"
+                     f"<td>{e(m.started_at[:19].replace('T', ' '))}<br><span class='h'>{e(m.run_id)}</span></td>"
+                     f"<td>{e(m.status)}</td><td>{heads}</td><td>{inputs}</td><td>{' '.join(links)}</td></tr>"))
+    for page in legacy:
+        name, rid = page.parent.parent.name, page.parent.name
+        rel = page.relative_to(root).as_posix()
+        rows.append((rid, name, f"<tr data-report='{e(name)}'><td>{e(name)}</td><td><span class='h'>{e(rid)}</span></td>"
+                     f"<td>no manifest</td><td></td><td></td><td><a href=\"{e(rel)}\">report</a></td></tr>"))
+    rows.sort(key=lambda r: r[0], reverse=True)
+    names = sorted({r[1] for r in rows})
+    options = "".join(f"<option value='{e(n)}'>{e(n)}</option>" for n in names)
+    script = (
+        "<script>document.getElementById('filter').addEventListener('change',function(){"
+        "var v=this.value;document.querySelectorAll('tbody tr').forEach(function(r){"
+        "r.style.display=(!v||r.getAttribute('data-report')===v)?'':'none';});});</script>"
+    )
     doc = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Workbench reports</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;text-align:left}</style>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;text-align:left;"
+        "vertical-align:top;border-bottom:1px solid #eee}.h{color:#777;font-family:monospace;font-size:90%}"
+        "tr.failed td:nth-child(3){color:#b00;font-weight:bold}</style>"
         "</head><body><h1>Data Quality Workbench reports</h1>"
-        f"<table><tr><th>report</th><th>run</th><th></th><th></th></tr>{''.join(rows)}</table>"
-        "</body></html>"
+        f"<p>{len(rows)} run(s), newest first. Report: <select id='filter'><option value=''>all</option>"
+        f"{options}</select></p>"
+        "<table><thead><tr><th>report</th><th>started (UTC) / run</th><th>status</th><th>headline</th>"
+        f"<th>inputs (sha256)</th><th></th></tr></thead><tbody>{''.join(r[2] for r in rows)}</tbody></table>"
+        f"{script}</body></html>"
     )
     target = root / "index.html"
     with atomic_path(target) as tmp:
