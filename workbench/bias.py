@@ -54,11 +54,14 @@ __all__ = [
     "LengthControlledWinRate",
     "LengthMeasure",
     "PositionBiasResult",
+    "SystemPositions",
     "length_bias",
     "length_controlled_win_rate",
     "position_bias",
     "rebalance_by_length",
     "response_lengths",
+    "system_positions",
+    "system_win_rates",
 ]
 
 LengthMeasure = Literal["words", "chars", "tokens", "columns"] | Callable[[str], object]
@@ -995,6 +998,7 @@ def length_controlled_win_rate(
     length: LengthMeasure = "chars",
     covariates: Sequence[str] = (),
     win_probability: str | None = None,
+    probability_of: Literal["a", "b"] = "a",
     confidence: float = 0.95,
     pair: str = "pair_id",
     annotator: str = "annotator_id",
@@ -1024,8 +1028,12 @@ def length_controlled_win_rate(
         Extra columns entered into the GLM (numeric as they are, others one-hot encoded,
         first level dropped), e.g. ``["category"]``; predictions keep their observed values.
     win_probability
-        Optional column holding the probability (0-1) that response ``a`` is preferred, used
-        instead of ``choice`` (e.g. AlpacaEval's weighted preference minus 1).
+        Optional column holding the probability (0-1) that response ``probability_of`` is
+        preferred, used instead of ``choice`` (e.g. AlpacaEval's weighted preference minus 1).
+    probability_of
+        ``"a"`` (default) or ``"b"``: whose preference ``win_probability`` holds. The data
+        model's optional ``win_probability`` column is P(response b preferred): pass ``"b"``
+        with it (:func:`system_positions` does).
     confidence
         Level of the intervals.
     pair, annotator, choice, response_a, response_b, len_a, len_b
@@ -1119,6 +1127,9 @@ def length_controlled_win_rate(
     else:
         ch = _choices(frame, choice)
         pa = np.where(ch == "a", 1.0, np.where(ch == "b", 0.0, 0.5))
+    check_choice(probability_of, name="probability_of", choices=("a", "b"))
+    if win_probability and probability_of == "b":
+        pa = 1.0 - pa
     y = pa if candidate == "a" else 1.0 - pa
     delta = lens["delta"].to_numpy() * (1.0 if candidate == "a" else -1.0)
     n = len(y)
@@ -1324,3 +1335,235 @@ def rebalance_by_length(
     keep = ~informative
     keep[kept_pos] = True
     return frame.loc[keep].copy()
+
+
+# --------------------------------------------------------------------------------------------
+# systems in the positions (candidate vs baseline, AlpacaEval style)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SystemPositions:
+    """Whether the positions a/b hold systems, and which position holds the candidate.
+
+    Attributes
+    ----------
+    systems
+        ``True`` when the positions are systems (``model_a``/``model_b`` columns, or a
+        ``baseline`` named by the user): a preference for one position is then a preference
+        for one system, and position bias is not tested unless the systems swap positions.
+    candidate_position
+        ``"a"`` or ``"b"``: the position of the system evaluated (after :meth:`orient`).
+    candidate, baseline
+        Display names of the candidate and the baseline (system names, or ``position a``).
+    swapped
+        Whether some rows show the candidate in the other position (they are flipped by
+        :meth:`orient`); only then is position bias measurable beside the systems.
+    win_probability
+        Name of the soft-preference column (probability that response **b** is preferred),
+        or ``None`` when the hard ``choice`` is used.
+    note
+        One sentence for the report.
+    """
+
+    systems: bool
+    candidate_position: str
+    candidate: str
+    baseline: str
+    swapped: bool
+    win_probability: str | None
+    note: str
+    model_a: str = "model_a"
+    model_b: str = "model_b"
+
+    def win_rate_options(self) -> dict[str, str | None]:
+        """Keyword options of :func:`length_controlled_win_rate` for this reading."""
+        return {"candidate": self.candidate_position, "win_probability": self.win_probability,
+                "probability_of": "b"}
+
+    @property
+    def test_position_bias(self) -> bool:
+        """Position bias is measurable: no systems in the positions, or systems that swap."""
+        return not self.systems or self.swapped
+
+    def orient(self, preferences: pd.DataFrame, *, choice: str = "choice", response_a: str = "response_a",
+               response_b: str = "response_b") -> pd.DataFrame:
+        """Rows flipped so the candidate sits in ``candidate_position`` on every row.
+
+        Flipping swaps the responses, the model columns and ``choice`` a↔b, and replaces a
+        win probability ``p`` (P(b preferred)) by ``1 - p``.
+        """
+        if not self.systems or self.model_a not in preferences.columns:
+            return preferences
+        other = self.model_b if self.candidate_position == "a" else self.model_a
+        flip = (preferences[other].astype(str) == self.candidate).to_numpy()
+        if not flip.any():
+            return preferences
+        out = preferences.copy()
+        for x, y in ((response_a, response_b), (self.model_a, self.model_b)):
+            if x in out.columns and y in out.columns:
+                out.loc[flip, [x, y]] = out.loc[flip, [y, x]].to_numpy()
+        ch = out[choice].astype(str).str.lower()
+        out.loc[flip, choice] = ch[flip].map({"a": "b", "b": "a"}).fillna(ch[flip])
+        if self.win_probability and self.win_probability in out.columns:
+            out.loc[flip, self.win_probability] = 1.0 - pd.to_numeric(out.loc[flip, self.win_probability])
+        if "len_a" in out.columns and "len_b" in out.columns:
+            out.loc[flip, ["len_a", "len_b"]] = out.loc[flip, ["len_b", "len_a"]].to_numpy()
+        return out
+
+
+def system_positions(
+    preferences: pd.DataFrame,
+    *,
+    candidate: str = "a",
+    baseline: str = "",
+    model_a: str = "model_a",
+    model_b: str = "model_b",
+    win_probability: str | None = "auto",
+) -> SystemPositions:
+    """Read which system sits in which position, from the options and the model columns.
+
+    Parameters
+    ----------
+    preferences
+        Preferences table; optional columns ``model_a``/``model_b`` name the systems in
+        positions a and b, optional ``win_probability`` is the probability that response b
+        is preferred (in [0, 1]).
+    candidate
+        ``"a"``/``"b"`` (a position) or the name of a system in the model columns.
+    baseline
+        Name of the baseline system; a non-empty name says that the positions hold systems
+        even without model columns (the candidate's position is then ``candidate``).
+    model_a, model_b
+        Column names of the systems.
+    win_probability
+        ``"auto"`` uses the column ``win_probability`` when present; a column name; or
+        ``None``/``""`` for the hard ``choice``.
+
+    Raises
+    ------
+    WorkbenchError
+        A candidate name that is in neither model column, or a position that is not a/b.
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({"pair_id": ["p1", "p2"], "annotator_id": "j", "choice": ["a", "b"],
+    ...     "response_a": ["x", "y"], "response_b": ["z", "w"], "model_a": "base", "model_b": "new"})
+    >>> s = system_positions(prefs, candidate="new")
+    >>> s.systems, s.candidate_position, s.baseline, s.test_position_bias
+    (True, 'b', 'base', False)
+    """
+    wp: str | None
+    if win_probability == "auto":
+        wp = "win_probability" if "win_probability" in preferences.columns else None
+    else:
+        wp = win_probability or None
+    if wp is not None:
+        require_columns(preferences, [wp], table=_TABLE)
+    has_models = model_a in preferences.columns and model_b in preferences.columns
+    if not has_models:
+        if candidate not in ("a", "b"):
+            raise WorkbenchError(
+                f"table '{_TABLE}': candidate={candidate!r} names a system, but the table has no "
+                f"'{model_a}'/'{model_b}' columns saying which system is in which position; pass "
+                "candidate='a' or 'b' (the candidate's position) and baseline='NAME'."
+            )
+        if not baseline:
+            return SystemPositions(False, candidate, f"position {candidate}", f"position {'b' if candidate == 'a' else 'a'}",
+                                   False, wp, "The positions a and b are responses shown first and second.",
+                                   model_a, model_b)
+        return SystemPositions(
+            True, candidate, f"the candidate (position {candidate})", baseline, False, wp,
+            f"The positions hold systems: the candidate in {candidate}, {baseline} in the other; a "
+            "preference for one position is a preference for one system, so position bias is not tested.",
+            model_a, model_b)
+    ma, mb = preferences[model_a].astype(str), preferences[model_b].astype(str)
+    names = sorted(set(ma) | set(mb))
+    if candidate in ("a", "b"):
+        col = ma if candidate == "a" else mb
+        if col.nunique() != 1:
+            raise WorkbenchError(
+                f"table '{_TABLE}': position {candidate} holds {col.nunique()} systems "
+                f"({', '.join(sorted(col.unique())[:5])}); pass candidate=NAME of the system to evaluate."
+            )
+        name = str(col.iloc[0])
+    else:
+        if candidate not in names:
+            raise WorkbenchError(
+                f"table '{_TABLE}': candidate={candidate!r} is in neither '{model_a}' nor '{model_b}'; "
+                f"the systems are {', '.join(names[:10])}."
+            )
+        name = candidate
+    in_a, in_b = (ma == name), (mb == name)
+    if not (in_a | in_b).all():
+        raise WorkbenchError(
+            f"table '{_TABLE}': {int((~(in_a | in_b)).sum())} row(s) do not involve the candidate "
+            f"{name!r}; keep the rows that compare it with the baseline."
+        )
+    pos = "a" if in_a.sum() >= in_b.sum() else "b"
+    swapped = bool(in_a.any() and in_b.any())
+    opponents = sorted(set(mb[in_a]) | set(ma[in_b]))
+    base = baseline or ", ".join(opponents[:3]) + (" …" if len(opponents) > 3 else "")
+    note = (f"The positions hold systems: {name} against {base}"
+            + (f" ({name} in both positions, rows flipped so it is always in {pos}); position bias is "
+               "tested on the rows as shown." if swapped else
+               f" ({name} always in position {pos}); a preference for one position is a preference for "
+               "one system, so position bias is not tested.")
+            + (f" Outcomes are the soft win probabilities in '{wp}'." if wp else ""))
+    return SystemPositions(True, pos, name, base, swapped, wp, note, model_a, model_b)
+
+
+def system_win_rates(
+    preferences: pd.DataFrame,
+    *,
+    model_a: str = "model_a",
+    model_b: str = "model_b",
+    choice: str = "choice",
+    win_probability: str | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Win rate of every system over the judgments it appears in, whatever its position.
+
+    A system in position a wins ``1 - p`` of a judgment and in position b wins ``p``, where
+    ``p`` is the ``win_probability`` column (P(b preferred)) or, without it, 1 for choice
+    ``b``, 0 for ``a`` and 0.5 for a tie.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per system, best first: ``system``, ``n``, ``win_rate``, ``standard_error``
+        (``std(wins, ddof=1) / sqrt(n)``, AlpacaEval's), ``ci_low``, ``ci_high`` (normal,
+        clipped to [0, 1]), ``n_a``, ``n_b`` (judgments in each position).
+
+    Examples
+    --------
+    >>> prefs = pd.DataFrame({"choice": ["b", "b", "a", "tie"], "model_a": "base", "model_b": "new"})
+    >>> system_win_rates(prefs)[["system", "n", "win_rate"]].to_string(index=False)
+    'system  n  win_rate\\n   new  4     0.625\\n  base  4     0.375'
+    """
+    _check_confidence(confidence)
+    require_columns(preferences, [model_a, model_b], table=_TABLE)
+    if win_probability:
+        require_numeric(preferences, win_probability, table=_TABLE)
+        p = pd.to_numeric(preferences[win_probability]).to_numpy(dtype=float)
+    else:
+        ch = _choices(preferences, choice)
+        p = np.where(ch == "b", 1.0, np.where(ch == "a", 0.0, 0.5))
+    long = pd.DataFrame({
+        "system": np.r_[preferences[model_a].astype(str).to_numpy(), preferences[model_b].astype(str).to_numpy()],
+        "win": np.r_[1.0 - p, p],
+        "position": np.r_[np.full(len(p), "a"), np.full(len(p), "b")],
+    }).dropna(subset=["win"])
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    g = long.groupby("system", sort=True)
+    out = pd.DataFrame({
+        "n": g["win"].size(),
+        "win_rate": g["win"].mean(),
+        "standard_error": g["win"].std(ddof=1) / np.sqrt(g["win"].size()),
+        "n_a": g["position"].apply(lambda s: int((s == "a").sum())),
+        "n_b": g["position"].apply(lambda s: int((s == "b").sum())),
+    })
+    out["ci_low"] = (out["win_rate"] - z * out["standard_error"]).clip(0, 1)
+    out["ci_high"] = (out["win_rate"] + z * out["standard_error"]).clip(0, 1)
+    out = out.reset_index().sort_values("win_rate", ascending=False, ignore_index=True)
+    return out[["system", "n", "win_rate", "standard_error", "ci_low", "ci_high", "n_a", "n_b"]]

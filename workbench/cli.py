@@ -234,7 +234,7 @@ def score_text_command(
     model: Annotated[str | None, typer.Option(help="Perplexity model: hub name, local folder or .gguf file; default: embedded SmolLM2-135M.")] = None,
     metrics: Annotated[list[str] | None, typer.Option("--metrics", "-m", help="stats, language, perplexity (repeat the option); default: all three.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules YAML (workbench.scoring.save_rules); default: the built-in rules of the chosen metrics.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR, else the user cache folder (~/.cache/workbench/scores on Linux).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
     language: Annotated[str, typer.Option(help="Language to keep (ISO 639-1).")] = "en",
@@ -322,7 +322,7 @@ def score_clip_command(
     scale: Annotated[float | None, typer.Option(help="Report CLIPScore = SCALE * max(cos, 0) (Hessel et al. use 2.5); default raw cosine.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Pairs per forward pass (default 64 CPU / 256 GPU).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR or ~/.cache/workbench/scores.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR, else the user cache folder (~/.cache/workbench/scores on Linux).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
     fmt: _FormatOpt = "auto",
 ) -> None:

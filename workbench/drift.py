@@ -59,11 +59,14 @@ from workbench.errors import SchemaError, WorkbenchError
 __all__ = [
     "DriftResult",
     "METRICS",
+    "TimeScales",
     "confusion_by",
     "consensus_agreement",
     "detect_drift",
     "recommend_actions",
     "segment_errors",
+    "suggest_time_scales",
+    "time_format",
     "windowed_quality",
 ]
 
@@ -130,6 +133,147 @@ def _window(window: str | pd.Timedelta, *, name: str = "window") -> pd.Timedelta
     if td <= pd.Timedelta(0):
         raise WorkbenchError(f"{name}={window!r} must be a positive length of time, e.g. '7D'.")
     return td
+
+
+# "nice" window lengths, shortest first; suggest_time_scales picks from these
+_LADDER: tuple[str, ...] = (
+    "1min", "2min", "5min", "10min", "15min", "30min", "1h", "2h", "3h", "6h", "12h",
+    "1D", "2D", "7D", "14D", "28D", "56D", "91D", "182D", "364D",
+)
+
+
+def time_format(step: str | pd.Timedelta) -> str:
+    """The ``strftime`` format that shows a time bin of length ``step`` without losing it.
+
+    Whole days show the date, whole minutes the date and minutes, anything finer the seconds.
+
+    Examples
+    --------
+    >>> time_format("7D"), time_format("10min"), time_format("90s")
+    ('%Y-%m-%d', '%Y-%m-%d %H:%M', '%Y-%m-%d %H:%M:%S')
+    """
+    td = pd.Timedelta(step)
+    if td % pd.Timedelta("1D") == pd.Timedelta(0):
+        return "%Y-%m-%d"
+    if td % pd.Timedelta("1min") == pd.Timedelta(0):
+        return "%Y-%m-%d %H:%M"
+    return "%Y-%m-%d %H:%M:%S"
+
+
+def _nice(td: pd.Timedelta) -> pd.Timedelta:
+    """The shortest ladder length at least ``td`` (the longest one beyond the ladder)."""
+    for step in _LADDER:
+        if pd.Timedelta(step) >= td:
+            return pd.Timedelta(step)
+    return pd.Timedelta(_LADDER[-1])
+
+
+def _text(td: pd.Timedelta) -> str:
+    """A Timedelta as the short string the options take ('7D', '10min', '2h')."""
+    secs = int(td.total_seconds())
+    for unit, size in (("D", 86400), ("h", 3600), ("min", 60)):
+        if secs % size == 0:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
+def _span_text(span: pd.Timedelta) -> str:
+    secs = span.total_seconds()
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if secs >= 2 * size:
+            return f"{secs / size:.1f} {unit}"
+    return f"{secs:.0f} seconds"
+
+
+@dataclass(frozen=True)
+class TimeScales:
+    """Window, baseline and period lengths chosen from the data (see :func:`suggest_time_scales`).
+
+    Attributes
+    ----------
+    window, baseline, period
+        Option strings for :func:`windowed_quality` / :func:`detect_drift` (``window``,
+        ``baseline``) and :func:`segment_errors` (``period``), e.g. ``"5min"``.
+    span
+        Time from the first to the last judgment.
+    n
+        Judgments.
+    n_windows
+        Windows the span is cut into.
+    """
+
+    window: str
+    baseline: str
+    period: str
+    span: pd.Timedelta
+    n: int
+    n_windows: int
+
+    def summary(self) -> str:
+        """One sentence: the span, the volume and the lengths chosen."""
+        return (f"The data span {_span_text(self.span)} with {self.n:,} judgments: windows of {self.window} "
+                f"({self.n_windows} of them), a baseline of {self.baseline} and root-cause periods of "
+                f"{self.period}.")
+
+
+def suggest_time_scales(
+    annotations: pd.DataFrame,
+    *,
+    timestamp: str = "timestamp",
+    target_windows: int = 16,
+    min_per_window: int = 30,
+    window: str = "auto",
+    baseline: str = "auto",
+    period: str = "auto",
+) -> TimeScales:
+    """Window, baseline and period lengths that suit the data's time span and volume.
+
+    The window is the shortest "nice" length (1 min … 7 days … 1 year) that cuts the span
+    into at most ``target_windows`` windows and gives each window, on average, at least
+    ``min_per_window`` judgments (fewer windows when the data are few); the baseline is three
+    windows and a root-cause period two, as in the defaults 7D / 21D / 14D. A value other than
+    ``"auto"`` is kept as given.
+
+    Parameters
+    ----------
+    annotations
+        Long table with a ``timestamp`` column.
+    timestamp
+        Column name.
+    target_windows
+        Most windows wanted over the span.
+    min_per_window
+        Fewest judgments wanted per window on average.
+    window, baseline, period
+        ``"auto"`` or a fixed length kept as given.
+
+    Returns
+    -------
+    TimeScales
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-01-01 09:00", periods=3000, freq="800ms")
+    >>> s = suggest_time_scales(pd.DataFrame({"timestamp": t}))
+    >>> s.window, s.baseline, s.period
+    ('5min', '15min', '10min')
+    >>> t = pd.date_range("2021-01-01", "2023-12-31", periods=5000)
+    >>> suggest_time_scales(pd.DataFrame({"timestamp": t})).window
+    '91D'
+    """
+    require_frame(annotations, table="annotations")
+    require_columns(annotations, [timestamp], table="annotations")
+    t = _parse_timestamps(annotations[timestamp], table="annotations", column=timestamp)
+    n = len(t)
+    span = (t.max() - t.min()) if n else pd.Timedelta(0)
+    span = max(span, pd.Timedelta("1min"))
+    by_span = span / max(target_windows, 1)
+    by_volume = span * min_per_window / max(n, 1)
+    td = _window(window) if window != "auto" else _nice(max(by_span, by_volume))
+    base = _window(baseline, name="baseline") if baseline != "auto" else 3 * td
+    per = _window(period, name="period") if period != "auto" else 2 * td
+    n_windows = int(span // td) + 1
+    return TimeScales(_text(td), _text(base), _text(per), span, n, n_windows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -441,7 +585,8 @@ class DriftResult:
             parts.append(
                 f"{r.level} {r.group} {r.metric.replace('_', ' ')} "
                 f"{r.before:.0%} → {r.after:.0%} "
-                f"around {pd.Timestamp(r.changed_at):%Y-%m-%d} (p_adj={r.p_adjusted:.1g})"
+                f"around {pd.Timestamp(r.changed_at).strftime(time_format(self.window))} "
+                f"(p_adj={r.p_adjusted:.1g})"
             )
         return head + f"{len(parts)} alert(s): " + "; ".join(parts) + "."
 
@@ -850,6 +995,7 @@ def segment_errors(
     label: str = "label",
     timestamp: str = "timestamp",
     unknown_gold: UnknownGold = "raise",
+    if_empty: Literal["raise", "return"] = "raise",
 ) -> pd.DataFrame:
     """The ranked root-cause table: where errors concentrate, with CIs and corrected tests.
 
@@ -885,6 +1031,10 @@ def segment_errors(
         Column names.
     unknown_gold
         ``"raise"`` (default) or ``"ignore"`` gold items that no annotation mentions.
+    if_empty
+        ``"raise"`` (default) when no segment can be tested (no reference labels, or no
+        segment with ``min_n`` judgments); ``"return"`` gives the table with no rows instead,
+        for reports that state the fact and go on.
 
     Returns
     -------
@@ -944,6 +1094,7 @@ def segment_errors(
     if not 1 <= max_depth:
         raise WorkbenchError(f"max_depth={max_depth!r} must be at least 1.")
     check_choice(correction, name="correction", choices=("fdr_bh", "holm"))
+    check_choice(if_empty, name="if_empty", choices=("raise", "return"))
     use_period = "period" in by_cols
     real_cols = [c for c in by_cols if c != "period"]
     j = _prepare(
@@ -958,9 +1109,15 @@ def segment_errors(
         td = _window(period, name="period")
         origin = df["_t"].min().normalize()
         t = df["_t"].to_numpy()[ok]
-        data["period"] = (origin + ((pd.to_datetime(t) - origin) // td) * td).strftime("%Y-%m-%d")
+        data["period"] = (origin + ((pd.to_datetime(t) - origin) // td) * td).strftime(time_format(td))
     data["_e"] = 1.0 - df[metric].to_numpy()[ok]
     total_n = len(data)
+    empty = pd.DataFrame(columns=[
+        "rank", "segment", *by_cols, "depth", "n", "errors", "error_rate", "ci_low", "ci_high",
+        "overall_rate", "excess", "excess_low", "excess_high", "z", "log_p", "p_value", "p_adjusted",
+        "significant", "cause"])
+    if total_n == 0 and if_empty == "return":
+        return empty
     if total_n == 0:
         raise WorkbenchError(
             "no judgment has a reference label (no gold item annotated, or every consensus tied); "
@@ -970,6 +1127,8 @@ def segment_errors(
         data, by_cols, max_depth=max_depth, min_n=min_n, alpha=alpha, correction=correction,
         confidence=confidence,
     )
+    if table.empty and if_empty == "return":
+        return empty
     if table.empty:
         raise WorkbenchError(
             f"no segment has at least min_n={min_n} judgments and less than all of them; "

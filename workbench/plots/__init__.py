@@ -34,6 +34,9 @@ def forest_plot(
 ) -> go.Figure:
     """Point estimates with confidence intervals, one row each, and a reference line.
 
+    A thin name for :func:`workbench.plots._layout.rate_ci_figure`, the one CI-by-group
+    figure of the package (height follows the rows, long labels shortened).
+
     Examples
     --------
     >>> df = pd.DataFrame({"label": ["accuracy"], "estimate": [0.1], "ci_low": [0.02], "ci_high": [0.2]})
@@ -41,22 +44,7 @@ def forest_plot(
     >>> fig.data[0].x[0]
     np.float64(0.1)
     """
-    f = frame.reset_index(drop=True)
-    fig = go.Figure(
-        go.Scatter(
-            x=f[estimate],
-            y=f[label].astype(str),
-            mode="markers",
-            marker={"size": 10},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": (f[high] - f[estimate]).to_numpy(),
-                "arrayminus": (f[estimate] - f[low]).to_numpy(),
-            },
-        )
-    )
-    if reference is not None:
-        fig.add_vline(x=reference, line_dash="dash", line_color="grey")
-    fig.update_layout(title=title, height=120 + 40 * len(f), yaxis={"autorange": "reversed"})
-    return fig
+    from workbench.plots._layout import rate_ci_figure
+
+    return rate_ci_figure(frame, group=label, estimate=estimate, low=low, high=high, reference=reference,
+                          title=title)

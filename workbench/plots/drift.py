@@ -13,9 +13,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from workbench.drift import DriftResult
+from workbench.drift import DriftResult, time_format
 from workbench.errors import WorkbenchError
 from workbench.plots import forest_plot
+from workbench.plots._layout import MIN_HEIGHT, rows_height, short_labels, show_cell_text, tick_step
 
 __all__ = [
     "confusion_figure",
@@ -29,6 +30,14 @@ _TITLES = {
     "gold_accuracy": "accuracy against gold",
     "consensus_agreement": "agreement with consensus",
 }
+
+
+def _step(starts: pd.Series) -> pd.Timedelta:
+    """The bin length of a column of window starts (the smallest gap; 1 day if only one)."""
+    u = np.sort(pd.to_datetime(starts).unique())
+    if len(u) < 2:
+        return pd.Timedelta("1D")
+    return pd.Timedelta(np.diff(u).min())
 
 
 def _metric_rows(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -69,6 +78,7 @@ def timeline_figure(
     1
     """
     rows = _metric_rows(windowed, metric)
+    fmt = time_format(_step(rows["window_start"]))
     fig = go.Figure()
     for g, sub in rows.groupby(group, sort=True):
         thick = highlight is None or g in highlight
@@ -82,13 +92,14 @@ def timeline_figure(
                          "arrayminus": (sub["value"] - sub["ci_low"]).to_numpy(),
                          "thickness": 1, "width": 2},
                 customdata=sub[["n"]].to_numpy(),
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.1%} (n=%{customdata[0]})",
+                hovertemplate="%{x|" + fmt + "}: %{y:.1%} (n=%{customdata[0]})",
             )
         )
     fig.update_layout(
         title=title or f"{_TITLES.get(metric, metric)} per {group}, by window",
         yaxis={"title": _TITLES.get(metric, metric), "tickformat": ".0%"},
-        xaxis={"title": "window start"}, height=420,
+        xaxis={"title": "window start"}, height=420 if rows[group].nunique() <= 20 else 560,
+        showlegend=rows[group].nunique() <= 40,
     )
     return fig
 
@@ -100,8 +111,12 @@ def control_charts_figure(
     metric: str = "consensus_agreement",
     groups: list[str] | None = None,
     columns: int = 2,
+    max_panels: int = 24,
 ) -> go.Figure:
     """EWMA control charts, one panel per group, with limits, signals and alerts marked.
+
+    Each panel row is 190 px tall whatever the number of groups; beyond ``max_panels``
+    groups the alerted ones are shown first and the title says how many are left out.
 
     Examples
     --------
@@ -118,9 +133,15 @@ def control_charts_figure(
     ch = ch[(ch["level"] == level)]
     ch = _metric_rows(ch, metric)
     names = sorted(ch["group"].unique(), key=str) if groups is None else list(groups)
+    if len(names) > max_panels:  # alerted groups first, then the rest in order, up to max_panels
+        alerted = [g for g in names if g in set(result.alerts.loc[result.alerts["level"] == level, "group"])]
+        names = (alerted + [g for g in names if g not in alerted])[:max_panels]
+    columns = max(1, min(columns, len(names)))
     rows_n = max(1, math.ceil(len(names) / columns))
-    fig = make_subplots(rows=rows_n, cols=columns, subplot_titles=[str(g) for g in names],
-                        shared_xaxes=True, vertical_spacing=0.25 / rows_n + 0.03)
+    panel, gap = 190, 60  # px per panel row and between rows, whatever the number of rows
+    total = rows_n * panel + (rows_n - 1) * gap + 110
+    fig = make_subplots(rows=rows_n, cols=columns, subplot_titles=short_labels(names),
+                        shared_xaxes=True, vertical_spacing=gap / total if rows_n > 1 else 0.0)
     alerts = result.alerts
     for i, g in enumerate(names):
         r, c = i // columns + 1, i % columns + 1
@@ -151,10 +172,13 @@ def control_charts_figure(
             fig.add_annotation(x=pd.Timestamp(a.changed_at), y=float(np.nanmax(sub["ucl"])),
                                text=f"change {a.before:.0%}→{a.after:.0%}", showarrow=False,
                                font={"color": "#d62728", "size": 10}, row=r, col=c)
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_layout(height=220 * rows_n + 80,
+    fig.update_yaxes(tickformat=".0%", nticks=4)
+    fig.update_xaxes(nticks=6, showticklabels=True)
+    n_all = ch["group"].nunique()
+    more = f"; {n_all - len(names)} of {n_all} groups not shown" if n_all > len(names) else ""
+    fig.update_layout(height=total,
                       title=f"EWMA control charts: {_TITLES.get(metric, metric)} per {level} "
-                            "(dotted red line: estimated change of an alert)")
+                            f"(dotted red line: estimated change of an alert{more})")
     return fig
 
 
@@ -177,23 +201,41 @@ def quality_heatmap(
     rows = _metric_rows(windowed, metric)
     grid = rows.pivot_table(index=group, columns="window_start", values="value", aggfunc="mean")
     counts = rows.pivot_table(index=group, columns="window_start", values="n", aggfunc="sum")
+    fmt = time_format(_step(rows["window_start"]))
+    full = [str(i) for i in grid.index]
+    ylab = short_labels(full)
+    height, each = rows_height(len(grid), per_row=24.0)
+    z = grid.to_numpy(dtype=float)
+    finite = z[np.isfinite(z)]
     fig = go.Figure(
         go.Heatmap(
-            z=grid.to_numpy(), x=[d.strftime("%Y-%m-%d") for d in grid.columns],
-            y=[str(i) for i in grid.index], colorscale="RdYlGn",
-            zmin=max(0.0, float(np.nanmin(grid.to_numpy())) - 0.02), zmax=1.0,
-            customdata=counts.reindex_like(grid).to_numpy(),
-            hovertemplate="%{y}, %{x}: %{z:.1%} (n=%{customdata})<extra></extra>",
+            z=z, x=[d.strftime(fmt) for d in grid.columns],
+            y=ylab, colorscale="RdYlGn",
+            zmin=max(0.0, float(finite.min()) - 0.02) if len(finite) else 0.0, zmax=1.0,
+            customdata=np.dstack([counts.reindex_like(grid).to_numpy(),
+                                  np.repeat(np.array(full, dtype=object)[:, None], grid.shape[1], axis=1)]),
+            hovertemplate="%{customdata[1]}, %{x}: %{z:.1%} (n=%{customdata[0]})<extra></extra>",
             colorbar={"tickformat": ".0%"},
+            xgap=1, ygap=1,
         )
     )
+    step = tick_step(each)
+    yaxis: dict[str, object] = {"type": "category", "autorange": "reversed"}
+    if step > 1:
+        yaxis.update(tickmode="array", tickvals=ylab[::step])
     fig.update_layout(title=f"{_TITLES.get(metric, metric)}: {group} × window",
-                      xaxis={"title": "window start"}, height=120 + 28 * len(grid))
+                      xaxis={"title": "window start", "type": "category"}, yaxis=yaxis,
+                      height=max(height, MIN_HEIGHT))
     return fig
 
 
-def confusion_figure(confusion: pd.DataFrame, *, by: str = "cohort") -> go.Figure:
-    """One confusion matrix (share of each reference label) per group, side by side.
+def confusion_figure(
+    confusion: pd.DataFrame, *, by: str = "cohort", columns: int = 4, max_groups: int = 12,
+) -> go.Figure:
+    """One confusion matrix (share of each reference label) per group, in a grid.
+
+    The groups with most judgments come first, at most ``max_groups`` of them (the title says
+    how many are left out); cell text is dropped when the matrices get too many cells.
 
     Examples
     --------
@@ -202,8 +244,14 @@ def confusion_figure(confusion: pd.DataFrame, *, by: str = "cohort") -> go.Figur
     >>> confusion_figure(cm).data[0].z.tolist()
     [[0.9, 0.1]]
     """
-    groups = sorted(confusion[by].unique(), key=str)
-    fig = make_subplots(rows=1, cols=len(groups), subplot_titles=[f"{by} = {g}" for g in groups])
+    volume = confusion.groupby(by)["n"].sum().sort_values(ascending=False, kind="stable")
+    groups = list(volume.index[:max_groups])
+    cols = max(1, min(columns, len(groups)))
+    rows_n = max(1, math.ceil(len(groups) / cols))
+    n_labels = max(confusion["reference"].nunique(), confusion["label"].nunique())
+    text = show_cell_text(n_labels * n_labels * len(groups))
+    fig = make_subplots(rows=rows_n, cols=cols, subplot_titles=[f"{by} = {g}" for g in short_labels(groups)],
+                        vertical_spacing=min(0.3, 70 / (300 * rows_n)))
     for i, g in enumerate(groups):
         sub = confusion[confusion[by] == g]
         share = sub.pivot_table(index="reference", columns="label", values="share", fill_value=0.0)
@@ -212,13 +260,14 @@ def confusion_figure(confusion: pd.DataFrame, *, by: str = "cohort") -> go.Figur
             go.Heatmap(z=share.to_numpy(), x=[str(c) for c in share.columns],
                        y=[str(r) for r in share.index], zmin=0, zmax=1, colorscale="Blues",
                        showscale=i == 0, text=n.reindex_like(share).to_numpy(),
-                       texttemplate="%{z:.0%}<br>n=%{text}",
-                       hovertemplate="reference %{y} → label %{x}: %{z:.1%}<extra></extra>"),
-            row=1, col=i + 1,
+                       texttemplate="%{z:.0%}<br>n=%{text}" if text else None,
+                       hovertemplate="reference %{y} → label %{x}: %{z:.1%} (n=%{text})<extra></extra>"),
+            row=i // cols + 1, col=i % cols + 1,
         )
-        fig.update_xaxes(title_text="label given", row=1, col=i + 1)
+    fig.update_xaxes(title_text="label given", row=rows_n)
     fig.update_yaxes(title_text="reference label", col=1)
-    fig.update_layout(title=f"Confusion by {by}", height=380)
+    more = f" ({len(volume) - len(groups)} of {len(volume)} groups not shown)" if len(volume) > len(groups) else ""
+    fig.update_layout(title=f"Confusion by {by}{more}", height=max(MIN_HEIGHT, 90 + 300 * rows_n))
     return fig
 
 

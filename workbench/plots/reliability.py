@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import WorkbenchError
+from workbench.plots._layout import rows_height, short_labels, show_cell_text, tick_step
 
 __all__ = [
     "agreement_matrix_figure",
@@ -33,22 +34,37 @@ def agreement_matrix_figure(pairwise: pd.DataFrame, *, title: str = "Pairwise Co
     (2, 2)
     """
     z = pairwise.to_numpy(dtype=float)
-    text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(z)))
+    full_x = [str(c) for c in pairwise.columns]
+    full_y = [str(i) for i in pairwise.index]
+    xs, ys = short_labels(full_x), short_labels(full_y)
+    text = show_cell_text(z.size)
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=[str(c) for c in pairwise.columns],
-            y=[str(i) for i in pairwise.index],
+            x=xs,
+            y=ys,
             zmin=-1,
             zmax=1,
             colorscale="RdBu",
-            text=text,
-            texttemplate="%{text}",
+            text=np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(z))) if text else None,
+            texttemplate="%{text}" if text else None,
+            customdata=np.dstack(np.meshgrid(np.array(full_x, dtype=object), np.array(full_y, dtype=object))),
+            hovertemplate="%{customdata[1]} × %{customdata[0]}: kappa %{z:.3f}<extra></extra>",
             colorbar={"title": "kappa"},
+            xgap=1 if len(full_x) <= 60 else 0,
+            ygap=1 if len(full_y) <= 60 else 0,
         )
     )
-    side = 160 + 40 * len(pairwise)
-    fig.update_layout(title=title, height=min(side, 900), width=min(side + 120, 1000), yaxis={"autorange": "reversed"})
+    height, each = rows_height(len(pairwise), per_row=32.0, base=180)
+    step = tick_step(each)
+    axis: dict[str, object] = {"type": "category"}
+    if step > 1:
+        axis.update(tickmode="array")
+    fig.update_layout(
+        title=title, height=max(height, 320), width=min(max(height, 320) + 160, 1400),
+        yaxis={**axis, "autorange": "reversed", **({"tickvals": ys[::step]} if step > 1 else {})},
+        xaxis={**axis, **({"tickvals": xs[::step]} if step > 1 else {})},
+    )
     return fig
 
 
@@ -87,7 +103,9 @@ def confusion_figure(
     names = list(acc.index[:max_annotators])
     cols = min(columns, max(1, len(names)))
     rows = math.ceil(len(names) / cols) if names else 1
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{n} ({acc[n]:.0%})" for n in names])
+    fig = make_subplots(rows=rows, cols=cols,
+                        subplot_titles=[f"{s} ({acc[n]:.0%})" for s, n in zip(short_labels(names), names, strict=True)],
+                        vertical_spacing=min(0.3, 60 / (80 + 220 * rows)))
     for i, name in enumerate(names):
         sub = confusion[confusion[annotator] == name]
         mat = sub.pivot_table(index=reference, columns=label, values=value, aggfunc="sum", sort=False)
@@ -100,7 +118,7 @@ def confusion_figure(
                 zmax=1 if value == "rate" else None,
                 colorscale="Blues",
                 showscale=i == 0,
-                texttemplate="%{z:.2f}",
+                texttemplate="%{z:.2f}" if show_cell_text(mat.size) else None,
             ),
             row=i // cols + 1,
             col=i % cols + 1,
@@ -132,13 +150,17 @@ def annotator_figure(
     """
     xcol = x if x in agreement.columns else "n"
     sizes = agreement[size].to_numpy(dtype=float)
+    names = [str(i) for i in agreement.index]
+    labelled = len(names) <= 25  # beyond that, names overlap: they stay in the hover
     fig = go.Figure(
         go.Scatter(
             x=agreement[xcol],
             y=agreement[y],
-            mode="markers+text",
-            text=[str(i) for i in agreement.index],
+            mode="markers+text" if labelled else "markers",
+            text=short_labels(names, max_len=14) if labelled else None,
             textposition="top center",
+            customdata=np.array(names, dtype=object),
+            hovertemplate="%{customdata}: " + y + " %{y:.3f}, " + xcol + " %{x}<extra></extra>",
             marker={
                 "size": 10 + 30 * sizes / max(sizes.max(), 1),
                 "color": agreement[color] if color in agreement.columns else None,
@@ -171,15 +193,22 @@ def disagreement_figure(
     ['b', 'a']
     """
     f = frame.sort_values(value, ascending=False)
-    fig = go.Figure(
-        go.Bar(
-            x=f[by].astype(str).tolist(),
-            y=f[value],
-            customdata=f[[n]].to_numpy() if n in f.columns else None,
-            hovertemplate="%{x}: %{y:.3f}" + (" (n=%{customdata[0]})" if n in f.columns else "") + "<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=title or f"Disagreement by {by}", xaxis_title=by, yaxis_title=value, height=380
-    )
+    full = f[by].astype(str).tolist()
+    shown = short_labels(full)
+    custom = np.column_stack([np.array(full, dtype=object),
+                              f[n].to_numpy() if n in f.columns else np.full(len(f), "")])
+    hover = "%{customdata[0]}: %{" + ("x" if len(f) > 12 else "y") + ":.3f}" + (
+        " (n=%{customdata[1]})" if n in f.columns else "") + "<extra></extra>"
+    if len(f) <= 12:  # few segments: vertical bars
+        fig = go.Figure(go.Bar(x=shown, y=f[value], customdata=custom, hovertemplate=hover))
+        fig.update_layout(title=title or f"Disagreement by {by}", xaxis_title=by, yaxis_title=value, height=380)
+        return fig
+    height, each = rows_height(len(f), per_row=22.0)  # many: horizontal bars, height follows the rows
+    step = tick_step(each)
+    yaxis: dict[str, object] = {"autorange": "reversed", "type": "category"}
+    if step > 1:
+        yaxis.update(tickmode="array", tickvals=shown[::step])
+    fig = go.Figure(go.Bar(x=f[value], y=shown, orientation="h", customdata=custom, hovertemplate=hover))
+    fig.update_layout(title=title or f"Disagreement by {by}", xaxis_title=value, yaxis_title=by,
+                      height=height, yaxis=yaxis)
     return fig

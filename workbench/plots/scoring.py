@@ -5,7 +5,9 @@ Builders take the tidy frames of :mod:`workbench.scoring` and compute nothing ne
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+
+from workbench.plots._layout import log_range
 
 __all__ = [
     "decision_bars",
@@ -24,10 +28,23 @@ __all__ = [
 ]
 
 
-def _vline(fig: go.Figure, threshold: float | None) -> go.Figure:
-    if threshold is not None and np.isfinite(threshold):
-        fig.add_vline(x=threshold, line_dash="dash", line_color="black",
-                      annotation_text=f"threshold {threshold:,.3g}")
+def _vline(fig: go.Figure, threshold: float | None, *, log: bool = False,
+           values: Sequence[float] | np.ndarray | None = None) -> go.Figure:
+    """Dashed threshold line and its label; on a log axis the range and the label's x are log10."""
+    if log and values is not None:
+        extent = list(np.asarray(values, dtype=float))
+        if threshold is not None and np.isfinite(threshold) and threshold > 0:
+            extent.append(float(threshold))
+        rng = log_range(extent)
+        if rng is not None:
+            fig.update_xaxes(type="log", range=rng)
+    if threshold is None or not np.isfinite(threshold) or (log and threshold <= 0):
+        return fig
+    # plotly.js draws shapes in data units but places annotations in log10 units on a log axis
+    fig.add_shape(type="line", xref="x", yref="paper", x0=threshold, x1=threshold, y0=0, y1=1,
+                  line={"dash": "dash", "color": "black"})
+    fig.add_annotation(x=math.log10(threshold) if log else threshold, xref="x", y=1, yref="paper",
+                       text=f"threshold {threshold:,.3g}", showarrow=False, yanchor="bottom")
     return fig
 
 
@@ -55,7 +72,8 @@ def score_histogram(
         data = data[data[metric] > 0]
     fig = px.histogram(data, x=x, color=color, nbins=nbins, barmode="overlay", opacity=0.6,
                        log_x=log_x, title=title or f"{metric} distribution")
-    return _vline(fig, threshold)
+    fig.update_layout(height=380)
+    return _vline(fig, threshold, log=log_x, values=data[metric].to_numpy())
 
 
 def score_ecdf(
@@ -79,7 +97,8 @@ def score_ecdf(
     if log_x:
         data = data[data[metric] > 0]
     fig = px.ecdf(data, x=metric, color=color, log_x=log_x, title=title or f"{metric} ECDF")
-    return _vline(fig, threshold)
+    fig.update_layout(height=380)
+    return _vline(fig, threshold, log=log_x, values=data[metric].to_numpy())
 
 
 def sweep_figure(sweep: pd.DataFrame, *, metric: str = "", threshold: float | None = None, log_x: bool = False) -> go.Figure:
@@ -91,6 +110,9 @@ def sweep_figure(sweep: pd.DataFrame, *, metric: str = "", threshold: float | No
     >>> [t.name for t in sweep_figure(sw).data]
     ['keep rate']
     """
+    if log_x:  # a log axis shows positive finite thresholds only
+        t = pd.to_numeric(sweep["threshold"], errors="coerce")
+        sweep = sweep[np.isfinite(t) & (t > 0)]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=sweep["threshold"], y=sweep["keep_rate"], mode="lines+markers", name="keep rate"))
     for col in ("precision", "recall"):
@@ -98,10 +120,8 @@ def sweep_figure(sweep: pd.DataFrame, *, metric: str = "", threshold: float | No
             fig.add_trace(go.Scatter(x=sweep["threshold"], y=sweep[col], mode="lines", name=f"{col} of removal",
                                      line={"dash": "dot"}))
     fig.update_layout(title=f"Threshold sweep{': ' + metric if metric else ''}", xaxis_title=metric or "threshold",
-                      yaxis_title="share", yaxis_range=[0, 1.02])
-    if log_x:
-        fig.update_xaxes(type="log")
-    return _vline(fig, threshold)
+                      yaxis_title="share", yaxis_range=[0, 1.02], height=380)
+    return _vline(fig, threshold, log=log_x, values=sweep["threshold"].to_numpy(dtype=float))
 
 
 def funnel_figure(counts: pd.DataFrame, *, title: str = "Cleaning funnel") -> go.Figure:

@@ -53,9 +53,29 @@ def content_hash(text: str) -> str:
 
 
 def default_cache_dir() -> Path:
-    """``$WORKBENCH_CACHE_DIR`` if set, else ``~/.cache/workbench/scores``."""
+    """The score cache folder: ``$WORKBENCH_CACHE_DIR``, else the user's cache folder.
+
+    The user's cache folder is the platform's (``platformdirs.user_cache_dir("workbench")``
+    when ``platformdirs`` is installed: ``~/.cache/workbench`` on Linux,
+    ``~/Library/Caches/workbench`` on macOS, ``%LOCALAPPDATA%\\workbench\\Cache`` on
+    Windows), else ``$XDG_CACHE_HOME/workbench`` or ``~/.cache/workbench``; scores go to its
+    ``scores`` subfolder. Never a folder inside the installed package or the checkout.
+
+    Examples
+    --------
+    >>> default_cache_dir().parts[-1] if "WORKBENCH_CACHE_DIR" not in os.environ else "scores"
+    'scores'
+    """
     env = os.environ.get("WORKBENCH_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "workbench" / "scores"
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+    except ImportError:  # pragma: no cover - platformdirs is usually present (pip, jupyter)
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+        return base / "workbench" / "scores"
+    return Path(platformdirs.user_cache_dir("workbench", appauthor=False)) / "scores"
 
 
 @dataclass(frozen=True)
