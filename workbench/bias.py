@@ -1541,7 +1541,7 @@ def system_win_rates(
     >>> system_win_rates(prefs)[["system", "n", "win_rate"]].to_string(index=False)
     'system  n  win_rate\\n   new  4     0.625\\n  base  4     0.375'
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     require_columns(preferences, [model_a, model_b], table=_TABLE)
     if win_probability:
         require_numeric(preferences, win_probability, table=_TABLE)
