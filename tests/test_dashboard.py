@@ -267,3 +267,38 @@ def test_vectorised_reviewer_agreement_equals_cohens_kappa_per_pair() -> None:
         else:
             assert row.kappa == pytest.approx(expected)
             assert row.kappa == pytest.approx(cohen_kappa_score(a[shared], b[shared]))
+
+
+def test_event_log_reads_only_new_events_and_equals_a_full_read(known: tuple[Path, Path], tmp_path: Path) -> None:
+    path, _ = known
+    log = dashboard.EventLog()
+    first = dashboard.read_snapshot(path, now=NOW, log=log)
+    seen = log.last_id
+    with _store(path) as s:
+        s.record("late", "carol", "ok", created_at=NOW)
+        s.undo("bob", created_at=NOW)  # cancels a decision read before
+    calls: list[int] = []
+    original = ReviewStore.events_since
+
+    def spy(self: ReviewStore, event_id: int) -> list[tuple[object, ...]]:
+        calls.append(event_id)
+        return original(self, event_id)
+
+    ReviewStore.events_since = spy  # type: ignore[method-assign]
+    try:
+        again = dashboard.read_snapshot(path, now=NOW, log=log)
+    finally:
+        ReviewStore.events_since = original  # type: ignore[method-assign]
+    assert calls == [seen]  # only what came after the watermark
+    fresh = dashboard.read_snapshot(path, now=NOW)
+    assert again.n_decisions == fresh.n_decisions == first.n_decisions  # +1 carol, -1 undone bob
+    assert again.mean_kappa == pytest.approx(fresh.mean_kappa)
+    pd.testing.assert_frame_equal(again.per_reviewer, fresh.per_reviewer)
+    # the store replaced by another file at the same path: read from the start
+    path.unlink()
+    for extra in path.parent.glob(path.name + "-*"):
+        extra.unlink()
+    with _store(path) as s:
+        s.record("only", "dan", "ok")
+    replaced = dashboard.read_snapshot(path, now=NOW, log=log)
+    assert replaced.n_decisions == 1 and replaced.n_reviewers == 1

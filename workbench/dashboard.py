@@ -37,6 +37,7 @@ from workbench.errors import WorkbenchError
 __all__ = [
     "DashboardConfig",
     "DashboardSnapshot",
+    "EventLog",
     "RunHeadline",
     "Dashboard",
     "configure",
@@ -278,13 +279,71 @@ def _trend_freq(times: pd.Series) -> str:
     return "7D"
 
 
+class EventLog:
+    """The events of one review store, read incrementally.
+
+    Each :meth:`read` fetches only the events appended since the previous one (an event-id
+    watermark, :meth:`ReviewStore.events_since`), so a page that refreshes every few seconds
+    does not re-read a store of 100,000 events each time. A store that was replaced (the
+    last event seen is gone or different) is read again from the start.
+    """
+
+    COLUMNS = ("event_id", "kind", "item_id", "reviewer", "decision", "queue", "session",
+               "created_at", "undoes")
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.last_id = 0
+        self._last_key: tuple[str, str] | None = None
+        self._parts: list[pd.DataFrame] = []
+        self.frame = self._empty()
+
+    def _empty(self) -> pd.DataFrame:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in self.COLUMNS})
+        frame["undone"] = pd.Series(dtype=bool)
+        return frame
+
+    def _reset(self, path: Path) -> None:
+        self.path, self.last_id, self._last_key, self._parts = path, 0, None, []
+        self.frame = self._empty()
+
+    def read(self, store: Any) -> pd.DataFrame:
+        """Every event of ``store`` (a :class:`ReviewStore`), with ``undone``, oldest first."""
+        path = Path(store.path).resolve()
+        if path != self.path:
+            self._reset(path)
+        elif self.last_id:
+            last = store.event(self.last_id)
+            if last is None or (last.kind, last.item_id) != self._last_key:
+                self._reset(path)
+        rows = store.events_since(self.last_id)
+        if rows:
+            new = pd.DataFrame(rows, columns=list(self.COLUMNS))
+            new["event_id"] = new["event_id"].astype("int64")
+            new["created_at"] = pd.to_datetime(new["created_at"], utc=True, format="ISO8601")
+            new["undoes"] = pd.array(new["undoes"], dtype="Int64")
+            self._parts.append(new)
+            frame = pd.concat(self._parts, ignore_index=True) if len(self._parts) > 1 else new.copy()
+            self._parts = [frame.drop(columns="undone", errors="ignore")]
+            undone = frame["event_id"].isin(frame["undoes"].dropna().astype("int64"))
+            frame["undone"] = undone.to_numpy(dtype=bool)
+            self.frame = frame
+            self.last_id = int(new["event_id"].iloc[-1])
+            self._last_key = (str(new["kind"].iloc[-1]), str(new["item_id"].iloc[-1]))
+        return self.frame
+
+
 def read_snapshot(
     config: DashboardConfig | str | os.PathLike[str],
     *,
     now: pd.Timestamp | None = None,
     timeout_s: float = 2.0,
+    log: EventLog | None = None,
 ) -> DashboardSnapshot:
     """Read the store once (read-only, a fresh connection) and compute the dashboard's KPIs.
+
+    ``log`` keeps the events read so far between calls (the live page passes its own), so a
+    refresh reads only what was appended since the previous one.
 
     Never raises for a bad store: a missing file, a file that is not a review store, a
     damaged one or one locked past ``timeout_s`` give a snapshot with ``state="error"`` and a
@@ -314,7 +373,9 @@ def read_snapshot(
         ))
     try:
         with ReviewStore(cfg.store, read_only=True, timeout_s=timeout_s) as store:
-            events = store.events()
+            events = (log if log is not None else EventLog()).read(store)
+            active = events[~events["undone"].to_numpy(dtype=bool) & events["kind"].isin(_DECISION_KINDS)]
+            backlog = _backlog(active, store)
     except WorkbenchError as exc:
         return replace(base, message=str(exc))
     except Exception as exc:  # a page must never show a traceback  # noqa: BLE001
@@ -326,7 +387,6 @@ def read_snapshot(
             gold = io.load_table(cfg.gold, kind="gold")
         except (WorkbenchError, OSError) as exc:
             gold_note = f"Gold table not used: {exc}"
-    active = events[~events["undone"].to_numpy(dtype=bool) & events["kind"].isin(_DECISION_KINDS)]
     decisions = active[active["kind"] == "decision"].drop_duplicates(["item_id", "reviewer"], keep="last")
     if decisions.empty:
         return replace(base, state="empty", message="no decisions yet" + (f". {gold_note}" if gold_note else ""),
@@ -346,7 +406,6 @@ def read_snapshot(
             gold_ci = (float(pooled["ci_low"]), float(pooled["ci_high"]))
     today = clock.floor("D")
     n_today = int((decisions["created_at"] >= today).sum())
-    backlog = _backlog(active)
     return DashboardSnapshot(
         store=cfg.store,
         read_at=clock,
@@ -374,7 +433,7 @@ def read_snapshot(
     )
 
 
-def _backlog(active: pd.DataFrame) -> pd.DataFrame:
+def _backlog(active: pd.DataFrame, store: Any) -> pd.DataFrame:
     """Per queue: items handled and, where the queue recorded its plan size, items left.
 
     Each event's ``meta`` carries ``planned`` (the number of items the queue planned for that
@@ -384,18 +443,19 @@ def _backlog(active: pd.DataFrame) -> pd.DataFrame:
     if active.empty:
         return pd.DataFrame(columns=["queue", "reviewers", "handled", "planned", "backlog"])
 
-    def planned(meta: object) -> float:
+    def planned(event_id: int) -> float:
+        event = store.event(int(event_id))
         try:
-            value = json.loads(str(meta)).get("planned")
+            value = json.loads(event.meta).get("planned") if event is not None else None
         except (ValueError, AttributeError):
             return float("nan")
         return float(value) if isinstance(value, (int, float)) else float("nan")
 
     a = active.assign(queue=active["queue"].replace("", "(none)")).sort_values("event_id")
     groups = a.groupby(["queue", "reviewer"], sort=True)
-    # the plan size of each reviewer's queue, from its latest event only
-    per = groups.agg(handled=("item_id", "nunique"), last_meta=("meta", "last")).reset_index()
-    per["planned"] = per.pop("last_meta").map(planned)
+    # the plan size of each reviewer's queue, from the meta of its latest event only
+    per = groups.agg(handled=("item_id", "nunique"), last_event=("event_id", "last")).reset_index()
+    per["planned"] = per.pop("last_event").map(planned)
     per["left"] = (per["planned"] - per["handled"]).clip(lower=0)
     out = per.groupby("queue", sort=True).agg(
         reviewers=("reviewer", "nunique"), handled=("handled", "sum"),
@@ -609,7 +669,8 @@ class Dashboard:
 
     def __init__(self, config: DashboardConfig) -> None:
         self.config = config
-        self.snapshot = read_snapshot(config)
+        self.log = EventLog()
+        self.snapshot = read_snapshot(config, log=self.log)
         self._widgets: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -620,7 +681,7 @@ class Dashboard:
         """Read the store again and update the page (called by the timer)."""
         with self._lock:
             try:
-                self.snapshot = read_snapshot(self.config)
+                self.snapshot = read_snapshot(self.config, log=self.log)
                 self.refreshes += 1
                 if self._widgets:
                     self._update()
