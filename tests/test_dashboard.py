@@ -142,7 +142,8 @@ def test_headlines_from_run_manifests(known: tuple[Path, Path], tmp_path: Path) 
         run = reports / report / when[:10]
         run.mkdir(parents=True)
         (run / "manifest.json").write_text(json.dumps(
-            {"report": report, "status": "succeeded", "finished_at": when, "headlines": [head]}))
+            {"report": report, "run_id": when[:10], "status": "succeeded", "started_at": when,
+             "finished_at": when, "parameters": {}, "headlines": [head]}))
     (reports / "broken").mkdir()
     (reports / "broken" / "manifest.json").write_text("{not json")
     snap = dashboard.read_snapshot(dashboard.DashboardConfig(store=path, reports=reports), now=NOW)

@@ -233,39 +233,27 @@ def demo_store(
 def recent_runs(reports: str | os.PathLike[str] | None, *, limit: int = 20) -> tuple[RunHeadline, ...]:
     """The newest report runs under ``reports`` (their ``manifest.json``), newest first.
 
-    A manifest that cannot be read is skipped; no folder or no manifest gives ``()``.
+    Read with :func:`workbench.manifest.load_manifests` (unreadable manifests are skipped);
+    no folder or no manifest gives ``()``.
     """
-    if reports is None or not Path(reports).is_dir():
+    from workbench.manifest import load_manifests
+
+    if reports is None:
         return ()
     runs: list[RunHeadline] = []
-    for path in Path(reports).glob("**/manifest.json"):
+    for m in load_manifests(reports)[:limit]:
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(record, dict):
-            continue
-        finished = record.get("finished_at") or record.get("started_at")
-        try:
-            when = pd.Timestamp(finished) if finished else None
+            when: pd.Timestamp | None = pd.Timestamp(m.finished_at or m.started_at)
             if when is not None and when.tzinfo is None:
                 when = when.tz_localize("UTC")
         except (ValueError, TypeError):
             when = None
-        heads = record.get("headlines") or []
-        if isinstance(heads, str):
-            heads = [heads]
-        texts = tuple(str(h.get("text", h)) if isinstance(h, dict) else str(h) for h in heads)
-        runs.append(RunHeadline(
-            report=str(record.get("report", path.parent.parent.name)),
-            status=str(record.get("status", "unknown")),
-            finished_at=when,
-            headlines=texts,
-            path=path.parent,
-        ))
+        runs.append(RunHeadline(report=m.report, status=str(m.status), finished_at=when,
+                                headlines=tuple(str(h) for h in m.headlines),
+                                path=m.folder if m.folder is not None else Path(reports)))
     epoch = pd.Timestamp(0, tz="UTC")
     runs.sort(key=lambda r: r.finished_at if r.finished_at is not None else epoch, reverse=True)
-    return tuple(runs[:limit])
+    return tuple(runs)
 
 
 def _trend_freq(times: pd.Series) -> str:
