@@ -297,8 +297,9 @@ def test_wrong_format_named_says_what_the_file_looks_like(tmp_path: Path) -> Non
         io.import_annotations(prodigy, format="argilla")
     table = tmp_path / "plain.csv"
     pd.DataFrame({"item_id": ["1"], "annotator_id": ["a"], "label": ["x"]}).to_csv(table, index=False)
-    with pytest.raises(WorkbenchError, match=r"MTurk .* has no Answer|is missing column\(s\) 'HITId'"):
-        io.import_annotations(table, format="mturk")
+    for fmt in ("mturk", "labelbox", "arena", "alpaca-eval", "argilla"):
+        with pytest.raises(WorkbenchError, match=r"plain.csv' was named as .* but it looks like a table with columns 'item_id', 'annotator_id', 'label'"):
+            io.import_annotations(table, format=fmt)
     with pytest.raises(WorkbenchError, match=r"format='yaml' is not valid; choose one of 'auto', 'table', 'label-studio'"):
         io.load_table(table, format="yaml")
 
@@ -408,6 +409,31 @@ def test_mturk_empty_batch(tmp_path: Path) -> None:
     mturk_frame().iloc[:0].to_csv(path, index=False)
     with pytest.raises(WorkbenchError, match=r"holds no records: the MTurk export is empty"):
         io.import_annotations(path)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("argilla", "Argilla"), ("labelbox", "Labelbox"), ("arena", "arena"),
+                                           ("alpaca-eval", "AlpacaEval"), ("label-studio", "Label Studio")])
+@pytest.mark.parametrize("text", ["[]", ""])
+def test_empty_exports(tmp_path: Path, fmt: str, name: str, text: str) -> None:
+    path = tmp_path / ("empty.json" if text else "empty.jsonl")
+    path.write_text(text)
+    with pytest.raises(WorkbenchError, match=rf"holds no records: the {name} export is empty"):
+        io.import_annotations(path, format=fmt)
+
+
+def test_duplicate_answers_in_argilla_and_labelbox(tmp_path: Path) -> None:
+    rec = {"id": "r1", "fields": {"text": "t"}, "responses": {"q": [{"value": "a", "user_id": "u", "status": "submitted"}]}}
+    later = {**rec, "responses": {"q": [{"value": "b", "user_id": "u", "status": "submitted"}]}}
+    res = import_quiet(write_jsonl(tmp_path / "dup.jsonl", [rec, later]))
+    check_balance(res)
+    assert res.annotations["label"].tolist() == ["b"] and res.report.dropped == {
+        "repeated response by the same user (kept the last)": 1}
+    rows = [labelbox_row("d", [lb_label("a", "2024-01-02T00:00:00Z", [radio("Q", "Late")]),
+                               lb_label("a", "2024-01-01T00:00:00Z", [radio("Q", "Early")])])]
+    res = import_quiet(write_jsonl(tmp_path / "dup.ndjson", rows))
+    check_balance(res)
+    assert res.annotations["label"].tolist() == ["Late"]
+    assert res.report.dropped == {"repeated label by the same annotator (kept the latest)": 1}
 
 
 # ---------------------------------------------------------------------------------------
@@ -652,7 +678,7 @@ def test_load_table_warns_about_dropped_rows_and_keeps_plain_tables(tmp_path: Pa
 
 
 def test_json_array_reader_streams_across_buffer_boundaries(tmp_path: Path) -> None:
-    from workbench.formats._common import _iter_array
+    from workbench.formats._common import _iter_array, iter_json_records
 
     rows = [{"i": i, "s": "x" * (i % 7) + '",[]{}'} for i in range(500)]
     path = write_json(tmp_path / "rows.json", rows)
@@ -660,7 +686,7 @@ def test_json_array_reader_streams_across_buffer_boundaries(tmp_path: Path) -> N
         assert list(_iter_array(fh, path, chunk=37)) == rows
     (tmp_path / "cut.json").write_text(json.dumps(rows)[:-40])
     with pytest.raises(WorkbenchError, match=r"could not read .*cut.json' as JSON.*truncated"):
-        list(io.import_annotations(tmp_path / "cut.json", format="alpaca-eval").report.notes)
+        list(iter_json_records(tmp_path / "cut.json"))
 
 
 def test_gzip_exports(tmp_path: Path) -> None:

@@ -390,10 +390,14 @@ def describe(p: Peek) -> str:
     return f"{what} {shown}"
 
 
-def require_format(p: Peek, fmt: str, *, accept_unknown: bool = True) -> None:
-    """Raise when the file plainly is another tool's export than ``fmt``."""
+def require_format(p: Peek, fmt: str, *, accept_unknown: bool = False) -> None:
+    """Raise unless the file looks like ``fmt`` (an empty file passes: the reader says so).
+
+    With ``accept_unknown`` a file that looks like no known export passes too (formats whose
+    files cannot always be recognised from the first record, e.g. Prodigy task streams).
+    """
     found = detect(p)
-    if found == fmt or (found is None and accept_unknown):
+    if found == fmt or not p.keys or (found is None and accept_unknown):
         return
     hint = f" Read it with format={found!r} (or format='auto')." if found else ""
     raise WorkbenchError(

@@ -51,7 +51,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     from workbench.io import from_chosen_rejected, load_table
 
     opts = check_options(options, _OPTIONS, format="chosen-rejected")
-    require_format(peek, "chosen-rejected")
+    require_format(peek, "chosen-rejected", accept_unknown=True)
     raw = load_table(path, format="table")
     if raw.empty:
         raise no_records(path, "chosen/rejected")

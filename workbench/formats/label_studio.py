@@ -311,7 +311,7 @@ def _pairwise(rows: _Rows, opts: dict[str, Any], path: Path) -> pd.DataFrame | N
 def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) -> ImportResult:
     """Read a Label Studio JSON, JSON-MIN or CSV export (see the module docstring)."""
     opts = check_options(options, _OPTIONS, format="label-studio")
-    require_format(peek, "label-studio")
+    require_format(peek, "label-studio", accept_unknown=True)
     tally = Tally(str(path), "label-studio", "answers")
     if peek.container == "csv":
         frame = pd.read_csv(path, dtype={"id": str, "item_id": str, "annotator": str}, encoding="utf-8")

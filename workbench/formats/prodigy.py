@@ -54,7 +54,7 @@ _CHOICE_VIEWS = frozenset({"classification", "choice", "binary", "text", "html",
 def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) -> ImportResult:
     """Read a Prodigy JSONL export (see the module docstring)."""
     opts = check_options(options, _OPTIONS, format="prodigy")
-    require_format(peek, "prodigy")
+    require_format(peek, "prodigy", accept_unknown=True)
     if peek.container not in ("jsonl", ""):
         raise WorkbenchError(
             f"'{path}': a Prodigy export is JSON lines (prodigy db-out writes .jsonl); this file is "
