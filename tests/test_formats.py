@@ -259,6 +259,22 @@ def test_prodigy_binary_mapping(tmp_path: Path) -> None:
     assert res.items.set_index("item_id")["text"].to_dict() == {"1": "buy now", "2": "hello"}
 
 
+def test_prodigy_fast_and_general_readers_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.formats import prodigy
+
+    rows = [prodigy_line(f"t{i % 7}", f"u{i % 5}", ("accept", "reject", "ignore")[i % 3], 100 + i % 11, inp=i % 7,
+                         label=("SPAM", "ADS")[i % 2]) for i in range(200)]
+    rows.append({"text": "no answer yet", "_input_hash": 99, "_task_hash": 1})
+    rows.append({**prodigy_line("anon", None, "accept", 5, inp=98)})
+    path = write_jsonl(tmp_path / "db.jsonl", rows)
+    fast = io.import_annotations(path, format="prodigy")
+    monkeypatch.setattr(prodigy, "_read_arrow", lambda path, tally: None)
+    general = io.import_annotations(path, format="prodigy")
+    pd.testing.assert_frame_equal(fast.annotations, general.annotations)
+    pd.testing.assert_frame_equal(fast.items, general.items)
+    assert fast.report == general.report and "1 answers have no _annotator_id" in fast.report.summary()
+
+
 def test_prodigy_choice_interface_and_labels_as_questions(tmp_path: Path) -> None:
     opts = [{"id": "SPORT", "text": "Sport"}, {"id": "NEWS", "text": "News"}]
     rows = [

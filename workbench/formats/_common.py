@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ __all__ = [
     "json_value",
     "keep_latest",
     "no_records",
+    "open_binary",
     "open_text",
     "peek",
     "pick_question",
@@ -236,6 +237,12 @@ def open_text(path: Path) -> IO[str]:
     if gz:
         return _io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
     return open(path, encoding="utf-8")
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a (possibly gzip-compressed) file for reading bytes."""
+    _, gz = _suffixes(path)
+    return cast(IO[bytes], gzip.open(path, "rb")) if gz else open(path, "rb")
 
 
 def _bad_json(path: Path, where: str, exc: Exception) -> WorkbenchError:

@@ -4,7 +4,7 @@ Mapping (full table in ``docs/interop.md``): one line is one answer. ``item_id``
 task's own ``item_id`` field when it has one (tasks written by :func:`write_jsonl` do),
 otherwise ``_input_hash`` (the input, whatever was asked about it); ``_annotator_id`` →
 ``annotator_id``, falling back to ``_session_id``; ``_timestamp`` (epoch seconds) →
-``timestamp``. Binary interfaces: ``answer`` (``accept``/``reject``) is the label and the
+``timestamp``; ``text`` and ``_input_hash`` → the items table. Binary interfaces: ``answer`` (``accept``/``reject``) is the label and the
 task's ``label`` names the question (a ``question`` column when the file asks several).
 Choice interfaces (``options``): an accepted answer's label is its ``accept`` list (several
 joined by ``|``), a rejected one is ``"reject"``. Span interfaces (``spans`` outside
@@ -39,6 +39,7 @@ from workbench.formats._common import (
     json_value,
     keep_latest,
     no_records,
+    open_binary,
     open_text,
     pick_question,
     require_format,
@@ -61,6 +62,35 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
             f"{peek.container or 'of unknown type'}. Pass the .jsonl file."
         )
     tally = Tally(str(path), "prodigy", "lines")
+    fast = _read_arrow(path, tally)
+    if fast is not None:
+        cols, item_frame, spans, anonymous = fast
+    else:
+        cols, item_frame, spans, anonymous = _read_lines(path, tally)
+    if tally.read == 0:
+        raise no_records(path, "Prodigy")
+    if anonymous:
+        tally.note(f"{anonymous:,} answers have no _annotator_id or _session_id; their annotator is 'anonymous'.")
+    ann = pd.DataFrame(cols)
+    ann["seq"] = np.arange(len(ann))
+    ann["timestamp"] = to_utc(ann.pop("ts"), unit="s")
+    ann, n_dup = keep_latest(ann, ["item_id", "annotator_id", "question"], order=["timestamp", "seq"])
+    tally.drop("repeated answer by the same annotator (kept the latest)", n_dup)
+    ignored = (ann["answer"] == "ignore").to_numpy()
+    tally.drop("ignore answer (no judgment)", int(ignored.sum()))
+    ann = ann[~ignored].drop(columns=["answer", "seq"])
+    ann = pick_question(ann, opts.get("question"), tally, path)
+    if ann["timestamp"].isna().all():
+        ann = ann.drop(columns="timestamp")
+    if "text" in item_frame and item_frame["text"].isna().all():
+        item_frame = item_frame.drop(columns="text")
+    return tally.result(annotations=ann.reset_index(drop=True), items=item_frame,
+                        spans=pd.DataFrame(spans) if spans else None)
+
+
+
+def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int]:
+    """The general reader: one ``json.loads`` per line, every interface."""
     cols: dict[str, list[Any]] = {k: [] for k in ("item_id", "annotator_id", "answer", "label", "question", "ts")}
     items: dict[str, dict[str, Any]] = {}
     spans: list[dict[str, Any]] = []
@@ -85,8 +115,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
                     )
             item = str(item)
             if item not in items:
-                items[item] = {"item_id": item, "text": get(rec, "text"), "input_hash": get(rec, "_input_hash"),
-                               **({"meta": json.dumps(rec["meta"], ensure_ascii=False)} if "meta" in rec else {})}
+                items[item] = {"item_id": item, "text": get(rec, "text"), "input_hash": get(rec, "_input_hash")}
             answer = get(rec, "answer")
             if answer is None:
                 tally.drop("task without an answer (not annotated yet)")
@@ -114,26 +143,61 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
             cols["label"].append(label)
             cols["question"].append(None if question is None else str(question))
             cols["ts"].append(get(rec, "_timestamp"))
-    if tally.read == 0:
-        raise no_records(path, "Prodigy")
-    if anonymous:
-        tally.note(f"{anonymous:,} answers have no _annotator_id or _session_id; their annotator is 'anonymous'.")
-    ann = pd.DataFrame(cols)
-    ann["seq"] = np.arange(len(ann))
-    ann["timestamp"] = to_utc(ann.pop("ts"), unit="s")
-    ann, n_dup = keep_latest(ann, ["item_id", "annotator_id", "question"], order=["timestamp", "seq"])
-    tally.drop("repeated answer by the same annotator (kept the latest)", n_dup)
-    ignored = (ann["answer"] == "ignore").to_numpy()
-    tally.drop("ignore answer (no judgment)", int(ignored.sum()))
-    ann = ann[~ignored].drop(columns=["answer", "seq"])
-    ann = pick_question(ann, opts.get("question"), tally, path)
-    if ann["timestamp"].isna().all():
-        ann = ann.drop(columns="timestamp")
-    item_frame = pd.DataFrame(list(items.values()))
-    if "text" in item_frame and item_frame["text"].isna().all():
-        item_frame = item_frame.drop(columns="text")
-    return tally.result(annotations=ann.reset_index(drop=True), items=item_frame,
-                        spans=pd.DataFrame(spans) if spans else None)
+    return cols, pd.DataFrame(list(items.values()), columns=["item_id", "text", "input_hash"]), spans, anonymous
+
+
+#: Keys whose presence anywhere in the file sends it to the general reader.
+_GENERAL_ONLY = (b'"options"', b'"spans"', b'"item_id"')
+_ARROW_FIELDS = ("_input_hash", "_annotator_id", "_session_id", "answer", "label", "_timestamp", "text")
+
+
+def _read_arrow(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int] | None:
+    """Binary-interface exports parsed by Arrow's JSON reader (same result, several times faster).
+
+    Used only when no line can hold a choice, span or own item id (the file never contains
+    those keys); anything Arrow cannot type (an id that is not an integer…) falls back to
+    :func:`_read_lines`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    with open_binary(path) as fh:
+        raw = fh.read()
+    if any(key in raw for key in _GENERAL_ONLY):
+        return None
+    schema = pa.schema([("_input_hash", pa.int64()), ("_annotator_id", pa.string()), ("_session_id", pa.string()),
+                        ("answer", pa.string()), ("label", pa.string()), ("_timestamp", pa.float64()),
+                        ("text", pa.string())])
+    try:
+        table = pj.read_json(pa.BufferReader(raw), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    del raw
+    if table.num_rows == 0 or table.column("_input_hash").null_count:
+        return None  # empty, or a line without _input_hash: the general reader says which
+    tally.read = table.num_rows
+    ids = table.column("_input_hash").to_numpy().astype(str).astype(object)
+    first = pd.Series(ids).duplicated().to_numpy()
+    item_frame = pd.DataFrame({"item_id": ids[~first], "text": table.column("text").to_numpy(zero_copy_only=False)[~first],
+                               "input_hash": table.column("_input_hash").to_numpy()[~first]})
+    answer = table.column("answer")
+    unanswered = answer.is_null().to_numpy(zero_copy_only=False)
+    tally.drop("task without an answer (not annotated yet)", int(unanswered.sum()))
+    who = pc.coalesce(table.column("_annotator_id"), table.column("_session_id"))
+    anonymous = int(pc.sum(pc.and_(who.is_null(), pc.invert(answer.is_null()))).as_py() or 0)
+    who = pc.fill_null(who, "anonymous")
+    keep = ~unanswered
+    cols: dict[str, Any] = {
+        "item_id": ids[keep],
+        "annotator_id": who.to_numpy(zero_copy_only=False)[keep],
+        "answer": answer.to_numpy(zero_copy_only=False)[keep],
+    }
+    cols["label"] = cols["answer"]
+    cols["question"] = table.column("label").to_numpy(zero_copy_only=False)[keep]
+    cols["ts"] = table.column("_timestamp").to_numpy(zero_copy_only=False)[keep]
+    return cols, item_frame, [], anonymous
 
 
 def write_jsonl(
