@@ -235,3 +235,47 @@ def test_compare_to_gold_ids_and_labels_must_share_a_dtype():
         compare_to_gold({"mv": pd.Series(["a", "b"], index=[1, 1])}, gold)
     with pytest.raises(WorkbenchError, match=r"labels\['mv'\] is a list"):
         compare_to_gold({"mv": ["a"]}, gold)
+
+
+# ---- annotator flags: one near-random definition (issue 20) ----------------------------------
+
+
+def test_annotator_flags_find_planted_random_and_straight_lining_annotators() -> None:
+    from workbench.aggregation import annotator_flags
+
+    gen = np.random.default_rng(4)
+    truth = gen.integers(0, 3, 300)
+    rows = []
+    for i, t in enumerate(truth):
+        for a in range(5):
+            lab = t if gen.random() < 0.85 else gen.integers(0, 3)
+            if a == 3:
+                lab = gen.integers(0, 3)  # planted: random
+            if a == 4:
+                lab = 0  # planted: straight-lining (and near random)
+            rows.append((i, f"a{a}", int(lab)))
+    df = pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"])
+    flags = annotator_flags(df, near_random_margin=0.1, straight_line_share=0.9)
+    assert flags.index[flags["near_random"]].tolist() == ["a3", "a4"]
+    assert flags.index[flags["straight_lining"]].tolist() == ["a4"]
+    assert (flags["n"] == 300).all() and flags["top_label_share"].between(0, 1).all()
+    ds = dawid_skene(df)
+    assert flags["near_random"].tolist() == ds.near_random(0.1).reindex(flags.index).tolist()
+    # null data: five careful annotators, nobody flagged
+    careful = df[~df["annotator_id"].isin(["a3", "a4"])]
+    assert not annotator_flags(careful)[["near_random", "straight_lining"]].to_numpy().any()
+    with pytest.raises(WorkbenchError, match="near_random_margin=1.5"):
+        annotator_flags(df, near_random_margin=1.5)
+    with pytest.raises(WorkbenchError, match="straight_line_share=0"):
+        annotator_flags(df, straight_line_share=0)
+
+
+def test_annotator_flags_position_bias_on_preferences() -> None:
+    from workbench.aggregation import annotator_flags
+
+    gen = np.random.default_rng(2)
+    rows = [(p, f"r{r}", "a" if r == 0 else str(gen.choice(["a", "b"]))) for p in range(100) for r in range(3)]
+    prefs = pd.DataFrame(rows, columns=["pair_id", "annotator_id", "choice"])
+    flags = annotator_flags(prefs, item="pair_id", label="choice", position_share=0.7)
+    assert flags.index[flags["position_biased"]].tolist() == ["r0"]
+    assert flags.loc["r0", "share_a"] == 1.0

@@ -488,3 +488,36 @@ def test_gold_ids_that_only_match_as_text_get_a_cast_hint():
     with pytest.raises(WorkbenchError, match=r"none of its 1 items.*Check that both tables use the same item ids"):
         annotator_agreement(df, reference=pd.DataFrame({"item_id": [9], "label": ["x"]}))
     assert annotator_agreement(str_ann, reference=gold)["n_compared"].tolist() == [2, 2]
+
+
+# ---- reliability table: the notebook's interval table in one call (issue 20) --------------------
+
+
+def test_reliability_table_equals_the_hand_built_intervals() -> None:
+    from workbench.agreement import reliability_table
+
+    gen = np.random.default_rng(8)
+    truth = gen.integers(0, 3, 80)
+    ann = pd.DataFrame(
+        [(i, f"a{a}", int(t if gen.random() < 0.8 else gen.integers(0, 3))) for i, t in enumerate(truth) for a in range(3)],
+        columns=["item_id", "annotator_id", "label"],
+    )
+    prefs = pd.DataFrame([(f"p{i}", f"r{r}", str(gen.choice(["a", "b", "tie"]))) for i in range(40) for r in range(3)],
+                         columns=["pair_id", "annotator_id", "choice"])
+    table = reliability_table(ann, preferences=prefs, level="ordinal", n_resamples=100, rng=3)
+    frame = table.to_frame()
+    assert frame["label"].tolist() == [
+        "annotations: Krippendorff's alpha (ordinal)", "annotations: Fleiss' kappa",
+        "preferences: Krippendorff's alpha (nominal)", "preferences: Fleiss' kappa",
+    ]
+    by_hand = bootstrap_ci(functools.partial(krippendorff_alpha, level="ordinal"), ann, n_resamples=100, rng=3)
+    got = table.interval("annotations")
+    assert (got.estimate, got.low, got.high) == (by_hand.estimate, by_hand.low, by_hand.high)
+    fk = bootstrap_ci(fleiss_kappa, prefs, by="pair_id", n_resamples=100, rng=3, item="pair_id", label="choice")
+    got = table.interval("preferences", "fleiss_kappa")
+    assert (got.estimate, got.low, got.high) == pytest.approx((fk.estimate, fk.low, fk.high), abs=1e-12)
+    assert frame.loc[0, "band"] == interpret(frame.loc[0, "estimate"], scale="krippendorff")
+    # items rated unequally often: no Fleiss row
+    assert len(reliability_table(ann.iloc[1:], n_resamples=20, rng=0).rows) == 1
+    with pytest.raises(WorkbenchError, match="no fleiss_kappa for table 'preferences'"):
+        reliability_table(ann, n_resamples=20, rng=0).interval("preferences", "fleiss_kappa")

@@ -178,3 +178,37 @@ def test_cleaning_funnel_counts_match_decisions():
     assert set(f.decisions.loc[f.decisions["stage"] == "first", "decision"]) == {"drop"}
     assert (f.decisions["decision"] == "review").sum() == c["review"].iloc[1]
     assert "survive every stage" in f.summary()
+
+
+# ---- funnel stages and rule thresholds from the rules (issue 20; were hard-coded in a notebook) ---
+
+
+def test_funnel_stages_group_rules_by_the_scores_they_read() -> None:
+    from workbench.scoring import FUNNEL_STAGES, funnel_stages, rule_stage
+
+    rules = default_rules(language="de", perplexity_threshold=120)
+    extra = [("dedup", [Rule("is_duplicate", "max", threshold=0.5)])]
+    stages = funnel_stages(rules, extra=extra)
+    assert [name for name, _ in stages] == ["language", "heuristics", "perplexity", "dedup"]
+    assert [r.metric for r in stages[0][1]] == ["lang_score_de"]  # type: ignore[union-attr]
+    assert sum(len(r) for _, r in stages[:3]) == len(rules)  # every rule in exactly one stage
+    assert all("perplexity" in r.metrics for r in stages[2][1])
+    assert isinstance(stages[2][1][-1], AllOf)  # low perplexity AND repetition reads perplexity
+    assert rule_stage(Rule("clip_score", "min", threshold=0.2)) == "other"
+    assert FUNNEL_STAGES[0] == "language"
+    # an empty stage is left out; the order is the funnel's, not the rules'
+    assert [n for n, _ in funnel_stages(list(reversed(rules[:3])))] == ["language", "heuristics"]
+
+
+def test_rule_threshold_reads_the_rules_instead_of_repeating_them() -> None:
+    from workbench.scoring import rule_threshold
+
+    rules = default_rules(perplexity_threshold=250)
+    assert rule_threshold(rules, "perplexity") == 250.0
+    assert rule_threshold(rules, "n_words", "min") == 50.0 and rule_threshold(rules, "n_words", "max") == 100_000.0
+    with pytest.raises(WorkbenchError, match="2 rules on 'n_words'.*direction="):
+        rule_threshold(rules, "n_words")
+    with pytest.raises(WorkbenchError, match="no rule on 'clip_score'"):
+        rule_threshold(rules, "clip_score")
+    with pytest.raises(WorkbenchError, match="a percentile rule on 'x'"):
+        rule_threshold([Rule("x", "max", percentile=95)], "x")

@@ -183,3 +183,23 @@ def test_checks_work_on_a_duplicate_index() -> None:
     bad = annotations().set_axis([0, 0, 1, 1, 2, 2]).assign(duration_s=[1, 2, "x", 3, 4, 5])
     with pytest.raises(SchemaError, match=r"must be numeric but holds 'x' at row 1\."):
         validate_table(bad, "annotations")
+
+
+# ---- planted truth joined by key (issue 20; was a notebook merge) ------------------------------
+
+
+def test_attach_truth_joins_by_key_as_text_and_keeps_row_order(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    pd.DataFrame({"doc_id": ["007", "1", "2"], "kind": ["spam", "clean", "salad"], "x": [1, 2, 3]}).to_csv(path, index=False)
+    corpus = pd.DataFrame({"doc_id": ["2", "007", "9"], "text": ["a", "b", "c"]}, index=[10, 11, 12])
+    out = io.attach_truth(corpus, path, key="doc_id")
+    assert out.index.tolist() == [10, 11, 12] and out["kind"].tolist()[:2] == ["salad", "spam"]
+    assert pd.isna(out["kind"].iloc[2]) and "x" not in out.columns  # "007" stays "007": read as text
+    both = io.attach_truth(corpus, path, key="doc_id", columns=("kind", "x"))
+    assert both["x"].tolist()[:2] == [3, 1]
+    with pytest.raises(SchemaError, match="'1' is listed 2 times"):
+        io.attach_truth(corpus, pd.DataFrame({"doc_id": ["1", "1"], "kind": ["a", "b"]}), key="doc_id")
+    with pytest.raises(SchemaError, match="already has the truth column"):
+        io.attach_truth(out, path, key="doc_id")
+    with pytest.raises(SchemaError, match="kind"):
+        io.attach_truth(corpus, pd.DataFrame({"doc_id": ["1"]}), key="doc_id")

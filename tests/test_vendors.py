@@ -407,3 +407,48 @@ def test_vendors_cli_prints_recommendation_and_scorecard(tmp_path: Path) -> None
                                       str(DATA_SAMPLES / "vendor_b.csv"), "--gold", str(bad)])
     assert isinstance(result.exception, SchemaError)
     assert "missing column(s) 'label'" in str(result.exception)
+
+
+# ---- the decision as data (issue 20): rule and evidence without words ---------------------------
+
+
+def test_decision_is_data_and_the_rationale_is_worded_from_it(planted: vendors.VendorComparison) -> None:
+    d = planted.decision
+    assert d.recommended == planted.recommended == "a" and d.outcome == "recommended" and d.candidate == "a"
+    assert d.rule == vendors.DECISION_RULE and d.against == ()
+    ev = d.to_frame().set_index("key")
+    assert set(ev["role"]) == {"primary", "secondary"}
+    assert (ev.loc[["acc_cons", "acc_judg"], "favours"] == "a").all()
+    assert (ev["diff_low"] <= ev["difference"]).all() and (ev["difference"] <= ev["diff_high"]).all()
+    assert d.n_gold == planted.n_gold == 100 and 0 <= d.mcnemar_p <= 1
+    assert d.caveat_codes[:2] == ("small_gold", "reliability") and "cost" in d.caveat_codes
+    cost = next(c for c in d.caveats if c.code == "cost")
+    assert cost.values["cheaper_but_worse"] == "b" and cost.values["cost_b"] == 0.08
+    # names enter only when worded: renaming the vendors changes words, never the decision
+    renamed = vendors.VendorComparison(**{**planted.__dict__, "names": ("Acme", "Globex")})
+    assert renamed.decision is d and renamed.rationale[0].startswith("Acme is significantly more accurate")
+    assert "Globex is cheaper per judgment" in " ".join(renamed.rationale)
+
+
+def test_tests_table_rows_are_selected_by_name(planted: vendors.VendorComparison) -> None:
+    by_name = planted.tests.set_index("test")
+    kappa = by_name.loc[vendors.KAPPA_TEST]
+    assert -1 <= kappa["statistic"] <= 1 and kappa["ci_low"] <= kappa["statistic"] <= kappa["ci_high"]
+    assert by_name.loc[vendors.MCNEMAR_TEST, "p_value"] == planted.decision.mcnemar_p
+    assert vendors.CHI2_TEST in by_name.index
+
+
+def test_near_random_is_one_definition_shared_with_annotator_flags(planted: vendors.VendorComparison) -> None:
+    from workbench.aggregation import annotator_flags
+
+    ds = planted.dawid_skene
+    flags = ds.near_random(planted.near_random_margin)
+    for p in planted.profiles:
+        prof = p.annotators.set_index("annotator_id")
+        keys = prof.index if set(prof.index) <= set(flags.index) else pd.Index([f"{p.name}:{x}" for x in prof.index])
+        assert prof["near_random"].tolist() == flags.reindex(keys).tolist()
+    # annotator_flags applies the same rule to one table
+    a = load_table(DATA_SAMPLES / "vendor_a.csv", kind="preferences")
+    fl = annotator_flags(a, item="pair_id", label="choice", near_random_margin=0.1)
+    own = fl["ds_accuracy"] < fl["chance_accuracy"] + 0.1
+    assert fl["near_random"].tolist() == own.tolist()

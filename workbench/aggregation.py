@@ -19,7 +19,15 @@ from workbench._internal.coding import Coded, code_annotations
 from workbench._validation import as_rng, check_choice
 from workbench.errors import ConvergenceWarning, WorkbenchError
 
-__all__ = ["DawidSkeneResult", "TiePolicy", "compare_to_gold", "dawid_skene", "majority_vote", "vote_shares"]
+__all__ = [
+    "DawidSkeneResult",
+    "TiePolicy",
+    "annotator_flags",
+    "compare_to_gold",
+    "dawid_skene",
+    "majority_vote",
+    "vote_shares",
+]
 
 TiePolicy = Literal["random", "first", "abstain", "error"]
 _TIES = ("random", "first", "abstain", "error")
@@ -166,6 +174,18 @@ class DawidSkeneResult:
         )
         weights = self.priors.reindex(diag.index.get_level_values(1)).to_numpy()
         return (diag * weights).groupby(level=0, sort=False).sum().rename("accuracy")
+
+    def near_random(self, margin: float = 0.1) -> pd.Series:
+        """Whether each annotator is *near-random*: the package's one definition.
+
+        An annotator is near-random when its Dawid–Skene accuracy is below
+        ``max(priors) + margin``: ``max(priors)`` is the accuracy of ignoring the items and
+        always giving the most common label, so such an annotator adds (almost) nothing
+        beyond chance. Used by :func:`annotator_flags` and :func:`workbench.vendors.compare_vendors`.
+        """
+        if not (isinstance(margin, (int, float)) and not isinstance(margin, bool) and 0 <= margin < 1):
+            raise WorkbenchError(f"near_random_margin={margin!r} must lie in [0, 1), e.g. 0.1.")
+        return (self.annotator_accuracy() < float(self.priors.max()) + margin).rename("near_random")
 
     def summary(self) -> str:
         """One paragraph: convergence, priors, the least and most accurate annotators."""
@@ -449,3 +469,95 @@ def compare_to_gold(
         },
         index=pd.Index(list(labels), name="method"),
     )
+
+
+def annotator_flags(
+    annotations: pd.DataFrame,
+    *,
+    near_random_margin: float = 0.1,
+    straight_line_share: float = 0.9,
+    position_share: float | None = None,
+    min_judgments: int = 0,
+    ds: DawidSkeneResult | None = None,
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+    value_order: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Annotators to look at: near-random, straight-lining and (for preferences) position-biased.
+
+    Parameters
+    ----------
+    annotations
+        Long table, one row per judgment (a preferences table with ``item="pair_id"``,
+        ``label="choice"``).
+    near_random_margin
+        Near-random: Dawid–Skene accuracy below chance + this margin
+        (:meth:`DawidSkeneResult.near_random`, the definition :mod:`workbench.vendors` uses).
+    straight_line_share
+        Straight-lining: one label makes up at least this share of the annotator's judgments.
+    position_share
+        Preferences only: position-biased when ``"a"`` or ``"b"`` makes up at least this
+        share of the annotator's choices. ``None`` (default) skips the column.
+    min_judgments
+        Annotators with fewer judgments are never flagged (too little evidence).
+    ds
+        A Dawid–Skene fit of the same table to reuse (default: fitted here).
+    item, annotator, label, value_order
+        Column names and category order.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by annotator: ``n``, ``ds_accuracy``, ``chance_accuracy``, ``near_random``,
+        ``top_label``, ``top_label_share``, ``straight_lining`` and, with ``position_share``,
+        ``share_a``, ``share_b``, ``position_biased``.
+
+    Raises
+    ------
+    WorkbenchError
+        Bad table (see :func:`workbench.agreement.krippendorff_alpha`), shares outside
+        (0, 1], a margin outside [0, 1).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_id": np.repeat(np.arange(40), 3),
+    ...                    "annotator_id": ["u", "v", "w"] * 40,
+    ...                    "label": [x for i in range(40) for x in ("xy"[i % 2], "xy"[i % 2], "x")]})
+    >>> flags = annotator_flags(df)
+    >>> flags["near_random"].tolist(), flags["straight_lining"].tolist()
+    ([False, False, True], [False, False, True])
+    """
+    for name, share in (("straight_line_share", straight_line_share), ("position_share", position_share)):
+        if share is not None and not (isinstance(share, (int, float)) and 0 < share <= 1):
+            raise WorkbenchError(f"{name}={share!r} must lie in (0, 1], e.g. 0.9.")
+    coded = _coded(annotations, item, annotator, label, value_order)
+    if ds is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ds = dawid_skene(annotations, item=item, annotator=annotator, label=label, value_order=value_order)
+    near = ds.near_random(near_random_margin)
+    k, n_ann = coded.n_categories, len(coded.annotators)
+    counts = np.bincount(coded.annotator * k + coded.label, minlength=n_ann * k).reshape(n_ann, k)
+    n = counts.sum(axis=1)
+    shares = counts / n[:, None]
+    out = pd.DataFrame(
+        {
+            "n": n,
+            "ds_accuracy": ds.annotator_accuracy().reindex(coded.annotators).to_numpy(),
+            "chance_accuracy": float(ds.priors.max()),
+            "near_random": near.reindex(coded.annotators).to_numpy(dtype=bool),
+            "top_label": np.asarray(coded.categories, dtype=object)[shares.argmax(axis=1)],
+            "top_label_share": shares.max(axis=1),
+        },
+        index=coded.annotators,
+    )
+    enough = out["n"] >= min_judgments
+    out["near_random"] &= enough
+    out["straight_lining"] = enough & (out["top_label_share"] >= straight_line_share)
+    if position_share is not None:
+        side = {str(c).lower(): j for j, c in enumerate(coded.categories)}
+        for s in ("a", "b"):
+            out[f"share_{s}"] = shares[:, side[s]] if s in side else 0.0
+        out["position_biased"] = enough & ((out["share_a"] >= position_share) | (out["share_b"] >= position_share))
+    return out

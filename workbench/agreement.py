@@ -47,6 +47,7 @@ __all__ = [
     "annotator_confusion",
     "bootstrap_ci",
     "ItemContributions",
+    "ReliabilityTable",
     "cohens_kappa",
     "cohens_kappa_ci",
     "fleiss_kappa",
@@ -54,6 +55,7 @@ __all__ = [
     "item_disagreement",
     "krippendorff_alpha",
     "pairwise_kappa",
+    "reliability_table",
     "with_item_contributions",
 ]
 
@@ -1013,3 +1015,102 @@ def bootstrap_ci(
         n_resamples=n_resamples,
         n_valid=int(np.isfinite(stats).sum()),
     )
+
+
+@dataclass(frozen=True)
+class ReliabilityTable:
+    """Agreement coefficients of one or two tables, each with its bootstrap interval."""
+
+    rows: tuple[tuple[str, str, ConfidenceInterval], ...]
+    """(table, statistic label, interval) per row, in order."""
+
+    def interval(self, table: str = "annotations", statistic: str = "krippendorff_alpha") -> ConfidenceInterval:
+        """The interval of ``statistic`` (function name) on ``table``."""
+        for t, _, ci in self.rows:
+            if t == table and ci.statistic.split(" ")[0] == statistic:
+                return ci
+        raise WorkbenchError(
+            f"no {statistic} for table {table!r}; the table has "
+            f"{[(t, ci.statistic) for t, _, ci in self.rows]!r}."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per coefficient: table, label ("table: statistic"), estimate, ci_low, ci_high, band."""
+        return pd.DataFrame(
+            [
+                {
+                    "table": t,
+                    "label": f"{t}: {lab}",
+                    "estimate": ci.estimate,
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "band": interpret(
+                        ci.estimate, scale="krippendorff" if ci.statistic.startswith("krippendorff") else "landis_koch"
+                    ),
+                }
+                for t, lab, ci in self.rows
+            ]
+        )
+
+    def summary(self) -> str:
+        """One sentence per coefficient."""
+        return " ".join(f"{t}: {ci.summary()}" for t, _, ci in self.rows)
+
+
+def reliability_table(
+    annotations: pd.DataFrame | None,
+    *,
+    preferences: pd.DataFrame | None = None,
+    level: Level = "nominal",
+    value_order: Sequence[Any] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    rng: int | np.random.Generator | None = None,
+) -> ReliabilityTable:
+    """Krippendorff's alpha (and Fleiss' kappa where it applies) with bootstrap CIs, per table.
+
+    Parameters
+    ----------
+    annotations
+        Long table (``item_id``, ``annotator_id``, ``label``), or ``None`` to leave it out.
+    preferences
+        Optional preferences table (``pair_id``, ``annotator_id``, ``choice``); its pairs are
+        the items and its choices the (nominal) labels.
+    level, value_order
+        Krippendorff level and category order of the annotations.
+    n_resamples, confidence
+        Of every interval (:func:`bootstrap_ci`, items resampled).
+    rng
+        An int seeds every interval alike (each is reproducible on its own); a Generator is
+        drawn from in turn.
+
+    Returns
+    -------
+    ReliabilityTable
+        Rows: annotations alpha; annotations Fleiss' kappa when every item has the same
+        number (>= 2) of ratings; the same two for the preferences.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_id": np.repeat(np.arange(30), 2), "annotator_id": ["u", "v"] * 30,
+    ...                    "label": np.repeat(np.arange(30) % 3, 2)})
+    >>> reliability_table(df, n_resamples=50, rng=0).to_frame()[["label", "estimate"]].round(3).values.tolist()
+    [['annotations: Krippendorff\'s alpha (nominal)', 1.0], ["annotations: Fleiss' kappa", 1.0]]
+    """
+    gen: int | np.random.Generator | None = rng if isinstance(rng, (int, np.integer)) else as_rng(rng)
+    boot: dict[str, Any] = {"n_resamples": n_resamples, "confidence": confidence, "rng": gen}
+    rows: list[tuple[str, str, ConfidenceInterval]] = []
+    tables: list[tuple[str, pd.DataFrame, dict[str, Any], str]] = []
+    if annotations is not None:
+        tables.append(("annotations", annotations, {"value_order": value_order}, level))
+    if preferences is not None:
+        tables.append(("preferences", preferences, {"item": "pair_id", "label": "choice"}, "nominal"))
+    for name, frame, cols, lev in tables:
+        by = cols.get("item", "item_id")
+        alpha = functools.partial(krippendorff_alpha, level=lev, **cols)
+        rows.append((name, f"Krippendorff's alpha ({lev})", bootstrap_ci(alpha, frame, by=by, **boot)))
+        ratings = item_disagreement(frame, **cols)["n_ratings"]
+        if ratings.nunique() == 1 and ratings.iloc[0] >= 2:
+            fleiss = functools.partial(fleiss_kappa, **cols)
+            rows.append((name, "Fleiss' kappa", bootstrap_ci(fleiss, frame, by=by, **boot)))
+    return ReliabilityTable(rows=tuple(rows))

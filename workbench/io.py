@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "TableKind",
     "atomic_path",
+    "attach_truth",
     "export_items",
     "from_chosen_rejected",
     "import_annotations",
@@ -441,3 +442,46 @@ def from_chosen_rejected(
     )
     out["chosen_position"] = out["choice"]
     return out
+
+
+def attach_truth(
+    table: pd.DataFrame,
+    truth: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    key: str,
+    columns: tuple[str, ...] = ("kind",),
+) -> pd.DataFrame:
+    """``table`` with the planted-truth ``columns`` of ``truth`` joined on ``key`` (left join).
+
+    Planted truth (``data_samples/truth/*_rows.csv``, written by ``workbench samples``) says
+    what each sample row really is, so a report can check its scores against it. Keys are
+    compared as text (the loaders read ids as text); rows without truth get missing values.
+
+    Raises
+    ------
+    SchemaError
+        ``key`` or a truth column missing, a truth key listed twice, or a truth column
+        already in ``table``.
+
+    Examples
+    --------
+    >>> corpus = pd.DataFrame({"doc_id": ["1", "2"], "text": ["a", "b"]})
+    >>> truth = pd.DataFrame({"doc_id": [2, 1], "kind": ["spam", "clean"]})
+    >>> attach_truth(corpus, truth, key="doc_id")["kind"].tolist()
+    ['clean', 'spam']
+    """
+    t = truth if isinstance(truth, pd.DataFrame) else pd.read_csv(truth, dtype={key: str})
+    require_columns(table, [key], table="table")
+    require_columns(t, [key, *columns], table="truth")
+    clash = [c for c in columns if c in table.columns]
+    if clash:
+        raise SchemaError(f"table already has the truth column(s) {clash!r}; drop them before attaching truth.")
+    t = t[[key, *columns]].assign(**{key: t[key].astype(str)})
+    dup = t[key].duplicated()
+    if dup.any():
+        raise SchemaError(
+            f"table 'truth', column '{key}': {t.loc[dup, key].iloc[0]!r} is listed {int((t[key] == t.loc[dup, key].iloc[0]).sum())} "
+            "times; planted truth has one row per item."
+        )
+    keys = table[key].astype(str)
+    return table.assign(**{c: keys.map(t.set_index(key)[c]).to_numpy() for c in columns})

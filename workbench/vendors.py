@@ -53,10 +53,16 @@ from workbench.bias import (
 from workbench.errors import SchemaError, WorkbenchError
 
 __all__ = [
+    "CHI2_TEST",
     "DECISION_RULE",
+    "KAPPA_TEST",
+    "MCNEMAR_TEST",
+    "Caveat",
+    "Outcome",
     "TableKind",
     "VendorComparison",
     "VendorInputs",
+    "VendorDecision",
     "VendorProfile",
     "compare_vendors",
     "detect_kind",
@@ -64,6 +70,11 @@ __all__ = [
 ]
 
 TableKind = Literal["annotations", "preferences"]
+
+KAPPA_TEST = "Cohen's kappa of consensus labels"
+"""Name of the between-vendor kappa row of :attr:`VendorComparison.tests` (select rows by name)."""
+MCNEMAR_TEST = "McNemar (exact), consensus correct on gold"
+CHI2_TEST = "chi-square, label distributions"
 _KINDS = ("auto", "annotations", "preferences")
 
 DECISION_RULE = (
@@ -554,18 +565,78 @@ class VendorProfile:
         )
 
 
+# --------------------------------------------------------------------------------------
+# The decision as data (rule) and its wording (prose)
+# --------------------------------------------------------------------------------------
+
+
+Outcome = Literal[
+    "recommended", "no_gold", "opposite_directions", "no_significant_difference", "contradicted"
+]
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """One caveat of a vendor decision: a code and the numbers it is worded from.
+
+    Codes: ``small_gold`` (``n_gold``, ``half_width``), ``reliability`` (``alpha_a``,
+    ``alpha_b``), ``near_random`` (``vendor``, ``annotators``, ``n_annotators``),
+    ``length_bias`` (``vendors``: vendor → P(longer preferred), only those off 0.5 by 0.1 or
+    more), ``cost`` (``cost_a``, ``cost_b``, ``valid_a``, ``valid_b``, ``cheaper_but_worse``,
+    ``difference``, ``diff_low``, ``diff_high``, ``confidence``), ``speed`` (``faster``,
+    ``seconds_a``, ``seconds_b``, ``against_recommended``), ``items_left_out`` (``only_a``,
+    ``only_b``), ``gold_unused`` (``n``).
+    """
+
+    code: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class VendorDecision:
+    """The outcome of :data:`DECISION_RULE` and the evidence it rests on, without words.
+
+    ``outcome`` is ``"recommended"``, ``"no_gold"``, ``"opposite_directions"`` (the primary
+    metrics favour different vendors), ``"no_significant_difference"`` or ``"contradicted"``
+    (a primary metric favours ``candidate`` but a secondary quality metric is significantly
+    against it). ``evidence`` holds the scorecard rows the rule reads (primary and secondary
+    metrics, each with its difference, interval and the vendor it favours); ``against`` the
+    keys of the secondary metrics that contradict the candidate.
+    """
+
+    recommended: Literal["a", "b"] | None
+    outcome: Outcome
+    candidate: Literal["a", "b"] | None
+    evidence: pd.DataFrame
+    against: tuple[str, ...]
+    mcnemar_p: float | None
+    n_gold: int
+    caveats: tuple[Caveat, ...]
+    rule: str = DECISION_RULE
+
+    def to_frame(self) -> pd.DataFrame:
+        """The evidence rows (primary and secondary metrics with their intervals)."""
+        return self.evidence.copy()
+
+    @property
+    def caveat_codes(self) -> tuple[str, ...]:
+        """The codes of the caveats, in order."""
+        return tuple(c.code for c in self.caveats)
+
+
 @dataclass(frozen=True, eq=False)
 class VendorComparison:
     """Two vendors compared on the same items, with a recommendation and its evidence.
 
-    ``recommended`` is ``"a"``, ``"b"`` or ``None`` (see :data:`DECISION_RULE`);
-    ``rationale`` the sentences that justify it from the numbers, caveats included.
+    ``decision`` is the outcome of :data:`DECISION_RULE` as data (recommended vendor,
+    outcome, evidence rows with intervals, caveat codes with their numbers);
+    ``recommended`` is ``decision.recommended`` (``"a"``, ``"b"`` or ``None``) and
+    ``rationale`` the sentences that word it, caveats included (rendered on request).
     """
 
     kind: TableKind
     names: tuple[str, str]
-    recommended: Literal["a", "b"] | None
-    rationale: tuple[str, ...]
+    decision: VendorDecision
     scorecard: pd.DataFrame
     """One row per metric: metric, key, role, better, a, a_low, a_high, b, b_low, b_high,
     difference (a - b), diff_low, diff_high, ci_level, favours."""
@@ -590,6 +661,19 @@ class VendorComparison:
     n_resamples: int
     near_random_margin: float
     decision_rule: str = DECISION_RULE
+
+    @property
+    def recommended(self) -> Literal["a", "b"] | None:
+        """The recommended vendor, ``"a"`` or ``"b"``, or ``None``."""
+        return self.decision.recommended
+
+    @property
+    def rationale(self) -> tuple[str, ...]:
+        """The decision and its caveats in words, from :attr:`decision`'s numbers."""
+        return (
+            *_decision_sentences(self.decision, self.names),
+            *(_caveat_sentence(c, self.names) for c in self.decision.caveats),
+        )
 
     @property
     def a(self) -> VendorProfile:
@@ -815,14 +899,11 @@ def compare_vendors(
     profiles = tuple(_profile(setup, i, ds, ds_keys[i], near_random_margin, length) for i in range(2))
     scorecard = _with_annotator_rows(_scorecard(point, boot, setup, conf, primary_level), profiles)
     tests = _tests(point, boot, setup, info, conf)
-    recommended, rationale = _decide(
-        scorecard, tests, setup, profiles, point, conf, primary_level, costs
-    )
+    decision = _decide(scorecard, tests, setup, profiles, point, conf, costs)
     return VendorComparison(
         kind=setup.kind,
         names=setup.names,
-        recommended=recommended,
-        rationale=tuple(rationale),
+        decision=decision,
         scorecard=scorecard,
         tests=tests,
         profiles=(profiles[0], profiles[1]),
@@ -947,7 +1028,7 @@ def _profile(
         per["median_duration_s"] = (
             pd.Series(vd.duration).groupby(f["annotator"].to_numpy()).median().reindex(ann_ids).to_numpy()
         )
-    per["near_random"] = per["ds_accuracy"] < chance + margin
+    per["near_random"] = ds.near_random(margin).reindex(keys).to_numpy(dtype=bool)
     near = tuple(str(x) for x in ann_ids[per["near_random"].to_numpy()])
     per.insert(0, "vendor", v)
     return VendorProfile(
@@ -987,7 +1068,7 @@ def _tests(
     both = (ca >= 0) & (cb >= 0)
     lo, hi = percentile_interval(boot["kappa_consensus"], conf)
     rows.append({
-        "test": "Cohen's kappa of consensus labels", "statistic": float(point["kappa_consensus"][0]),
+        "test": KAPPA_TEST, "statistic": float(point["kappa_consensus"][0]),
         "ci_low": lo, "ci_high": hi, "p_value": math.nan, "n": int(both.sum()),
         "note": f"{interpret(float(point['kappa_consensus'][0]))} agreement; items where both "
         "vendors have a consensus label",
@@ -999,7 +1080,7 @@ def _tests(
         table = np.array([[np.sum(ra & rb), np.sum(ra & ~rb)], [np.sum(~ra & rb), np.sum(~ra & ~rb)]])
         res = mcnemar(table, exact=True)
         rows.append({
-            "test": "McNemar (exact), consensus correct on gold", "statistic": float(res.statistic),
+            "test": MCNEMAR_TEST, "statistic": float(res.statistic),
             "ci_low": math.nan, "ci_high": math.nan, "p_value": float(res.pvalue), "n": int(g.sum()),
             "note": f"only a right: {table[0, 1]}, only b right: {table[1, 0]}, "
             f"both: {table[0, 0]}, neither: {table[1, 1]}",
@@ -1009,7 +1090,7 @@ def _tests(
     if used.sum() >= 2:
         chi2, p, dof, _ = stats.chi2_contingency(counts[:, used])
         rows.append({
-            "test": "chi-square, label distributions", "statistic": float(chi2), "ci_low": math.nan,
+            "test": CHI2_TEST, "statistic": float(chi2), "ci_low": math.nan,
             "ci_high": math.nan, "p_value": float(p), "n": int(counts.sum()),
             "note": f"{dof} df; judgments treated as independent (descriptive)",
         })
@@ -1088,12 +1169,9 @@ def _gold_items(setup: _Setup, info: dict[str, Any]) -> pd.DataFrame | None:
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{x:.1%}"
-
-
-def _pts(x: float) -> str:
-    return f"{100 * x:+.1f} points"
+# --------------------------------------------------------------------------------------
+# The rule and its wording
+# --------------------------------------------------------------------------------------
 
 
 def _decide(
@@ -1103,141 +1181,205 @@ def _decide(
     profiles: Sequence[VendorProfile],
     point: dict[str, np.ndarray],
     conf: float,
-    primary_level: float,
     costs: tuple[float, float] | None,
-) -> tuple[Literal["a", "b"] | None, list[str]]:
-    name = {"a": setup.names[0], "b": setup.names[1]}
-    other = {"a": "b", "b": "a"}
-    row = {r.key: r for r in card.itertuples(index=False)}
-    out: list[str] = []
-    caveats: list[str] = []
+) -> VendorDecision:
+    """Apply :data:`DECISION_RULE` to the scorecard; collect the caveats as codes and numbers."""
     n_gold = int(setup.gold_mask.sum())
+    evidence = card[card["role"].isin(["primary", "secondary"])].reset_index(drop=True)
+    mc = tests[tests["test"] == MCNEMAR_TEST]
+    mcnemar_p = float(mc["p_value"].iloc[0]) if len(mc) else None
     recommended: Literal["a", "b"] | None = None
-
+    candidate: Literal["a", "b"] | None = None
+    against: tuple[str, ...] = ()
     if n_gold == 0:
-        out.append(
+        outcome: Outcome = "no_gold"
+    else:
+        wins = {f for f in card.loc[card["role"] == "primary", "favours"] if f}
+        if len(wins) == 2:
+            outcome = "opposite_directions"
+        elif not wins:
+            outcome = "no_significant_difference"
+        else:
+            candidate = "a" if wins == {"a"} else "b"
+            other = "b" if candidate == "a" else "a"
+            sec = card[(card["role"] == "secondary") & (card["favours"] == other)]
+            against = tuple(sec["key"])
+            outcome = "contradicted" if against else "recommended"
+            recommended = candidate if not against else None
+    caveats = _caveats(card, setup, profiles, point, conf, costs, n_gold, recommended)
+    return VendorDecision(
+        recommended=recommended, outcome=outcome, candidate=candidate, evidence=evidence,
+        against=against, mcnemar_p=mcnemar_p, n_gold=n_gold, caveats=caveats,
+    )
+
+
+def _caveats(
+    card: pd.DataFrame,
+    setup: _Setup,
+    profiles: Sequence[VendorProfile],
+    point: dict[str, np.ndarray],
+    conf: float,
+    costs: tuple[float, float] | None,
+    n_gold: int,
+    recommended: Literal["a", "b"] | None,
+) -> tuple[Caveat, ...]:
+    row = {r.key: r for r in card.itertuples(index=False)}
+    out: list[Caveat] = []
+    if n_gold and n_gold < 200:
+        half = (row["acc_cons"].diff_high - row["acc_cons"].diff_low) / 2
+        out.append(Caveat("small_gold", {"n_gold": n_gold, "half_width": float(half)}))
+    out.append(Caveat("reliability", {"alpha_a": float(row["alpha"].a), "alpha_b": float(row["alpha"].b)}))
+    for v, p in zip("ab", profiles, strict=True):
+        if p.near_random:
+            out.append(Caveat("near_random", {"vendor": v, "annotators": p.near_random, "n_annotators": p.n_annotators}))
+    if setup.kind == "preferences" and "length_dev" in row:
+        biased = {v: float(point[f"p_longer_{v}"][0]) for v in "ab"}
+        biased = {v: x for v, x in biased.items() if abs(x - 0.5) >= 0.1}
+        if biased:
+            out.append(Caveat("length_bias", {"vendors": biased}))
+    if costs is not None and "cost_valid" in row:
+        cv = row["cost_valid"]
+        cheap = "a" if costs[0] < costs[1] else "b" if costs[1] < costs[0] else None
+        out.append(Caveat("cost", {
+            "cost_a": costs[0], "cost_b": costs[1], "valid_a": float(cv.a), "valid_b": float(cv.b),
+            "cheaper_but_worse": cheap if recommended and cheap and cheap != recommended else None,
+            "difference": float(cv.difference), "diff_low": float(cv.diff_low),
+            "diff_high": float(cv.diff_high), "confidence": conf,
+        }))
+    if "sec_item" in row:
+        s = row["sec_item"]
+        faster = "a" if s.a < s.b else "b"
+        out.append(Caveat("speed", {
+            "faster": faster, "seconds_a": float(s.a), "seconds_b": float(s.b),
+            "against_recommended": bool(recommended and faster != recommended),
+        }))
+    if any(setup.n_only):
+        out.append(Caveat("items_left_out", {"only_a": setup.n_only[0], "only_b": setup.n_only[1]}))
+    if n_gold and setup.n_gold_given > n_gold:
+        out.append(Caveat("gold_unused", {"n": setup.n_gold_given - n_gold}))
+    return tuple(out)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:+.1f} points"
+
+
+def _decision_sentences(decision: VendorDecision, names: tuple[str, str]) -> list[str]:
+    """The rationale: what the rule concluded and why, from the decision's numbers."""
+    name = {"a": names[0], "b": names[1]}
+    ev = decision.evidence.set_index("key", drop=False)
+    n_gold = decision.n_gold
+    if decision.outcome == "no_gold":
+        return [
             "No gold labels were given, so accuracy cannot be measured and nothing is recommended: "
             "agreement alone cannot tell which vendor is right, because a bias shared by a vendor's "
             "annotators (e.g. preferring the longer response) raises their agreement too. Add a gold "
             "set of a few hundred items both vendors labeled."
-        )
-    else:
-        prim = [row["acc_cons"], row["acc_judg"]]
-        wins = {r.favours for r in prim if r.favours}
-        desc = []
-        for r in prim:
-            desc.append(
-                f"{r.metric}: {name['a']} {_pct(r.a)} vs {name['b']} {_pct(r.b)}, difference "
-                f"{_pts(r.difference)} ({r.ci_level:.1%} CI {_pts(r.diff_low)} to {_pts(r.diff_high)})"
-            )
-        evidence = "; ".join(desc)
-        mc = tests[tests["test"].str.startswith("McNemar")]
-        mc_text = f"; McNemar exact p = {mc['p_value'].iloc[0]:.3g}" if len(mc) else ""
-        if len(wins) == 2:
-            out.append(
-                f"The primary metrics point in opposite directions on {n_gold} gold items ({evidence}), "
-                "so nothing is recommended."
-            )
-        elif not wins:
-            out.append(
-                f"On {n_gold} gold items neither vendor is significantly more accurate ({evidence}{mc_text}); "
-                "both intervals include zero, so nothing is recommended."
-            )
-        else:
-            cand = wins.pop()
-            against = [
-                r for r in card.itertuples(index=False)
-                if r.role == "secondary" and r.favours == other[cand]
-            ]
-            if against:
-                worse = "; ".join(
-                    f"{r.metric} {name['a']} {r.a:.3f} vs {name['b']} {r.b:.3f} "
-                    f"(difference {r.difference:+.3f}, {r.ci_level:.0%} CI {r.diff_low:+.3f} to {r.diff_high:+.3f})"
-                    for r in against
-                )
-                out.append(
-                    f"{name[cand]} is more accurate on {n_gold} gold items ({evidence}{mc_text}), but it is "
-                    f"significantly worse on {worse}; the evidence points both ways, so nothing is "
-                    "recommended — weigh these against each other for your use."
-                )
-            else:
-                recommended = cand  # type: ignore[assignment]
-                out.append(
-                    f"{name[cand]} is significantly more accurate against gold ({evidence}{mc_text}); "
-                    "the intervals use a paired item bootstrap and a Bonferroni correction over the two "
-                    "primary metrics."
-                )
-                sec = [r for r in card.itertuples(index=False) if r.role == "secondary"]
-                if sec:
-                    parts = []
-                    for r in sec:
-                        verdict = f"better for {name[r.favours]}" if r.favours else "no significant difference"
-                        parts.append(f"{r.metric} {r.a:.3f} vs {r.b:.3f} ({verdict})")
-                    out.append("No secondary quality metric contradicts it: " + "; ".join(parts) + ".")
-        # caveats from the numbers
-        half = (row["acc_cons"].diff_high - row["acc_cons"].diff_low) / 2
-        if n_gold < 200:
-            caveats.append(
-                f"The gold set is small ({n_gold} items shared by both vendors): the consensus-accuracy "
-                f"difference is only known to about ±{100 * half:.0f} points, so smaller differences "
-                "go undetected."
-            )
-    # reliability caveat
-    alpha = row["alpha"]
-    caveats.append(
-        f"Krippendorff's alpha is {alpha.a:.2f} for {name['a']} and {alpha.b:.2f} for {name['b']} "
-        f"({interpret(alpha.a, scale='krippendorff')} / {interpret(alpha.b, scale='krippendorff')} "
-        "by Krippendorff's bars)."
-    )
-    for p in profiles:
-        if p.near_random:
-            caveats.append(
-                f"{p.name} has {len(p.near_random)} of {p.n_annotators} annotators whose Dawid-Skene "
-                f"accuracy is near chance ({', '.join(p.near_random)}); removing them would change "
-                "its numbers."
-            )
-    if setup.kind == "preferences" and "length_dev" in row:
-        lb = [(name[v], float(point[f"p_longer_{v}"][0])) for v in "ab"]
-        biased = [
-            f"{n} picks the longer response {x:.0%} of the time" for n, x in lb if abs(x - 0.5) >= 0.1
         ]
-        if biased:
-            caveats.append("Length bias: " + "; ".join(biased) + " (0.5 = no length preference).")
-    if costs is not None and "cost_valid" in row:
-        cv = row["cost_valid"]
-        cheap_per_judgment = "a" if costs[0] < costs[1] else "b" if costs[1] < costs[0] else None
-        if recommended and cheap_per_judgment and cheap_per_judgment != recommended:
-            caveats.append(
-                f"{name[cheap_per_judgment]} is cheaper per judgment "
-                f"({costs['ab'.index(cheap_per_judgment)]:.3g} vs "
-                f"{costs['ab'.index(recommended)]:.3g}) but worse; per validated (correct consensus) "
-                "label "
-                f"{name['a']} costs {cv.a:.3g} and {name['b']} {cv.b:.3g}"
-                + (
-                    f" (difference {cv.difference:+.3g}, {conf:.0%} CI {cv.diff_low:+.3g} to "
-                    f"{cv.diff_high:+.3g})."
-                    if math.isfinite(cv.diff_low)
-                    else "."
-                )
-            )
-        else:
-            caveats.append(
-                f"Cost per validated (correct consensus) label: {name['a']} {cv.a:.3g}, {name['b']} {cv.b:.3g}."
-            )
-    if "sec_item" in row:
-        s = row["sec_item"]
-        faster = "a" if s.a < s.b else "b"
-        caveats.append(
-            f"{name[faster]} is faster: {min(s.a, s.b):.0f} vs {max(s.a, s.b):.0f} seconds of work per item"
-            + (" — speed bought with accuracy." if recommended and faster != recommended else ".")
+    prim = ev[ev["role"] == "primary"].itertuples(index=False)
+    evidence = "; ".join(
+        f"{r.metric}: {name['a']} {_pct(r.a)} vs {name['b']} {_pct(r.b)}, difference "
+        f"{_pts(r.difference)} ({r.ci_level:.1%} CI {_pts(r.diff_low)} to {_pts(r.diff_high)})"
+        for r in prim
+    )
+    mc_text = f"; McNemar exact p = {decision.mcnemar_p:.3g}" if decision.mcnemar_p is not None else ""
+    if decision.outcome == "opposite_directions":
+        return [
+            f"The primary metrics point in opposite directions on {n_gold} gold items ({evidence}), "
+            "so nothing is recommended."
+        ]
+    if decision.outcome == "no_significant_difference":
+        return [
+            f"On {n_gold} gold items neither vendor is significantly more accurate ({evidence}{mc_text}); "
+            "both intervals include zero, so nothing is recommended."
+        ]
+    cand = name[decision.candidate or "a"]
+    if decision.outcome == "contradicted":
+        worse = "; ".join(
+            f"{r.metric} {name['a']} {r.a:.3f} vs {name['b']} {r.b:.3f} "
+            f"(difference {r.difference:+.3f}, {r.ci_level:.0%} CI {r.diff_low:+.3f} to {r.diff_high:+.3f})"
+            for r in ev.loc[list(decision.against)].itertuples(index=False)
         )
-    if any(setup.n_only):
-        caveats.append(
-            f"{setup.n_only[0]} items labeled only by {name['a']} and {setup.n_only[1]} only by "
+        return [
+            f"{cand} is more accurate on {n_gold} gold items ({evidence}{mc_text}), but it is "
+            f"significantly worse on {worse}; the evidence points both ways, so nothing is "
+            "recommended — weigh these against each other for your use."
+        ]
+    out = [
+        f"{cand} is significantly more accurate against gold ({evidence}{mc_text}); "
+        "the intervals use a paired item bootstrap and a Bonferroni correction over the two "
+        "primary metrics."
+    ]
+    sec = list(ev[ev["role"] == "secondary"].itertuples(index=False))
+    if sec:
+        parts = [
+            f"{r.metric} {r.a:.3f} vs {r.b:.3f} "
+            f"({f'better for {name[r.favours]}' if r.favours else 'no significant difference'})"
+            for r in sec
+        ]
+        out.append("No secondary quality metric contradicts it: " + "; ".join(parts) + ".")
+    return out
+
+
+def _caveat_sentence(c: Caveat, names: tuple[str, str]) -> str:
+    """One caveat in words."""
+    name = {"a": names[0], "b": names[1]}
+    v = c.values
+    if c.code == "small_gold":
+        return (
+            f"The gold set is small ({v['n_gold']} items shared by both vendors): the consensus-accuracy "
+            f"difference is only known to about ±{100 * v['half_width']:.0f} points, so smaller differences "
+            "go undetected."
+        )
+    if c.code == "reliability":
+        return (
+            f"Krippendorff's alpha is {v['alpha_a']:.2f} for {name['a']} and {v['alpha_b']:.2f} for {name['b']} "
+            f"({interpret(v['alpha_a'], scale='krippendorff')} / {interpret(v['alpha_b'], scale='krippendorff')} "
+            "by Krippendorff's bars)."
+        )
+    if c.code == "near_random":
+        return (
+            f"{name[v['vendor']]} has {len(v['annotators'])} of {v['n_annotators']} annotators whose Dawid-Skene "
+            f"accuracy is near chance ({', '.join(v['annotators'])}); removing them would change "
+            "its numbers."
+        )
+    if c.code == "length_bias":
+        biased = [f"{name[k]} picks the longer response {x:.0%} of the time" for k, x in v["vendors"].items()]
+        return "Length bias: " + "; ".join(biased) + " (0.5 = no length preference)."
+    if c.code == "cost":
+        cheap = v["cheaper_but_worse"]
+        if cheap is None:
+            return (
+                f"Cost per validated (correct consensus) label: {name['a']} {v['valid_a']:.3g}, "
+                f"{name['b']} {v['valid_b']:.3g}."
+            )
+        dear = "b" if cheap == "a" else "a"
+        return (
+            f"{name[cheap]} is cheaper per judgment ({v[f'cost_{cheap}']:.3g} vs {v[f'cost_{dear}']:.3g}) but "
+            f"worse; per validated (correct consensus) label {name['a']} costs {v['valid_a']:.3g} and "
+            f"{name['b']} {v['valid_b']:.3g}"
+            + (
+                f" (difference {v['difference']:+.3g}, {v['confidence']:.0%} CI {v['diff_low']:+.3g} to "
+                f"{v['diff_high']:+.3g})."
+                if math.isfinite(v["diff_low"])
+                else "."
+            )
+        )
+    if c.code == "speed":
+        lo, hi = sorted((v["seconds_a"], v["seconds_b"]))
+        return (
+            f"{name[v['faster']]} is faster: {lo:.0f} vs {hi:.0f} seconds of work per item"
+            + (" — speed bought with accuracy." if v["against_recommended"] else ".")
+        )
+    if c.code == "items_left_out":
+        return (
+            f"{v['only_a']} items labeled only by {name['a']} and {v['only_b']} only by "
             f"{name['b']} were left out of the comparison."
         )
-    if n_gold and setup.n_gold_given > n_gold:
-        caveats.append(
-            f"{setup.n_gold_given - n_gold} gold items were not labeled by both vendors and were not used."
-        )
-    return recommended, out + caveats
+    if c.code == "gold_unused":
+        return f"{v['n']} gold items were not labeled by both vendors and were not used."
+    raise ValueError(f"unknown caveat code {c.code!r}")

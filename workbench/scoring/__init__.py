@@ -9,6 +9,7 @@ decisions with reasons, by declarative :class:`Rule` objects.
 from workbench.scoring.cache import CacheInfo, ScoreCache, content_hash, default_cache_dir
 from workbench.scoring.clip import clip_score
 from workbench.scoring.composite import (
+    FUNNEL_STAGES,
     TEXT_METRICS,
     AllOf,
     FunnelResult,
@@ -19,7 +20,10 @@ from workbench.scoring.composite import (
     decide,
     default_rules,
     format_number,
+    funnel_stages,
     load_rules,
+    rule_stage,
+    rule_threshold,
     save_rules,
     score_texts,
     threshold_sweep,
@@ -28,6 +32,7 @@ from workbench.scoring.perplexity import LoadedLM, load_language_model, perplexi
 from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, text_stats
 
 __all__ = [
+    "FUNNEL_STAGES",
     "AllOf",
     "FunnelResult",
     "boundary_items",
@@ -47,6 +52,9 @@ __all__ = [
     "default_cache_dir",
     "default_rules",
     "format_number",
+    "funnel_stages",
+    "rule_stage",
+    "rule_threshold",
     "language_id",
     "load_language_model",
     "load_rules",

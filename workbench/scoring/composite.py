@@ -44,6 +44,10 @@ __all__ = [
     "boundary_items",
     "cleaning_funnel",
     "threshold_sweep",
+    "FUNNEL_STAGES",
+    "funnel_stages",
+    "rule_stage",
+    "rule_threshold",
 ]
 
 _DIRECTIONS = ("max", "min")
@@ -315,6 +319,81 @@ def default_rules(*, language: str = "en", perplexity_threshold: float = 300.0) 
             name="low perplexity from repetition",
         ),
     ]
+
+
+FUNNEL_STAGES: tuple[str, ...] = ("language", "heuristics", "perplexity", "other")
+"""The cleaning funnel's stages in order: cheap filters first, the language model last."""
+
+
+def rule_stage(rule: Rule | AllOf) -> str:
+    """The funnel stage of a rule, from the score columns it reads.
+
+    ``"perplexity"`` if it reads ``perplexity``; ``"language"`` if it reads only language
+    scores (``lang_score_<code>`` of :func:`~workbench.scoring.language_id`);
+    ``"heuristics"`` if it reads only :data:`~workbench.scoring.TEXT_STAT_COLUMNS`;
+    ``"other"`` otherwise (e.g. a duplicate flag).
+
+    Examples
+    --------
+    >>> [rule_stage(r) for r in default_rules()][:3], rule_stage(default_rules()[-1])
+    (['language', 'heuristics', 'heuristics'], 'perplexity')
+    """
+    from workbench.scoring.text import TEXT_STAT_COLUMNS
+
+    metrics = rule.metrics
+    if "perplexity" in metrics:
+        return "perplexity"
+    if all(m.startswith("lang_score_") for m in metrics):
+        return "language"
+    if all(m in TEXT_STAT_COLUMNS for m in metrics):
+        return "heuristics"
+    return "other"
+
+
+def funnel_stages(
+    rules: Sequence[Rule | AllOf], *, extra: Sequence[tuple[str, Sequence[Rule | AllOf]]] = ()
+) -> list[tuple[str, list[Rule | AllOf]]]:
+    """Group rules into :data:`FUNNEL_STAGES` (by :func:`rule_stage`) for :func:`cleaning_funnel`.
+
+    Stages without rules are left out; ``extra`` stages (e.g. ``("dedup", [...])``) follow.
+
+    Examples
+    --------
+    >>> [(name, len(r)) for name, r in funnel_stages(default_rules())]
+    [('language', 1), ('heuristics', 11), ('perplexity', 2)]
+    """
+    grouped: dict[str, list[Rule | AllOf]] = {stage: [] for stage in FUNNEL_STAGES}
+    for rule in rules:
+        grouped[rule_stage(rule)].append(rule)
+    return [(stage, rs) for stage, rs in grouped.items() if rs] + [(name, list(rs)) for name, rs in extra]
+
+
+def rule_threshold(rules: Sequence[Rule | AllOf], metric: str, direction: Literal["max", "min"] | None = None) -> float:
+    """The fixed threshold of the (single, top-level) rule on ``metric``, e.g. to draw it on a plot.
+
+    Raises
+    ------
+    WorkbenchError
+        No such rule, several (pass ``direction``), or a percentile rule (no fixed value).
+
+    Examples
+    --------
+    >>> rule_threshold(default_rules(), "top_4gram_char_fraction"), rule_threshold(default_rules(), "n_words", "min")
+    (0.16, 50.0)
+    """
+    found = [
+        r for r in rules
+        if isinstance(r, Rule) and r.metric == metric and (direction is None or r.direction == direction)
+    ]
+    if len(found) != 1 or found[0].threshold is None:
+        what = "no rule" if not found else f"{len(found)} rules" if len(found) > 1 else "a percentile rule"
+        raise WorkbenchError(
+            f"rule_threshold: {what} on '{metric}'"
+            + (f" with direction={direction!r}" if direction else "")
+            + f"; the rules read {sorted({m for r in rules for m in r.metrics})!r}. Pass direction='max' "
+            "or 'min' when a metric has rules on both sides."
+        )
+    return float(found[0].threshold)
 
 
 def buckets(
