@@ -250,3 +250,20 @@ def test_cli_reliability(tmp_path, null):
     bad = subprocess.run(run, capture_output=True, text=True, check=False)
     assert bad.returncode == 2
     assert "missing column(s) 'label'" in bad.stderr
+
+
+def test_fixes_are_data_and_the_summary_words_them(planted, null):
+    """Finding and wording apart (issue 20): the fix codes come from the criteria and violations."""
+    res = check_batch(planted.tables[ANN], gold=planted.tables[GOLD], min_kappa=0.5, n_resamples=200, rng=0)
+    codes = [f.code for f in res.fixes]
+    assert codes.count("systematic_error") == min(3, len(res.violations))
+    first = next(f for f in res.fixes if f.code == "systematic_error").details
+    v = res.violations.iloc[0]
+    assert (first["segment"], first["value"], first["rate"]) == (v.segment, v.value, v.rate)
+    assert f"{first['segment']}={first['value']} labels gold '{first['gold_label']}'" in res.summary()
+    ann, gold = _small_batch(60, 0.1)
+    small = check_batch(ann, gold=gold.head(3), min_kappa=0.3, min_qa_accuracy=0.8, n_resamples=50, rng=0)
+    fix = next(f for f in small.fixes if f.code == "gold_label_more")
+    assert fix.details == {"short": 27, "min_n": 30}
+    ok = check_batch(null.tables[ANN], gold=null.tables[GOLD], min_kappa=0.5, min_qa_accuracy=0.8, n_resamples=50, rng=0)
+    assert ok.accepted and ok.fixes == () and "To fix" not in ok.summary()

@@ -561,3 +561,27 @@ def test_consensus_agreement_shares_the_leave_one_out_rule_of_annotator_agreemen
     ref = annotator_agreement(df)
     np.testing.assert_allclose(by_ann["mean"].to_numpy(), ref.loc[by_ann.index, "agreement"].to_numpy())
     assert by_ann["count"].tolist() == ref.loc[by_ann.index, "n_compared"].tolist()
+
+
+def test_drift_findings_are_data_and_the_actions_word_them(planted_result, planted_causes, reviews):
+    """Finding and wording apart (issue 20): the codes and numbers decide, the sentences follow."""
+    from workbench.drift import drift_findings
+
+    _, _, truth = reviews
+    findings = drift_findings(planted_result, planted_causes)
+    acts = recommend_actions(planted_result, planted_causes)
+    assert len(findings) == len(acts)
+    first = findings[0]
+    assert first.source == "root_cause" and first.code == "clarify_guideline_retrain"
+    assert first.segment["category"] == truth["cohort_confusion"]["category"]
+    assert first.numbers["error_rate"] > first.numbers["overall_rate"]
+    who = truth["drift"]["annotator"]
+    recal = [f for f in findings if f.source == "alert" and f.code == "recalibrate_annotator"]
+    assert who in [f.segment.get("annotator_id") for f in recal]
+    assert [f.rank for f in findings] == sorted(f.rank for f in findings)
+    for f, (_, row) in zip(findings, acts.iterrows(), strict=True):
+        if f.code == "check_reference":
+            assert row["action"].startswith("Check the other annotators")
+        if f.source == "alert":
+            assert f"{f.numbers['p_adjusted']:.1g}" in row["evidence"]
+    assert drift_findings(None, None) == []

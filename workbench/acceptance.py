@@ -10,7 +10,7 @@ more often than the rest of the batch. A rejected batch comes with what to fix.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
@@ -27,7 +27,7 @@ from workbench.aggregation import dawid_skene, majority_vote
 from workbench.agreement import bootstrap_ci, fleiss_kappa, interpret, krippendorff_alpha
 from workbench.errors import WorkbenchError
 
-__all__ = ["AcceptanceResult", "check_batch"]
+__all__ = ["AcceptanceResult", "Fix", "check_batch"]
 
 _SEGMENT_COLUMNS = ("cohort", "category", "guideline_version", "vendor")
 
@@ -70,38 +70,74 @@ class AcceptanceResult:
         verdict = "ACCEPTED" if self.accepted else "REJECTED"
         text = f"Batch {verdict}. " + "; ".join(parts) + "."
         if not self.accepted:
-            fixes = []
-            status = dict(zip(self.criteria["criterion"], self.criteria["status"], strict=True))
-            n = dict(zip(self.criteria["criterion"], self.criteria["n"], strict=True))
-            min_n = dict(zip(self.criteria["criterion"], self.criteria["min_n"], strict=True))
-            iaa, qa = status.get("inter-annotator agreement"), status.get("QA sample accuracy")
-            if iaa == "not met":
-                fixes.append("clarify the guideline on the most disputed items and re-train annotators")
-            elif iaa == "inconclusive":
-                fixes.append(
-                    "agreement is too uncertain to judge: have more items rated by two or more "
-                    "annotators to narrow its CI"
-                )
-            if qa == "not met":
-                fixes.append("re-label the items whose aggregate disagrees with gold")
-            elif qa == "inconclusive":
-                fixes.append(
-                    "QA accuracy is too uncertain to judge: add gold items or raise qa_fraction "
-                    "to narrow its CI"
-                )
-            elif qa == "insufficient evidence":
-                short = int(min_n["QA sample accuracy"] - n["QA sample accuracy"])
-                fixes.append(
-                    f"gold-label at least {short} more item(s) of this batch so the QA sample has "
-                    f"{int(min_n['QA sample accuracy'])} (or lower min_qa_items knowingly)"
-                )
-            for v in self.violations.head(3).itertuples(index=False):
-                fixes.append(
-                    f"{v.segment}={v.value} labels gold '{v.gold_label}' as '{v.given_label}' "
-                    f"{v.rate:.0%} of the time (rest {v.rest_rate:.0%}; e.g. {v.examples})"
-                )
-            text += " To fix: " + "; ".join(fixes) + "."
+            text += " To fix: " + "; ".join(_fix_sentence(f) for f in self.fixes) + "."
         return text
+
+    @property
+    def fixes(self) -> tuple[Fix, ...]:
+        """What to fix, as codes with their numbers (empty when accepted); :meth:`summary` words them.
+
+        Codes: ``clarify_guideline`` (agreement not met), ``more_multiply_rated_items``
+        (agreement inconclusive), ``relabel_disagreeing_items`` (QA accuracy not met),
+        ``more_gold_items`` (QA accuracy inconclusive), ``gold_label_more`` (QA sample too
+        small: ``short``, ``min_n``), ``systematic_error`` (one per violation, at most three:
+        ``segment``, ``value``, ``gold_label``, ``given_label``, ``rate``, ``rest_rate``,
+        ``examples``).
+        """
+        if self.accepted:
+            return ()
+        out: list[Fix] = []
+        c = self.criteria.set_index("criterion")
+        iaa, qa = c["status"].get("inter-annotator agreement"), c["status"].get("QA sample accuracy")
+        if iaa == "not met":
+            out.append(Fix("clarify_guideline", {}))
+        elif iaa == "inconclusive":
+            out.append(Fix("more_multiply_rated_items", {}))
+        if qa == "not met":
+            out.append(Fix("relabel_disagreeing_items", {}))
+        elif qa == "inconclusive":
+            out.append(Fix("more_gold_items", {}))
+        elif qa == "insufficient evidence":
+            row = c.loc["QA sample accuracy"]
+            out.append(Fix("gold_label_more", {"short": int(row["min_n"] - row["n"]), "min_n": int(row["min_n"])}))
+        for v in self.violations.head(3).itertuples(index=False):
+            out.append(Fix("systematic_error", {
+                "segment": v.segment, "value": v.value, "gold_label": v.gold_label, "given_label": v.given_label,
+                "rate": v.rate, "rest_rate": v.rest_rate, "examples": v.examples,
+            }))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One thing to fix before a rejected batch can be accepted: a code and its numbers."""
+
+    code: str
+    details: Mapping[str, Any]
+
+
+def _fix_sentence(f: Fix) -> str:
+    d = f.details
+    if f.code == "clarify_guideline":
+        return "clarify the guideline on the most disputed items and re-train annotators"
+    if f.code == "more_multiply_rated_items":
+        return (
+            "agreement is too uncertain to judge: have more items rated by two or more "
+            "annotators to narrow its CI"
+        )
+    if f.code == "relabel_disagreeing_items":
+        return "re-label the items whose aggregate disagrees with gold"
+    if f.code == "more_gold_items":
+        return "QA accuracy is too uncertain to judge: add gold items or raise qa_fraction to narrow its CI"
+    if f.code == "gold_label_more":
+        return (
+            f"gold-label at least {d['short']} more item(s) of this batch so the QA sample has "
+            f"{d['min_n']} (or lower min_qa_items knowingly)"
+        )
+    return (
+        f"{d['segment']}={d['value']} labels gold '{d['gold_label']}' as '{d['given_label']}' "
+        f"{d['rate']:.0%} of the time (rest {d['rest_rate']:.0%}; e.g. {d['examples']})"
+    )
 
 
 def _judge(value: float, low: float, high: float, bar: float) -> str:

@@ -34,10 +34,10 @@ Input policy (documented here once, enforced by every function):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -57,12 +57,14 @@ from workbench._validation import (
 from workbench.errors import SchemaError, WorkbenchError
 
 __all__ = [
+    "DriftFinding",
     "DriftResult",
     "METRICS",
     "TimeScales",
     "confusion_by",
     "consensus_agreement",
     "detect_drift",
+    "drift_findings",
     "recommend_actions",
     "segment_errors",
     "suggest_time_scales",
@@ -1314,65 +1316,64 @@ def _related(a: dict[str, object], b: dict[str, object]) -> bool:
     return bool(shared) and all(a[c] == b[c] for c in shared)
 
 
-def _root_cause_actions(
-    root_causes: pd.DataFrame, max_root_causes: int
-) -> tuple[list[dict], list[dict]]:
-    rows: list[dict[str, object]] = []
-    reported: list[dict[str, object]] = []
+@dataclass(frozen=True)
+class DriftFinding:
+    """One finding behind a recommended action, without words.
+
+    ``source`` is ``"root_cause"`` (a row of :func:`segment_errors`) or ``"alert"`` (a group
+    of :func:`detect_drift`'s alerts). ``code`` is what to do:
+
+    * root causes: ``recalibrate_annotator``, ``clarify_guideline_retrain`` (a category and a
+      group of people), ``clarify_guideline`` (a category), ``audit_retrain`` (a group of
+      people), ``review_judgments`` (only a guideline version and/or period);
+    * alerts: ``keep_improvement``, ``retrain_with_root_cause`` (a root cause explains it),
+      ``check_reference`` (only agreement with the others fell, gold accuracy did not),
+      ``recalibrate_annotator``, ``act_on_root_cause``, ``investigate``.
+
+    ``segment`` maps columns to values (the scope), ``numbers`` holds the evidence (rates,
+    intervals, counts, p-values, dates), ``rank`` orders actions (root causes 0, then 1-3).
+    """
+
+    source: Literal["root_cause", "alert"]
+    code: str
+    segment: Mapping[str, object]
+    numbers: Mapping[str, Any]
+    rank: int
+    p_adjusted: float
+
+
+def _root_cause_code(segment: Mapping[str, object]) -> str:
+    who = any(c in segment for c in _WHO)
+    if "annotator_id" in segment:
+        return "recalibrate_annotator"
+    if "category" in segment:
+        return "clarify_guideline_retrain" if who else "clarify_guideline"
+    return "audit_retrain" if who else "review_judgments"
+
+
+def _root_cause_findings(root_causes: pd.DataFrame, max_root_causes: int) -> list[DriftFinding]:
+    found: list[DriftFinding] = []
     seg_cols = [c for c in root_causes.columns if c in _PHRASES]
     sig = root_causes[root_causes["significant"].astype(bool)]
     greedy = "cause" in sig.columns
     if greedy:  # distinct by construction: no relatedness filter
         sig = sig[sig["cause"].notna()].sort_values("cause")
     for _, r in sig.iterrows():
-        if len(reported) >= max_root_causes:
+        if len(found) >= max_root_causes:
             break
         fixed = {c: r[c] for c in seg_cols if pd.notna(r[c])}
-        if not greedy and any(_related(fixed, prev) for prev in reported):
+        if not greedy and any(_related(fixed, dict(prev.segment)) for prev in found):
             continue
-        reported.append(fixed)
-        d = {c: _phrase(c, v) for c, v in fixed.items()}
-        who = next((d[c] for c in _WHO if c in d), None)
-        what = d.get("category")
-        when = " and ".join(x for x in (d.get("guideline_version"), d.get("period")) if x)
-        if "annotator_id" in d:
-            action = f"Recalibrate {d['annotator_id']}" + (f" on {what}" if what else "")
-            action += " and re-review their judgments" + (f" under {when}" if when else "") + "."
-        elif what and who:
-            action = f"Clarify the guideline for {what} and retrain {who} on it."
-        elif what:
-            action = f"Clarify the guideline for {what} and add gold examples of it."
-        elif who:
-            action = f"Audit and retrain {who}" + (f" for {when}" if when else "") + "."
-        else:
-            action = f"Review the judgments made under {when}."
-        if "guideline_version" in d and "annotator_id" not in d:
-            action = action[:-1] + f"; check what {d['guideline_version']} changed."
-        scope = ", ".join(d.values())
-        evidence = (
-            f"{scope}: error rate {r['error_rate']:.0%} (95% CI {r['ci_low']:.0%}–"
-            f"{r['ci_high']:.0%}, n={int(r['n'])}) against {r['overall_rate']:.0%} overall; "
-            f"adjusted p={r['p_adjusted']:.1g}."
-        )
-        rows.append({"target": scope, "action": action, "evidence": evidence, "_k": 0,
-                     "_p": float(r["p_adjusted"])})
-    return rows, reported
+        numbers = {k: r[k] for k in ("error_rate", "ci_low", "ci_high", "n", "overall_rate", "p_adjusted")}
+        found.append(DriftFinding("root_cause", _root_cause_code(fixed), fixed, numbers, 0, float(r["p_adjusted"])))
+    return found
 
 
-def _alert_actions(result: DriftResult, reported: list[dict[str, object]]) -> list[dict]:
-    rows: list[dict[str, object]] = []
-    al = result.alerts
+def _alert_findings(result: DriftResult, reported: list[dict[str, object]]) -> list[DriftFinding]:
+    found: list[DriftFinding] = []
     tests = result.tests
-    for (level, group), grp in al.groupby(["level", "group"], sort=False):
+    for (level, group), grp in result.alerts.groupby(["level", "group"], sort=False):
         first = grp.sort_values("p_adjusted").iloc[0]
-        when = pd.Timestamp(first["changed_at"]).strftime("%Y-%m-%d")
-        name = _phrase(str(level), group)
-        changes = "; ".join(
-            f"{r.metric.replace('_', ' ')} {'fell' if r.after < r.before else 'rose'} from "
-            f"{r.before:.0%} to {r.after:.0%}"
-            for r in grp.itertuples(index=False)
-        )
-        evidence = f"{name}: {changes} around {when} (Holm-adjusted p={first['p_adjusted']:.1g})."
         # the member's other attributes (e.g. an annotator's cohort) link it to a root cause
         attrs = {c: first[c] for c in result.levels if c in first.index and pd.notna(first[c])}
         own = any(prev.get(str(level)) == group for prev in reported)
@@ -1382,38 +1383,110 @@ def _alert_actions(result: DriftResult, reported: list[dict[str, object]]) -> li
         only_consensus = set(grp["metric"]) == {"consensus_agreement"}
         gold_clean = only_consensus and not gold_test.empty and gold_test["p_value"].notna().all()
         if first["after"] >= first["before"]:
-            action, k = f"Find out what improved for {name} around {when} and keep it.", 3
+            code, rank = "keep_improvement", 3
         elif explained:
-            action = (
-                f"Retrain {name} together with the segment found above, then re-review their "
-                f"judgments since {when}."
-            )
-            k = 2
+            code, rank = "retrain_with_root_cause", 2
         elif gold_clean:
-            action = (
-                f"Check the other annotators before acting on {name}: agreement with them fell "
-                f"but gold accuracy did not change significantly, so the reference may have "
-                f"moved ({'see the root causes above' if reported else 'see their alerts'})."
-            )
-            k = 2
+            code, rank = "check_reference", 2
         elif level == "annotator_id":
-            action = (
-                f"Recalibrate {name} (feedback session on gold examples) and re-review their "
-                f"judgments since {when}"
-                + (" (the root cause above points at them too)." if own else ".")
-            )
-            k = 1
+            code, rank = "recalibrate_annotator", 1
         elif own:
-            action = (
-                f"Act on the root cause above for {name}, then re-review their judgments since "
-                f"{when}."
-            )
-            k = 2
+            code, rank = "act_on_root_cause", 2
         else:
-            action, k = f"Investigate what changed for {name} around {when}.", 1
-        rows.append({"target": name, "action": action, "evidence": evidence, "_k": k,
-                     "_p": float(first["p_adjusted"])})
-    return rows
+            code, rank = "investigate", 1
+        numbers = {
+            "changed_at": pd.Timestamp(first["changed_at"]),
+            "p_adjusted": float(first["p_adjusted"]),
+            "changes": tuple((r.metric, float(r.before), float(r.after)) for r in grp.itertuples(index=False)),
+            "own_root_cause": own,
+            "root_causes_reported": bool(reported),
+        }
+        found.append(DriftFinding("alert", code, {str(level): group}, numbers, rank, float(first["p_adjusted"])))
+    return found
+
+
+def drift_findings(
+    result: DriftResult | None,
+    root_causes: pd.DataFrame | None,
+    *,
+    max_root_causes: int = 3,
+) -> list[DriftFinding]:
+    """The findings behind :func:`recommend_actions`, as data, in priority order.
+
+    Parameters and ordering as in :func:`recommend_actions`, which only words them.
+    """
+    found: list[DriftFinding] = []
+    if root_causes is not None and not root_causes.empty:
+        found = _root_cause_findings(root_causes, max_root_causes)
+    reported = [dict(f.segment) for f in found]
+    if result is not None and not result.alerts.empty:
+        found += _alert_findings(result, reported)
+    order = sorted(range(len(found)), key=lambda i: (found[i].rank, found[i].p_adjusted))
+    return [found[i] for i in order]
+
+
+def _root_cause_words(f: DriftFinding) -> tuple[str, str, str]:
+    """(target, action, evidence) of a root-cause finding."""
+    d = {c: _phrase(c, v) for c, v in f.segment.items()}
+    who = next((d[c] for c in _WHO if c in d), None)
+    what = d.get("category")
+    when = " and ".join(x for x in (d.get("guideline_version"), d.get("period")) if x)
+    if f.code == "recalibrate_annotator":
+        action = f"Recalibrate {d['annotator_id']}" + (f" on {what}" if what else "")
+        action += " and re-review their judgments" + (f" under {when}" if when else "") + "."
+    elif f.code == "clarify_guideline_retrain":
+        action = f"Clarify the guideline for {what} and retrain {who} on it."
+    elif f.code == "clarify_guideline":
+        action = f"Clarify the guideline for {what} and add gold examples of it."
+    elif f.code == "audit_retrain":
+        action = f"Audit and retrain {who}" + (f" for {when}" if when else "") + "."
+    else:
+        action = f"Review the judgments made under {when}."
+    if "guideline_version" in d and "annotator_id" not in d:
+        action = action[:-1] + f"; check what {d['guideline_version']} changed."
+    scope = ", ".join(d.values())
+    n = f.numbers
+    evidence = (
+        f"{scope}: error rate {n['error_rate']:.0%} (95% CI {n['ci_low']:.0%}–"
+        f"{n['ci_high']:.0%}, n={int(n['n'])}) against {n['overall_rate']:.0%} overall; "
+        f"adjusted p={n['p_adjusted']:.1g}."
+    )
+    return scope, action, evidence
+
+
+def _alert_words(f: DriftFinding) -> tuple[str, str, str]:
+    """(target, action, evidence) of an alert finding."""
+    (level, group), = f.segment.items()
+    name = _phrase(level, group)
+    n = f.numbers
+    when = pd.Timestamp(n["changed_at"]).strftime("%Y-%m-%d")
+    changes = "; ".join(
+        f"{metric.replace('_', ' ')} {'fell' if after < before else 'rose'} from {before:.0%} to {after:.0%}"
+        for metric, before, after in n["changes"]
+    )
+    evidence = f"{name}: {changes} around {when} (Holm-adjusted p={n['p_adjusted']:.1g})."
+    actions = {
+        "keep_improvement": f"Find out what improved for {name} around {when} and keep it.",
+        "retrain_with_root_cause": (
+            f"Retrain {name} together with the segment found above, then re-review their "
+            f"judgments since {when}."
+        ),
+        "check_reference": (
+            f"Check the other annotators before acting on {name}: agreement with them fell "
+            f"but gold accuracy did not change significantly, so the reference may have "
+            f"moved ({'see the root causes above' if n['root_causes_reported'] else 'see their alerts'})."
+        ),
+        "recalibrate_annotator": (
+            f"Recalibrate {name} (feedback session on gold examples) and re-review their "
+            f"judgments since {when}"
+            + (" (the root cause above points at them too)." if n["own_root_cause"] else ".")
+        ),
+        "act_on_root_cause": (
+            f"Act on the root cause above for {name}, then re-review their judgments since {when}."
+        ),
+        "investigate": f"Investigate what changed for {name} around {when}.",
+    }
+    return name, actions[f.code], evidence
 
 
 def recommend_actions(
@@ -1451,13 +1524,8 @@ def recommend_actions(
     >>> recommend_actions(None, rc)["action"].iloc[0]
     "Clarify the guideline for category 'books' and retrain the night cohort on it."
     """
-    rows: list[dict] = []
-    reported: list[dict[str, object]] = []
-    if root_causes is not None and not root_causes.empty:
-        rows, reported = _root_cause_actions(root_causes, max_root_causes)
-    if result is not None and not result.alerts.empty:
-        rows += _alert_actions(result, reported)
-    out = pd.DataFrame(rows, columns=["target", "action", "evidence", "_k", "_p"])
-    out = out.sort_values(["_k", "_p"], kind="stable", ignore_index=True).drop(columns=["_k", "_p"])
+    findings = drift_findings(result, root_causes, max_root_causes=max_root_causes)
+    rows = [_root_cause_words(f) if f.source == "root_cause" else _alert_words(f) for f in findings]
+    out = pd.DataFrame(rows, columns=["target", "action", "evidence"])
     out.insert(0, "priority", np.arange(1, len(out) + 1))
     return out
