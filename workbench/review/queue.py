@@ -10,8 +10,10 @@ the same reviewer unless asked (``repeat=True``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -344,6 +346,9 @@ class ReviewQueue:
         self._gold = self.plan["gold"].to_numpy(dtype=bool)
         self._overlap = self.plan["overlap"].to_numpy(dtype=bool)
         self._item_ids = self.plan["item_id"].to_numpy(dtype=object)
+        self._rows = self.plan["row"].to_numpy(dtype=np.int64)
+        self._reasons = self.plan["reason"].to_numpy(dtype=object)
+        self._b_left = self.plan["b_left"].to_numpy(dtype=bool)
         self._places = np.zeros(len(self.plan), dtype=int)
         self._gold_slots = np.flatnonzero(self._gold)  # the k-th gold item's place in a reviewer's own sequence
         # what the store says, folded in event by event (see _refresh)
@@ -657,8 +662,7 @@ class ReviewQueue:
         return ~mine & open_
 
     def _make_item(self, pos: int, previous: str | None = None) -> QueueItem:
-        p = self.plan.iloc[pos]
-        row = self.items.iloc[int(p["row"])]
+        row = self.items.iloc[int(self._rows[pos])]
         data = {str(k): (None if (not isinstance(v, (list, tuple, np.ndarray)) and pd.isna(v)) else v) for k, v in row.items()}
         if self._kind == "image" and data.get("image") is not None:
             img = Path(str(data["image"]))
@@ -667,21 +671,22 @@ class ReviewQueue:
             data["image_path"] = str(img)
         order = None
         if self._kind == "pair":
-            order = ("b", "a") if bool(p["b_left"]) else ("a", "b")
+            order = ("b", "a") if bool(self._b_left[pos]) else ("a", "b")
+        reason = str(self._reasons[pos])
         planned = len(self.plan) if self.size is None else min(self.size, len(self.plan))
-        meta: dict[str, Any] = {"position": pos, "reason": str(p["reason"]), "planned": planned}
-        if bool(p["gold"]):
+        meta: dict[str, Any] = {"position": pos, "reason": reason, "planned": planned}
+        if bool(self._gold[pos]):
             meta["gold"] = True
-        if bool(p["overlap"]):
+        if bool(self._overlap[pos]):
             meta["overlap"] = True
         if order is not None:
             meta["order"] = "".join(order)
-        item_id = str(p["item_id"])
+        item_id = str(self._item_ids[pos])
         return QueueItem(
             item_id=item_id,
             data=data,
             kind=self._kind,
-            reason=str(p["reason"]),
+            reason=reason,
             position=pos,
             order=order,
             previous=previous,
@@ -875,9 +880,8 @@ class ReviewQueue:
         remaining = max(0, total - done - skipped)
         rate = None
         if len(self._session_times) >= _RATE_AFTER:
-            recent = sorted(self._session_times.values())[-(_RATE_WINDOW + 1):]
-            stamps = pd.to_datetime(pd.Series(recent), utc=True, format="ISO8601")
-            gap = float(stamps.diff().dt.total_seconds().median())
+            recent = [datetime.fromisoformat(t) for t in sorted(self._session_times.values())[-(_RATE_WINDOW + 1):]]
+            gap = statistics.median((b - a).total_seconds() for a, b in itertools.pairwise(recent))
             if gap > 0:
                 rate = 3600.0 / gap
         return Progress(done=done, skipped=skipped, remaining=remaining, total=total, rate_per_hour=rate)

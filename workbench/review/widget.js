@@ -80,6 +80,7 @@ function render({ model, el }) {
     header.innerHTML = v.header || "";
     body.innerHTML = v.body || "";
     body.scrollTop = 0;
+    if (zoomed) unzoom();
     token = v.token === undefined ? -1 : v.token;
     finished = !!v.finished;
     shownAt = null;
@@ -92,7 +93,7 @@ function render({ model, el }) {
     );
     for (const b of buttons.querySelectorAll(".wb-decision, .wb-skip")) b.disabled = finished;
     for (const img of body.querySelectorAll("img.wb-image")) {
-      img.addEventListener("click", () => img.classList.toggle("wb-zoomed"));
+      img.addEventListener("click", () => zoom(img));
     }
   }
 
@@ -177,6 +178,26 @@ function render({ model, el }) {
     );
   }
 
+  // click an image: it fills the window (on a dark backdrop) until the next click or Esc
+  let zoomed = null;
+  function unzoom() {
+    if (zoomed) zoomed.remove();
+    zoomed = null;
+    root.focus();
+  }
+  function zoom(img) {
+    unzoom();
+    zoomed = make("div", "wb-lightbox");
+    const big = make("img", "wb-lightbox-image");
+    big.src = img.src;
+    big.alt = img.alt;
+    zoomed.title = "click or Esc to close";
+    zoomed.append(big);
+    zoomed.addEventListener("click", unzoom);
+    document.body.append(zoomed);
+    root.focus();
+  }
+
   function flash() {
     root.classList.remove("wb-flash");
     void root.offsetWidth; // restart the animation
@@ -248,6 +269,11 @@ function render({ model, el }) {
     if (e.ctrlKey || e.metaKey || e.altKey) return; // browser and JupyterLab combinations
     e.stopPropagation(); // no key reaches the notebook's command mode
     const k = e.key;
+    if (zoomed && k === "Escape") {
+      e.preventDefault();
+      unzoom();
+      return;
+    }
     if (k === "Tab") {
       e.preventDefault();
       root.focus();
@@ -379,6 +405,7 @@ function render({ model, el }) {
   updateFocus();
 
   return () => {
+    if (zoomed) zoomed.remove();
     clearInterval(heartbeat);
     observer.disconnect();
     model.off("msg:custom", onMessage);
