@@ -160,3 +160,61 @@ def test_clean_corpus_removes_planted_noise_and_keeps_clean_text() -> None:
     counts = out.to_frame()
     assert counts["stage"].tolist() == ["language", "heuristics", "dedup"]
     assert int(counts["remaining"].iloc[-1]) == len(out.cleaned)
+
+
+# ------------------------------------------------------------------ which question the interval answers
+
+
+def _flip(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
+    flip = np.random.default_rng(seed).random(len(frame)) < share
+    return frame.assign(label=np.where(flip, np.where(frame["label"] == "positive", "negative", "positive"),
+                                       frame["label"]))
+
+
+def test_auto_variance_follows_whether_the_sets_share_a_base(reviews: pd.DataFrame) -> None:
+    train, test = _split(reviews, 300, 11)
+    first, second = train.iloc[:500], train.iloc[500:1000]
+    opts = {"n_repeats": 3, "n_bootstrap": 500, "rng": 0}
+    shared = ablation.compare_training_sets({"raw": first, "cleaned": first.iloc[100:]}, test, **opts)
+    assert shared.variance == "set" and "share a base" in shared.variance_reason
+    assert "do these given training sets differ" in shared.summary()
+    assert set(shared.table["n_train"]) == {int(0.8 * 400)}  # 80% of the smallest, without replacement
+    independent = ablation.compare_training_sets({"vendor_a": first, "vendor_b": second}, test, **opts)
+    assert independent.variance == "process" and "0%" in independent.variance_reason
+    assert "drawn afresh" in independent.summary() and "resampled with replacement" in independent.budget_policy
+    assert set(independent.table["n_train"]) == {500}  # a bootstrap resample has the set's size
+    forced = ablation.compare_training_sets({"vendor_a": first, "vendor_b": second}, test, variance="set", **opts)
+    assert forced.variance == "set" and "chosen by the caller" in forced.summary()
+    width = {r.variance: float(r.differences["ci_high"].iloc[0] - r.differences["ci_low"].iloc[0])
+             for r in (independent, forced)}
+    assert width["process"] > width["set"]  # the set-draw variance is added
+
+
+def test_process_variance_still_finds_planted_label_noise(reviews: pd.DataFrame) -> None:
+    train, test = _split(reviews, 400, 12)
+    first, second = train.iloc[:550], train.iloc[550:1100]
+    res = ablation.compare_training_sets({"noisy": _flip(first, 0.35, 1), "clean": second}, test,
+                                         n_repeats=5, n_bootstrap=1000, rng=3)
+    acc = res.differences.set_index("metric").loc["accuracy"]
+    assert res.variance == "process" and acc["ci_low"] > 0 and acc["significant"] and acc["better"]
+    est = res.estimates.set_index(["set", "metric"]).loc[("clean", "accuracy")]
+    assert est["ci_low"] < est["estimate"] < est["ci_high"]
+
+
+def test_process_variance_for_the_language_model_keeps_budgets_equal() -> None:
+    s = samples.make_corpus(300, rng=6)
+    corpus = s.tables["corpus"]
+    reference = samples.make_corpus(40, shares={"clean": 1.0}, rng=97).tables["corpus"]
+    res = ablation.compare_training_sets({"a": corpus.iloc[::2], "b": corpus.iloc[1::2]}, reference,
+                                         task="language_model", n_repeats=3, n_bootstrap=300, rng=0)
+    assert res.variance == "process"
+    assert res.table["n_train"].nunique() == 1 and res.table["n_train"].iloc[0] == res.budget
+    d = res.differences.iloc[0]
+    assert d["ci_low"] <= 0 <= d["ci_high"]  # two halves of one corpus: the same process
+
+
+def test_variance_errors(reviews: pd.DataFrame) -> None:
+    with pytest.raises(WorkbenchError, match=r"variance='bootstrap' is not valid"):
+        ablation.compare_training_sets({"a": reviews, "b": reviews}, reviews, variance="bootstrap")  # type: ignore[arg-type]
+    with pytest.raises(WorkbenchError, match=r"variance='process' .* needs n_repeats >= 3, got 2"):
+        ablation.compare_training_sets({"a": reviews, "b": reviews}, reviews, variance="process", n_repeats=2)

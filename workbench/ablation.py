@@ -51,6 +51,22 @@ __all__ = [
 ]
 
 Task = Literal["classification", "language_model"]
+Variance = Literal["auto", "set", "process"]
+#: What the intervals answer under each variance (the first sentence after the budget in summary()).
+_QUESTION = {
+    "set": (
+        "The intervals answer: do these given training sets differ, retrained on fresh subsamples "
+        "of them and judged on new test items? They treat the sets as fixed and leave out the "
+        "variance of drawing another training set"
+    ),
+    "process": (
+        "The intervals answer: would training sets drawn afresh from the processes that made these "
+        "sets differ? They include the variance of drawing a new training set (each set "
+        "bootstrapped with replacement) as well as of the test items"
+    ),
+}
+#: Share of a set's distinct texts found in the baseline above which the sets share a base.
+_SHARED_BASE = 0.5
 _TOKEN = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 _HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "perplexity": False}
 
@@ -81,6 +97,13 @@ class AblationResult:
     task, budget, budget_policy
         What was trained and how the sizes were made equal.
     confidence : float
+    variance : {"set", "process"}
+        Which question the intervals answer: ``"set"`` — these given training sets are the
+        object of study (retraining on fresh subsamples of them, new test items);
+        ``"process"`` — the sets are draws of the processes that made them, and the
+        intervals also cover drawing a new training set from each process.
+    variance_reason : str
+        Why that variance was used (the caller's choice, or what ``"auto"`` found).
     """
 
     table: pd.DataFrame
@@ -90,6 +113,8 @@ class AblationResult:
     budget: int
     budget_policy: str
     confidence: float
+    variance: str = "set"
+    variance_reason: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """Mean and spread of every metric per set (the scorecard)."""
@@ -103,7 +128,8 @@ class AblationResult:
         unit = "tokens" if self.task == "language_model" else "examples"
         parts = [
             f"{self.task.replace('_', ' ').capitalize()} ablation at {self.budget:,} training {unit} per set "
-            f"({self.budget_policy}), {self.table['repeat'].nunique()} repeats."
+            f"({self.budget_policy}), {self.table['repeat'].nunique()} repeats.",
+            _QUESTION[self.variance] + (f" ({self.variance_reason})" if self.variance_reason else "") + ".",
         ]
         for row in self.differences.itertuples():
             verdict = (
@@ -288,7 +314,7 @@ def _validate_sets(train_sets: Mapping[str, pd.DataFrame], test: pd.DataFrame, c
 
 def _classification_runs(
     train_sets: Mapping[str, pd.DataFrame], test: pd.DataFrame, *, text: str, label: str, budget: int,
-    n_repeats: int, gen: np.random.Generator, max_features: int,
+    n_repeats: int, gen: np.random.Generator, max_features: int, with_replacement: bool,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -303,7 +329,7 @@ def _classification_runs(
     for r in range(n_repeats):
         for s, name in enumerate(names):
             df = train_sets[name]
-            take = np.random.default_rng([int(seeds[r]), s]).choice(len(df), size=budget, replace=False)
+            take = np.random.default_rng([int(seeds[r]), s]).choice(len(df), size=budget, replace=with_replacement)
             x = df[text].astype(str).to_numpy()[take]
             y = df[label].astype(str).to_numpy()[take]
             vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=max_features)
@@ -339,7 +365,7 @@ def _weighted_scores(pred: np.ndarray, y: np.ndarray, w: np.ndarray, k: int) -> 
 
 def _lm_runs(
     train_sets: Mapping[str, pd.DataFrame], test: pd.DataFrame, *, text: str, budget: int, n_repeats: int,
-    gen: np.random.Generator, discount: float,
+    gen: np.random.Generator, discount: float, with_replacement: bool,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     ref = test[text].astype(str).tolist()
     vocab = sorted({t for doc in ref for t in _tokenize(doc)})
@@ -355,7 +381,13 @@ def _lm_runs(
         for s, name in enumerate(names):
             ids, off = encoded[name]
             lengths = np.diff(off)
-            order = np.random.default_rng([int(seeds[r]), s]).permutation(len(lengths))
+            draw = np.random.default_rng([int(seeds[r]), s])
+            if with_replacement:  # a bootstrap of the documents, long enough for the budget
+                order = draw.integers(len(lengths), size=len(lengths))
+                while int((lengths[order] - 1).sum()) < budget:
+                    order = np.concatenate([order, draw.integers(len(lengths), size=len(lengths))])
+            else:
+                order = draw.permutation(len(lengths))
             # documents in random order until the budget of predicted tokens is reached; the last
             # one is cut so that every set gets exactly the same number of training tokens
             predicted = lengths[order] - 1  # <s> is never predicted
@@ -398,21 +430,37 @@ def _budget(sizes: dict[str, int], budget: int | Literal["equal"], unit: str, fr
 
 def _differences(
     names: list[str], metric_fn, n_repeats: int, n_items: int, *, n_boot: int, confidence: float,
-    gen: np.random.Generator,
+    gen: np.random.Generator, per_repeat: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Two-level paired bootstrap: resample repeats and test items, same draws for every set."""
+    """Two-level paired bootstrap: resample repeats and test items, same draws for every set.
+
+    With ``per_repeat`` (metric → (sets, repeats) values on the whole test set, from
+    training sets bootstrapped with replacement), each bootstrap draw also gets the
+    variance of drawing a new training set: the spread of the repeats (of a set, or of a
+    difference between sets) times a Student t draw with ``n_repeats - 1`` degrees of
+    freedom, because that spread is itself estimated from ``n_repeats`` values.
+    """
     rep = gen.integers(n_repeats, size=(n_boot, n_repeats))
     items = gen.integers(n_items, size=(n_boot, n_items))
     weights = np.zeros((n_boot, n_items))
     np.add.at(weights, (np.arange(n_boot)[:, None], items), 1.0)
     point = metric_fn(np.ones((1, n_items)), np.arange(n_repeats)[None, :])  # metric -> (sets, 1)
-    boot = metric_fn(weights, rep)  # metric -> (sets, n_boot)
+    raw = metric_fn(weights, rep)  # metric -> (sets, n_boot)
+    boot = dict(raw)
+    if per_repeat is not None:  # each set's own estimate, with its set-draw spread
+        boot = {
+            m: v + per_repeat[m].std(axis=1, ddof=1)[:, None] * gen.standard_t(n_repeats - 1, size=v.shape)
+            for m, v in raw.items()
+        }
     alpha = 1 - confidence
     rows = []
-    for metric, values in boot.items():
+    for metric, values in raw.items():
         higher = _HIGHER_IS_BETTER[metric]
         for s in range(1, len(names)):
             d = values[s] - values[0]
+            if per_repeat is not None:  # the set-draw spread of the difference itself
+                spread = (per_repeat[metric][s] - per_repeat[metric][0]).std(ddof=1)
+                d = d + spread * gen.standard_t(n_repeats - 1, size=n_boot)
             est = float(point[metric][s, 0] - point[metric][0, 0])
             lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2])
             p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)) + 1 / n_boot)
@@ -433,7 +481,8 @@ def compare_training_sets(
     text: str = "text",
     label: str = "label",
     budget: int | Literal["equal"] = "equal",
-    fraction: float = 0.8,
+    fraction: float | None = None,
+    variance: Variance = "auto",
     n_repeats: int = 5,
     confidence: float = 0.95,
     n_bootstrap: int = 2000,
@@ -459,9 +508,19 @@ def compare_training_sets(
         tokens for the language model) so that "filtered is better" never just means
         "filtered is larger"; an int fixes the budget.
     fraction
-        Share of the smallest set drawn in each repeat under ``budget="equal"``. Below 1 so
-        that every set, the smallest included, is redrawn in each repeat and the repeats
-        measure training-sample variability for all sets.
+        Share of the smallest set drawn in each repeat under ``budget="equal"``. ``None``:
+        0.8 under ``variance="set"`` (below 1 so that every set, the smallest included, is
+        redrawn in each repeat) and 1 under ``"process"`` (a bootstrap resample has the size
+        of the set it resamples).
+    variance
+        Which question the intervals answer (see Notes). ``"set"``: the given sets are the
+        object of study — each repeat trains on a subsample drawn without replacement, and
+        the intervals cover retraining and new test items. ``"process"``: each set is one
+        draw of the process that made it — each repeat trains on a bootstrap resample (with
+        replacement), and the intervals also cover drawing a new training set. ``"auto"``
+        (default): ``"set"`` when every set shares a base with the first (at least half of
+        its distinct texts are in the first set, as for raw vs cleaned), else ``"process"``
+        (e.g. two vendors' labels of different items, two scrapes).
     n_repeats
         Fresh subsamples per set; repeats are paired across sets (same repeat seed).
     confidence, n_bootstrap
@@ -476,7 +535,21 @@ def compare_training_sets(
     Raises
     ------
     WorkbenchError
-        Fewer than two sets, missing columns, empty tables, a budget larger than a set.
+        Fewer than two sets, missing columns, empty tables, a budget larger than a set, an
+        unknown ``variance``, ``variance="process"`` with fewer than 3 repeats.
+
+    Notes
+    -----
+    Under ``variance="set"`` the repeats share most of their training examples, so their
+    spread is the variance of retraining on these sets, not of drawing a new set: two
+    independent draws of the same process then differ "significantly" far more often than
+    the nominal level. Under ``"process"`` a repeat trains on a bootstrap resample, whose
+    spread estimates the variance of drawing a training set (the bootstrap principle); for
+    each bootstrap draw of the two-level bootstrap the spread ``s_d`` of the per-repeat
+    differences is added as ``s_d * T`` with ``T`` drawn from Student's t with ``R - 1``
+    degrees of freedom (``R`` repeats),
+    so the interval widens by the set-draw variance and by the uncertainty of estimating it
+    from ``R`` repeats. More repeats give narrower intervals.
 
     Examples
     --------
@@ -498,15 +571,28 @@ def compare_training_sets(
         raise WorkbenchError(f"n_repeats must be at least 2 to estimate the spread, got {n_repeats}.")
     if not 0 < confidence < 1:
         raise WorkbenchError(f"confidence must be in (0, 1), got {confidence}.")
+    check_choice(variance, name="variance", choices=("auto", "set", "process"))
+    if variance == "auto":
+        variance, reason = _auto_variance(train_sets, text)
+    else:
+        reason = f"variance={variance!r} chosen by the caller"
+    if variance == "process" and n_repeats < 3:
+        raise WorkbenchError(
+            f"variance='process' estimates the set-draw spread from the repeats and needs n_repeats >= 3, "
+            f"got {n_repeats}; raise n_repeats (5 or more gives useful intervals)."
+        )
+    if fraction is None:
+        fraction = 1.0 if variance == "process" else 0.8
     if not 0 < fraction <= 1:
         raise WorkbenchError(f"fraction must be in (0, 1], got {fraction}.")
+    replace = variance == "process"
     gen = as_rng(rng)
     names = list(train_sets)
     if task == "classification":
         size, policy = _budget({n: len(df) for n, df in train_sets.items()}, budget, "examples", fraction)
         table, pred, y, classes = _classification_runs(
             train_sets, test, text=text, label=label, budget=size, n_repeats=n_repeats, gen=gen,
-            max_features=max_features,
+            max_features=max_features, with_replacement=replace,
         )
 
         def metric_fn(w: np.ndarray, reps: np.ndarray) -> dict[str, np.ndarray]:
@@ -527,7 +613,7 @@ def compare_training_sets(
         tokens = {n: int(sum(len(_tokenize(t)) + 1 for t in df[text].astype(str))) for n, df in train_sets.items()}
         size, policy = _budget(tokens, budget, "tokens", fraction)
         table, ll, ntok = _lm_runs(train_sets, test, text=text, budget=size, n_repeats=n_repeats, gen=gen,
-                                   discount=discount)
+                                   discount=discount, with_replacement=replace)
 
         def metric_fn(w: np.ndarray, reps: np.ndarray) -> dict[str, np.ndarray]:
             tot_ll = np.einsum("srn,bn->srb", ll, w)  # (S, R, B)
@@ -539,7 +625,16 @@ def compare_training_sets(
         table["perplexity"] = np.exp(-ll.sum(axis=2) / ntok.sum()).T.reshape(-1)
     order = table["set"].map({n: i for i, n in enumerate(names)})
     table = table.assign(_o=order).sort_values(["_o", "repeat"]).drop(columns="_o").reset_index(drop=True)
-    diffs, boot = _differences(names, metric_fn, n_repeats, len(test), n_boot=n_bootstrap, confidence=confidence, gen=gen)
+    if replace:
+        policy = policy.replace("subsampled to", "resampled with replacement to")
+    per_repeat = None
+    if replace:  # metric -> (sets, repeats) on the whole test set
+        per_repeat = {
+            m: table.pivot(index="set", columns="repeat", values=m).loc[names].to_numpy()
+            for m in table.columns if m in _HIGHER_IS_BETTER
+        }
+    diffs, boot = _differences(names, metric_fn, n_repeats, len(test), n_boot=n_bootstrap, confidence=confidence,
+                               gen=gen, per_repeat=per_repeat)
     alpha = 1 - confidence
     means = table.groupby("set", sort=False)[list(boot)].mean()
     estimates = pd.DataFrame([
@@ -547,7 +642,26 @@ def compare_training_sets(
          "ci_low": float(np.quantile(v[i], alpha / 2)), "ci_high": float(np.quantile(v[i], 1 - alpha / 2))}
         for m, v in boot.items() for i, n in enumerate(names)
     ])
-    return AblationResult(table, estimates, diffs, task, size, policy, confidence)
+    return AblationResult(table, estimates, diffs, task, size, policy, confidence, variance, reason)
+
+
+def _overlap(base: pd.DataFrame, other: pd.DataFrame, text: str) -> float:
+    """Share of ``other``'s distinct texts that also occur in ``base``."""
+    mine = pd.Index(other[text].astype(str).unique())
+    return float(mine.isin(base[text].astype(str)).mean()) if len(mine) else 0.0
+
+
+def _auto_variance(train_sets: Mapping[str, pd.DataFrame], text: str) -> tuple[Literal["set", "process"], str]:
+    """``"set"`` when every set shares a base with the first (by texts), else ``"process"``; and why."""
+    names = list(train_sets)
+    base = train_sets[names[0]]
+    shares = {n: max(_overlap(base, train_sets[n], text), _overlap(train_sets[n], base, text)) for n in names[1:]}
+    listed = ", ".join(f"{n!r} {v:.0%}" for n, v in shares.items())
+    if all(v >= _SHARED_BASE for v in shares.values()):
+        return "set", (f"variance='set' chosen because the sets share a base (texts shared with {names[0]!r}: "
+                       f"{listed}); pass variance='process' to ask about drawing new sets")
+    return "process", (f"variance='process' chosen because not every set shares a base with {names[0]!r} "
+                       f"(texts shared: {listed}; below {_SHARED_BASE:.0%} counts as independent draws)")
 
 
 def threshold_sweep(
