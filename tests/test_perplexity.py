@@ -100,11 +100,16 @@ def test_padding_never_changes_a_score(tiny):
 def test_frame_columns_tokens_and_missing(tiny):
     s = pd.Series(["the cat sat on the mat", "", None, "dog"], index=["a", "b", "c", "d"])
     f = perplexity_frame(s, model=tiny, device="cpu")
-    assert list(f.columns) == ["n_tokens", "mean_log_likelihood", "perplexity"]
+    assert list(f.columns) == ["n_tokens", "mean_log_likelihood", "perplexity", "n_bytes", "bits_per_byte"]
     assert list(f.index) == ["a", "b", "c", "d"]
     assert f["n_tokens"].tolist() == [6, 0, 0, 1]
     assert f["perplexity"].isna().tolist() == [False, True, True, False]
     np.testing.assert_allclose(f["perplexity"].iloc[[0, 3]], np.exp(-f["mean_log_likelihood"].iloc[[0, 3]]))
+    # bits per byte: the total negative log-likelihood in bits over the UTF-8 bytes
+    assert f["n_bytes"].tolist() == [22, 0, 0, 3]
+    expected = -f["mean_log_likelihood"] * f["n_tokens"] / (np.log(2) * f["n_bytes"])
+    np.testing.assert_allclose(f["bits_per_byte"].iloc[[0, 3]], expected.iloc[[0, 3]])
+    assert f["bits_per_byte"].isna().tolist() == [False, True, True, False]
 
 
 def test_sliding_window_scores_every_token_once(tiny):

@@ -163,6 +163,7 @@ def reliability_command(
     n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     fmt: _FormatOpt = "auto",
+    min_judgments: Annotated[int, typer.Option(help="Rankings name only annotators with at least this many compared judgments.")] = 20,
 ) -> None:
     """Agreement with a bootstrap CI, per-annotator agreement, and (with --gold) the batch verdict."""
     import functools
@@ -177,6 +178,9 @@ def reliability_command(
     typer.echo(f"{ci.summary()} Band (Krippendorff 2004): {agreement.interpret(ci.estimate, scale='krippendorff')}.")
     per = agreement.annotator_agreement(ann, reference=gold_table)
     typer.echo(per[["n", "n_compared", "agreement", "kappa", "reference", "top_label_share"]].round(3).to_string())
+    from workbench.findings import lowest
+
+    typer.echo(lowest(per, "kappa", n_column="n_compared", min_n=min_judgments).sentence)
     if gold_table is not None:
         verdict = acceptance.check_batch(ann, gold=gold_table, min_kappa=min_kappa, min_qa_accuracy=min_qa_accuracy,
                                          n_resamples=n_resamples, rng=seed)
@@ -194,7 +198,12 @@ def drift_command(
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Root-cause column (repeatable; 'period' = time bins).")
     ] = None,
-    window: Annotated[str, typer.Option(help="Control-chart window, e.g. 7D.")] = "7D",
+    window: Annotated[str, typer.Option(help="Window of timelines and control charts, e.g. 7D, 10min; auto: from the data's span and volume.")] = "auto",
+    baseline: Annotated[str, typer.Option(help="Each group's baseline period of the control charts; auto: three windows.")] = "auto",
+    period: Annotated[str, typer.Option(help="Length of the root-cause 'period' bins; auto: two windows.")] = "auto",
+    min_judgments: Annotated[int, typer.Option(help="Sequences with fewer judgments are not tested for a change.")] = 30,
+    max_depth: Annotated[int, typer.Option(help="Most columns combined in one root-cause segment.")] = 3,
+    min_segment_n: Annotated[int, typer.Option(help="Smallest root-cause segment tested.")] = 20,
     alpha: Annotated[float, typer.Option(help="Family-wise false-alarm rate of the alerts.")] = 0.01,
     top: Annotated[int, typer.Option(help="Root-cause rows printed.")] = 10,
     alerts_out: Annotated[Path | None, typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
@@ -206,12 +215,24 @@ def drift_command(
 
     ann = io.load_table(annotations, kind="annotations", format=fmt)
     gold_table = io.load_table(gold, kind="gold") if gold is not None else None
-    levels = tuple(level or ["annotator_id"])
-    result = drift.detect_drift(ann, gold=gold_table, levels=levels, window=window, alpha=alpha)
+    from workbench.findings import available_columns
+
+    scales = drift.suggest_time_scales(ann, window=window, baseline=baseline, period=period)
+    typer.echo(scales.summary())
+    levels, note = available_columns(ann, level or ["annotator_id"], purpose="drift levels")
+    segment_by, seg_note = available_columns(
+        ann, by or ["annotator_id", "cohort", "category", "guideline_version", "period"],
+        purpose="root-cause columns", virtual=["period"])
+    for n in (note, seg_note if by else ""):
+        if n:
+            typer.echo(n)
+    result = drift.detect_drift(ann, gold=gold_table, levels=tuple(levels or ["annotator_id"]), window=scales.window,
+                                baseline=scales.baseline, alpha=alpha, min_judgments=min_judgments)
     typer.echo(result.summary())
-    segment_by = list(by or [c for c in ("annotator_id", "cohort", "category", "guideline_version")
-                             if c in ann.columns] + (["period"] if "timestamp" in ann.columns else []))
-    causes = drift.segment_errors(ann, gold=gold_table, by=segment_by)
+    causes = drift.segment_errors(ann, gold=gold_table, by=segment_by, period=scales.period, max_depth=max_depth,
+                                  min_n=min_segment_n, if_empty="return")
+    if causes.empty:
+        typer.echo(f"No segment has {min_segment_n} or more judgments with a reference: no root causes ranked.")
     cols = ["rank", "segment", "n", "error_rate", "excess", "excess_low", "excess_high", "p_adjusted", "cause"]
     typer.echo(causes[cols].head(top).to_string(index=False))
     for a in drift.recommend_actions(result, causes).itertuples(index=False):
@@ -244,6 +265,9 @@ def score_text_command(
     engine: Annotated[str, typer.Option(help="local, or spark (PySpark; no score cache).")] = "local",
     master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
     fmt: _FormatOpt = "auto",
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Score only the first N characters of each text (0: all); long documents cost time linearly.")] = 0,
+    sample: Annotated[int, typer.Option("--sample", help="Score a seeded random sample of N rows (0: all), kept in input order.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
 ) -> None:
     """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
 
@@ -281,6 +305,15 @@ def score_text_command(
             f"score text: '{input}' has no column '{text_column}'; it has {', '.join(map(str, table.columns[:20]))}. "
             "Pass --text-column NAME."
         )
+    if max_chars < 0 or sample < 0:
+        raise WorkbenchError(f"score text: --max-chars ({max_chars}) and --sample ({sample}) must be 0 or positive.")
+    if sample and sample < len(table):
+        table = table.sample(n=sample, random_state=seed).sort_index().reset_index(drop=True)
+        typer.echo(f"scoring a random sample of {sample:,} rows (seed {seed})")
+    if max_chars:
+        long = table["text"].astype("string").str.len() > max_chars
+        table = table.assign(text=table["text"].astype("string").str.slice(0, max_chars))
+        typer.echo(f"{int(long.sum()):,} texts cut to their first {max_chars:,} characters")
     chosen = list(metrics) if metrics else list(TEXT_METRICS)
     cache = None if no_cache else ScoreCache(cache_dir)
     scores = score_texts(
@@ -430,8 +463,13 @@ def bias_command(
         Path | None, typer.Option("--rebalanced-out", help="Write the length-matched subsample here.")
     ] = None,
     fmt: _FormatOpt = "auto",
+    candidate: Annotated[str, typer.Option(help="The evaluated system: its position (a or b) or its name in model_a/model_b.")] = "a",
+    baseline: Annotated[str, typer.Option(help="Name of the baseline system; set (or model_a/model_b columns present): positions hold systems, no position-bias test.")] = "",
+    win_probability: Annotated[str, typer.Option("--win-probability", help="Column with P(response b preferred); 'auto' uses win_probability if present; '' the choice.")] = "auto",
+    min_delta: Annotated[float, typer.Option(help="Leave out pairs whose length difference is below this.")] = 0.0,
+    confidence: Annotated[float, typer.Option(help="Level of every confidence interval.")] = 0.95,
 ) -> None:
-    """Test a preferences table for length and position bias; print the findings."""
+    """Test a preferences table for length and position bias (or per-system win rates); print the findings."""
     from workbench import bias, io
 
     if chosen_rejected:
@@ -442,11 +480,25 @@ def bias_command(
         tool, _ = resolve_format(input, fmt, kind="preferences")
         prefs = io.load_table(input, kind="preferences", format=tool,
                               options={"rng": seed} if tool == "chosen-rejected" else None)
-    res = bias.length_bias(prefs, length=length, by=by)  # type: ignore[arg-type]
+    systems = bias.system_positions(prefs, candidate=candidate, baseline=baseline,
+                                    win_probability=win_probability or None)
+    prefs = systems.orient(prefs)
+    res = bias.length_bias(prefs, length=length, by=by, min_delta=min_delta, confidence=confidence)  # type: ignore[arg-type]
     typer.echo(res.summary())
     if res.groups is not None:
         typer.echo(res.groups.to_string(index=False))
-    typer.echo(bias.position_bias(prefs).summary())
+    typer.echo(systems.note)
+    if systems.test_position_bias:
+        typer.echo(bias.position_bias(prefs, confidence=confidence).summary())
+    if systems.systems and systems.model_a in prefs.columns:
+        typer.echo(bias.system_win_rates(prefs, model_a=systems.model_a, model_b=systems.model_b,
+                                         win_probability=systems.win_probability,
+                                         confidence=confidence).round(4).to_string(index=False))
+    lc = bias.length_controlled_win_rate(prefs, length=length, confidence=confidence,  # type: ignore[arg-type]
+                                         **systems.win_rate_options())  # type: ignore[arg-type]
+    typer.echo(f"{systems.candidate} vs {systems.baseline}: raw win rate {100 * lc.raw_win_rate:.2f} "
+               f"(SE {100 * lc.raw_standard_error:.2f}), length-controlled {100 * lc.win_rate:.2f} "
+               f"[{100 * lc.ci_low:.2f}, {100 * lc.ci_high:.2f}].")
     if rebalanced_out is not None:
         out = bias.rebalance_by_length(prefs, length=length, by=by, rng=seed)  # type: ignore[arg-type]
         io.save_table(out, rebalanced_out)

@@ -267,15 +267,15 @@ def suggest_time_scales(
     require_columns(annotations, [timestamp], table="annotations")
     t = _parse_timestamps(annotations[timestamp], table="annotations", column=timestamp)
     n = len(t)
-    span = (t.max() - t.min()) if n else pd.Timedelta(0)
-    span = max(span, pd.Timedelta("1min"))
+    real = (t.max() - t.min()) if n else pd.Timedelta(0)
+    span = max(real, pd.Timedelta("1min"))
     by_span = span / max(target_windows, 1)
     by_volume = span * min_per_window / max(n, 1)
     td = _window(window) if window != "auto" else _nice(max(by_span, by_volume))
     base = _window(baseline, name="baseline") if baseline != "auto" else 3 * td
     per = _window(period, name="period") if period != "auto" else 2 * td
-    n_windows = int(span // td) + 1
-    return TimeScales(_text(td), _text(base), _text(per), span, n, n_windows)
+    n_windows = int(real // td) + 1
+    return TimeScales(_text(td), _text(base), _text(per), real, n, n_windows)
 
 
 @dataclass(frozen=True, eq=False)

@@ -60,12 +60,12 @@ class AnnotationShape:
         if self.n_items_multi == 0:
             return (f"No item was judged by two or more annotators ({self.n_items:,} items, each judged "
                     "once), so there is no overlap to measure agreement on.")
-        if self.n_labels < 2:
-            return ("Every judgment carries the same label, so chance agreement is total and kappa and "
-                    "alpha are undefined (0/0); the labels show no disagreement at all.")
         if self.n_items_multi == 1:
             return ("Only one item was judged by two or more annotators: agreement on a single item "
                     "has no interval and no meaning.")
+        if self.n_labels < 2:
+            return ("Every judgment carries the same label, so chance agreement is total and kappa and "
+                    "alpha are undefined (0/0); the labels show no disagreement at all.")
         return None
 
     @property

@@ -61,7 +61,9 @@ class TableProfile:
     ratings_per_item : DataFrame
         How many items got 1, 2, 3… judgments; empty for one-row-per-item tables.
     timeline : DataFrame
-        Judgments per day (and per annotator) where ``timestamp`` exists; else empty.
+        Judgments per time bin (and per annotator) where ``timestamp`` exists; else empty.
+        Column ``day`` holds the bin start: days for spans of three days or more, hours
+        for spans of three hours or more, minutes below.
     """
 
     kind: str
@@ -105,7 +107,8 @@ class TableProfile:
             parts.append(f"Items have {mean:.2f} judgments on average.")
         if len(self.timeline):
             parts.append(
-                f"Judgments span {self.timeline['day'].min():%Y-%m-%d} to {self.timeline['day'].max():%Y-%m-%d}."
+                f"Judgments span {self.timeline['day'].min():%Y-%m-%d %H:%M} to "
+                f"{self.timeline['day'].max():%Y-%m-%d %H:%M}."
             )
         return " ".join(parts)
 
@@ -191,7 +194,10 @@ def profile_table(df: pd.DataFrame, *, kind: str | None = None) -> TableProfile:
         ratings_per_item = pd.DataFrame(columns=["ratings", "items"])
     if "timestamp" in df.columns:
         ts = pd.to_datetime(df["timestamp"], errors="coerce", utc=True)
-        frame = pd.DataFrame({"day": ts.dt.floor("D")})
+        span = ts.max() - ts.min() if ts.notna().any() else pd.Timedelta(0)
+        # bins that suit the span: minutes for a session, hours for a day or two, days beyond
+        step = "D" if span >= pd.Timedelta("3D") else "h" if span >= pd.Timedelta("3h") else "min"
+        frame = pd.DataFrame({"day": ts.dt.floor(step)})
         if "annotator_id" in df.columns:
             frame["annotator_id"] = df["annotator_id"].to_numpy()
             timeline = frame.dropna().groupby(["day", "annotator_id"]).size().rename("judgments").reset_index()

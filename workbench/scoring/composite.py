@@ -562,7 +562,8 @@ def _metric_scorer(
                                 max_length=max_length, stride=stride)
 
     model_id = resolved.model_id + ("" if precision == "fp32" else f"+{precision}")
-    return perplexities, model_id, {"max_length": max_length, "stride": stride}
+    # "columns": 2 — bits_per_byte and n_bytes joined the perplexity frame (older cache rows lack them)
+    return perplexities, model_id, {"max_length": max_length, "stride": stride, "columns": 2}
 
 
 def score_texts(

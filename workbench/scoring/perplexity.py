@@ -24,6 +24,7 @@ The loaded model is kept per process (loading SmolLM2 from its GGUF file takes ~
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -457,13 +458,22 @@ def perplexity_frame(
     pandas.DataFrame
         Index of ``texts`` (a Series) or ``0..n-1``; columns ``n_tokens`` (scored tokens,
         the prefix excluded), ``mean_log_likelihood`` (nats per token, ≤ 0, higher is more
-        fluent) and ``perplexity`` (``exp(-mean_log_likelihood)``, ≥ 1, lower is more
-        fluent). Empty or missing texts have ``n_tokens`` 0 and missing scores.
+        fluent), ``perplexity`` (``exp(-mean_log_likelihood)``, ≥ 1, lower is more
+        fluent), ``n_bytes`` (UTF-8 bytes of the text) and ``bits_per_byte`` (the text's
+        total negative log-likelihood in bits divided by its bytes, ≥ 0, lower is more
+        fluent). Per-token perplexity depends on the tokenizer — upper-cased text splits into
+        more, easier tokens and its perplexity *falls* — while bits per byte compares texts
+        and models with different tokenizers on the same footing. Empty or missing texts have
+        ``n_tokens`` 0 and missing scores.
 
     Notes
     -----
     .. math:: \\mathrm{PPL}(x) = \\exp\\Big(-\\frac{1}{N}\\sum_{t=1}^{N} \\log p(x_t \\mid
-              \\texttt{<|endoftext|>}, x_{<t})\\Big)
+              \\texttt{<|endoftext|>}, x_{<t})\\Big), \\qquad
+              \\mathrm{BPB}(x) = -\\frac{1}{B \\ln 2}\\sum_{t=1}^{N} \\log p(x_t \\mid \\dots)
+
+    with :math:`N` tokens and :math:`B` UTF-8 bytes (Gao et al. 2020, *The Pile*,
+    arXiv:2101.00027, §4: bits per UTF-8 byte).
 
     Examples
     --------
@@ -492,10 +502,13 @@ def perplexity_frame(
         sums = np.array([s.sum(dtype=np.float64) for s in scored], dtype=np.float64)
         np.add.at(total, owner, sums)
         np.add.at(count, owner, np.array([len(s) for s in scored], dtype=np.int64))
+    n_bytes = np.array([len(t.encode("utf-8")) if t else 0 for t in values], dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_ll = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        bpb = np.where((count > 0) & (n_bytes > 0), -total / (math.log(2) * np.maximum(n_bytes, 1)), np.nan)
     return pd.DataFrame(
-        {"n_tokens": count, "mean_log_likelihood": mean_ll, "perplexity": np.exp(-mean_ll)},
+        {"n_tokens": count, "mean_log_likelihood": mean_ll, "perplexity": np.exp(-mean_ll),
+         "n_bytes": n_bytes, "bits_per_byte": bpb},
         index=index if index is not None else pd.RangeIndex(n),
     )
 
