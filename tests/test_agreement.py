@@ -442,13 +442,13 @@ def test_reliability_figures_from_real_outputs():
     pk = pairwise_kappa(df)
     assert rplots.agreement_matrix_figure(pk).data[0].z.shape == (5, 5)
     conf = annotator_confusion(df, reference=gold)
-    fig = rplots.confusion_figure(conf)
+    fig = rplots.annotator_confusion_figure(conf)
     assert len(fig.data) == 5
     assert fig.layout.annotations[0].text.startswith("r ")  # worst annotator first
     agree = annotator_agreement(df, reference=gold)
     assert list(rplots.annotator_figure(agree).data[0].text) == list(agree.index)
     with pytest.raises(WorkbenchError, match="annotator_confusion"):
-        rplots.confusion_figure(conf.drop(columns="rate"))
+        rplots.annotator_confusion_figure(conf.drop(columns="rate"))
     with pytest.raises(WorkbenchError, match="scale='kappa' is not valid"):
         interpret(0.5, scale="kappa")
 

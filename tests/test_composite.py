@@ -151,15 +151,15 @@ def test_default_rules_with_smollm2_on_planted_truth(data_samples):
 
 
 def test_threshold_sweep_keep_rate_precision_recall():
-    from workbench.scoring import threshold_sweep
+    from workbench.scoring import keep_rate_sweep
 
     s = pd.DataFrame({"ppl": [10.0, 20.0, 30.0, 500.0, 900.0, np.nan]})
     bad = pd.Series([False, False, True, True, True, False])
-    sw = threshold_sweep(s, "ppl", direction="max", thresholds=[25, 100], flagged_truth=bad)
+    sw = keep_rate_sweep(s, "ppl", direction="max", thresholds=[25, 100], flagged_truth=bad)
     assert sw["kept"].tolist() == [3, 4]  # the missing score is kept
     assert sw["precision"].tolist() == [1.0, 1.0]
     assert sw["recall"].tolist() == pytest.approx([1.0, 2 / 3])
-    low = threshold_sweep(s, "ppl", direction="min", thresholds=[15])
+    low = keep_rate_sweep(s, "ppl", direction="min", thresholds=[15])
     assert low["removed"].tolist() == [1]
 
 

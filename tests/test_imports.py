@@ -141,3 +141,73 @@ def test_the_parser_finds_borrowed_names(tmp_path: Path, source: str, expected: 
     path.parent.mkdir()
     path.write_text(source, encoding="utf-8")
     assert borrowed_private_names(path, modules, root=tmp_path) == expected
+
+
+# --------------------------------------------------------------------------------------
+# Layers (docs/architecture.md): a lower layer never imports a higher one
+# --------------------------------------------------------------------------------------
+
+#: Top-level module or package of ``workbench`` -> its layer. A new module gets a line here
+#: (docs/architecture.md says which layer is which).
+LAYERS: dict[str, int] = {
+    # 0: foundation, shared by everything
+    "workbench": 0, "errors": 0, "_validation": 0, "_internal": 0, "_runrecord": 0, "_shapes": 0, "_models": 0,
+    # 1: I/O and validation
+    "io": 1, "formats": 1, "overview": 1,
+    # 2: statistics and scoring
+    "agreement": 2, "aggregation": 2, "acceptance": 2, "bias": 2, "drift": 2, "vendors": 2, "ablation": 2,
+    "calibration": 2, "dedup": 2, "spark": 2, "scoring": 2, "samples": 2,
+    # 3: review
+    "review": 3,
+    # 4: reports, dashboard and CLI
+    "plots": 4, "findings": 4, "report_inputs": 4, "manifest": 4, "reports": 4, "dashboard": 4,
+    "pipelines": 4, "cli": 4, "__main__": 4,
+}
+LAYER_NAMES = ("foundation", "I/O and validation", "statistics and scoring", "review", "reports, dashboard and CLI")
+
+
+def _top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "workbench"
+
+
+def _imported_modules(path: Path, modules: dict[str, Path]) -> set[tuple[int, str]]:
+    here = _module_name(path)
+    out: set[tuple[int, str]] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            source = _resolve(node.module, node.level, here, path.name == "__init__.py")
+            if source.startswith("workbench"):
+                for a in node.names:
+                    target = f"{source}.{a.name}"
+                    out.add((node.lineno, target if target in modules else source))
+        elif isinstance(node, ast.Import):
+            out |= {(node.lineno, a.name) for a in node.names if a.name.startswith("workbench")}
+    return out
+
+
+def test_every_module_has_a_layer() -> None:
+    missing = sorted({_top(m) for m in _modules()} - set(LAYERS))
+    assert not missing, f"add these modules to LAYERS in tests/test_imports.py (see docs/architecture.md): {missing}"
+
+
+def test_no_lower_layer_imports_a_higher_one() -> None:
+    modules = _modules()
+    offences = []
+    for name, path in modules.items():
+        mine = LAYERS.get(_top(name))
+        for line, target in _imported_modules(path, modules):
+            theirs = LAYERS.get(_top(target))
+            if mine is not None and theirs is not None and theirs > mine:
+                offences.append(
+                    f"{path.relative_to(ROOT)}:{line}: {LAYER_NAMES[mine]} module imports {target} "
+                    f"({LAYER_NAMES[theirs]})"
+                )
+    assert not offences, "a lower layer imports a higher one (move the shared part down):\n" + "\n".join(offences)
+
+
+def test_the_layer_scanner_sees_imports() -> None:
+    """The checker itself can fail: it sees acceptance's import of agreement (a same-layer edge)."""
+    modules = _modules()
+    seen = {t for _, t in _imported_modules(PACKAGE / "acceptance.py", modules)}
+    assert {"workbench.agreement", "workbench._internal.coding"} <= seen

@@ -65,7 +65,7 @@ __all__ = [
     "VendorDecision",
     "VendorProfile",
     "compare_vendors",
-    "detect_kind",
+    "vendor_table_kind",
     "load_inputs",
 ]
 
@@ -97,7 +97,7 @@ DECISION_RULE = (
 # --------------------------------------------------------------------------------------
 
 
-def detect_kind(
+def vendor_table_kind(
     table: pd.DataFrame,
     *,
     item: str = "item_id",
@@ -115,9 +115,9 @@ def detect_kind(
 
     Examples
     --------
-    >>> detect_kind(pd.DataFrame(columns=["pair_id", "annotator_id", "choice"]))
+    >>> vendor_table_kind(pd.DataFrame(columns=["pair_id", "annotator_id", "choice"]))
     'preferences'
-    >>> detect_kind(pd.DataFrame(columns=["item_id", "annotator_id", "label"]))
+    >>> vendor_table_kind(pd.DataFrame(columns=["item_id", "annotator_id", "label"]))
     'annotations'
     """
     frame = require_frame(table, table=name)
@@ -194,7 +194,7 @@ def load_inputs(
 
     check_choice(kind, name="kind", choices=_KINDS)
     if kind == "auto":
-        kind = detect_kind(load_table(vendor_a, format=format), name=f"vendor_a ({vendor_a})")
+        kind = vendor_table_kind(load_table(vendor_a, format=format), name=f"vendor_a ({vendor_a})")
     a = load_table(vendor_a, kind=kind, format=format)
     b = load_table(vendor_b, kind=kind, format=format)
     g = load_table(gold, kind="gold") if gold not in (None, "") else None
@@ -258,8 +258,8 @@ class _Setup:
     ) -> _Setup:
         fa = require_frame(a, table="vendor_a")
         fb = require_frame(b, table="vendor_b")
-        kind = detect_kind(fa, item=item, label=label, pair=pair, choice=choice, name="vendor_a")
-        kind_b = detect_kind(fb, item=item, label=label, pair=pair, choice=choice, name="vendor_b")
+        kind = vendor_table_kind(fa, item=item, label=label, pair=pair, choice=choice, name="vendor_a")
+        kind_b = vendor_table_kind(fb, item=item, label=label, pair=pair, choice=choice, name="vendor_b")
         if kind != kind_b:
             raise SchemaError(
                 f"vendor_a is a {kind} table but vendor_b is a {kind_b} table; compare two "

@@ -19,7 +19,7 @@ from workbench.plots._layout import rows_height, short_labels, show_cell_text, t
 __all__ = [
     "agreement_matrix_figure",
     "annotator_figure",
-    "confusion_figure",
+    "annotator_confusion_figure",
     "disagreement_figure",
 ]
 
@@ -68,7 +68,7 @@ def agreement_matrix_figure(pairwise: pd.DataFrame, *, title: str = "Pairwise Co
     return fig
 
 
-def confusion_figure(
+def annotator_confusion_figure(
     confusion: pd.DataFrame,
     *,
     annotator: str = "annotator_id",
@@ -88,7 +88,7 @@ def confusion_figure(
     >>> c = pd.DataFrame({"annotator_id": ["u"] * 4, "reference": ["x", "x", "y", "y"],
     ...                   "label": ["x", "y", "x", "y"], "count": [3, 1, 0, 4],
     ...                   "rate": [0.75, 0.25, 0.0, 1.0]})
-    >>> len(confusion_figure(c).data)
+    >>> len(annotator_confusion_figure(c).data)
     1
     """
     missing = [c for c in (annotator, reference, label, value) if c not in confusion.columns]

@@ -21,12 +21,12 @@ from workbench.scoring.composite import (
     default_rules,
     format_number,
     funnel_stages,
+    keep_rate_sweep,
     load_rules,
     rule_stage,
     rule_threshold,
     save_rules,
     score_texts,
-    threshold_sweep,
 )
 from workbench.scoring.perplexity import LoadedLM, load_language_model, perplexity, perplexity_frame
 from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, text_stats
@@ -37,7 +37,7 @@ __all__ = [
     "FunnelResult",
     "boundary_items",
     "cleaning_funnel",
-    "threshold_sweep",
+    "keep_rate_sweep",
     "CacheInfo",
     "LoadedLM",
     "Rule",

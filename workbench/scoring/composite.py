@@ -43,7 +43,7 @@ __all__ = [
     "FunnelResult",
     "boundary_items",
     "cleaning_funnel",
-    "threshold_sweep",
+    "keep_rate_sweep",
     "FUNNEL_STAGES",
     "funnel_stages",
     "rule_stage",
@@ -654,7 +654,7 @@ def score_texts(
     return out
 
 
-def threshold_sweep(
+def keep_rate_sweep(
     scores: pd.DataFrame,
     metric: str,
     *,
@@ -686,7 +686,7 @@ def threshold_sweep(
     Examples
     --------
     >>> s = pd.DataFrame({"perplexity": [10.0, 20.0, 30.0, 1000.0]})
-    >>> threshold_sweep(s, "perplexity", direction="max", thresholds=[25, 500])[["threshold", "kept"]]
+    >>> keep_rate_sweep(s, "perplexity", direction="max", thresholds=[25, 500])[["threshold", "kept"]]
        threshold  kept
     0       25.0     2
     1      500.0     3
