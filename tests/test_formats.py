@@ -794,3 +794,44 @@ def test_reliability_report_renders_on_the_real_prodigy_export(external: Path, t
     )
     html = run.html.read_text(encoding="utf-8")
     assert "3,040 judgments of 117 items by 42 annotators" in html
+
+
+# ---------------------------------------------------------------------------------------
+# Invariants over random exports
+# ---------------------------------------------------------------------------------------
+
+
+def test_random_label_studio_exports_balance_and_keep_one_answer_per_annotator(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    span = {"from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 1, "labels": ["X"]}}
+    result = st.one_of(st.sampled_from(["A", "B", "C"]).map(lambda c: [choice("s", c)]), st.just([span]), st.just([]))
+    annotation = st.tuples(st.integers(1, 4), result, st.booleans(), st.integers(0, 9))
+    task = st.lists(annotation, max_size=5)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(task, min_size=1, max_size=6))
+    def check(tasks: list[list[tuple[int, list[dict[str, Any]], bool, int]]]) -> None:
+        export = [{"id": t, "data": {"text": f"t{t}"}, "annotations": [
+            ls_annotation(10 * t + j, who, res, cancelled=cancel, created=f"2024-05-01T10:00:0{sec}Z")
+            for j, (who, res, cancel, sec) in enumerate(anns)]} for t, anns in enumerate(tasks)]
+        path = write_json(tmp_path_factory.mktemp("ls") / "x.json", export)
+        res = io.import_annotations(path, format="label-studio")
+        check_balance(res)
+        ann = res.annotations
+        assert not ann.duplicated(["item_id", "annotator_id"]).any()
+        live = {(str(t), str(who)) for t, anns in enumerate(tasks) for who, r, cancel, _ in anns
+                if not cancel and r and r[0]["type"] == "choices"}
+        assert set(zip(ann["item_id"], ann["annotator_id"], strict=True)) == live
+        latest: dict[tuple[str, str], tuple[int, int, str]] = {}
+        for t, anns in enumerate(tasks):
+            for j, (who, r, cancel, sec) in enumerate(anns):
+                if not cancel and r and r[0]["type"] == "choices":
+                    key = (str(t), str(who))
+                    latest[key] = max(latest.get(key, (-1, -1, "")), (sec, j, r[0]["value"]["choices"][0]))
+        assert {k: v[2] for k, v in latest.items()} == dict(zip(zip(ann["item_id"], ann["annotator_id"], strict=True), ann["label"], strict=True))
+        n_spans = sum(1 for anns in tasks for _, r, cancel, _ in anns if not cancel and r and r[0]["type"] == "labels")
+        assert (0 if res.spans is None else len(res.spans)) == n_spans
+
+    check()
