@@ -24,6 +24,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from workbench import dedup  # noqa: E402
+from workbench.dedup import kernels, verify  # noqa: E402
 
 
 def make_corpus(n_docs: int, *, words: int = 100, dup_fraction: float = 0.3, rng: int = 0) -> pd.DataFrame:
@@ -109,7 +110,7 @@ def run_small(n_docs: int, ngram: int, num_perm: int) -> None:
     # --- shingling alone ------------------------------------------------------------------
     t_pyshingle, shingles = timed(lambda: python_shingles(texts, ngram))
     t_shbytes, shingle_bytes = timed(lambda: [[s.encode("utf-8") for s in doc] for doc in shingles])
-    t_ourshingle, (h, off) = timed(lambda: dedup._shingle_hashes(texts, ngram=ngram))
+    t_ourshingle, (h, off) = timed(lambda: kernels.shingle_hashes(texts, ngram=ngram))
 
     # --- from ready shingles ------------------------------------------------------------
     def ds_update_batch():
@@ -129,7 +130,7 @@ def run_small(n_docs: int, ngram: int, num_perm: int) -> None:
         return out
 
     ready = {
-        "ours (signatures from shingle hashes)": timed(lambda: dedup._minhash_signatures(h, off, num_perm=num_perm))[0],
+        "ours (signatures from shingle hashes)": timed(lambda: kernels.minhash_signatures(h, off, num_perm=num_perm))[0],
         "datasketch update_batch per doc": timed(ds_update_batch)[0],
         "datasketch MinHash.bulk": timed(lambda: MinHash.bulk(shingle_bytes, num_perm=num_perm))[0],
         "rensa RMinHash per doc": timed(lambda: rensa_per_doc(shingles))[0],
@@ -139,15 +140,15 @@ def run_small(n_docs: int, ngram: int, num_perm: int) -> None:
     }
     # --- from raw text --------------------------------------------------------------------
     # ours from raw text is measured as one call chain, so no step is left out: the pipeline's
-    # own step (_hash_and_sign), which splits the texts over dedup._THREADS threads
+    # own step (hash_and_sign), which splits the texts over kernels.THREADS threads
     t_ours_raw, _ = timed(
-        lambda: dedup._hash_and_sign(texts, ngram=ngram, unit="word", num_perm=num_perm, seed=dedup.DEFAULT_SEED,
+        lambda: kernels.hash_and_sign(texts, ngram=ngram, unit="word", num_perm=num_perm, seed=dedup.DEFAULT_SEED,
                                      method="minhash")
     )
     t_ours_raw_1, _ = timed(
-        lambda: dedup._minhash_signatures(*dedup._shingle_hashes(texts, ngram=ngram), num_perm=num_perm)
+        lambda: kernels.minhash_signatures(*kernels.shingle_hashes(texts, ngram=ngram), num_perm=num_perm)
     )
-    print(f"ours from raw text uses {dedup._THREADS} thread(s); one thread: {len(texts) / t_ours_raw_1:,.0f} docs/s wall")
+    print(f"ours from raw text uses {kernels.THREADS} thread(s); one thread: {len(texts) / t_ours_raw_1:,.0f} docs/s wall")
     raw = {
         "ours (shingle hashes + signatures)": t_ours_raw,
         "datasketch update_batch per doc": add(t_pyshingle, t_shbytes, ready["datasketch update_batch per doc"]),
@@ -178,7 +179,7 @@ def run_small(n_docs: int, ngram: int, num_perm: int) -> None:
     # --- LSH recall ---------------------------------------------------------------------
     threshold = 0.8
     t_truth, truth = timed(
-        lambda: dedup._exact_pairs(texts, np.arange(n_docs), ngram=ngram, unit="word", threshold=threshold), 1
+        lambda: verify.exact_jaccard_pairs(texts, np.arange(n_docs), ngram=ngram, unit="word", threshold=threshold), 1
     )
     lo = np.minimum(truth["i"], truth["j"]).to_numpy()
     hi = np.maximum(truth["i"], truth["j"]).to_numpy()

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench import dedup
+from workbench.dedup import clusters, kernels, verify
 from workbench.errors import SchemaError, WorkbenchError
 
 MASK64 = (1 << 64) - 1
@@ -104,7 +105,7 @@ def test_normalize_text_nfkc_casefold_whitespace():
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab Zé\t\n\u00a0\u2028\u3000\x1c\x85ﬁ.ß€😀")), max_size=40), min_size=1, max_size=6))
 def test_word_shingles_equal_python_reference(texts):
-    h, off = dedup._shingle_hashes(texts, ngram=3)
+    h, off = kernels.shingle_hashes(texts, ngram=3)
     for i, t in enumerate(texts):
         assert h[off[i] : off[i + 1]].tolist() == ref_shingle_hashes(t, 3)
 
@@ -114,27 +115,27 @@ def test_tokenization_is_deterministic_at_the_buffer_end():
     texts = [" zsséss a ss😀€   \tzb  ", " .", "\n € éé.   bz a "]
     want = [t.split() for t in texts]
     for _ in range(300):
-        h, off = dedup._word_token_hashes(texts)
+        h, off = kernels.word_token_hashes(texts)
         assert np.diff(off).tolist() == [len(w) for w in want]
         assert h.tolist() == [ref_token_hash(t) for w in want for t in w]
 
 
 def test_long_tokens_hash_like_the_reference():
     texts = ["x" * 8 + " " + "x" * 9 + " " + "ü" * 23 + " " + "y" * 64 + "z", "a"]
-    h, off = dedup._word_token_hashes(texts)
+    h, off = kernels.word_token_hashes(texts)
     assert h.tolist() == [ref_token_hash(t) for t in texts[0].split()] + [ref_token_hash("a")]
     assert len(set(h.tolist())) == 5
 
 
 def test_char_shingles_count_and_identity():
-    h, off = dedup._shingle_hashes(["abcdef", "ABC  DEF", "ab", ""], ngram=3, unit="char")
+    h, off = kernels.shingle_hashes(["abcdef", "ABC  DEF", "ab", ""], ngram=3, unit="char")
     assert np.diff(off).tolist() == [4, 5, 1, 0]
     # "abc" opens both texts; "def" closes both
     assert h[0] == h[4] and h[3] == h[8]
 
 
 def test_short_and_empty_documents():
-    h, off = dedup._shingle_hashes(["one two", "", "   ", "one two"], ngram=5)
+    h, off = kernels.shingle_hashes(["one two", "", "   ", "one two"], ngram=5)
     assert np.diff(off).tolist() == [1, 0, 0, 1]
     assert h[0] == h[1]
 
@@ -152,7 +153,7 @@ def test_signatures_equal_datasketch_affine32(num_perm, seed):
     lengths = [1, 2, 5, 17, 80, 80, 81, 300, 5_000]  # mixed blocks and the long-document path
     hashes = rng.integers(0, 2**63, sum(lengths), dtype=np.uint64) * np.uint64(2)
     off = np.concatenate([[0], np.cumsum(lengths)])
-    ours = dedup._minhash_signatures(hashes, off, num_perm=num_perm, seed=seed)
+    ours = kernels.minhash_signatures(hashes, off, num_perm=num_perm, seed=seed)
     for d in range(len(lengths)):
         m = MinHash(num_perm=num_perm, seed=seed, scheme="affine32", hashfunc=lambda v: v)
         m.update_batch([int(v) & 0xFFFFFFFF for v in hashes[off[d] : off[d + 1]]])
@@ -162,7 +163,7 @@ def test_signatures_equal_datasketch_affine32(num_perm, seed):
 def test_empty_signature_is_datasketch_empty():
     from datasketch import MinHash
 
-    sig = dedup._minhash_signatures(np.zeros(0, np.uint64), np.array([0, 0]), num_perm=16)
+    sig = kernels.minhash_signatures(np.zeros(0, np.uint64), np.array([0, 0]), num_perm=16)
     np.testing.assert_array_equal(sig[0], MinHash(num_perm=16).hashvalues)
 
 
@@ -176,8 +177,8 @@ def test_jaccard_estimates_agree_with_datasketch_and_truth(generated):
     pos = pd.Series(np.arange(len(corpus)), index=corpus["doc_id"])
     pairs = np.stack([pos[truth["doc_id"]].to_numpy(), pos[truth["duplicate_of"]].to_numpy()], axis=1)
     exact = np.array([exact_jaccard(texts[i], texts[j]) for i, j in pairs])
-    h, off = dedup._shingle_hashes(texts)
-    ours = dedup._signature_similarity(dedup._minhash_signatures(h, off), pairs)
+    h, off = kernels.shingle_hashes(texts)
+    ours = verify.signature_similarity(kernels.minhash_signatures(h, off), pairs)
 
     def shingles(t):
         toks = dedup.normalize_text(t).split()
@@ -205,7 +206,7 @@ def test_pair_jaccard_matches_python_sets(generated):
     pairs = np.sort(rng.choice(len(texts), size=(200, 2)), axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs = np.concatenate([pairs, [[0, len(texts) - 1], [5, 600]]])
-    got = dedup._pair_jaccard(texts, pairs, ngram=5, unit="word", chunk_size=37, max_elements=500)
+    got = verify.pair_jaccard(texts, pairs, ngram=5, unit="word", chunk_size=37, max_elements=500)
     want = [exact_jaccard(texts[i], texts[j]) for i, j in pairs]
     np.testing.assert_allclose(got, want, atol=1e-12)
 
@@ -235,7 +236,7 @@ def test_bucket_pairs_equal_brute_force():
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 6, size=(60, 3)).astype(np.uint64)
     eligible = rng.random(60) > 0.1
-    got = {tuple(p) for p in dedup._bucket_pairs(keys, eligible).tolist()}
+    got = {tuple(p) for p in kernels.bucket_pairs(keys, eligible).tolist()}
     want = {
         (i, j)
         for i in range(60)
@@ -247,9 +248,9 @@ def test_bucket_pairs_equal_brute_force():
 
 def test_bucket_pairs_cap_keeps_large_buckets_connected():
     keys = np.zeros((500, 1), np.uint64)
-    pairs = dedup._bucket_pairs(keys, max_partners=3)
+    pairs = kernels.bucket_pairs(keys, max_partners=3)
     assert len(pairs) < 500 * 4
-    labels = dedup._components(500, pairs)
+    labels = clusters.components(500, pairs)
     assert len(np.unique(labels)) == 1
 
 
@@ -358,8 +359,8 @@ def _ref_simhash(hashes: np.ndarray) -> int:
 
 def test_simhash_fingerprint_matches_reference_and_finds_near_copies(generated):
     corpus, truth = generated
-    h, off = dedup._shingle_hashes(corpus["text"].head(20).tolist())
-    fp = dedup._simhash_fingerprints(h, off)
+    h, off = kernels.shingle_hashes(corpus["text"].head(20).tolist())
+    fp = kernels.simhash_fingerprints(h, off)
     for d in range(20):
         assert int(fp[d]) == _ref_simhash(h[off[d] : off[d + 1]])
     res = dedup.deduplicate(corpus, method="simhash", max_hamming=3)
@@ -376,7 +377,7 @@ def test_simhash_block_keys_find_every_pair_within_k():
     base = rng.integers(0, 2**63, 50, dtype=np.uint64)
     flips = [np.uint64(sum(1 << int(b) for b in rng.choice(64, k, replace=False))) for k in rng.integers(0, 4, 50)]
     fps = np.concatenate([base, base ^ np.array(flips, dtype=np.uint64)])
-    pairs = dedup._bucket_pairs(dedup._simhash_block_keys(fps, 3))
+    pairs = kernels.bucket_pairs(kernels.simhash_block_keys(fps, 3))
     found = {tuple(p) for p in pairs.tolist()}
     assert all((i, i + 50) in found for i in range(50))
 
@@ -542,5 +543,5 @@ def test_plots_build(generated):
 def test_char_unit_and_nfkc_in_shingles():
     a = "Ｃａｆé au lait"
     b = unicodedata.normalize("NFD", "café au lait")
-    h, off = dedup._shingle_hashes([a, b], ngram=4, unit="char")
+    h, off = kernels.shingle_hashes([a, b], ngram=4, unit="char")
     np.testing.assert_array_equal(h[off[0] : off[1]], h[off[1] : off[2]])

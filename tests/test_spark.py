@@ -21,6 +21,7 @@ from workbench.errors import SchemaError, WorkbenchError
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'workbench[spark]')")
 
 from workbench import spark as wspark  # noqa: E402
+from workbench.dedup import spark as dspark  # noqa: E402
 
 _OK, _WHY = wspark.spark_available()
 pytestmark = [
@@ -186,7 +187,7 @@ def test_connected_components_equal_scipy_on_chains(spark):
     rand = g.integers(1_000, n, size=(900, 2))
     rand = rand[rand[:, 0] != rand[:, 1]]  # self-loops are dropped (a node alone is its own label)
     edges = np.concatenate([*chains, rand])
-    comp, rounds = wspark._connected_components(
+    comp, rounds = dspark.connected_components(
         spark.createDataFrame(pd.DataFrame(edges, columns=["a", "b"]).astype("int64")), max_iter=50
     )
     got = comp.toPandas().set_index("node")["label"]
