@@ -85,16 +85,9 @@ def borrowed_private_names(
     return sorted(set(found))
 
 
-# Known offenders that issue 20's dedup/spark split removes (the dedup package gives its
-# kernels public names). Each entry is (importing module, source module, name). Delete the
-# entries when that work lands; the test then holds the whole package to the rule.
-ALLOWED: frozenset[tuple[str, str, str]] = frozenset(
-    ("workbench.spark", "workbench.dedup", name)
-    for name in (
-        "_priority", "_shingle_hashes", "_minhash_signatures", "_band_keys", "_pair_jaccard",
-        "_signature_similarity", "_normalize_texts", "_MAX_PARTNERS", "_check_options",
-    )
-)
+# Known offenders, each (importing module, source module, name); the list only shrinks.
+# (Empty since the dedup package gave its kernels public names, issue 20.)
+ALLOWED: frozenset[tuple[str, str, str]] = frozenset()
 
 
 def test_no_private_name_crosses_a_module_boundary() -> None:
