@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 from workbench import __version__
+from workbench._internal.format_names import Format
 from workbench.errors import WorkbenchError
 
 __all__ = ["app", "main"]
@@ -29,7 +30,7 @@ app = typer.Typer(
 
 # every command that reads a table takes --format (issue 15); "auto" tells a tool's export apart
 _FormatOpt = Annotated[
-    str,
+    Format,
     typer.Option("--format", help="Input format: auto, table, label-studio, prodigy, argilla, mturk, "
                  "labelbox, arena, alpaca-eval or chosen-rejected (docs/interop.md)."),
 ]
@@ -563,7 +564,7 @@ def dedup_command(
 def convert_command(
     input: Annotated[Path, typer.Argument(help="An annotation tool's export (or a table).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table: .parquet, .csv or .jsonl (optionally .gz).")],
-    from_: Annotated[str, typer.Option("--from", help="auto, table, label-studio, prodigy, argilla, mturk, labelbox, arena, alpaca-eval or chosen-rejected.")] = "auto",
+    from_: Annotated[Format, typer.Option("--from", help="auto, table, label-studio, prodigy, argilla, mturk, labelbox, arena, alpaca-eval or chosen-rejected.")] = "auto",
     kind: Annotated[str | None, typer.Option(help="Table to write: annotations, gold, preferences, corpus or items; default: the file's judgments.")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", help="Reader option KEY=VALUE (repeatable), e.g. question=sentiment, rejected=keep.")] = None,
 ) -> None:

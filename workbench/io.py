@@ -28,6 +28,7 @@ from workbench._validation import (
 from workbench.errors import SchemaError, WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from workbench._internal.format_names import Format
     from workbench.formats import ImportResult
 
 __all__ = [
@@ -66,7 +67,7 @@ def load_table(
     *,
     kind: TableKind | None = None,
     columns: dict[str, str] | None = None,
-    format: str = "auto",
+    format: Format = "auto",
     options: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Read a table from CSV, JSONL or Parquet (each optionally ``.gz``) and check its schema.
@@ -162,7 +163,7 @@ def load_table(
 
 
 def _tool_table(
-    path: Path, tool: str, *, kind: str | None, columns: dict[str, str] | None,
+    path: Path, tool: Format, *, kind: str | None, columns: dict[str, str] | None,
     options: Mapping[str, object] | None,
 ) -> pd.DataFrame:
     """The table ``kind`` of a tool export, validated; dropped rows announced in a warning."""
@@ -214,7 +215,7 @@ def _tool_table(
 def import_annotations(
     path: str | os.PathLike[str],
     *,
-    format: str = "auto",
+    format: Format = "auto",
     options: Mapping[str, object] | None = None,
 ) -> ImportResult:
     """Read every table an annotation tool's export holds, with the import report.

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench._internal.coding import align_gold, sorted_categories
+from workbench._internal.format_names import Format
 from workbench._internal.reliability import alpha_from_coincidence, kappa_from_confusion
 from workbench._internal.stats import (
     check_confidence,
@@ -162,7 +163,7 @@ def load_inputs(
     gold: str | os.PathLike[str] | None = None,
     *,
     kind: Literal["auto", "annotations", "preferences"] = "auto",
-    format: str = "auto",
+    format: Format = "auto",
 ) -> VendorInputs:
     """Read and validate the vendor tables and the gold table; compute nothing.
 

@@ -18,12 +18,12 @@ import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import cast
 
+from workbench._internal.format_names import FORMAT_NAMES, Format
 from workbench._validation import check_choice
 from workbench.errors import WorkbenchError
 from workbench.formats._common import (
-    FORMAT_NAMES,
     ImportReport,
     ImportResult,
     Peek,
@@ -48,9 +48,6 @@ __all__ = [
     "write_prodigy",
 ]
 
-Format = Literal["auto", "table", "label-studio", "prodigy", "argilla", "mturk", "labelbox", "arena",
-                 "alpaca-eval", "chosen-rejected"]
-
 _MODULES = {
     "label-studio": "label_studio",
     "prodigy": "prodigy",
@@ -63,7 +60,7 @@ _MODULES = {
 }
 
 
-def resolve_format(path: str | os.PathLike[str], format: str, *, kind: str | None = None) -> tuple[str, Peek]:
+def resolve_format(path: str | os.PathLike[str], format: Format, *, kind: str | None = None) -> tuple[Format, Peek]:
     """The format a file will be read as: ``format`` itself, or what ``"auto"`` detects.
 
     ``"auto"`` picks the tool whose export the file looks like; a file that looks like no
@@ -85,13 +82,13 @@ def resolve_format(path: str | os.PathLike[str], format: str, *, kind: str | Non
     found = detect(pk)
     if found is None or (found == "chosen-rejected" and kind != "preferences"):
         return "table", pk
-    return found, pk
+    return cast(Format, found), pk
 
 
 def read(
     path: str | os.PathLike[str],
     *,
-    format: str = "auto",
+    format: Format = "auto",
     options: Mapping[str, object] | None = None,
 ) -> ImportResult:
     """Read an annotation tool's export into the data model's tables, with an import report.

@@ -18,6 +18,7 @@ from typing import IO, Any, cast
 import numpy as np
 import pandas as pd
 
+from workbench._internal.format_names import FORMAT_NAMES
 from workbench._validation import require_columns, require_frame, require_nonempty, require_unique
 from workbench.errors import SchemaError, WorkbenchError
 
@@ -46,19 +47,6 @@ __all__ = [
     "scalar_fields",
     "to_utc",
 ]
-
-#: Every value ``format=`` accepts besides ``"auto"``.
-FORMAT_NAMES: tuple[str, ...] = (
-    "table",
-    "label-studio",
-    "prodigy",
-    "argilla",
-    "mturk",
-    "labelbox",
-    "arena",
-    "alpaca-eval",
-    "chosen-rejected",
-)
 
 _DESCRIPTIONS = {
     "label-studio": "a Label Studio export (tasks with 'data' and 'annotations', or JSON-MIN/CSV rows with 'annotator' and 'annotation_id')",
