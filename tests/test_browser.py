@@ -238,6 +238,9 @@ def test_fifty_fast_keys_focus_traps_restart_and_resume(lab: Lab) -> None:
 
     # 50 keys, 5 ms apart: all handled, in the order typed, exactly once
     keys = "".join("123"[(i * 7) % 3] for i in range(50))
+    page.evaluate("""() => { const p = document.querySelector('.wb-review .wb-pending'); window.wbMaxPending = 0;
+        new MutationObserver(() => { window.wbMaxPending = Math.max(window.wbMaxPending, +p.dataset.n); })
+            .observe(p, {attributes: true, childList: true, characterData: true, subtree: true}); }""")
     page.keyboard.type(keys, delay=5)
     got = _decisions(store, 50)
     assert len(got) == 50
@@ -247,6 +250,7 @@ def test_fifty_fast_keys_focus_traps_restart_and_resume(lab: Lab) -> None:
     assert seqs == list(range(seqs[0], seqs[0] + 50))
     assert got["item_id"].is_unique
     _settled(page)
+    assert page.evaluate("window.wbMaxPending") >= 1  # the widget showed keys waiting for the kernel
     time.sleep(1.0)
     assert len(_decisions(store, 50)) == 50  # nothing handled twice
 

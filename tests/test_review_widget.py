@@ -84,6 +84,19 @@ def test_keys_are_handled_in_sequence_order_exactly_once(tmp_path: Path) -> None
     assert any(a.get("duplicate") for a in acks)
     b.w._on_msg(w, {"type": "ping", "n": 7}, [])
     assert b.answers[-1] == {"type": "pong", "n": 7}
+    # a key that fails in the kernel is reported and acknowledged; the keys behind it go on
+    original = queue.submit
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+    queue.submit = broken  # type: ignore[method-assign]
+    b.seq = 3
+    b.key("1")
+    assert w.status["level"] == "error" and "disk full" in w.status["text"] and w.acked == 4
+    queue.submit = original  # type: ignore[method-assign]
+    b.key("1")
+    assert w.acked == 5 and len(store.decisions()) == 4
 
 
 def test_a_decision_on_an_item_shown_too_briefly_is_refused(tmp_path: Path) -> None:

@@ -366,7 +366,11 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         # strictly in order: handle the run of keys that follows the last handled one
         while self.acked + 1 in self._waiting:
             msg = self._waiting.pop(self.acked + 1)
-            result = self._handle(msg)
+            try:
+                result = self._handle(msg)
+            except Exception as exc:  # one failing key must not stall the keys behind it
+                self._say(f"not saved: {type(exc).__name__}: {exc}", level="error")
+                result = {"ok": False, "error": True}
             self.acked = int(msg["seq"])
             self.send({"type": "ack", "seq": self.acked, "acked": self.acked, **result})
 
