@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -83,6 +84,26 @@ def test_tables_pass_the_data_model_checks(name: str) -> None:
     assert checked >= 1
     json.dumps(s.truth_json())  # the truth is JSON-serialisable
     assert s.name in s.summary() and len(s.to_frame()) == len(s.tables)
+
+
+
+def test_truth_is_a_typed_record_read_by_attribute_or_by_json_key() -> None:
+    s = samples.make_reviews(200, 6, 3, 30, drift_day=15, guideline_day=10, rng=0)
+    t = s.truth
+    assert isinstance(t, samples.ReviewsTruth)
+    assert t.drift is not None and t.drift.annotator == t["drift"]["annotator"] == "ann_03"
+    assert t.guideline_change.from_version == t["guideline_change"]["from"] == "v2.0"
+    assert list(t) == [*s.truth_json(), "rows"] and t["rows"] is s.rows
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        t.days = 3  # type: ignore[misc]
+    with pytest.raises(KeyError):
+        t["no_such_key"]
+    written = json.loads(json.dumps(s.truth_json()))
+    assert written["guideline_change"] == {"from": "v2.0", "to": "v2.1", "day": 10, "timestamp": "2025-03-13T00:00:00"}
+    null = samples.make_reviews(200, 6, 3, 30, drift_annotator=None, cohort_confusion=False, rng=0)
+    assert null.truth.drift is None and null.truth_json()["cohort_confusion"] is None
+    prefs = samples.make_preferences(20, 5, rng=1).truth
+    assert isinstance(prefs.length_biased, tuple) and prefs.to_json()["length_biased"] == list(prefs.length_biased)
 
 
 # ---------------------------------------------------------------- preferences
