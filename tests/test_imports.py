@@ -16,6 +16,7 @@ their private names may not.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,11 @@ def _resolve(module: str | None, level: int, here: str, is_package: bool) -> str
     return ".".join([*base, module] if module else base)
 
 
+@functools.cache
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
 def _modules() -> dict[str, Path]:
     return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
@@ -53,7 +59,7 @@ def borrowed_private_names(
 ) -> list[tuple[int, str, str]]:
     """(line, source module, private name) for every private name this file takes from another module."""
     here = _module_name(path, root)
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _parse(path)
     found: list[tuple[int, str, str]] = []
     aliases: dict[str, str] = {}  # local name -> workbench module it is bound to
     for node in ast.walk(tree):
@@ -167,7 +173,7 @@ def _top(module: str) -> str:
 def _imported_modules(path: Path, modules: dict[str, Path]) -> set[tuple[int, str]]:
     here = _module_name(path)
     out: set[tuple[int, str]] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.ImportFrom):
             source = _resolve(node.module, node.level, here, path.name == "__init__.py")
             if source.startswith("workbench"):
