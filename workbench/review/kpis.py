@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench._internal.reliability import kappa_from_confusion
 from workbench._internal.stats import check_confidence, wilson_interval
 from workbench._validation import require_columns, require_frame
 from workbench.errors import WorkbenchError
@@ -79,9 +80,7 @@ def reviewer_agreement(
     conf = conf.reshape(n_pairs, k, k).astype(float)
     n = conf.sum(axis=(1, 2))
     observed = np.trace(conf, axis1=1, axis2=2) / n
-    expected = (conf.sum(axis=2) * conf.sum(axis=1)).sum(axis=1) / n**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(expected < 1.0, (observed - expected) / (1.0 - expected), np.nan)
+    kappa = kappa_from_confusion(conf, 1.0 - np.eye(k))  # nominal weights; nan when undefined
     keys = pd.MultiIndex.from_tuples(list(pair_keys)) if n_pairs else pair_keys
     return pd.DataFrame(
         {
