@@ -10,6 +10,7 @@ returned by ``fig.to_plotly_json()``) and lists what is wrong with it:
 * a log axis has a range (or annotations) in linear units — plotly reads both in log10
   units, which is how an x axis from 10^0 to 10^297 happens;
 * a heatmap prints its values in more than 400 cells (unreadable);
+* a histogram sits on a log axis (plotly.js draws it empty);
 * a categorical axis packs its tick labels closer than 10 px (rows or columns too dense for
   their labels, with no thinning of the ticks).
 
@@ -90,7 +91,7 @@ def check_figure(fig: Mapping[str, Any], *, name: str = "figure") -> list[str]:
     --------
     >>> check_figure({"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}], "layout": {"height": 150}})
     ['figure: 150 px tall, less than 200 px']
-    >>> check_figure({"data": [{"type": "histogram", "x": [10, 900]}],
+    >>> check_figure({"data": [{"type": "scatter", "x": [10, 900], "y": [1, 2]}],
     ...               "layout": {"xaxis": {"type": "log", "range": [0, 297]}}})[0]
     'figure: log axis xaxis has range [0, 297] but its data span 10^1.0 .. 10^3.0 (a range in linear units?)'
     """
@@ -111,6 +112,12 @@ def check_figure(fig: Mapping[str, Any], *, name: str = "figure") -> list[str]:
             if t.get("texttemplate") and n_cells > _MAX_TEXT_CELLS:
                 problems.append(f"{name}: a heatmap prints values in {n_cells} cells (> {_MAX_TEXT_CELLS}); "
                                 "drop the cell text, keep it in the hover")
+    for t in data:
+        if t.get("type") == "histogram":
+            axis = layout.get(_axis_name(t.get("xaxis"), "x")) or {}
+            if axis.get("type") == "log":
+                problems.append(f"{name}: a histogram on a log x axis (plotly.js draws no bars there); "
+                                "bin in log10 space and draw bars on a linear axis")
     if height < MIN_FIGURE_HEIGHT:
         problems.append(f"{name}: {height} px tall, less than {MIN_FIGURE_HEIGHT} px")
     margin = layout.get("margin") or {}

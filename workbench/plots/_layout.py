@@ -71,7 +71,7 @@ def _shorten(token: str, keep: int) -> str:
     return token[:head] + "…" + token[-(keep - 1 - head):]
 
 
-def short_labels(ids: Sequence[object], *, max_len: int = 22, max_part: int = 13) -> list[str]:
+def short_labels(ids: Sequence[object], *, max_len: int = 22, max_part: int = 16) -> list[str]:
     """Ids shortened for an axis (head…tail), kept unique; the full ids belong in the hover.
 
     Each run of characters without spaces, commas or ``=`` longer than ``max_part`` (a UUID, a
@@ -81,9 +81,9 @@ def short_labels(ids: Sequence[object], *, max_len: int = 22, max_part: int = 13
     Examples
     --------
     >>> short_labels(["e1eec138-4623-4b5b-b555-6d1d69348d78", "u1"])
-    ['e1eec1…348d78', 'u1']
+    ['e1eec138…9348d78', 'u1']
     >>> short_labels(["annotator_id=e1eec138-4623-4b5b-b555-6d1d69348d78, period=2023-09-16 10:10"])
-    ['annotator_id=e1eec1…348d78, period=2023-09-16 10:10']
+    ['annotator_id=e1eec138…9348d78, period=2023-09-16 10:10']
     """
     import re
 

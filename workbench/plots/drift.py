@@ -138,7 +138,7 @@ def control_charts_figure(
         names = (alerted + [g for g in names if g not in alerted])[:max_panels]
     columns = max(1, min(columns, len(names)))
     rows_n = max(1, math.ceil(len(names) / columns))
-    panel, gap = 190, 60  # px per panel row and between rows, whatever the number of rows
+    panel, gap = 190, 85  # px per panel row and between rows (room for the time ticks and the next title)
     total = rows_n * panel + (rows_n - 1) * gap + 110
     fig = make_subplots(rows=rows_n, cols=columns, subplot_titles=short_labels(names),
                         shared_xaxes=True, vertical_spacing=gap / total if rows_n > 1 else 0.0)
@@ -148,7 +148,7 @@ def control_charts_figure(
         sub = ch[ch["group"] == g]
         legend = i == 0
         fig.add_trace(go.Scatter(x=sub["window_start"], y=sub["value"], mode="markers",
-                                 marker={"size": 4, "color": "lightgrey"}, name="window rate",
+                                 marker={"size": 6, "color": "#8c8c8c"}, name="window rate",
                                  showlegend=legend, legendgroup="v"), row=r, col=c)
         fig.add_trace(go.Scatter(x=sub["window_start"], y=sub["ewma"], mode="lines",
                                  line={"color": "#1f77b4"}, name="EWMA", showlegend=legend,
@@ -234,8 +234,8 @@ def confusion_figure(
 ) -> go.Figure:
     """One confusion matrix (share of each reference label) per group, in a grid.
 
-    The groups with most judgments come first, at most ``max_groups`` of them (the title says
-    how many are left out); cell text is dropped when the matrices get too many cells.
+    The groups with the highest error share come first, at most ``max_groups`` of them (the
+    title says how many are left out); cell text is dropped when the matrices get too many cells.
 
     Examples
     --------
@@ -244,8 +244,11 @@ def confusion_figure(
     >>> confusion_figure(cm).data[0].z.tolist()
     [[0.9, 0.1]]
     """
-    volume = confusion.groupby(by)["n"].sum().sort_values(ascending=False, kind="stable")
-    groups = list(volume.index[:max_groups])
+    volume = confusion.groupby(by)["n"].sum()
+    wrong = confusion[confusion["reference"].astype(str) != confusion["label"].astype(str)].groupby(by)["n"].sum()
+    error_rate = (wrong.reindex(volume.index, fill_value=0) / volume.replace(0, np.nan)).fillna(0.0)
+    order = error_rate.sort_values(ascending=False, kind="stable")  # the groups with most errors first
+    groups = list(order.index[:max_groups])
     cols = max(1, min(columns, len(groups)))
     rows_n = max(1, math.ceil(len(groups) / cols))
     n_labels = max(confusion["reference"].nunique(), confusion["label"].nunique())
@@ -266,7 +269,9 @@ def confusion_figure(
         )
     fig.update_xaxes(title_text="label given", row=rows_n)
     fig.update_yaxes(title_text="reference label", col=1)
-    more = f" ({len(volume) - len(groups)} of {len(volume)} groups not shown)" if len(volume) > len(groups) else ""
+    fig.update_yaxes(autorange="reversed")  # the diagonal runs from the top left
+    more = (f" (most errors first; {len(volume) - len(groups)} of {len(volume)} groups not shown)"
+            if len(volume) > len(groups) else "")
     fig.update_layout(title=f"Confusion by {by}{more}", height=max(MIN_HEIGHT, 90 + 300 * rows_n))
     return fig
 

@@ -55,15 +55,18 @@ def agreement_matrix_figure(pairwise: pd.DataFrame, *, title: str = "Pairwise Co
             ygap=1 if len(full_y) <= 60 else 0,
         )
     )
-    height, each = rows_height(len(pairwise), per_row=32.0, base=180)
+    height, each = rows_height(len(pairwise), per_row=22.0, base=200)
     step = tick_step(each)
     axis: dict[str, object] = {"type": "category"}
     if step > 1:
         axis.update(tickmode="array")
+    width = min(max(height, 320) + 140, 1150)
+    xstep = tick_step((width - 160) / max(len(xs), 1), min_px=14.0)
     fig.update_layout(
-        title=title, height=max(height, 320), width=min(max(height, 320) + 160, 1400),
+        title=title, height=max(height, 320), width=width,
         yaxis={**axis, "autorange": "reversed", **({"tickvals": ys[::step]} if step > 1 else {})},
-        xaxis={**axis, **({"tickvals": xs[::step]} if step > 1 else {})},
+        xaxis={"type": "category", "tickangle": -50,
+               **({"tickmode": "array", "tickvals": xs[::xstep]} if xstep > 1 else {})},
     )
     return fig
 

@@ -60,20 +60,51 @@ def score_histogram(
 ) -> go.Figure:
     """Histogram of one score, optionally coloured by a group column, with a threshold line.
 
+    With ``log_x`` the bins are equal in log10 space and drawn on a linear axis of log10
+    values labelled with the values themselves (1, 2, 5, 10, 20, …): plotly.js draws no
+    histogram bars on a log axis, and a linear-unit range or threshold there is read as
+    10^value.
+
     Examples
     --------
     >>> s = pd.DataFrame({"perplexity": [10., 20., 900.], "source": ["web", "news", "web"]})
-    >>> score_histogram(s, "perplexity", color="source", threshold=300, log_x=True).layout.xaxis.type
-    'log'
+    >>> fig = score_histogram(s, "perplexity", color="source", threshold=300, log_x=True)
+    >>> fig.layout.xaxis.title.text, list(fig.layout.xaxis.ticktext)[:3]
+    ('perplexity (log scale)', ['10', '20', '50'])
     """
     data = scores[[metric] + ([color] if color else [])].dropna(subset=[metric]).copy()
-    x = metric
-    if log_x:
-        data = data[data[metric] > 0]
-    fig = px.histogram(data, x=x, color=color, nbins=nbins, barmode="overlay", opacity=0.6,
-                       log_x=log_x, title=title or f"{metric} distribution")
-    fig.update_layout(height=380)
-    return _vline(fig, threshold, log=log_x, values=data[metric].to_numpy())
+    if not log_x:
+        fig = px.histogram(data, x=metric, color=color, nbins=nbins, barmode="overlay", opacity=0.6,
+                           title=title or f"{metric} distribution")
+        fig.update_layout(height=380)
+        return _vline(fig, threshold)
+    data = data[data[metric] > 0]
+    logs = np.log10(data[metric].to_numpy(dtype=float))
+    edges = np.histogram_bin_edges(logs, bins=nbins) if len(logs) else np.array([0.0, 1.0])
+    centers, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    fig = go.Figure()
+    groups = [(None, logs)] if not color else [
+        (g, logs[(data[color] == g).to_numpy()]) for g in data[color].dropna().unique()]
+    for name, vals in groups:
+        counts, _ = np.histogram(vals, bins=edges)
+        lo, hi = 10 ** edges[:-1], 10 ** edges[1:]
+        fig.add_trace(go.Bar(x=centers, y=counts, width=widths, name=str(name) if name is not None else metric,
+                             showlegend=name is not None, opacity=0.6,
+                             customdata=np.column_stack([lo, hi]),
+                             hovertemplate="%{customdata[0]:,.3g}–%{customdata[1]:,.3g}: %{y}<extra></extra>"))
+    lo_t, hi_t = (edges[0], edges[-1])
+    if threshold is not None and np.isfinite(threshold) and threshold > 0:
+        lo_t, hi_t = min(lo_t, math.log10(threshold)), max(hi_t, math.log10(threshold))
+    ticks = [m * 10.0 ** k for k in range(math.floor(lo_t), math.ceil(hi_t) + 1) for m in (1, 2, 5)
+             if lo_t - 1e-9 <= math.log10(m * 10.0 ** k) <= hi_t + 1e-9]
+    fig.update_layout(barmode="overlay", title=title or f"{metric} distribution", height=380,
+                      xaxis={"title": f"{metric} (log scale)", "tickmode": "array",
+                             "tickvals": [math.log10(t) for t in ticks], "ticktext": [f"{t:,.4g}" for t in ticks]},
+                      yaxis_title="count")
+    if threshold is not None and np.isfinite(threshold) and threshold > 0:
+        _vline(fig, math.log10(threshold))
+        fig.layout.annotations[-1].text = f"threshold {threshold:,.3g}"
+    return fig
 
 
 def score_ecdf(
