@@ -87,6 +87,8 @@ def test_label_studio_json_mapping(tmp_path: Path) -> None:
     # several choices: sorted and joined; the latest of two answers by one annotator
     assert ann.loc[("2", "bo@example.com"), "label"] == "Negative|Positive"
     assert ann.loc[("2", "7"), "label"] == "Neutral"
+    # ... and the report says so (a joined label is a category of its own: never silent)
+    assert any("1 judgment(s) chose several labels" in n and "Negative|Positive" in n for n in res.report.notes)
     # cancelled dropped, ground truth → gold (not an annotation)
     assert ("1", "9") not in ann.index and ("1", "10") not in ann.index
     assert res.gold.to_dict("records") == [{"item_id": "1", "label": "Positive"}]

@@ -179,6 +179,16 @@ class Tally:
                 f"import of {self.source}: {self.read} read but {kept} kept and "
                 f"{sum(self.dropped.values())} dropped ({dict(self.dropped)})."
             )
+        ann = tables.get("annotations")
+        if ann is not None and "label" in ann.columns and len(ann):
+            joined = ann["label"].astype("string").str.contains("|", regex=False).fillna(False)
+            if joined.any():
+                example = str(ann.loc[joined.to_numpy(), "label"].iloc[0])
+                self.note(
+                    f"{int(joined.sum()):,} judgment(s) chose several labels, joined with '|' "
+                    f"(e.g. {example[:80]!r}); agreement statistics count each combination as a "
+                    "category of its own — filter or split them if that is not what you want."
+                )
         report = ImportReport(
             source=self.source, format=self.format, unit=self.unit, rows_read=self.read,
             rows_kept=kept, dropped=dict(self.dropped),
