@@ -134,12 +134,12 @@ def main() -> int:
     mean_a = ae["response_a"].str.len().mean()
     mean_b = ae["response_b"].str.len().mean()
     print(f"mean length (chars): candidate {mean_a:.0f}, baseline {mean_b:.0f}")
-    lc = bias.length_controlled_win_rate(ae, win_probability="p_a")
+    lc = bias.length_controlled_win_rate(ae, win_probability="p_a", probability_of="a")
     print(lc.summary())
     print(f"raw win rate {lc.raw_win_rate * 100:.4f} (published 4.1004), standard error "
           f"{lc.raw_standard_error * 100:.4f} (published 0.6305); LC win rate "
           f"{lc.win_rate * 100:.2f} (published 6.42 with AlpacaEval's instruction-difficulty GLM)")
-    lc_cat = bias.length_controlled_win_rate(ae, win_probability="p_a", covariates=["category"])
+    lc_cat = bias.length_controlled_win_rate(ae, win_probability="p_a", probability_of="a", covariates=["category"])
     print(f"LC win rate with the instruction's source data set as a covariate: {lc_cat.win_rate * 100:.2f}")
     print(lc.params.to_string(index=False))
     counts = ae["choice"].value_counts()

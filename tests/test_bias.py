@@ -613,6 +613,33 @@ def test_validate_preferences_names_renamed_columns_and_options():
         bias.length_controlled_win_rate(pd.concat([ren, ren.head(1)]), pair="task", choice="winner")
 
 
+def test_win_probability_defaults_to_the_data_model_p_b_preferred() -> None:
+    # the data model's win_probability column is P(response b preferred); a direct call
+    # with it must give the same win rate of position a as the hard choices it encodes
+    prefs = pd.DataFrame({
+        "pair_id": [f"p{i}" for i in range(8)], "annotator_id": "judge",
+        "choice": ["a", "a", "b", "a", "tie", "b", "a", "b"],
+        "response_a": ["long answer " * 5, "ok", "long answer " * 4, "x y", "same", "z", "one two", "q"],
+        "response_b": ["short", "long answer " * 3, "tiny", "x", "also", "z w v", "three", "r s t u"]})
+    prefs["win_probability"] = prefs["choice"].map({"a": 0.0, "b": 1.0, "tie": 0.5})
+    hard = bias.length_controlled_win_rate(prefs, length="words")
+    soft = bias.length_controlled_win_rate(prefs, length="words", win_probability="win_probability")
+    assert soft.raw_win_rate == pytest.approx(hard.raw_win_rate) == pytest.approx(4.5 / 8)
+    as_a = bias.length_controlled_win_rate(prefs.assign(p_a=1 - prefs["win_probability"]), length="words",
+                                           win_probability="p_a", probability_of="a")
+    assert as_a.raw_win_rate == pytest.approx(hard.raw_win_rate)
+
+
+def test_system_win_rates_refuses_probabilities_outside_0_1() -> None:
+    prefs = pd.DataFrame({"choice": ["b", "a", "tie"], "model_a": "base", "model_b": "new",
+                          "win_probability": [0.9, 1.7, -0.2]})
+    with pytest.raises(WorkbenchError, match=r"column 'win_probability' must hold probabilities in \[0, 1\] "
+                       r"but holds 1\.7 at rows? .*1.*2.*Rescale"):
+        bias.system_win_rates(prefs, win_probability="win_probability")
+    ok = bias.system_win_rates(prefs.assign(win_probability=[0.9, 0.1, 0.5]), win_probability="win_probability")
+    assert ok["win_rate"].between(0, 1).all()
+
+
 # ---------------------------------------------------------------------------------------------
 # real data (../shared/external), skipped where absent
 # ---------------------------------------------------------------------------------------------
@@ -629,7 +656,7 @@ def test_alpacaeval_judge_prefers_longer_outputs(external):
     # discrete_win_rate 4.161490683229814, length_controlled_winrate 6.418603294911531.
     counts = prefs["choice"].value_counts()
     assert (counts["a"], counts["b"], counts["tie"]) == (32, 770, 3)
-    lc = bias.length_controlled_win_rate(prefs, win_probability="p_a")
+    lc = bias.length_controlled_win_rate(prefs, win_probability="p_a", probability_of="a")
     assert lc.raw_win_rate * 100 == pytest.approx(4.100426814981367, abs=1e-9)
     assert lc.raw_standard_error * 100 == pytest.approx(0.6304721406855217, abs=1e-9)
     discrete = bias.length_controlled_win_rate(prefs)

@@ -27,6 +27,7 @@ __all__ = [
     "require_no_missing",
     "require_nonempty",
     "require_numeric",
+    "require_probabilities",
     "require_unique",
     "require_text",
     "validate_preferences",
@@ -211,6 +212,25 @@ def require_numeric(
             f"{_where(table, source)}, column '{column}' must be numeric but holds "
             f"{_show(col.iloc[int(np.flatnonzero(mask)[0])])} at {format_rows(bad)}. Convert with "
             f"pd.to_numeric(df['{column}'], errors='coerce') or fix those rows."
+        )
+
+
+def require_probabilities(
+    df: pd.DataFrame, column: str, *, table: str, source: str | None = None, fix: str = ""
+) -> None:
+    """Raise if a numeric column holds values outside [0, 1] (missing values allowed).
+
+    Checks :func:`require_numeric` first; ``fix`` is an extra sentence of advice.
+    """
+    require_numeric(df, column, table=table, source=source)
+    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+    mask = (values < 0) | (values > 1)
+    if mask.any():
+        bad = df.index[mask]
+        raise SchemaError(
+            f"{_where(table, source)}, column '{column}' must hold probabilities in [0, 1] but holds "
+            f"{_show(df[column].iloc[int(np.flatnonzero(mask)[0])])} at {format_rows(bad)}. "
+            + (fix or f"Rescale '{column}' to [0, 1] or fix those rows.")
         )
 
 

@@ -45,6 +45,7 @@ from workbench._validation import (
     require_columns,
     require_no_missing,
     require_numeric,
+    require_probabilities,
     validate_preferences,
 )
 from workbench.errors import WorkbenchError
@@ -68,6 +69,7 @@ LengthMeasure = Literal["words", "chars", "tokens", "columns"] | Callable[[str],
 _LENGTH_CHOICES = ("words", "chars", "tokens", "columns")
 _TOKEN_PATTERN = r"\w+|[^\w\s]"
 _TABLE = "preferences"
+_RESCALE_PROBABILITY = "Rescale it, e.g. AlpacaEval's preference (1-2) minus 1."
 
 
 # --------------------------------------------------------------------------------------------
@@ -998,7 +1000,7 @@ def length_controlled_win_rate(
     length: LengthMeasure = "chars",
     covariates: Sequence[str] = (),
     win_probability: str | None = None,
-    probability_of: Literal["a", "b"] = "a",
+    probability_of: Literal["a", "b"] = "b",
     confidence: float = 0.95,
     pair: str = "pair_id",
     annotator: str = "annotator_id",
@@ -1031,9 +1033,9 @@ def length_controlled_win_rate(
         Optional column holding the probability (0-1) that response ``probability_of`` is
         preferred, used instead of ``choice`` (e.g. AlpacaEval's weighted preference minus 1).
     probability_of
-        ``"a"`` (default) or ``"b"``: whose preference ``win_probability`` holds. The data
-        model's optional ``win_probability`` column is P(response b preferred): pass ``"b"``
-        with it (:func:`system_positions` does).
+        ``"b"`` (default) or ``"a"``: whose preference ``win_probability`` holds. The
+        default follows the data model, whose optional ``win_probability`` column is
+        P(response b preferred); pass ``"a"`` for a column holding P(response a preferred).
     confidence
         Level of the intervals.
     pair, annotator, choice, response_a, response_b, len_a, len_b
@@ -1112,18 +1114,9 @@ def length_controlled_win_rate(
     lens = response_lengths(frame, length=length, response_a=response_a, response_b=response_b,
                             len_a=len_a, len_b=len_b)
     if win_probability:
-        require_numeric(frame, win_probability, table=_TABLE)
         require_no_missing(frame, win_probability, table=_TABLE)
+        require_probabilities(frame, win_probability, table=_TABLE, fix=_RESCALE_PROBABILITY)
         pa = pd.to_numeric(frame[win_probability]).to_numpy(dtype=float)
-        bad = frame.index[(pa < 0) | (pa > 1)]
-        if len(bad):
-            from workbench._validation import format_rows
-
-            raise WorkbenchError(
-                f"table '{_TABLE}', column '{win_probability}' must hold probabilities in [0, 1] "
-                f"but holds {frame.loc[bad[0], win_probability]!r} at {format_rows(bad)}. "
-                "Rescale it, e.g. AlpacaEval's preference (1-2) minus 1."
-            )
     else:
         ch = _choices(frame, choice)
         pa = np.where(ch == "a", 1.0, np.where(ch == "b", 0.0, 0.5))
@@ -1544,7 +1537,7 @@ def system_win_rates(
     check_confidence(confidence)
     require_columns(preferences, [model_a, model_b], table=_TABLE)
     if win_probability:
-        require_numeric(preferences, win_probability, table=_TABLE)
+        require_probabilities(preferences, win_probability, table=_TABLE, fix=_RESCALE_PROBABILITY)
         p = pd.to_numeric(preferences[win_probability]).to_numpy(dtype=float)
     else:
         ch = _choices(preferences, choice)
