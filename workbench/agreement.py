@@ -850,6 +850,12 @@ class ConfidenceInterval:
     n_resamples: int
     n_valid: int
     method: str = "percentile cluster bootstrap"
+    n_units: int | None = None
+
+    @property
+    def estimable(self) -> bool:
+        """Whether an interval was computed (enough items, and defined resamples)."""
+        return bool(np.isfinite(self.low) and np.isfinite(self.high))
 
     def to_frame(self) -> pd.DataFrame:
         """One-row table: statistic, estimate, ci_low, ci_high, confidence, n_resamples."""
@@ -866,6 +872,12 @@ class ConfidenceInterval:
 
     def summary(self) -> str:
         """One sentence with the estimate and its interval."""
+        if not self.estimable:
+            units = f"{self.n_units:,} unit(s)" if self.n_units is not None else "these data"
+            return (
+                f"{self.statistic} = {self.estimate:.3f}; its {self.confidence:.0%} interval is not "
+                f"estimable from {units} ({self.method})."
+            )
         return (
             f"{self.statistic} = {self.estimate:.3f}, {self.confidence:.0%} CI "
             f"[{self.low:.3f}, {self.high:.3f}] ({self.method}, {self.n_valid:,} of "
@@ -924,6 +936,7 @@ def bootstrap_ci(
     by: str = "item_id",
     confidence: float = 0.95,
     rng: int | np.random.Generator | None = None,
+    min_units: int = 10,
     **kwargs: Any,
 ) -> ConfidenceInterval:
     """Bootstrap confidence interval of an agreement statistic, resampling items as clusters.
@@ -949,6 +962,10 @@ def bootstrap_ci(
         Coverage of the percentile interval, in (0, 1).
     rng
         Seed or Generator.
+    min_units
+        Fewest clusters (items) from which an interval is computed. Below it the interval is
+        reported as not estimable (``low``/``high`` NaN, ``estimable`` false): resampling one
+        item gives a zero-width interval that looks certain and means nothing.
     **kwargs
         Passed to ``statistic`` (e.g. ``level="interval"``, ``item="pair_id"``).
 
@@ -993,6 +1010,13 @@ def bootstrap_ci(
     name = getattr(func, "__name__", "statistic")
     if kw.get("level"):
         name = f"{name} ({kw['level']})"
+    n_units = int(frame[by].nunique())
+    if n_units < min_units:
+        return ConfidenceInterval(
+            statistic=name, estimate=estimate, low=float("nan"), high=float("nan"), confidence=confidence,
+            n_resamples=n_resamples, n_valid=0, n_units=n_units,
+            method=f"not estimable: {n_units:,} {by} value(s), fewer than min_units={min_units}",
+        )
     item_col = kw.get("item", "item_id")
     contributions = getattr(func, "item_contributions", None)
     if contributions is not None and by == item_col:
@@ -1014,6 +1038,7 @@ def bootstrap_ci(
         confidence=confidence,
         n_resamples=n_resamples,
         n_valid=int(np.isfinite(stats).sum()),
+        n_units=n_units,
     )
 
 

@@ -5,8 +5,9 @@ Run ``workbench --help`` (or ``workbench COMMAND --help``) for every option.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, NoReturn, cast
 
 import typer
 
@@ -48,6 +49,9 @@ def _root(
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, show the Python traceback too (before the command).")
+    ] = False,
 ) -> None:
     """Data Quality Workbench: keep ML training data honest."""
 
@@ -103,6 +107,10 @@ def report_command(
         typer.echo(str(rerun.html))
         return
     parameters = _pairs(ctx.args)
+    if not list_parameters:
+        from workbench.io import check_writable
+
+        check_writable(Path(out) / ".workbench-write-check", table=False)
     if name == "all":
         if parameters:
             raise WorkbenchError("'workbench report all' runs every report with its defaults; drop -p.")
@@ -139,6 +147,8 @@ def vendors_command(
     """Compare two vendors on the same items; print the recommendation and the scorecard."""
     from workbench import io, vendors
 
+    if scorecard_out is not None:
+        io.check_writable(scorecard_out)
     inputs = vendors.load_inputs(vendor_a, vendor_b, gold, format=fmt)
     costs = (cost_a, cost_b) if cost_a is not None and cost_b is not None else None
     res = vendors.compare_vendors(inputs.a, inputs.b, gold=inputs.gold, cost_per_label=costs, rng=seed)
@@ -165,6 +175,7 @@ def reliability_command(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     fmt: _FormatOpt = "auto",
     min_judgments: Annotated[int, typer.Option(help="Rankings name only annotators with at least this many compared judgments.")] = 20,
+    normalize_labels: Annotated[bool, typer.Option("--normalize-labels", help="Merge labels that differ only by case or surrounding whitespace.")] = False,
 ) -> None:
     """Agreement with a bootstrap CI, per-annotator agreement, and (with --gold) the batch verdict."""
     import functools
@@ -172,8 +183,9 @@ def reliability_command(
     from workbench import acceptance, agreement, io
 
     cols = {"item_id": item, "annotator_id": annotator, "label": label}
-    ann = io.load_table(annotations, kind="annotations", columns=cols, format=fmt)
-    gold_table = io.load_table(gold, kind="gold", columns={"item_id": item, "label": label}) if gold else None
+    ann = io.load_table(annotations, kind="annotations", columns=cols, format=fmt, normalize_labels=normalize_labels)
+    gold_table = (io.load_table(gold, kind="gold", columns={"item_id": item, "label": label},
+                                normalize_labels=normalize_labels) if gold else None)
     stat = functools.partial(agreement.krippendorff_alpha, level=cast(agreement.Level, level))  # checked inside
     ci = agreement.bootstrap_ci(stat, ann, n_resamples=n_resamples, rng=seed)
     typer.echo(f"{ci.summary()} Band (Krippendorff 2004): {agreement.interpret(ci.estimate, scale='krippendorff')}.")
@@ -210,11 +222,15 @@ def drift_command(
     alerts_out: Annotated[Path | None, typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
     causes_out: Annotated[Path | None, typer.Option("--causes-out", help="Write the root-cause table here.")] = None,
     fmt: _FormatOpt = "auto",
+    date_format: Annotated[str | None, typer.Option("--date-format", help="How non-ISO timestamps are written, e.g. %d/%m/%Y (needed when the dates come in several formats).")] = None,
 ) -> None:
     """Detect annotator/cohort drift, rank root causes, print recommended actions."""
     from workbench import drift, io
 
-    ann = io.load_table(annotations, kind="annotations", format=fmt)
+    for target in (alerts_out, causes_out):
+        if target is not None:
+            io.check_writable(target)
+    ann = io.load_table(annotations, kind="annotations", format=fmt, date_format=date_format)
     gold_table = io.load_table(gold, kind="gold") if gold is not None else None
     from workbench.findings import available_columns
 
@@ -299,6 +315,7 @@ def score_text_command(
     from workbench._validation import check_choice as _check
 
     _check(engine, name="engine", choices=("local", "spark"))
+    io.check_writable(out)
     table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None,
                           format=fmt, kind="corpus" if fmt not in ("auto", "table") else None)
     if "text" not in table.columns:
@@ -359,6 +376,7 @@ def score_clip_command(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR, else the user cache folder (~/.cache/workbench/scores on Linux).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
     fmt: _FormatOpt = "auto",
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="Allow image paths outside the table's folder (absolute paths, '..').")] = False,
 ) -> None:
     """CLIP score of every image-caption pair; unreadable images get an empty score and a reason.
 
@@ -368,10 +386,11 @@ def score_clip_command(
     from workbench.scoring import ScoreCache
     from workbench.scoring.clip import clip_score_table
 
+    io.check_writable(out)
     table = io.load_table(input, kind="image_captions", format=fmt)
     cache = None if no_cache else ScoreCache(cache_dir)
     result = clip_score_table(
-        table, base_dir=Path(input).parent, model=model, backend=backend, pretrained=pretrained,  # type: ignore[arg-type]
+        table, base_dir=Path(input).parent, allow_outside=allow_outside, model=model, backend=backend, pretrained=pretrained,  # type: ignore[arg-type]
         scale=scale, batch_size=batch_size, device=device, cache=cache, progress=True,
     )
     io.save_table(result, out)
@@ -420,6 +439,9 @@ def review_export_command(
 
     if not store.is_file():
         raise WorkbenchError(f"review export: no review store at '{store}'; pass the .sqlite file the widget writes to.")
+    from workbench.io import check_writable
+
+    check_writable(out)
     with ReviewStore(store, read_only=True) as s:
         path = s.export(out, what="events" if events else "decisions")
         n = len(s.events() if events else s.decisions())
@@ -473,6 +495,8 @@ def bias_command(
     """Test a preferences table for length and position bias (or per-system win rates); print the findings."""
     from workbench import bias, io
 
+    if rebalanced_out is not None:
+        io.check_writable(rebalanced_out)
     if chosen_rejected:
         prefs = io.from_chosen_rejected(io.load_table(input), rng=seed)
     else:
@@ -544,6 +568,7 @@ def dedup_command(
     from workbench._validation import check_choice as _check
 
     _check(engine, name="engine", choices=("local", "spark"))
+    io.check_writable(out)
     corpus = io.load_table(input, format=fmt, kind="corpus" if fmt not in ("auto", "table") else None)
     result = dedup.deduplicate(
         corpus, method=method, threshold=threshold, ngram=ngram, unit=unit,  # type: ignore[arg-type]
@@ -573,6 +598,7 @@ def convert_command(
 
     from workbench import io
 
+    io.check_writable(out)
     opts: dict[str, object] = {}
     for o in option or []:
         key, sep, value = o.partition("=")
@@ -646,10 +672,108 @@ def dashboard_command(
     typer.echo("dashboard stopped")
 
 
-def main() -> None:
-    """Entry point: run the app; a WorkbenchError prints its message and exits with 2."""
+def _error_message(exc: BaseException) -> str | None:
+    """The one message of an error a user can cause; ``None`` for a bug (shown as a traceback).
+
+    Every command shares this path: unreadable or unwritable files, truncated or corrupt
+    archives, damaged SQLite files and bad rules become one line naming the file and the fix.
+    """
+    import sqlite3
+    import zlib
+
+    import yaml
+
+    from workbench._internal.escape import shorten
+
+    if isinstance(exc, WorkbenchError):
+        text = str(exc)
+    elif isinstance(exc, (EOFError, zlib.error)) or type(exc).__name__ == "BadGzipFile":
+        text = (f"an input file is truncated or not valid compressed data ({type(exc).__name__}: "
+                f"{shorten(str(exc), 200)}). Re-download or re-compress it; gunzip -t FILE tests a .gz file.")
+    elif isinstance(exc, OSError):
+        where = f" '{exc.filename}'" if exc.filename else ""
+        hints = {
+            "PermissionError": "check the permissions of the file and its folder, or choose another path",
+            "IsADirectoryError": "that path is a folder; give a file name inside it",
+            "NotADirectoryError": "a part of that path is a file, not a folder",
+            "FileNotFoundError": f"check the path (relative paths start at {Path.cwd()})",
+        }
+        hint = hints.get(type(exc).__name__, "check the path, the free disk space and the permissions")
+        text = f"{exc.strerror or shorten(str(exc), 200)}:{where}. {hint[0].upper()}{hint[1:]}."
+    elif isinstance(exc, sqlite3.Error):
+        text = (f"SQLite error ({type(exc).__name__}: {shorten(str(exc), 200)}). The file may be damaged, "
+                "locked by another program or not a SQLite database.")
+    elif isinstance(exc, yaml.YAMLError):
+        text = f"could not read YAML: {shorten(str(exc), 300)}"
+    elif isinstance(exc, UnicodeError):
+        text = f"a file is not valid UTF-8 text ({shorten(str(exc), 200)}). Re-save it as UTF-8."
+    elif isinstance(exc, MemoryError):
+        text = "ran out of memory. Use a smaller input, a smaller --batch-size, or a machine with more memory."
+    else:
+        return None
+    if len(text) > 2000:  # a message quotes input; it must never become a flood
+        text = text[:1990] + " … (cut)"
+    return text
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point: run the app; any error a user can cause prints one message and exits with 2.
+
+    ``workbench --debug COMMAND ...`` shows the traceback as well. Ctrl-C exits with 130.
+    """
+    import signal
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
+
+    def _terminate(signum: int, frame: object) -> None:  # SIGTERM unwinds like Ctrl-C: cleanup runs
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
+    import warnings
+
+    from workbench.errors import ConvergenceWarning, LabelVariantWarning
+
+    default_show = warnings.showwarning
+
+    def _show(message: Warning | str, category: type[Warning], *rest: object, **kw: object) -> None:
+        if issubclass(category, (LabelVariantWarning, ConvergenceWarning)):
+            typer.echo(f"warning: {message}", err=True)
+        else:
+            default_show(message, category, *rest, **kw)  # type: ignore[arg-type]
+
+    warnings.showwarning = _show
     try:
-        app()
-    except WorkbenchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+        rc = app(args=args, prog_name="workbench", standalone_mode=False)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort as exc:  # typer turns EOFError (a truncated .gz) and Ctrl-C into Abort
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, EOFError):
+            _fail(cause, debug)
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # type: ignore[attr-defined]  # a usage error: click's own message and exit code
+            raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
+        _fail(exc, debug)
+    raise SystemExit(rc if isinstance(rc, int) else 0)
+
+
+def _fail(exc: BaseException, debug: bool) -> NoReturn:
+    message = _error_message(exc)
+    if message is None or debug:
+        import traceback
+
+        traceback.print_exception(exc)
+        if message is None:
+            raise SystemExit(1) from None
+    typer.echo(f"error: {message}", err=True)
+    if not debug and not isinstance(exc, WorkbenchError):
+        typer.echo("(`workbench --debug COMMAND ...` shows the traceback)", err=True)
+    raise SystemExit(2) from None

@@ -26,7 +26,9 @@ Input policy (documented here once, enforced by every function):
 * the ``timestamp`` column must be present and every value must parse as a date; missing or
   unparseable values raise :class:`~workbench.errors.SchemaError` naming the rows (drop or
   fix them first). Numbers are not accepted as dates (convert epoch seconds with
-  ``pd.to_datetime(df[col], unit="s")``). Time zones: offsets are converted to UTC.
+  ``pd.to_datetime(df[col], unit="s")``). Time zones: offsets are converted to UTC. Dates in
+  more than one format (ISO beside ``dd/mm/yyyy``, or day/month beside month/day) are an error
+  with examples of each; read such a table with ``io.load_table(..., date_format="%d/%m/%Y")``.
 * gold items that no annotation mentions raise an error by default, because the usual
   cause is mismatched ids (``7`` vs ``"007"``); pass ``unknown_gold="ignore"`` when the gold
   set is deliberately larger than the batch. Annotated items without gold are normal.
@@ -46,6 +48,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from workbench._internal.coding import align_gold, loo_consensus
+from workbench._internal.dates import parse_dates
 from workbench._internal.stats import wilson_interval
 from workbench._validation import (
     check_choice,
@@ -101,24 +104,8 @@ def _parse_timestamps(col: pd.Series, *, table: str, column: str) -> pd.Series:
             f"Convert them first, e.g. df['{column}'] = pd.to_datetime(df['{column}'], unit='s') "
             "for epoch seconds."
         )
-    else:
-        text = col.astype(str)
-        try:
-            parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-        except (ValueError, TypeError):  # pragma: no cover - pandas raises only on odd input
-            parsed = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns, UTC]")
-        if parsed.isna().any():
-            fallback = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-            parsed = parsed.fillna(fallback)
-        bad_mask = parsed.isna().to_numpy()
-        if bad_mask.any():
-            bad = col.index[bad_mask]
-            raise SchemaError(
-                f"table '{table}', column '{column}': {int(bad_mask.sum())} value(s) are not "
-                f"dates, e.g. {col.loc[bad[0]]!r} at {format_rows(bad)}. Write dates as ISO 8601 "
-                "(2024-03-01T14:05:00) or parse them yourself with "
-                f"pd.to_datetime(df['{column}'], format=...)."
-            )
+    else:  # one format per column, or an error with examples of each (never two readings)
+        parsed = parse_dates(col, table=table, column=column)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed.astype("datetime64[ns]")

@@ -12,6 +12,7 @@ __all__ = [
     "ModelNotAvailableError",
     "ReportError",
     "ConvergenceWarning",
+    "LabelVariantWarning",
 ]
 
 
@@ -33,3 +34,7 @@ class ReportError(WorkbenchError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative estimator stopped at its iteration limit before converging."""
+
+
+class LabelVariantWarning(UserWarning):
+    """Labels that differ only by case or surrounding whitespace are counted as different."""

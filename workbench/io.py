@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "TableKind",
     "atomic_path",
     "attach_truth",
+    "check_writable",
     "export_items",
     "from_chosen_rejected",
     "import_annotations",
@@ -69,6 +71,8 @@ def load_table(
     columns: dict[str, str] | None = None,
     format: Format = "auto",
     options: Mapping[str, object] | None = None,
+    date_format: str | None = None,
+    normalize_labels: bool = False,
 ) -> pd.DataFrame:
     """Read a table from CSV, JSONL or Parquet (each optionally ``.gz``) and check its schema.
 
@@ -88,7 +92,8 @@ def load_table(
         ``corpus``, ``image_captions``); ``None`` reads without schema checks.
     columns
         Maps data-model column names to the file's names, e.g. ``{"item_id": "task"}``;
-        the returned frame uses the data-model names (plain tables only).
+        the returned frame uses the data-model names (plain tables only). A file name that
+        the table lacks is an error (never a silent fall-back to the default column).
     format
         ``"auto"``, ``"table"`` (the workbench's own CSV/JSONL/Parquet), ``"label-studio"``,
         ``"prodigy"``, ``"argilla"``, ``"mturk"``, ``"labelbox"``, ``"arena"``,
@@ -97,6 +102,15 @@ def load_table(
         Options of the format's reader, e.g. ``{"question": "sentiment"}`` (which question of
         a multi-question export), ``{"rejected": "keep"}`` (MTurk), ``{"rng": 1}``
         (chosen/rejected order).
+    date_format
+        How the ``timestamp`` column's non-ISO dates are written, e.g. ``"%d/%m/%Y"``; the
+        column is then parsed here (ISO 8601 values are always read as ISO). Without it, a
+        column with dates in several formats is an error wherever it is parsed.
+    normalize_labels
+        For annotations and gold: merge labels that differ only by case or surrounding
+        whitespace (``"Positive"``, ``"positive "``) into their most frequent spelling; blank
+        labels become missing. Without it such variants raise a
+        :class:`~workbench.errors.LabelVariantWarning` with their counts.
 
     Returns
     -------
@@ -122,7 +136,10 @@ def load_table(
     """
     p = Path(path)
     if not p.exists():
-        raise WorkbenchError(f"no such file: '{p}'. Check the path (relative paths start at {Path.cwd()}).")
+        where = "" if p.is_absolute() else f" (relative paths start at {Path.cwd()})"
+        raise WorkbenchError(f"no such file: '{p}'{where}. Check the path.")
+    if p.is_dir():
+        raise WorkbenchError(f"'{p}' is a folder; pass the table file inside it.")
     if kind is not None:
         check_choice(kind, name="kind", choices=tuple(TABLE_SCHEMAS))
     if format != "table":
@@ -130,7 +147,8 @@ def load_table(
 
         tool, _ = formats.resolve_format(p, format, kind=kind)
         if tool != "table":
-            return _tool_table(p, tool, kind=kind, columns=columns, options=options)
+            table = _tool_table(p, tool, kind=kind, columns=columns, options=options)
+            return _settle(table, p, kind=kind, date_format=date_format, normalize_labels=normalize_labels)
     if options:
         raise WorkbenchError(f"options={dict(options)!r} apply to tool exports; '{p}' is read as a plain table.")
     fmt, compression = _format_of(p)
@@ -150,15 +168,46 @@ def load_table(
             f"'{p}' is not valid UTF-8 text (first bad byte on line {line}: {exc.reason}). "
             "Re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv."
         ) from exc
+    except (EOFError, zlib.error) as exc:
+        raise WorkbenchError(
+            f"'{p}' is truncated or not valid gzip data ({type(exc).__name__}: {exc}). "
+            "Re-download or re-compress it (gunzip -t FILE tests it)."
+        ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise WorkbenchError(f"could not read '{p}' as {fmt.upper()}: {exc}") from exc
+        raise WorkbenchError(f"could not read '{p}' as {fmt.upper()}: {_jsonl_hint(p, fmt, compression, exc)}") from exc
     if columns:
+        absent = {k: v for k, v in columns.items() if v != k and v not in df.columns}
+        if absent:
+            raise SchemaError(
+                f"'{p}' has no column " + ", ".join(f"'{v}' (asked for as {k})" for k, v in absent.items())
+                + f"; its columns are {', '.join(map(repr, list(df.columns)[:20]))}. Pass a column it has."
+            )
         df = df.rename(columns={v: k for k, v in columns.items()})
     for c in ("item_id", "annotator_id", "pair_id", "doc_id"):
         if c in df.columns and fmt == "parquet":
             df[c] = df[c].where(df[c].isna(), df[c].astype(str))
+    df = _settle(df, p, kind=kind, date_format=date_format, normalize_labels=normalize_labels)
     if kind is not None:
         validate_table(df, kind, source=str(p))
+    return df
+
+
+def _settle(
+    df: pd.DataFrame, path: Path, *, kind: str | None, date_format: str | None, normalize_labels: bool
+) -> pd.DataFrame:
+    """Read nothing two ways: timestamps by ``date_format``; label spellings warned or merged."""
+    if date_format is not None and "timestamp" in df.columns:
+        from workbench._internal.dates import parse_dates
+
+        df["timestamp"] = parse_dates(df["timestamp"], table=str(path), column="timestamp", date_format=date_format)
+    if kind in ("annotations", "gold") and "label" in df.columns:
+        from workbench._internal.label_variants import normalize_labels as _normalize
+        from workbench._internal.label_variants import warn_label_variants
+
+        if normalize_labels:
+            df["label"] = _normalize(df["label"])
+        else:
+            warn_label_variants(df["label"], table=str(path))
     return df
 
 
@@ -274,6 +323,33 @@ def export_items(
     return writer(items, path, **options)  # type: ignore[arg-type]
 
 
+def _jsonl_hint(path: Path, fmt: str, compression: str | None, exc: Exception) -> str:
+    """pandas reports a bad JSON line by byte offset (or not at all); name the line instead."""
+    from workbench._internal.escape import shorten
+
+    if fmt != "jsonl":
+        return shorten(str(exc), 300)
+    import gzip
+    import json
+
+    opener = gzip.open if compression == "gzip" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line.rstrip("\r\n"))
+                except json.JSONDecodeError as bad:
+                    return (f"line {n} is not valid JSON ({bad.msg} at column {bad.colno}): "
+                            f"{shorten(line.rstrip(), 120)}. Each line must hold one JSON object.")
+                if not isinstance(value, dict):
+                    return f"line {n} holds a JSON {type(value).__name__}, not an object. Each line must hold one JSON object."
+    except (OSError, EOFError, UnicodeDecodeError):
+        pass
+    return shorten(str(exc), 300)
+
+
 def _first_bad_line(path: Path, compression: str | None) -> int:
     import gzip
 
@@ -320,6 +396,52 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def check_writable(path: str | os.PathLike[str], *, table: bool = True) -> Path:
+    """Check before any long work that ``path`` can be written; return it.
+
+    The folder is created if missing and a probe file is written and removed there, so a
+    read-only folder, a path that is a folder, or a system folder such as ``/proc`` fails
+    now with a clear message instead of after the scoring is done.
+
+    Parameters
+    ----------
+    path
+        The output file.
+    table
+        Also check that the name ends in a table format (``.csv``, ``.jsonl``, ``.parquet``,
+        optionally ``.gz``).
+
+    Raises
+    ------
+    WorkbenchError
+        The name has no table suffix, the path is a folder, or the folder cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> check_writable(os.path.join(tempfile.mkdtemp(), "out.csv")).name
+    'out.csv'
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise WorkbenchError(f"output '{p}' is a folder; give a file name inside it, e.g. '{p / 'out.csv'}'.")
+    if table:
+        _format_of(p)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name[:40]}.", suffix=".probe", dir=p.parent)
+        os.close(fd)
+        os.unlink(probe)
+        if p.exists() and not os.access(p, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(p))
+    except OSError as exc:
+        raise WorkbenchError(
+            f"cannot write the output '{p}': {exc.strerror or exc}. Choose a folder you can write to "
+            f"(relative paths start at {Path.cwd()})."
+        ) from exc
+    return p
 
 
 def save_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench._internal.dates import parse_dates
 from workbench._validation import TABLE_SCHEMAS, check_choice, require_frame, validate_table
 from workbench.errors import SchemaError
 
@@ -193,7 +194,7 @@ def profile_table(df: pd.DataFrame, *, kind: str | None = None) -> TableProfile:
         annotators = pd.DataFrame(columns=["annotator_id", "judgments", "items", "share"])
         ratings_per_item = pd.DataFrame(columns=["ratings", "items"])
     if "timestamp" in df.columns:
-        ts = pd.to_datetime(df["timestamp"], errors="coerce", utc=True)
+        ts = parse_dates(df["timestamp"], table="table", column="timestamp", allow_missing=True)
         span = ts.max() - ts.min() if ts.notna().any() else pd.Timedelta(0)
         # bins that suit the span: minutes for a session, hours for a day or two, days beyond
         step = "D" if span >= pd.Timedelta("3D") else "h" if span >= pd.Timedelta("3h") else "min"

@@ -24,11 +24,11 @@ False
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench._internal.escape import escape_markdown
 from workbench.errors import WorkbenchError
 
 __all__ = ["AUTO", "InputFile", "ReportInputs", "resolve_inputs", "sample_dir"]
@@ -141,12 +141,9 @@ class ReportInputs:
         return "\n".join(rows)
 
 
-_ENTITIES = {ch: html.escape(ch, quote=True) for ch in "&<>\"'"} | {ch: f"&#{ord(ch)};" for ch in "\\`*_[]|#$~"}
-
-
 def _md(text: str) -> str:
-    """Escape text for Markdown that Jupyter renders: HTML, then Markdown and LaTeX punctuation as entities."""
-    return "".join(_ENTITIES.get(ch, ch) for ch in str(text))
+    """Escape text for Markdown that Jupyter renders (the reports' one escaping helper)."""
+    return escape_markdown(text)
 
 
 def _same_file(value: str, sample_rel: str) -> bool:

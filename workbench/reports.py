@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import html
 import os
+import re
 import secrets
 import threading
 import time
@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from workbench import manifest
+from workbench._internal.escape import escape_html, escape_markdown, markdown_code, shorten, styled
 from workbench._runrecord import RECORD_ENV, Headlines, headline, read_record
 from workbench.errors import ReportError
 from workbench.io import atomic_path
@@ -37,6 +38,10 @@ __all__ = [
     "ReportRun",
     "RunManifest",
     "available_reports",
+    "escape_html",
+    "escape_markdown",
+    "markdown_code",
+    "styled",
     "check_parameters",
     "headline",
     "load_manifests",
@@ -49,6 +54,8 @@ __all__ = [
 ]
 
 _REPO = Path(__file__).resolve().parents[1]
+# Numbers as people type them, including 5e-1 and 1e3 (YAML 1.1 reads those as text).
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _ENV_LOCK = threading.Lock()
 
 
@@ -140,12 +147,20 @@ def _coerce(value: Any, declared: ReportParameter) -> Any:
     kind = declared.type
     if kind == "str" or kind == "None" and not value.strip():
         out: Any = value
+    elif kind in ("int", "float") and _NUMBER.match(value.strip()):
+        out = float(value) if kind == "float" or not value.strip().lstrip("+-").isdigit() else int(value)
+        if kind == "int" and isinstance(out, float):
+            raise ReportError(f"parameter {declared.name!r} expects int (default {declared.default}) but got {value!r}.")
     else:
+        if len(value) > 100_000:
+            raise ReportError(f"parameter {declared.name!r}: a value of {len(value):,} characters is too long "
+                              f"to read as {kind}; pass a file path instead.")
         try:
             out = yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise ReportError(
-                f"parameter {declared.name!r} expects {kind} but {value!r} does not parse: {exc}"
+                f"parameter {declared.name!r} expects {kind} but {shorten(value)} does not parse: "
+                f"{shorten(str(exc), 300)}"
             ) from exc
         types: dict[str, type | tuple[type, ...]] = {
             "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict,
@@ -154,7 +169,7 @@ def _coerce(value: Any, declared: ReportParameter) -> Any:
         if expected is not None and not isinstance(out, expected):
             raise ReportError(
                 f"parameter {declared.name!r} expects {kind} (default {declared.default}) "
-                f"but got {value!r}."
+                f"but got {shorten(value)}."
             )
         if kind == "float" and isinstance(out, int):
             out = float(out)
@@ -300,10 +315,13 @@ def run_report(
                 execution_timeout=timeout_s,
                 kernel_name="python3",
             )
-    except Exception as exc:
+    except BaseException as exc:  # also Ctrl-C / SIGTERM: the partial run ends as NAME.failed.ipynb
         failed = folder / f"{name}.failed.ipynb"
         if partial.exists():
             os.replace(partial, failed)
+        if not isinstance(exc, Exception):
+            sidecar.unlink(missing_ok=True)
+            raise
         error = _run_error(exc, failed if failed.exists() else None)
         files = {"notebook": failed.name} if failed.exists() else {}
         manifest.write_manifest(record("failed", failed if failed.exists() else None, error, files), folder)
@@ -427,7 +445,7 @@ def write_index(out_dir: str | os.PathLike[str] = "reports") -> Path:
     runs = [(m, m.folder) for m in load_manifests(root) if m.folder is not None]
     recorded = {folder for _, folder in runs}
     legacy = [p for p in root.glob("*/*/*.html") if p.stem == p.parent.parent.name and p.parent not in recorded]
-    e = html.escape
+    e = escape_html
     rows: list[tuple[str, str, str]] = []
     for m, folder in runs:
         page = folder / m.files["html"] if m.files.get("html") else None

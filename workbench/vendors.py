@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -188,12 +189,18 @@ def load_inputs(
     ------
     WorkbenchError
         Missing or unreadable file, schema violation (``SchemaError``, naming the file,
-        column and rows), tables of different kinds, no shared items, gold labels the
-        vendors never use.
+        column and rows), the same file (or identical contents) for both vendors, tables of
+        different kinds, no shared items, gold labels the vendors never use.
     """
     from workbench.io import load_table
 
     check_choice(kind, name="kind", choices=_KINDS)
+    pa, pb = Path(vendor_a), Path(vendor_b)
+    if pa.is_file() and pb.is_file() and (pa.samefile(pb) or _same_bytes(pa, pb)):
+        raise WorkbenchError(
+            f"vendor_a '{pa}' and vendor_b '{pb}' are the same file (identical contents); a vendor "
+            "compared with itself says nothing. Pass the two vendors' own tables."
+        )
     if kind == "auto":
         kind = vendor_table_kind(load_table(vendor_a, format=format), name=f"vendor_a ({vendor_a})")
     a = load_table(vendor_a, kind=kind, format=format)
@@ -201,6 +208,19 @@ def load_inputs(
     g = load_table(gold, kind="gold") if gold not in (None, "") else None
     _Setup.build(a, b, g, names=("a", "b"), **_default_columns())  # cross-table checks only
     return VendorInputs(a=a, b=b, gold=g, kind=kind)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    """Whether two files hold the same bytes (sizes first, then the contents in blocks)."""
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            ba, bb = fa.read(1 << 20), fb.read(1 << 20)
+            if ba != bb:
+                return False
+            if not ba:
+                return True
 
 
 def _default_columns() -> dict[str, Any]:
@@ -265,6 +285,11 @@ class _Setup:
             raise SchemaError(
                 f"vendor_a is a {kind} table but vendor_b is a {kind_b} table; compare two "
                 "tables of the same kind (convert one with workbench.io, or rename its columns)."
+            )
+        if fa is fb or (fa.shape == fb.shape and list(fa.columns) == list(fb.columns) and fa.equals(fb)):
+            raise WorkbenchError(
+                f"vendor_a and vendor_b are the same table ({len(fa):,} identical rows); a vendor "
+                "compared with itself says nothing. Pass the two vendors' own tables."
             )
         if kind == "preferences":
             key, lab = pair, choice

@@ -9,7 +9,6 @@ never run.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +18,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["escape_html", "escape_markdown", "markdown_code", "styled", "shorten"]
 
-# Markdown's backslash-escapable punctuation, less the three HTML escapes that replace it below.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
+# HTML's five specials as named entities; Markdown and LaTeX punctuation as numeric ones.
+_MD_ENTITIES = str.maketrans(
+    {ch: html.escape(ch, quote=True) for ch in "&<>\"'"} | {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$="}
+)
 
 
 def escape_html(value: object) -> str:
@@ -35,20 +36,20 @@ def escape_html(value: object) -> str:
 
 
 def escape_markdown(value: object) -> str:
-    """``value`` as Markdown text shown literally: no tag, link, emphasis or heading opens.
+    """``value`` as Markdown text shown literally: no tag, link, emphasis, heading or math opens.
 
-    Markdown punctuation gets a backslash and ``& < >`` become entities (Markdown passes
-    raw HTML through, so entities are the only safe form for them). Line breaks become
-    spaces, so a value cannot start a heading or a list.
+    ``& < > " '`` become HTML entities and Markdown and LaTeX punctuation becomes numeric
+    entities (``*`` → ``&#42;``), which Markdown shows as the character and never reads as
+    syntax — also inside raw HTML such as ``<code>``, where backslash escapes would show.
+    Line breaks become spaces, so a value cannot start a heading or a list.
 
     Examples
     --------
-    >>> escape_markdown("[click](javascript:alert(1)) <b>*x*</b>")
-    '\\\\[click\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\) &lt;b&gt;\\\\*x\\\\*&lt;/b&gt;'
+    >>> escape_markdown("[a](javascript:x) <b>*x*</b> $y$")
+    '&#91;a&#93;&#40;javascript:x&#41; &lt;b&gt;&#42;x&#42;&lt;/b&gt; &#36;y&#36;'
     """
     text = " ".join(str(value).splitlines())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_MD_ENTITIES)
 
 
 def markdown_code(value: object) -> str:

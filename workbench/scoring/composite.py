@@ -459,22 +459,42 @@ def _rule_to_dict(r: Rule | AllOf) -> dict:
 
 
 def _rule_from_dict(d: object, where: str) -> Rule | AllOf:
+    from workbench._internal.escape import shorten
+
+    example = "{metric: perplexity, direction: max, threshold: 1500}"
     if not isinstance(d, dict):
-        raise WorkbenchError(f"{where}: each rule must be a mapping like {{metric: perplexity, direction: max, threshold: 1500}}, got {d!r}.")
+        raise WorkbenchError(f"{where}: each rule must be a mapping like {example}, got {shorten(d)}.")
     if "all_of" in d:
-        subs = tuple(_rule_from_dict(s, where) for s in d["all_of"])
-        return AllOf(subs, action=d.get("action", "review"), name=d.get("name", ""))  # type: ignore[arg-type]
+        subs = d["all_of"]
+        if not isinstance(subs, list) or len(subs) < 2:
+            raise WorkbenchError(
+                f"{where}: all_of must be a list of at least two rules like {example}, got {shorten(subs)}."
+            )
+        unknown_all = set(d) - {"all_of", "action", "name"}
+        if unknown_all:
+            raise WorkbenchError(f"{where}: an all_of rule takes only all_of, action and name; unknown: {shorten(sorted(map(str, unknown_all)))}.")
+        inner = [_rule_from_dict(s, f"{where}, all_of[{i}]") for i, s in enumerate(subs)]
+        if not all(isinstance(r, Rule) for r in inner):
+            raise WorkbenchError(f"{where}: an all_of rule cannot hold another all_of; list plain rules.")
+        return AllOf(tuple(r for r in inner if isinstance(r, Rule)),
+                     action=d.get("action", "review"), name=str(d.get("name", "")))
     allowed = {"metric", "direction", "threshold", "percentile", "action", "review_margin"}
     unknown = set(d) - allowed
     if unknown or "metric" not in d or "direction" not in d:
         raise WorkbenchError(
-            f"{where}: rule {d!r} must have metric and direction and only the keys "
-            f"{sorted(allowed)}" + (f"; unknown: {sorted(unknown)}" if unknown else "") + "."
+            f"{where}: rule {shorten(d)} must have metric and direction and only the keys "
+            f"{sorted(allowed)}" + (f"; unknown: {shorten(sorted(map(str, unknown)))}" if unknown else "") + "."
         )
     kw = dict(d)
     for k in ("threshold", "percentile", "review_margin"):
         if kw.get(k) is not None:
-            kw[k] = float(kw[k])
+            value = kw[k]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise WorkbenchError(f"{where}: {k} must be a number, got {shorten(value)}.")
+            kw[k] = float(value)
+    for k in ("metric", "direction", "action"):
+        if k in kw and not isinstance(kw[k], str):
+            raise WorkbenchError(f"{where}: {k} must be text, got {shorten(kw[k])}.")
     return Rule(**kw)
 
 
@@ -504,17 +524,16 @@ def load_rules(path: str | os.PathLike[str]) -> list[Rule | AllOf]:
     Raises
     ------
     WorkbenchError
-        Missing file, not YAML, no top-level ``rules`` list, or an invalid rule.
+        Missing file, not YAML, larger than 1 MB or alias-heavy (a "billion laughs" file),
+        no top-level ``rules`` list, or an invalid rule (messages quote at most a few hundred
+        characters of the file).
     """
-    import yaml
+    from workbench._internal.yamlsafe import load_yaml
 
     p = Path(path)
     if not p.is_file():
         raise WorkbenchError(f"no rules file at '{p}'. Write one with workbench.scoring.save_rules(rules, path).")
-    try:
-        payload = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"'{p}' is not valid YAML: {exc}") from exc
+    payload = load_yaml(p, what="rules file")
     if not isinstance(payload, dict) or not isinstance(payload.get("rules"), list):
         raise WorkbenchError(
             f"'{p}' must hold a mapping with a 'rules' list, e.g. "
