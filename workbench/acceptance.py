@@ -324,7 +324,7 @@ def check_batch(
             "n": [n_pairable, n_qa, int((gold_per_item[coded.item] >= 0).sum())],
             "min_n": [np.nan, float(min_qa_items), np.nan],
             "status": [
-                _judge(ci.estimate, ci.low, ci.high, min_kappa),
+                _judge(ci.estimate, ci.low, ci.high, min_kappa) if ci.estimable else "insufficient evidence",
                 "insufficient evidence" if n_qa < min_qa_items else _judge(acc, lo, hi, min_qa_accuracy),
                 "met" if len(violations) == 0 else "not met",
             ],

@@ -323,6 +323,7 @@ def score_text_command(
             f"score text: '{input}' has no column '{text_column}'; it has {', '.join(map(str, table.columns[:20]))}. "
             "Pass --text-column NAME."
         )
+    rule_list = load_rules(rules) if rules is not None else None  # a bad rules file fails before the scoring
     if max_chars < 0 or sample < 0:
         raise WorkbenchError(f"score text: --max-chars ({max_chars}) and --sample ({sample}) must be 0 or positive.")
     if sample and sample < len(table):
@@ -338,9 +339,7 @@ def score_text_command(
         table["text"], metrics=chosen, model=model, language=language, cache=cache,
         batch_size=batch_size, device=device, precision=precision, progress=True,  # type: ignore[arg-type]
     )
-    if rules is not None:
-        rule_list = load_rules(rules)
-    else:
+    if rule_list is None:
         rule_list = [r for r in default_rules(language=language) if set(r.metrics) <= set(scores.columns)]
     decisions = decide(scores, rule_list)
     keep = [c for c in ("doc_id", "source") if c in table.columns]
@@ -719,21 +718,19 @@ def _error_message(exc: BaseException) -> str | None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the app; any error a user can cause prints one message and exits with 2.
 
-    ``workbench --debug COMMAND ...`` shows the traceback as well. Ctrl-C exits with 130.
+    ``workbench --debug COMMAND ...`` shows the traceback as well. Ctrl-C (or SIGTERM) exits
+    with 130 after the command's cleanup ran (a report run ends as ``NAME.failed.ipynb``).
     """
     import signal
+    import warnings
+
+    from workbench.errors import ConvergenceWarning, LabelVariantWarning
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
 
     def _terminate(signum: int, frame: object) -> None:  # SIGTERM unwinds like Ctrl-C: cleanup runs
         raise KeyboardInterrupt
-
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _terminate)
-    import warnings
-
-    from workbench.errors import ConvergenceWarning, LabelVariantWarning
 
     default_show = warnings.showwarning
 
@@ -743,6 +740,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         else:
             default_show(message, category, *rest, **kw)  # type: ignore[arg-type]
 
+    old_term = signal.getsignal(signal.SIGTERM)
+    if old_term is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     warnings.showwarning = _show
     try:
         rc = app(args=args, prog_name="workbench", standalone_mode=False)
@@ -762,6 +762,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
             exc.show()  # type: ignore[attr-defined]  # a usage error: click's own message and exit code
             raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
         _fail(exc, debug)
+    finally:
+        warnings.showwarning = default_show
+        if old_term is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, old_term)
     raise SystemExit(rc if isinstance(rc, int) else 0)
 
 

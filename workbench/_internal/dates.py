@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from workbench._validation import format_rows
 from workbench.errors import SchemaError
 
 __all__ = ["parse_dates"]
@@ -40,11 +41,6 @@ def _family(value: str) -> str:
             return "mdy"
         return "ambiguous"
     return "other"
-
-
-def _rows(index: pd.Index, limit: int = 5) -> str:
-    shown = ", ".join(str(i) for i in list(index[:limit]))
-    return f"rows {shown}" + (f" and {len(index) - limit:,} more" if len(index) > limit else "")
 
 
 def parse_dates(
@@ -100,7 +96,7 @@ def parse_dates(
     if missing.any() and not allow_missing:
         raise SchemaError(
             f"table '{table}', column '{column}': {int(missing.sum()):,} empty timestamp(s) at "
-            f"{_rows(values.index[missing.to_numpy()])}. Drop or fill those rows."
+            f"{format_rows(values.index[missing.to_numpy()])}. Drop or fill those rows."
         )
     keep = ~missing.to_numpy()
     text = values[keep].astype(str).str.strip().reset_index(drop=True)
@@ -109,11 +105,21 @@ def parse_dates(
     family_of = dict(zip(distinct, distinct.map(_family), strict=True))
     row_family = text.map(family_of).to_numpy()
     found = [f for f in _FAMILIES if (row_family == f).any()]
+    if "other" in found and date_format is None:  # text that is no date at all is its own error
+        other = row_family == "other"
+        unreadable = pd.to_datetime(text[other], errors="coerce", format="mixed", utc=True).isna().to_numpy()
+        if unreadable.any():
+            bad_rows = rows[other][unreadable]
+            raise SchemaError(
+                f"table '{table}', column '{column}': {int(unreadable.sum()):,} value(s) are not dates, "
+                f"e.g. {text[other][unreadable].iloc[0][:80]!r} at {format_rows(bad_rows)}. Write dates as ISO 8601 "
+                "(2024-03-01T14:05:00) or pass their format, e.g. date_format='%d/%m/%Y'."
+            )
     one_order = set(found) <= {"dmy", "ambiguous"} or set(found) <= {"mdy", "ambiguous"}
     if date_format is None and (found == ["ambiguous"] or (len(found) > 1 and not one_order)):
         examples = "; ".join(
             f"{_FAMILIES[f]}: e.g. {text[row_family == f].iloc[0][:40]!r} "
-            f"({int((row_family == f).sum()):,} values, {_rows(rows[row_family == f], 3)})"
+            f"({int((row_family == f).sum()):,} values, {format_rows(rows[row_family == f], limit=3)})"
             for f in found
         )
         what = (f"holds dates in {len(found)} formats" if len(found) > 1
@@ -139,7 +145,7 @@ def parse_dates(
         raise SchemaError(
             f"table '{table}', column '{column}': {int(bad.sum()):,} value(s) are not dates"
             + (f" in the format {date_format!r}" if date_format else "")
-            + f", e.g. {text[bad].iloc[0][:80]!r} at {_rows(rows[bad])}. Write dates as "
+            + f", e.g. {text[bad].iloc[0][:80]!r} at {format_rows(rows[bad])}. Write dates as "
             "ISO 8601 (2024-03-01T14:05:00) or pass their format, e.g. date_format='%d/%m/%Y'."
         )
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")

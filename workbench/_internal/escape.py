@@ -9,6 +9,7 @@ never run.
 from __future__ import annotations
 
 import html
+import reprlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,10 @@ __all__ = ["escape_html", "escape_markdown", "markdown_code", "styled", "shorten
 _MD_ENTITIES = str.maketrans(
     {ch: html.escape(ch, quote=True) for ch in "&<>\"'"} | {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$="}
 )
+
+
+_BOUNDED = reprlib.Repr()
+_BOUNDED.maxlevel, _BOUNDED.maxlist, _BOUNDED.maxdict, _BOUNDED.maxstring, _BOUNDED.maxother = 3, 6, 6, 60, 60
 
 
 def escape_html(value: object) -> str:
@@ -72,11 +77,24 @@ def shorten(value: object, limit: int = 200) -> str:
     --------
     >>> shorten("x" * 1000, 20)
     "'xxxxxxxxxxxxxxxx… (1,002 characters)"
+    >>> a = ["lol"] * 9
+    >>> for _ in range(9):
+    ...     a = [a] * 9
+    >>> len(shorten(a)) <= 200  # 9**10 strings, never written out
+    True
     """
-    text = repr(value) if isinstance(value, str) else str(value)
-    if len(text) <= limit:
+    if isinstance(value, str):
+        text = repr(value[: limit + 2])
+        if len(value) > limit + 2:
+            text = text[:-1]  # drop the closing quote of a cut string
+    else:  # a bounded repr: a nested value of a billion items must not be built as text
+        text = _BOUNDED.repr(value)
+    size = len(value) if isinstance(value, str) else None
+    if len(text) <= limit and (size is None or size <= limit + 2):
         return text
-    return f"{text[: limit - 3]}… ({len(text):,} characters)"
+    if size is not None:
+        return f"{text[: limit - 3]}… ({size + 2:,} characters)"
+    return f"{text[: limit - 3]}…"
 
 
 def styled(

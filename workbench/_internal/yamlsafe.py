@@ -14,12 +14,30 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 
-__all__ = ["load_yaml", "MAX_YAML_BYTES", "MAX_YAML_ALIASES"]
+__all__ = ["load_yaml", "MAX_YAML_BYTES", "MAX_YAML_VALUES"]
 
 #: Largest YAML file read (rules and calibration files are a few kB).
 MAX_YAML_BYTES = 1_000_000
-#: Most aliases (``*name``) one document may use.
-MAX_YAML_ALIASES = 100
+#: Most values a document may hold once its aliases (``*name``) are expanded.
+MAX_YAML_VALUES = 1_000_000
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """Values in ``node`` with every alias written out (shared nodes counted each time)."""
+    import yaml
+
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once instead of looping
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[key] = min(size, 10 * MAX_YAML_VALUES)
+    return memo[key]
 
 
 def load_yaml(path: str | os.PathLike[str], *, what: str = "YAML file") -> Any:
@@ -28,9 +46,9 @@ def load_yaml(path: str | os.PathLike[str], *, what: str = "YAML file") -> Any:
     Raises
     ------
     WorkbenchError
-        The file is missing, larger than :data:`MAX_YAML_BYTES`, uses more than
-        :data:`MAX_YAML_ALIASES` aliases, or is not valid YAML (message of at most a few
-        hundred characters).
+        The file is missing, larger than :data:`MAX_YAML_BYTES`, expands through its
+        aliases to more than :data:`MAX_YAML_VALUES` values ("billion laughs"), or is not
+        valid YAML (message of at most a few hundred characters).
 
     Examples
     --------
@@ -39,11 +57,11 @@ def load_yaml(path: str | os.PathLike[str], *, what: str = "YAML file") -> Any:
     >>> _ = p.write_text("a: &x [1, 2]\\nb: *x\\n")
     >>> load_yaml(p)
     {'a': [1, 2], 'b': [1, 2]}
-    >>> _ = p.write_text("a: &a [x, x]\\n" + "".join(f"b{i}: &b{i} [*a, *a]\\n" for i in range(60)))
+    >>> _ = p.write_text("a0: &a0 [lol, lol]\\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\\n" for i in range(1, 31)))
     >>> load_yaml(p)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    workbench.errors.WorkbenchError: YAML file '...' uses more than 100 aliases (*name); ...
+    workbench.errors.WorkbenchError: YAML file '...' expands through its aliases (*name) to more than 1,000,000 values ...
     """
     import yaml
 
@@ -58,16 +76,13 @@ def load_yaml(path: str | os.PathLike[str], *, what: str = "YAML file") -> Any:
         )
     text = p.read_text(encoding="utf-8")
     try:
-        aliases = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_YAML_ALIASES:
-                    raise WorkbenchError(
-                        f"{what} '{p}' uses more than {MAX_YAML_ALIASES} aliases (*name); such a "
-                        "document can expand to billions of values (a 'billion laughs' file) and is "
-                        "refused. Write the values out."
-                    )
+        node = yaml.compose(text, Loader=yaml.SafeLoader)  # the node graph: aliases stay shared
+        expanded = _expanded_size(node, {}) if node is not None else 0
+        if expanded > MAX_YAML_VALUES:
+            raise WorkbenchError(
+                f"{what} '{p}' expands through its aliases (*name) to more than {MAX_YAML_VALUES:,} "
+                "values (a 'billion laughs' file) and is refused. Write the values out."
+            )
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         message = str(exc)

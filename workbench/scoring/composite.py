@@ -559,7 +559,7 @@ def _metric_scorer(
 ) -> tuple[Callable[[list[str]], pd.DataFrame], str, dict[str, object]]:
     """The chunk scorer of one ``score_texts`` metric, its model identity and its parameters."""
     from workbench._models import resolve_model
-    from workbench.scoring.perplexity import load_language_model, perplexity_frame
+    from workbench.scoring.perplexity import LONG_TEXT_CHARS, load_language_model, perplexity_frame
     from workbench.scoring.text import language_id, text_stats
 
     if metric == "stats":
@@ -577,8 +577,9 @@ def _metric_scorer(
     def perplexities(chunk: list[str]) -> pd.DataFrame:
         if not loaded:
             loaded.append(load_language_model(resolved, device=device, precision=precision))  # type: ignore[arg-type]
+        long_text = any(isinstance(t, str) and len(t) > LONG_TEXT_CHARS for t in chunk)
         return perplexity_frame(chunk, model=loaded[0], batch_size=batch_size,
-                                max_length=max_length, stride=stride)
+                                max_length=max_length, stride=stride, progress=long_text)
 
     model_id = resolved.model_id + ("" if precision == "fp32" else f"+{precision}")
     # "columns": 2 — bits_per_byte and n_bytes joined the perplexity frame (older cache rows lack them)
