@@ -562,7 +562,7 @@ def perplexity_frame(
     long_ids = [i for i, t in enumerate(values) if t and len(t) > long_text_chars]
     long_scores: dict[int, tuple[float, int]] = {}
     for i in long_ids:
-        text = values[i]
+        text = str(values[i])
         bar = None
         if progress:
             from tqdm.auto import tqdm
