@@ -499,6 +499,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     corpus = io.load_table(DATA_SAMPLES / "corpus.jsonl").head(1500)
     corpus = _poisoned(corpus, ["doc_id", "source"])
     io.save_table(_poisoned(corpus, ["text"], every=10), root / "corpus.jsonl")
+    with ReviewStore(root / "reviews.sqlite", synchronous="NORMAL") as store:
+        for i in range(12):
+            for reviewer in ("alice", "bob"):
+                store.record(poison(f"doc-{i}"), poison(reviewer), poison(["Acceptable", "Unsafe"][i % 2]),
+                             tags=(poison("tag"),), note=poison("note"), queue=poison("triage"))
     save_tiny_lm(root / "tiny_lm", "llama")  # perplexity in seconds; its scores are not the point here
     captions = io.load_table(DATA_SAMPLES / "image_captions" / "image_captions.csv").head(120)
     (root / "images").mkdir()
@@ -534,6 +539,7 @@ def _parameters(name: str, d: Path) -> dict[str, object]:
             "sample": d / "corpus.jsonl", "reviewer": "rev" + PAYLOAD, "n_items": 600, "queue_size": 120,
             "simulated_per_reviewer": 100,
         },
+        "quality_dashboard": {"store_path": d / "reviews.sqlite", "reports_dir": ""},
         "data_intervention_ab": {
             "annotations_path": d / "ann_full.csv", "texts_path": d / "texts.csv", "gold_path": d / "gold.csv",
             "corpus_path": d / "corpus.jsonl", "n_repeats": 2, "reference_docs": 200,
