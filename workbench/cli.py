@@ -671,6 +671,124 @@ def dashboard_command(
     typer.echo("dashboard stopped")
 
 
+# ---- pipeline (issue 16): DVC stages, the Airflow DAG, and the flow's own steps ----
+pipeline_app = typer.Typer(help="Write DVC stages or an Airflow DAG that run workbench; the flow's steps.",
+                           no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+step_app = typer.Typer(help="Steps of the ingest -> score -> flag -> review flow (called by the DAG).",
+                       no_args_is_help=True)
+pipeline_app.add_typer(step_app, name="step")
+
+
+def _report_choices(args: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Parse ``--report NAME -p KEY VALUE ... --report NAME2 ...`` from the words typer left over."""
+    chosen: list[tuple[str, dict[str, str]]] = []
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag != "--report" or not rest:
+            raise WorkbenchError(
+                f"cannot read {' '.join([flag, *rest[:2]])!r}: choose reports with --report NAME, each "
+                "followed by its -p KEY VALUE pairs, e.g. --report data_overview -p table data/a.csv"
+            )
+        name = rest.pop(0)
+        words: list[str] = []
+        while rest and rest[0] != "--report":
+            words.append(rest.pop(0))
+        chosen.append((name, _pairs(words)))
+    return chosen
+
+
+@pipeline_app.command(
+    "dvc", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog="Example: workbench pipeline dvc --out . --report data_overview -p table data/a.csv "
+    "--report vendor_comparison -p vendor_a data/a.csv -p vendor_b data/b.csv",
+)
+def pipeline_dvc_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder of dvc.yaml and params.yaml (in a DVC repository).")],
+    runs_dir: Annotated[str, typer.Option("--runs-dir", help="Folder under --out of the fixed run folders.")] = "runs",
+) -> None:
+    """Write dvc.yaml + params.yaml: one stage per --report NAME [-p KEY VALUE ...] (repeatable)."""
+    from workbench import pipelines
+
+    dvc_yaml, params_yaml = pipelines.write_dvc(_report_choices(ctx.args), out, runs_dir=runs_dir)
+    typer.echo(f"wrote {dvc_yaml} and {params_yaml}; run them with `dvc repro`")
+
+
+@pipeline_app.command(
+    "airflow", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog="Example: workbench pipeline airflow --out dags --corpus data/corpus.jsonl --work data/flow",
+)
+def pipeline_airflow_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder the DAG file is written to (Airflow's dags folder).")],
+    corpus: Annotated[Path, typer.Option("--corpus", help="Corpus table (doc_id, text).")] = Path("data_samples/corpus.jsonl"),
+    work: Annotated[Path, typer.Option("--work", help="Folder of the flow's tables, review queue, store and reports.")] = Path("flow"),
+    metrics: Annotated[list[str] | None, typer.Option("--metrics", "-m", help="Text scores (repeat): stats, language, perplexity; default stats and language.")] = None,
+    dedup_method: Annotated[str, typer.Option("--dedup-method", help="exact, minhash, simhash or semantic.")] = "minhash",
+    dag_id: Annotated[str, typer.Option("--dag-id", help="The DAG's id (and file name).")] = "workbench_data_quality",
+    python: Annotated[str | None, typer.Option("--python", help="Python with workbench installed that the tasks run (default: this one).")] = None,
+) -> None:
+    """Write an Airflow DAG: ingest -> score (text, dedup) -> flag -> review queue -> reports.
+
+    Reports at the end: --report NAME [-p KEY VALUE ...] (repeatable); default data_overview
+    of the ingested corpus.
+    """
+    from workbench import pipelines
+
+    stages = pipelines.seed_flow(corpus.resolve(), work.resolve(), metrics=metrics or ("stats", "language"),
+                                 dedup_method=dedup_method, reports=_report_choices(ctx.args))
+    path = pipelines.write_airflow_dag(stages, out, dag_id=dag_id, python=python)
+    typer.echo(f"wrote {path} ({len(stages)} tasks: {', '.join(s.name for s in stages)})")
+
+
+@step_app.command("ingest")
+def step_ingest_command(
+    input: Annotated[Path, typer.Argument(help="The table to load and validate.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where the validated table goes (.parquet, .csv, .jsonl).")],
+    kind: Annotated[str | None, typer.Option(help="annotations, gold, preferences, corpus or image_captions.")] = None,
+) -> None:
+    """Load and validate a table; write it for the next steps."""
+    from workbench import pipelines
+
+    table = pipelines.ingest(input, out, kind=kind)
+    typer.echo(f"ingested {len(table):,} rows from {input} -> {out}")
+
+
+@step_app.command("flag")
+def step_flag_command(
+    scores: Annotated[Path, typer.Option("--scores", help="Output of `workbench score text`.")],
+    dedup: Annotated[Path, typer.Option("--dedup", help="Output of `workbench dedup`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The composite decisions (doc_id, decision, reasons).")],
+) -> None:
+    """Composite decision per document: score decisions and duplicates together."""
+    from workbench import io, pipelines
+
+    flags = pipelines.flag_items(io.load_table(scores), io.load_table(dedup))
+    io.save_table(flags, out)
+    counts = flags["decision"].value_counts()
+    typer.echo(f"flagged {len(flags):,} documents -> {out}: "
+               + ", ".join(f"{k} {int(counts.get(k, 0)):,}" for k in ("keep", "review", "drop")))
+
+
+@step_app.command("review-queue")
+def step_review_queue_command(
+    flags: Annotated[Path, typer.Argument(help="Output of `workbench pipeline step flag`.")],
+    corpus: Annotated[Path, typer.Option("--corpus", help="The ingested corpus (texts of the items).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The review-queue table (items needing a person).")],
+    store: Annotated[Path | None, typer.Option("--store", help="Review store (SQLite) to create for the reviewers.")] = None,
+    label_studio: Annotated[Path | None, typer.Option("--label-studio", help="Also write Label Studio tasks (.json).")] = None,
+    prodigy: Annotated[Path | None, typer.Option("--prodigy", help="Also write a Prodigy task stream (.jsonl).")] = None,
+) -> None:
+    """Write the documents that need a person to a review-queue table (and create the store)."""
+    from workbench import io, pipelines
+
+    items = pipelines.write_review_queue(io.load_table(flags), io.load_table(corpus), out, store=store,
+                                         label_studio=label_studio, prodigy=prodigy)
+    typer.echo(f"{len(items):,} items need review -> {out}" + (f"; review store {store}" if store else ""))
+
+
 def _error_message(exc: BaseException) -> str | None:
     """The one message of an error a user can cause; ``None`` for a bug (shown as a traceback).
 

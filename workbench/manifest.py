@@ -355,9 +355,14 @@ def describe_models(models: Iterable[Mapping[str, Any]]) -> list[ModelRecord]:
     its hub name has no local weights to hash (``None``).
     """
     out: list[ModelRecord] = []
+    seen: set[tuple[str, str, str]] = set()
     for m in models:
         location = str(m.get("location", ""))
         file = m.get("file")
+        key = (str(m.get("kind", "")), location, str(file))
+        if key in seen:  # one model reached twice (e.g. a default folder, also named by path)
+            continue
+        seen.add(key)
         sha: str | None = None
         names: tuple[str, ...] = ()
         loc = Path(location)
@@ -523,7 +528,8 @@ def run_record_html(manifest: RunManifest) -> str:
     parts = [
         "<section id='run-record' style='font-family:sans-serif;font-size:13px;margin:2em 3em;"
         "border-top:1px solid #ccc;padding-top:1em'>",
-        "<h2>Run record</h2>",
+        "<style>#run-record th,#run-record td{text-align:left;padding:2px 12px 2px 0;"
+        "vertical-align:top;font-size:13px}</style><h2>Run record</h2>",
         f"<ul>{head}</ul>" if head else "",
         f"<table>{table}</table>",
         "<h3>Parameters</h3><table>" + params + "</table>",
