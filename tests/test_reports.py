@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 
 import workbench
-from tests.conftest import ROOT
+from tests.conftest import NOTEBOOKS, ROOT
 from workbench import reports
 from workbench.errors import ReportError, WorkbenchError
+from workbench.manifest import notebook_parameters
 
 
 @pytest.fixture()
@@ -181,8 +182,9 @@ def test_manifest_of_a_real_run_records_every_field(table: Path, tmp_path: Path)
     started = datetime.fromisoformat(data["started_at"])
     finished = datetime.fromisoformat(data["finished_at"])
     assert started.tzinfo is not None and started <= finished
-    # every parameter the notebook ran with: the given table and the default kind ""
-    assert data["parameters"] == {"table": str(table), "kind": ""}
+    # every parameter the notebook ran with: the given table and the defaults (kind "" among them)
+    defaults = notebook_parameters(nbformat.read(NOTEBOOKS / "data_overview.ipynb", as_version=4))
+    assert data["parameters"] == {**defaults, "table": str(table)} and data["parameters"]["kind"] == ""
     [inp] = data["inputs"]
     assert inp == {"parameter": "table", "path": str(table.resolve()), "kind": "file", "bytes": table.stat().st_size,
                    "sha256": _sha256(table), "rows": 60, "files": None}

@@ -308,9 +308,10 @@ def notebook_parameters(notebook: Any) -> dict[str, Any]:
 
 
 def _is_input_parameter(name: str) -> bool:
-    """Caches and outputs are not inputs: their bytes change with every run."""
+    """Caches, outputs and the reports tree are not inputs: their bytes change with every run."""
     low = name.lower()
-    return "cache" not in low and not low.endswith(("_out", "output", "out_dir", "rules_path"))
+    return ("cache" not in low and "reports" not in low
+            and not low.endswith(("_out", "output", "out_dir", "rules_path")))
 
 
 def describe_inputs(parameters: Mapping[str, Any], *, base: str | os.PathLike[str]) -> list[InputRecord]:
