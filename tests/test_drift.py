@@ -585,3 +585,25 @@ def test_drift_findings_are_data_and_the_actions_word_them(planted_result, plant
         if f.source == "alert":
             assert f"{f.numbers['p_adjusted']:.1g}" in row["evidence"]
     assert drift_findings(None, None) == []
+
+
+@pytest.mark.parametrize("rows", [4, 1])
+def test_degenerate_data_is_nothing_testable(rows):
+    # two annotators on disjoint items and no gold (no quality value), or a one-row table
+    ann = pd.DataFrame({
+        "item_id": ["i1", "i2", "i3", "i4"], "annotator_id": ["A", "A", "B", "B"],
+        "label": ["x", "y", "x", "y"],
+        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
+    }).head(rows)
+    res = detect_drift(ann)
+    assert res.summary().startswith("Nothing testable")
+    assert res.tests.empty and res.alerts.empty and res.charts.empty
+    assert {"p_value", "p_adjusted", "changed_at"} <= set(res.tests.columns)
+    assert {"window_start", "ewma", "signal"} <= set(res.charts.columns)
+
+
+def test_too_short_sequences_are_nothing_testable(small):
+    ann, gold = small
+    res = detect_drift(ann, gold=gold, min_judgments=10**6)
+    assert len(res.tests) and res.tests["p_value"].isna().all()
+    assert res.summary().startswith("Nothing testable")

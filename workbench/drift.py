@@ -562,6 +562,13 @@ class DriftResult:
     def summary(self) -> str:
         """One paragraph: how many sequences were tested and what changed."""
         n_tests = int(self.tests["p_value"].notna().sum())
+        if n_tests == 0:
+            return (
+                f"Nothing testable: no ({', '.join(self.levels)} × metric) sequence has enough "
+                "judgments with a quality value. Drift needs gold labels or items "
+                "labelled by more than one annotator, and at least min_judgments judgments "
+                "per sequence."
+            )
         head = (
             f"Tested {n_tests} sequences ({', '.join(self.levels)} × metric) for a "
             f"{self.direction} in quality with a CUSUM change-point test, Holm-corrected to a "
@@ -735,6 +742,23 @@ def _ewma_chart(
     sig = {"decrease": low, "increase": high, "both": low | high}[direction]
     chart = chart.assign(signal=sig & ~chart["in_baseline"])
     return chart.reset_index(drop=True)
+
+
+_TEST_DTYPES = {
+    "level": object, "group": object, "metric": object, "_g": np.int64, "n": np.int64,
+    "rate": float, "statistic": float, "p_value": float, "changed_at": "datetime64[ns]",
+    "before": float, "after": float, "n_before": np.int64, "n_after": np.int64,
+}
+_CHART_DTYPES = {
+    "level": object, "group": object, "metric": object, "_g": np.int64,
+    "window_start": "datetime64[ns]", "n": np.int64, "value": float, "ewma": float,
+    "center": float, "lcl": float, "ucl": float, "in_baseline": bool, "signal": bool,
+}
+
+
+def _empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:
+    """A frame with no rows and the given columns and dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
 
 
 def detect_drift(
@@ -912,8 +936,10 @@ def detect_drift(
             ch.insert(0, "metric", m)
             ch.insert(0, "level", level)
             charts.append(ch)
-    test_df = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame()
-    chart_df = pd.concat(charts, ignore_index=True) if charts else pd.DataFrame()
+    # degenerate data (no gold and no shared items, or too few rows) gives no sequence to
+    # test: empty frames that keep their columns, so the result still reads "nothing testable"
+    test_df = pd.concat(tests, ignore_index=True) if tests else _empty_frame(_TEST_DTYPES)
+    chart_df = pd.concat(charts, ignore_index=True) if charts else _empty_frame(_CHART_DTYPES)
     tested = test_df["p_value"].notna().to_numpy()
     p_adj = np.full(len(test_df), np.nan)
     if tested.any():
