@@ -257,7 +257,8 @@ def threshold_explorer(
         thr = float(slider.value)
         removed = values > thr if direction == "max" else values < thr
         with out:
-            out.clear_output(wait=True)
+            if _change is not None:  # nothing to clear on the first render (headless runs stall on it)
+                out.clear_output(wait=True)
             display(HTML(f"<b>threshold {thr:,.4g}</b>: keeps {int((~removed).sum()):,} of {len(values):,} "
                          f"({(~removed).mean():.1%})"))
             near = boundary_items(scores, metric, thr, n=n)
