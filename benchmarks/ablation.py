@@ -51,8 +51,8 @@ def main() -> None:
     from nltk.lm import KneserNeyInterpolated
     from nltk.lm.preprocessing import padded_everygram_pipeline
 
-    toks = [ablation._tokenize(t) for t in half["text"].astype(str)]
-    ref_toks = [ablation._tokenize(t) for t in reference["text"].astype(str)]
+    toks = [ablation.tokenize(t) for t in half["text"].astype(str)]
+    ref_toks = [ablation.tokenize(t) for t in reference["text"].astype(str)]
     t = time.perf_counter()
     ours = ablation.KneserNeyBigram(sorted({w for d in ref_toks for w in d})).fit(half["text"].astype(str).tolist())
     ours.log_likelihood(reference["text"].astype(str).tolist())

@@ -27,7 +27,7 @@ import pandas as pd
 from crowdkit.aggregation import DawidSkene
 
 from workbench._internal.coding import code_annotations
-from workbench.aggregation import _dawid_skene_em, dawid_skene
+from workbench.aggregation import dawid_skene, dawid_skene_em
 from workbench.agreement import bootstrap_ci, krippendorff_alpha
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ def bench_ds(name: str, df: pd.DataFrame, truth: pd.Series, tol: float, max_iter
           f"(stopped before max: {it_ck < max_iter}), {per_ck * 1e3:8.2f} ms/iteration, "
           f"{per_ck / len(df) * 1e9:6.1f} ns/label/iteration, accuracy {acc_ck:.4f}")
     t_setup, coded = best_of(lambda: code_annotations(ours_in, item="item_id", annotator="annotator_id", label="label"), repeat)
-    t_em, _ = best_of(lambda: _dawid_skene_em(coded, it_ours, 1e-300, 0.0), repeat)
+    t_em, _ = best_of(lambda: dawid_skene_em(coded, it_ours, 1e-300, 0.0), repeat)
     print(f"ours, parts: validation + integer coding {t_setup:.3f} s; EM loop alone "
           f"{t_em / it_ours * 1e3:.2f} ms/iteration ({t_em / it_ours / len(df) * 1e9:.1f} ns/label/iteration)")
     print(f"ratio crowd-kit/ours: per iteration {per_ck / per_ours:.1f}x, to convergence "

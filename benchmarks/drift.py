@@ -26,7 +26,7 @@ from scipy import stats
 from statsmodels.stats.diagnostic import breaks_cusumolsresid
 
 from workbench import samples
-from workbench.drift import _changepoint_tests, consensus_agreement, detect_drift, segment_errors
+from workbench.drift import changepoint_tests, consensus_agreement, detect_drift, segment_errors
 
 
 def false_alarms(n_seeds: int) -> None:
@@ -95,7 +95,7 @@ def speed(rows: int) -> None:
     codes, _ = pd.factorize(df["annotator_id"], sort=True)
     x = df["_c"].to_numpy()
     t0 = time.perf_counter()
-    mine = _changepoint_tests(x, codes, df["_t"].to_numpy(), direction="both", min_segment=0.05)
+    mine = changepoint_tests(x, codes, df["_t"].to_numpy(), direction="both", min_segment=0.05)
     t_ours = time.perf_counter() - t0
     t0 = time.perf_counter()
     ref = [breaks_cusumolsresid(g - g.mean())[1] for _, g in

@@ -64,7 +64,7 @@ def test_kneser_ney_equals_nltk() -> None:
     from nltk.lm.preprocessing import padded_everygram_pipeline
 
     texts = ["the cat sat on the mat", "the dog sat on the rug", "a cat and a dog", "the mat is red", "dog on mat"]
-    toks = [ablation._tokenize(t) for t in texts]
+    toks = [ablation.tokenize(t) for t in texts]
     train, vocab = padded_everygram_pipeline(2, toks)
     reference = KneserNeyInterpolated(2, discount=0.75)
     reference.fit(train, vocab)

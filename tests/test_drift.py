@@ -19,7 +19,7 @@ from statsmodels.stats.proportion import (
 from workbench import drift, samples
 from workbench.drift import (
     DriftResult,
-    _changepoint_tests,
+    changepoint_tests,
     confusion_by,
     consensus_agreement,
     detect_drift,
@@ -163,7 +163,7 @@ def test_two_sided_cusum_matches_statsmodels_breaks_cusumolsresid():
     seqs = [(rng.random(300) < 0.85).astype(float), np.r_[np.ones(100), rng.random(150) < 0.6]]
     x = np.concatenate(seqs).astype(float)
     g = np.repeat([0, 1], [len(s) for s in seqs])
-    res = _changepoint_tests(x, g, np.arange(len(x)).astype("datetime64[s]"),
+    res = changepoint_tests(x, g, np.arange(len(x)).astype("datetime64[s]"),
                              direction="both", min_segment=0.05)
     for i, s in enumerate(seqs):
         sup_b, pval, _ = breaks_cusumolsresid(s - s.mean(), ddof=0)
@@ -176,7 +176,7 @@ def test_one_sided_pvalue_is_brownian_bridge_and_roughly_calibrated():
     n_seq, n = 3000, 400
     x = (rng.random((n_seq, n)) < 0.85).astype(float).ravel()
     g = np.repeat(np.arange(n_seq), n)
-    res = _changepoint_tests(x, g, np.arange(len(x)).astype("datetime64[s]"),
+    res = changepoint_tests(x, g, np.arange(len(x)).astype("datetime64[s]"),
                              direction="decrease", min_segment=0.05)
     np.testing.assert_allclose(res["p_value"], np.exp(-2 * res["statistic"] ** 2))
     rate = (res["p_value"] <= 0.05).mean()
@@ -188,7 +188,7 @@ def test_one_sided_pvalue_is_brownian_bridge_and_roughly_calibrated():
 def test_change_point_is_bernoulli_maximum_likelihood():
     rng = np.random.default_rng(2)
     x = np.r_[rng.random(80) < 0.9, rng.random(70) < 0.5].astype(float)
-    res = _changepoint_tests(x, np.zeros(len(x), dtype=int), np.arange(len(x)).astype("datetime64[s]"),
+    res = changepoint_tests(x, np.zeros(len(x), dtype=int), np.arange(len(x)).astype("datetime64[s]"),
                              direction="both", min_segment=0.05)
 
     def ll(s):

@@ -120,6 +120,40 @@ def test_allow_list_holds_only_live_offences() -> None:
     assert not (ALLOWED - live), f"remove these from ALLOWED, they no longer occur: {sorted(ALLOWED - live)}"
 
 
+_SHARED_PRIVATE_MODULES = {"_validation", "_models", "_shapes", "_runrecord", "_internal"}
+
+
+def _script_sources() -> dict[str, str]:
+    """Code of every benchmark script and notebook (magics dropped), by its path."""
+    import json
+
+    out = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in sorted((ROOT / "benchmarks").glob("*.py"))}
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        out[str(nb.relative_to(ROOT))] = "\n".join(
+            line for block in code for line in block.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+    return out
+
+
+def test_notebooks_and_benchmarks_use_public_names(tmp_path: Path) -> None:
+    """Notebooks and benchmarks import neither a private name nor a feature module's private module."""
+    modules = _modules()
+    offences = []
+    for i, (where, code) in enumerate(_script_sources().items()):
+        path = tmp_path / f"script_{i}.py"
+        path.write_text(code, encoding="utf-8")
+        for line, source, private in borrowed_private_names(path, modules, root=tmp_path):
+            offences.append(f"{where}:{line}: {private} from {source}")
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("workbench."):
+                parts = (node.module or "").split(".")[1:]
+                if any(_is_private(p) for p in parts) and parts[0] not in _SHARED_PRIVATE_MODULES:
+                    offences.append(f"{where}: imports from the private module {node.module}")
+    assert not offences, "use the public name (or make the helper public where it lives):\n" + "\n".join(offences)
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

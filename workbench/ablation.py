@@ -48,6 +48,7 @@ __all__ = [
     "compare_training_sets",
     "label_training_sets",
     "threshold_sweep",
+    "tokenize",
 ]
 
 Task = Literal["classification", "language_model"]
@@ -71,7 +72,14 @@ _TOKEN = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 _HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "perplexity": False}
 
 
-def _tokenize(text: str) -> list[str]:
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word and punctuation tokens, the vocabulary unit of the language-model task.
+
+    Examples
+    --------
+    >>> tokenize("Don't stop!")
+    ["don't", 'stop', '!']
+    """
     return _TOKEN.findall(text.lower())
 
 
@@ -231,7 +239,7 @@ class KneserNeyBigram:
         get = self.index.get
         for text in texts:
             ids.append(2)
-            ids.extend(get(t, 0) for t in _tokenize(text))
+            ids.extend(get(t, 0) for t in tokenize(text))
             ids.append(1)
             offsets.append(len(ids))
         return np.asarray(ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
@@ -368,7 +376,7 @@ def _lm_runs(
     gen: np.random.Generator, discount: float, with_replacement: bool,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     ref = test[text].astype(str).tolist()
-    vocab = sorted({t for doc in ref for t in _tokenize(doc)})
+    vocab = sorted({t for doc in ref for t in tokenize(doc)})
     proto = KneserNeyBigram(vocab, discount=discount)
     ref_ids, ref_off = proto.encode(ref)
     names = list(train_sets)
@@ -610,7 +618,7 @@ def compare_training_sets(
         table["macro_f1"] = accs["macro_f1"].T.reshape(-1)
     else:
         # predicted tokens per set: every word plus </s> of each text
-        tokens = {n: int(sum(len(_tokenize(t)) + 1 for t in df[text].astype(str))) for n, df in train_sets.items()}
+        tokens = {n: int(sum(len(tokenize(t)) + 1 for t in df[text].astype(str))) for n, df in train_sets.items()}
         size, policy = _budget(tokens, budget, "tokens", fraction)
         table, ll, ntok = _lm_runs(train_sets, test, text=text, budget=size, n_repeats=n_repeats, gen=gen,
                                    discount=discount, with_replacement=replace)

@@ -25,6 +25,7 @@ __all__ = [
     "annotator_flags",
     "compare_to_gold",
     "dawid_skene",
+    "dawid_skene_em",
     "majority_vote",
     "vote_shares",
 ]
@@ -278,7 +279,7 @@ def dawid_skene(
     if smoothing < 0:
         raise WorkbenchError(f"smoothing={smoothing} must be >= 0 (a pseudo-count).")
     coded = _coded(annotations, item, annotator, label, value_order)
-    post, priors, theta, n_iter, converged, ll = _dawid_skene_em(coded, max_iter, tol, smoothing)
+    post, priors, theta, n_iter, converged, ll = dawid_skene_em(coded, max_iter, tol, smoothing)
     if not converged:
         warnings.warn(
             f"dawid_skene stopped at max_iter={max_iter} before the log-likelihood settled "
@@ -305,10 +306,13 @@ def dawid_skene(
     )
 
 
-def _dawid_skene_em(
+def dawid_skene_em(
     coded: Coded, max_iter: int, tol: float, smoothing: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, float]:
     """EM on integer codes. Returns posteriors, priors, theta[w, given, true], n_iter, converged, ll.
+
+    The kernel of :func:`dawid_skene` without validation (public for benchmarks):
+    ``coded`` is :func:`workbench._internal.coding.code_annotations`'s output.
 
     Arrays are kept class-major (K × items, K × judgments) so that every reduction over
     classes is an elementwise operation between K contiguous rows, and both EM steps are

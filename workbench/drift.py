@@ -64,6 +64,7 @@ __all__ = [
     "DriftResult",
     "METRICS",
     "TimeScales",
+    "changepoint_tests",
     "confusion_by",
     "consensus_agreement",
     "detect_drift",
@@ -602,7 +603,7 @@ def _xlogx(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     return a + b
 
 
-def _changepoint_tests(
+def changepoint_tests(
     x: np.ndarray,
     gcodes: np.ndarray,
     times: np.ndarray,
@@ -610,7 +611,13 @@ def _changepoint_tests(
     direction: str,
     min_segment: float,
 ) -> pd.DataFrame:
-    """CUSUM test and ML change point for each group's Bernoulli sequence (sorted by group)."""
+    """CUSUM test and ML change point for each group's Bernoulli sequence (sorted by group).
+
+    The array kernel of :func:`detect_drift` (public for benchmarks and tests): ``x`` holds
+    0/1 outcomes sorted by group code ``gcodes`` and, within a group, by ``times``. Returns
+    one row per group: ``_g``, ``n``, ``rate``, ``statistic``, ``p_value``, ``changed_at``,
+    ``before``, ``after``, ``n_before``, ``n_after``.
+    """
     starts, lengths = _segments(gcodes)
     n_groups = len(starts)
     gid = np.repeat(np.arange(n_groups), lengths)
@@ -921,7 +928,7 @@ def detect_drift(
             g = gcodes_all[order]
             x = v[order]
             tt = t_ns[order]
-            res = _changepoint_tests(x, g, tt, direction=direction, min_segment=min_segment)
+            res = changepoint_tests(x, g, tt, direction=direction, min_segment=min_segment)
             res.loc[res["n"] < min_judgments, ["p_value"]] = np.nan
             res.insert(0, "group", np.asarray(gvalues, dtype=object)[res["_g"].to_numpy()])
             res.insert(0, "metric", m)

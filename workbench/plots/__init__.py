@@ -10,7 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["forest_plot", "use_offline_renderer"]
+from workbench.plots._layout import rate_ci_figure
+
+__all__ = ["forest_plot", "rate_ci_figure", "use_offline_renderer"]
 
 
 def use_offline_renderer() -> None:
@@ -44,7 +46,5 @@ def forest_plot(
     >>> fig.data[0].x[0]
     np.float64(0.1)
     """
-    from workbench.plots._layout import rate_ci_figure
-
     return rate_ci_figure(frame, group=label, estimate=estimate, low=low, high=high, reference=reference,
                           title=title)
