@@ -137,6 +137,7 @@ def _run_ids(repo: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pipelines-dvc")  # its own worker slot: the two end-to-end runs go side by side
 def test_dvc_repro_runs_stages_once_and_only_those_whose_input_changed(tmp_path: Path) -> None:
     dvc = Path(sys.executable).parent / "dvc"
     if not dvc.exists():
@@ -222,6 +223,7 @@ for label in ("good", "broken"):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pipelines-airflow")
 def test_airflow_dag_runs_the_flow_and_a_failing_task_fails_the_run(tmp_path: Path) -> None:
     if not (AIRFLOW_PYTHON.parent.parent / ".installed").exists():
         pytest.skip("Airflow lives in its own environment .venv-airflow (its pins conflict with ours); "
