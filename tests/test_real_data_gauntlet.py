@@ -189,7 +189,7 @@ def test_overview_dedup_vendors_on_plain_tables(tmp_path: Path) -> None:
     b, _ = A.annotations(n_items=80, n_annotators=4, per_item=3, accuracy=0.7, seed=4, ids="vb-{:03d}")
     _run("vendor_comparison", {"vendor_a": _write(a.drop(columns="timestamp"), tmp_path / "va.csv"),
                                "vendor_b": _write(b.drop(columns="timestamp"), tmp_path / "vb.csv"),
-                               "gold": _write(g, tmp_path / "vg.csv"), "n_resamples": 100}, tmp_path)
+                               "gold": _write(g, tmp_path / "vg.csv"), "n_resamples": 200}, tmp_path)
 
 
 def test_threshold_exploration_user_corpus_without_truth(tmp_path: Path) -> None:

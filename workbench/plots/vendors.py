@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.plots import forest_plot
+from workbench.plots._layout import rate_ci_figure
 from workbench.vendors import VendorComparison
 
 __all__ = [
@@ -70,26 +71,14 @@ def estimates_plot(
         rows = card[card["role"].isin(("primary", "secondary")) | (card["key"] == "fleiss")]
     else:
         rows = card[card["key"].isin(keys)]
-    fig = go.Figure()
-    for v, name, color in zip("ab", comparison.names, _COLORS, strict=True):
-        fig.add_trace(
-            go.Scatter(
-                x=rows[v],
-                y=rows["metric"],
-                mode="markers",
-                name=name,
-                marker={"size": 10, "color": color},
-                error_x={
-                    "type": "data", "symmetric": False,
-                    "array": (rows[f"{v}_high"] - rows[v]).to_numpy(),
-                    "arrayminus": (rows[v] - rows[f"{v}_low"]).to_numpy(),
-                },
-            )
-        )
-    fig.update_layout(
-        title=title or f"Estimates with {comparison.confidence:.0%} bootstrap CIs",
-        scattermode="group", height=160 + 55 * len(rows), yaxis={"autorange": "reversed"},
-    )
+    frame = pd.concat([
+        pd.DataFrame({"metric": rows["metric"].to_numpy(), "vendor": name, "estimate": rows[v].to_numpy(),
+                      "ci_low": rows[f"{v}_low"].to_numpy(), "ci_high": rows[f"{v}_high"].to_numpy()})
+        for v, name in zip("ab", comparison.names, strict=True)], ignore_index=True)
+    fig = rate_ci_figure(frame, group="metric", series="vendor",
+                         title=title or f"Estimates with {comparison.confidence:.0%} bootstrap CIs")
+    for trace, color in zip(fig.data, _COLORS, strict=False):
+        trace.marker.color = color
     return fig
 
 
@@ -122,28 +111,20 @@ def category_accuracy_plot(comparison: VendorComparison, *, title: str = "") -> 
 def bias_plot(comparison: VendorComparison, *, title: str = "") -> go.Figure:
     """P(longer preferred) and P(first-shown preferred) per vendor, with CIs; 0.5 is no bias."""
     card = comparison.scorecard.set_index("key")
-    fig = go.Figure()
     keys = [k for k in ("p_longer", "p_first") if k in card.index]
     if not keys:
-        return fig.update_layout(title="Length and position bias apply to preference tables only")
-    labels = [card.loc[k, "metric"] for k in keys]
-    for v, name, color in zip("ab", comparison.names, _COLORS, strict=True):
-        est = card.loc[keys, v].to_numpy()
-        fig.add_trace(
-            go.Scatter(
-                x=est, y=labels, mode="markers", name=name, marker={"size": 11, "color": color},
-                error_x={
-                    "type": "data", "symmetric": False,
-                    "array": card.loc[keys, f"{v}_high"].to_numpy() - est,
-                    "arrayminus": est - card.loc[keys, f"{v}_low"].to_numpy(),
-                },
-            )
-        )
-    fig.add_vline(x=0.5, line_dash="dash", line_color="grey")
-    fig.update_layout(
-        title=title or "Length and position bias (0.5 = none)", scattermode="group", height=300,
-        xaxis={"range": [0, 1], "title": "probability"},
-    )
+        return go.Figure().update_layout(title="Length and position bias apply to preference tables only",
+                                         height=260)
+    frame = pd.concat([
+        pd.DataFrame({"metric": card.loc[keys, "metric"].to_numpy(), "vendor": name,
+                      "estimate": card.loc[keys, v].to_numpy(dtype=float),
+                      "ci_low": card.loc[keys, f"{v}_low"].to_numpy(dtype=float),
+                      "ci_high": card.loc[keys, f"{v}_high"].to_numpy(dtype=float)})
+        for v, name in zip("ab", comparison.names, strict=True)], ignore_index=True)
+    fig = rate_ci_figure(frame, group="metric", series="vendor", reference=0.5,
+                         title=title or "Length and position bias (0.5 = none)", xaxis_title="probability")
+    for trace, color in zip(fig.data, _COLORS, strict=False):
+        trace.marker.color = color
     return fig
 
 
