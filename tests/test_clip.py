@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
+from tests.foreign_shapes import FOREIGN_COLOURS, foreign_scores, foreign_set
 from tests.tiny_models import one_torch_thread  # noqa: E402,F401  (autouse: one torch thread)
 from workbench import _shapes
 from workbench._shapes import ShapeSpec, caption_for, render_caption_image
@@ -130,6 +131,46 @@ def test_demo_clip_orders_attribute_changes_below_the_true_caption() -> None:
     wrong = [caption_for(w) for w in _shapes.mismatched_specs([spec] * 8, rng=1, n_changes=3)]
     scores = clip_score([img] * 9, [true, *wrong])
     assert scores[0] > np.max(scores[1:])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 22 open: the committed demo CLIP reads colours off foreign images but not shapes; "
+    "retraining with varied rendering did not learn shapes within the CPU budget (see the model card)"))
+def test_demo_clip_reads_plain_captions_of_shapes_drawn_by_other_code() -> None:
+    # Images from tests/foreign_shapes.py (numpy area-coverage rasteriser, 96 px, colours off
+    # the training palette, other backgrounds) and captions like "a red circle": the demo
+    # CLIP must bind colour to shape, not read its own drawing style and caption grammar.
+    res = foreign_scores(per_class=10, seed=2026)
+    assert len(res.truth) == 120 and res.scores.shape == (120, 12)
+    assert res.top1 >= 0.75, f"12-way top-1 {res.top1:.3f}"
+    assert res.auc_one_attribute >= 0.95, f"single-attribute-changed ROC AUC {res.auc_one_attribute:.3f}"
+    for template in ("a picture of a {colour} {shape}", "one {colour} {shape}", "a shiny {colour} {shape}"):
+        assert foreign_scores(per_class=4, seed=7, template=template).top1 >= 0.6, template
+
+
+def test_foreign_renderer_draws_what_its_labels_say() -> None:
+    # the judge itself: each image's ink has its colour, and the shapes differ in how much
+    # of their bounding box they fill (circle pi/4, square 1, triangle about 0.5)
+    images, colours, shapes = foreign_set(per_class=3, seed=1)
+    assert images.shape == (36, 96, 96, 3) and images.dtype == np.uint8
+    for img, colour, shape in zip(images, colours, shapes, strict=True):
+        arr = img.astype(int)
+        background = arr[0, 0]
+        ink = np.abs(arr - background).sum(-1) > 120
+        ys, xs = np.nonzero(ink)
+        mean = arr[ink].mean(0)
+        assert np.abs(mean - np.asarray(FOREIGN_COLOURS[colour])).max() <= 45, (colour, mean)
+        fill = ink.sum() / ((np.ptp(ys) + 1) * (np.ptp(xs) + 1))
+        expect = {"circle": np.pi / 4, "square": 1.0, "triangle": 0.5}[shape]
+        assert abs(fill - expect) < 0.12, (shape, fill)
+
+
+def test_unknown_words_become_one_unknown_token_and_still_score() -> None:
+    tok = demo_clip_tokenizer()
+    ids = tok("a shiny red circle")["input_ids"]
+    assert ids.count(tok.unk_token_id) == 1 and len(ids) == 6
+    scores = clip_score([Image.new("RGB", (64, 64), (220, 30, 30))] * 2, ["a shiny red circle", "a red circle"])
+    assert np.isfinite(scores).all()
 
 
 def test_sample_image_captions_correct_vs_mismatched(data_samples: Path) -> None:

@@ -411,13 +411,14 @@ def train_demo_clip_command(
     rng: Annotated[int, typer.Option(help="Seed of the data stream and initialisation.")] = 0,
     lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 2e-3,
     threads: Annotated[int, typer.Option(help="torch threads (0 = torch's default).")] = 1,
+    hard_weight: Annotated[float, typer.Option("--hard-weight", help="Weight of the hard-negative ranking term.")] = 0.5,
 ) -> None:
     """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
     from workbench.scoring.demo_clip import train_demo_clip
 
     result = train_demo_clip(
         out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng, lr=lr,
-        threads=threads or None, progress=True,
+        threads=threads or None, hard_weight=hard_weight, progress=True,
     )
     typer.echo(result.summary())
 
