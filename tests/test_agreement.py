@@ -313,6 +313,17 @@ def test_annotator_confusion_counts_and_rates():
     assert a["count"].sum() == 100
     sums = a.groupby("reference")["rate"].sum()
     assert np.allclose(sums, 1.0)
+    # n_reference is the row total, also where the count is 0 (count / rate would be 0/0)
+    totals = a.groupby("reference")["count"].transform("sum")
+    assert (a["n_reference"] == totals).all()
+    assert np.allclose(a["count"], a["rate"] * a["n_reference"])
+    small = pd.DataFrame({"item_id": [1, 1, 2, 3], "annotator_id": ["u", "v", "v", "v"],
+                          "label": ["x", "x", "y", "x"]})
+    c = annotator_confusion(small, reference=pd.DataFrame({"item_id": [1, 2, 3], "label": ["x", "y", "y"]}))
+    c = c.set_index(["annotator_id", "reference", "label"])
+    assert c.loc[("v", "y", "y"), ["count", "n_reference"]].tolist() == [1, 2]
+    assert c.loc[("v", "x", "y"), ["count", "n_reference"]].tolist() == [0, 1]  # count / rate = 0 / 0
+    assert c.loc[("u", "y", "x"), "n_reference"] == 0 and np.isnan(c.loc[("u", "y", "x"), "rate"])
 
 
 def test_item_disagreement():

@@ -607,3 +607,12 @@ def test_too_short_sequences_are_nothing_testable(small):
     res = detect_drift(ann, gold=gold, min_judgments=10**6)
     assert len(res.tests) and res.tests["p_value"].isna().all()
     assert res.summary().startswith("Nothing testable")
+
+
+def test_segment_errors_records_its_confidence_level(small):
+    ann, gold = small
+    for level in (0.9, 0.99):
+        rc = segment_errors(ann, gold=gold, by=["annotator_id"], min_n=5, confidence=level, if_empty="return")
+        assert rc.attrs["confidence"] == level
+    empty = segment_errors(ann, gold=gold, by=["annotator_id"], min_n=10**6, confidence=0.8, if_empty="return")
+    assert empty.empty and empty.attrs["confidence"] == 0.8

@@ -290,14 +290,48 @@ def test_error_messages_quote_a_few_hundred_characters_at_most(tmp_path: Path) -
 
 
 def test_image_paths_outside_are_allowed_on_request(inputs: dict[str, Path]) -> None:
-    from workbench.scoring.clip import _locate_images
+    from workbench._internal.paths import locate_images
 
     paths = pd.Series(["ok.png", "../../../../etc/passwd", "/etc/hosts", "sub/../x.png"])
     base = inputs["passwd"].parent
     with pytest.raises(WorkbenchError, match=r"2 image path\(s\) lead outside .* row 1 .* row 2"):
-        _locate_images(paths, base, allow_outside=False, column="image")
-    located = _locate_images(paths, base, allow_outside=True, column="image")
+        locate_images(paths, base, allow_outside=False, column="image")
+    located = locate_images(paths, base, allow_outside=True, column="image")
     assert Path(located[2]) == Path("/etc/hosts") and Path(located[0]) == base / "ok.png"
+
+
+def test_review_queue_and_threshold_explorer_keep_images_in_the_folder(tmp_path: Path) -> None:
+    import contextlib
+    import io as stdio
+
+    from workbench.plots.scoring import threshold_explorer
+    from workbench.review import ReviewQueue
+
+    folder = tmp_path / "table"
+    (folder / "img").mkdir(parents=True)
+    (folder / "img" / "ok.png").write_bytes(b"\x89PNG")
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG secret")
+    items = pd.DataFrame({"item_id": ["a", "b", "c"], "caption": "x",
+                          "image": ["img/ok.png", "../secret.png", str(secret)]})
+    store = ReviewStore.temporary()
+    with pytest.raises(WorkbenchError, match=r"table 'items', column 'image': 2 image path\(s\) lead outside "
+                       r".*row 1 \('../secret.png'\).*row 2.*allow_outside=True"):
+        ReviewQueue(items, store, reviewer="r", image_root=folder)
+    q = ReviewQueue(items.head(1), store, reviewer="r", image_root=folder)
+    assert q.next().data["image_path"] == str(folder / "img" / "ok.png")
+    trusted = ReviewQueue(items, ReviewStore.temporary(), reviewer="t", image_root=folder, allow_outside=True)
+    seen = set()
+    while (it := trusted.next()) is not None:
+        seen.add(os.path.normpath(it.data["image_path"]))
+        trusted.submit(it, "Acceptable")
+    assert seen == {str(folder / "img" / "ok.png"), str(secret)}
+    scores = items.assign(score=[0.1, 0.5, 0.9])
+    with pytest.raises(WorkbenchError, match=r"table 'scores', column 'image'.*row 1 .*row 2"):
+        threshold_explorer(scores, "score", image="image", image_base=folder)
+    with contextlib.redirect_stdout(stdio.StringIO()):
+        w = threshold_explorer(scores, "score", image="image", image_base=folder, allow_outside=True, n=3)
+    assert type(w).__name__ == "VBox"
 
 
 def test_five_e_minus_one_is_a_float_parameter() -> None:

@@ -732,8 +732,9 @@ def annotator_confusion(
     Returns
     -------
     DataFrame
-        Long table, one row per (annotator, reference label, given label) with ``count``
-        and ``rate`` (share of the reference label's judgments, rows sum to 1).
+        Long table, one row per (annotator, reference label, given label) with ``count``,
+        ``n_reference`` (the annotator's judgments of items whose reference is that label)
+        and ``rate`` (``count / n_reference``, rows sum to 1; NaN where ``n_reference`` is 0).
 
     Examples
     --------
@@ -759,7 +760,9 @@ def annotator_confusion(
         [coded.annotators, coded.categories, coded.categories],
         names=[annotator, "reference", label],
     )
-    return pd.DataFrame({"count": conf.ravel(), "rate": rate.ravel()}, index=idx).reset_index()
+    n_ref = np.broadcast_to(conf.sum(axis=2, keepdims=True), conf.shape)
+    return pd.DataFrame({"count": conf.ravel(), "n_reference": n_ref.ravel(), "rate": rate.ravel()},
+                        index=idx).reset_index()
 
 
 def item_disagreement(

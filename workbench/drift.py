@@ -1070,7 +1070,8 @@ def segment_errors(
         Significant excesses come first, ordered by ``log_p`` (strength of evidence). When
         the excess errors sit in one cell, the evidence is strongest for that cell: a
         broader segment dilutes the excess with clean judgments, a narrower one has fewer
-        judgments, so the purest segment ranks first.
+        judgments, so the purest segment ranks first. ``attrs["confidence"]`` holds the
+        level of the intervals.
         ``cause`` (1, 2, … or NA) marks the segments of a greedy explanation: the top
         segment, then the top segment once its judgments are removed, and so on while
         one is significant. A segment that only echoes an earlier cause (a single night
@@ -1138,6 +1139,7 @@ def segment_errors(
         "rank", "segment", *by_cols, "depth", "n", "errors", "error_rate", "ci_low", "ci_high",
         "overall_rate", "excess", "excess_low", "excess_high", "z", "log_p", "p_value", "p_adjusted",
         "significant", "cause"])
+    empty.attrs["confidence"] = confidence
     if total_n == 0 and if_empty == "return":
         return empty
     if total_n == 0:
@@ -1176,6 +1178,7 @@ def segment_errors(
         rest = rest[~mask]
     table["cause"] = cause.reindex(table["segment"].to_numpy()).to_numpy()
     table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table.attrs["confidence"] = confidence
     return table
 
 

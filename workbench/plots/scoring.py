@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from workbench._internal.paths import locate_images
 from workbench.plots._layout import log_range
 
 __all__ = [
@@ -200,6 +201,7 @@ def threshold_explorer(
     text: str | None = None,
     image: str | None = None,
     image_base: str | os.PathLike[str] | None = None,
+    allow_outside: bool = False,
     n: int = 3,
 ) -> Any:
     """A slider over one score's threshold showing the keep rate and the items at the boundary.
@@ -216,7 +218,10 @@ def threshold_explorer(
         Logarithmic slider (perplexity).
     text, image
         Columns to show for the boundary items; image paths are read relative to
-        ``image_base``.
+        ``image_base`` (the table's folder; default the working directory).
+    allow_outside
+        Show images whose paths lead outside ``image_base`` (absolute or ``..`` paths);
+        otherwise such a path raises :class:`~workbench.errors.WorkbenchError` naming its row.
     n
         Items shown on each side of the threshold.
 
@@ -251,7 +256,9 @@ def threshold_explorer(
         slider = widgets.FloatSlider(value=start, min=lo, max=hi, step=(hi - lo) / 200 or 1e-3,
                                      description=metric, continuous_update=False)
     out = widgets.Output()
-    base = Path(image_base) if image_base is not None else Path(".")
+    base = Path(image_base) if image_base is not None else None
+    if image is not None:  # refuse paths outside the table's folder before showing any
+        locate_images(scores[image], base, allow_outside=allow_outside, column=image, table="scores")
 
     def render(_change: object = None) -> None:
         thr = float(slider.value)
@@ -266,9 +273,11 @@ def threshold_explorer(
             display(near[cols])
             if image is not None:
                 imgs = []
-                for _, row in near.iterrows():
-                    path = base / str(row[image])
-                    if path.is_file():
+                located = locate_images(near[image], base, allow_outside=allow_outside, column=image,
+                                        table="scores")
+                for where, (_, row) in zip(located, near.iterrows(), strict=True):
+                    path = Path(where) if isinstance(where, (str, os.PathLike)) else None
+                    if path is not None and path.is_file():
                         imgs.append(widgets.VBox([
                             widgets.Image(value=path.read_bytes(), width=96, height=96),
                             widgets.Label(f"{row['side']} {row[metric]:.3f}"),

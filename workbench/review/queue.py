@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench._internal.paths import locate_images
 from workbench._validation import (
     as_rng,
     check_choice,
@@ -193,7 +194,12 @@ class ReviewQueue:
         About ``overlap_share`` of the other items go to ``overlap_reviewers`` reviewers
         each (for agreement); every other item goes to the first reviewer who gets to it.
     image_root
-        Folder that relative ``image`` paths are relative to (the table's folder).
+        Folder that relative ``image`` paths are relative to (the table's folder; default
+        the working directory).
+    allow_outside
+        Accept ``image`` paths that lead outside ``image_root`` (absolute or ``..`` paths);
+        otherwise such a path raises :class:`~workbench.errors.WorkbenchError` naming its
+        row, so a table cannot make the widget read and embed files elsewhere.
     repeat
         Serve items this reviewer already handled (once per session).
     clock
@@ -242,6 +248,7 @@ class ReviewQueue:
         overlap_share: float = 0.0,
         overlap_reviewers: int = 2,
         image_root: str | Path | None = None,
+        allow_outside: bool = False,
         repeat: bool = False,
         clock: Callable[[], datetime | pd.Timestamp] | None = None,
         rng: int | np.random.Generator | None = 0,
@@ -302,6 +309,10 @@ class ReviewQueue:
         self._shown_at: float | None = None
         self.last_undone: Event | None = None
         self._kind = self._item_kind()
+        self._image_paths: list[Any] = []
+        if self._kind == "image":
+            self._image_paths = locate_images(self.items["image"], self.image_root, allow_outside=allow_outside,
+                                              column="image", table="items")
         gen = as_rng(rng)
 
         ids = self.items[item].to_numpy(dtype=object)
@@ -665,10 +676,7 @@ class ReviewQueue:
         row = self.items.iloc[int(self._rows[pos])]
         data = {str(k): (None if (not isinstance(v, (list, tuple, np.ndarray)) and pd.isna(v)) else v) for k, v in row.items()}
         if self._kind == "image" and data.get("image") is not None:
-            img = Path(str(data["image"]))
-            if not img.is_absolute() and self.image_root is not None:
-                img = self.image_root / img
-            data["image_path"] = str(img)
+            data["image_path"] = str(self._image_paths[int(self._rows[pos])])
         order = None
         if self._kind == "pair":
             order = ("b", "a") if bool(self._b_left[pos]) else ("a", "b")

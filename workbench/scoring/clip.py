@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench._internal.paths import locate_images
 from workbench._models import (
     ResolvedModel,
     device_for,
@@ -954,7 +955,7 @@ def clip_score_table(
     require_columns(df, [image, caption], table="image_captions")
     _check_scale(scale)
     base = Path(base_dir) if base_dir is not None else None
-    imgs = _locate_images(df[image], base, allow_outside=allow_outside, column=image)
+    imgs = locate_images(df[image], base, allow_outside=allow_outside, column=image)
     caps = [None if c is None or c is pd.NA or (isinstance(c, float) and math.isnan(c)) else c
             for c in df[caption].tolist()]
     clip = load_clip(model, backend=backend, pretrained=pretrained, device=device)
@@ -969,32 +970,6 @@ def clip_score_table(
     out = df.copy()
     out["clip_score"] = raw if scale is None else float(scale) * np.maximum(raw, 0.0)
     out["error"] = pd.Series(errors, index=out.index, dtype="string")
-    return out
-
-
-def _locate_images(paths: pd.Series, base: Path | None, *, allow_outside: bool, column: str) -> list[Any]:
-    """Resolve relative image paths against ``base``; refuse paths that leave it."""
-    root = os.path.normpath(os.path.abspath(base if base is not None else os.curdir))
-    out: list[Any] = []
-    outside: list[tuple[Any, str]] = []
-    for row, x in zip(paths.index, paths.tolist(), strict=True):
-        if not isinstance(x, (str, os.PathLike)):
-            out.append(x)
-            continue
-        joined = os.path.join(root, os.fspath(x))  # an absolute x replaces root
-        target = os.path.normpath(joined)
-        if not allow_outside and os.path.commonpath([root, target]) != root:
-            outside.append((row, os.fspath(x)))
-        out.append(Path(joined) if base is not None or os.path.isabs(os.fspath(x)) else x)
-    if outside:
-        shown = ", ".join(f"row {r} ({p[:80]!r})" for r, p in outside[:5])
-        more = f" and {len(outside) - 5:,} more" if len(outside) > 5 else ""
-        raise WorkbenchError(
-            f"table 'image_captions', column '{column}': {len(outside):,} image path(s) lead outside "
-            f"the table's folder '{root}': {shown}{more}. Image paths are relative to the table and "
-            "stay inside its folder; if you trust this table, pass allow_outside=True "
-            "(command line: --allow-outside)."
-        )
     return out
 
 
