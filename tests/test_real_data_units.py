@@ -18,7 +18,7 @@ from workbench.cli import app
 from workbench.errors import WorkbenchError
 from workbench.findings import annotation_shape, available_columns, lowest
 from workbench.plots._layout import log_range, rate_ci_figure, rows_height, short_labels
-from workbench.report_inputs import resolve_inputs
+from workbench.report_inputs import reference_corpus, resolve_inputs
 from workbench.scoring.cache import ScoreCache, default_cache_dir
 
 # ------------------------------------------------------------------------------ inputs
@@ -47,6 +47,22 @@ def test_companions_follow_their_main_input(tmp_path: Path) -> None:
         given.path("nope")
     with pytest.raises(WorkbenchError, match="is a main input"):
         resolve_inputs("annotator_drift", annotations_path="auto", gold_path="auto")
+
+
+def test_generated_reference_text_only_with_the_sample_corpus(tmp_path: Path) -> None:
+    def inputs(corpus: str, reference: str = ""):
+        return resolve_inputs("data_intervention_ab", annotations_path=str(DATA_SAMPLES / "reviews_10x5000.csv"),
+                              texts_path="auto", gold_path="auto", corpus_path=corpus, reference_path=reference)
+
+    ref, note = reference_corpus(inputs(str(DATA_SAMPLES / "corpus.jsonl")), n_docs=30, rng=1)
+    assert ref is not None and len(ref) == 30 and "generated" in note
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text('{"doc_id": "d1", "text": "my own words here"}\n{"doc_id": "d2", "text": "and more of them"}\n')
+    ref, note = reference_corpus(inputs(str(mine)), n_docs=30)
+    assert ref is None and "Pass reference_path" in note and "used only with the sample corpus" in note
+    ref, note = reference_corpus(inputs(str(mine), reference=str(mine)))
+    assert ref is not None and ref["text"].tolist() == ["my own words here", "and more of them"]
+    assert str(mine) in note
 
 
 def test_inputs_markdown_is_escaped(tmp_path: Path) -> None:

@@ -27,11 +27,15 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench._internal.escape import escape_markdown
 from workbench.errors import WorkbenchError
 
-__all__ = ["AUTO", "InputFile", "ReportInputs", "resolve_inputs", "sample_dir"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["AUTO", "InputFile", "ReportInputs", "reference_corpus", "resolve_inputs", "sample_dir"]
 
 #: Companion default: the sample companion with the sample main input, else none.
 AUTO = "auto"
@@ -244,3 +248,61 @@ def resolve_inputs(report: str, **parameters: str) -> ReportInputs:
     if not sample_run and any(f.how.startswith("sample") for f in used):
         notes.append("some inputs are sample data (given explicitly)")
     return ReportInputs(report, shown, sample_run, tuple(notes))
+
+
+#: The sample corpus whose generated companion is the clean reference text.
+_SAMPLE_CORPUS = "corpus.jsonl"
+
+
+def reference_corpus(
+    inputs: ReportInputs,
+    *,
+    corpus: str = "corpus_path",
+    reference: str = "reference_path",
+    n_docs: int = 400,
+    rng: int = 0,
+) -> tuple[pd.DataFrame | None, str]:
+    """Clean held-out reference text for a corpus experiment, following the companion rule.
+
+    The file given as ``reference`` is read (a corpus table). Without one, generated clean
+    sample text (:func:`workbench.samples.make_corpus`) is the reference **only when the
+    corpus is the sample corpus**; a user's corpus is never scored against sample text, and
+    the reference is ``None``.
+
+    Parameters
+    ----------
+    inputs
+        The report's resolved inputs (:func:`resolve_inputs`).
+    corpus, reference
+        The parameters of the corpus and of the reference file.
+    n_docs, rng
+        Size and seed of the generated reference.
+
+    Returns
+    -------
+    (pandas.DataFrame or None, str)
+        The reference table (``None``: none available) and one plain-text sentence for the
+        report saying which text it is, or what to pass (escape it for Markdown).
+
+    Examples
+    --------
+    >>> ref, note = reference_corpus(resolve_inputs("r", corpus_path="mine.jsonl", reference_path=""))
+    >>> ref is None, note.startswith("No reference text")
+    (True, True)
+    """
+    path = inputs.path(reference)
+    if path:
+        from workbench import io
+
+        return io.load_table(path, kind="corpus"), f"Reference text: the corpus table {path}."
+    corpus_path = inputs.path(corpus)
+    if corpus_path and _same_file(corpus_path, _SAMPLE_CORPUS):
+        from workbench import samples
+
+        table = samples.make_corpus(n_docs, shares={"clean": 1.0}, rng=rng).tables["corpus"]
+        return table, (f"Reference text: {n_docs:,} generated clean documents, the sample corpus's "
+                       "companion (pass reference_path to use your own).")
+    return None, (f"No reference text: the corpus is not the sample, and generated sample text is "
+                  f"used only with the sample corpus. Pass {reference} (a corpus table of clean held-out "
+                  "text in the corpus's language, doc_id + text) to run the corpus-cleaning experiment "
+                  "and the threshold sweep.")
