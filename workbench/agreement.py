@@ -1123,7 +1123,7 @@ def reliability_table(
     >>> df = pd.DataFrame({"item_id": np.repeat(np.arange(30), 2), "annotator_id": ["u", "v"] * 30,
     ...                    "label": np.repeat(np.arange(30) % 3, 2)})
     >>> reliability_table(df, n_resamples=50, rng=0).to_frame()[["label", "estimate"]].round(3).values.tolist()
-    [['annotations: Krippendorff\'s alpha (nominal)', 1.0], ["annotations: Fleiss' kappa", 1.0]]
+    [["annotations: Krippendorff's alpha (nominal)", 1.0], ["annotations: Fleiss' kappa", 1.0]]
     """
     gen: int | np.random.Generator | None = rng if isinstance(rng, (int, np.integer)) else as_rng(rng)
     boot: dict[str, Any] = {"n_resamples": n_resamples, "confidence": confidence, "rng": gen}
