@@ -220,7 +220,8 @@ def score_schema(metrics: Sequence[str] = ("stats", "language", "perplexity"), *
         elif m == "language":
             parts += ["language string", "language_score double", f"lang_score_{language} double"]
         else:
-            parts += ["n_tokens long", "mean_log_likelihood double", "perplexity double"]
+            parts += ["n_tokens long", "mean_log_likelihood double", "perplexity double",
+                      "n_bytes long", "bits_per_byte double"]
     return ", ".join(parts)
 
 
