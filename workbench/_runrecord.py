@@ -13,7 +13,6 @@ This module sits at the bottom of the layers: the model loaders (``workbench._mo
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import threading
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench._internal.escape import escape_html
 from workbench.errors import WorkbenchError
 
 __all__ = [
@@ -46,7 +46,7 @@ class Headlines:
     facts: tuple[str, ...]
 
     def _repr_html_(self) -> str:
-        items = "".join(f"<li>{html.escape(f)}</li>" for f in self.facts)
+        items = "".join(f"<li>{escape_html(f)}</li>" for f in self.facts)
         return f"<div class='wb-headline'><strong>Headline</strong><ul>{items}</ul></div>"
 
     def __str__(self) -> str:

@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from workbench._internal.escape import escape_html
 from workbench.errors import WorkbenchError
 from workbench.io import atomic_path
 
@@ -496,10 +497,7 @@ def changed_inputs(manifest: RunManifest) -> list[InputChange]:
 
 def run_record_html(manifest: RunManifest) -> str:
     """The short "Run record" section appended to a report's HTML; everything escaped."""
-    import html
-
-    def e(value: Any) -> str:
-        return html.escape(str(value), quote=True)
+    e = escape_html
 
     def row(key: str, value: str) -> str:
         return f"<tr><th>{e(key)}</th><td>{value}</td></tr>"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import html
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from workbench._internal.escape import escape_html
 from workbench.dedup import DedupResult, candidate_probability
 
 __all__ = [
@@ -115,10 +115,10 @@ def diff_html(a: str, b: str) -> str:
     out: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(f"<span>{html.escape(' '.join(wa[i1:i2]))}</span>")
+            out.append(f"<span>{escape_html(' '.join(wa[i1:i2]))}</span>")
             continue
         if i2 > i1:
-            out.append(f'<del style="background:#fdd">{html.escape(" ".join(wa[i1:i2]))}</del>')
+            out.append(f'<del style="background:#fdd">{escape_html(" ".join(wa[i1:i2]))}</del>')
         if j2 > j1:
-            out.append(f'<ins style="background:#dfd">{html.escape(" ".join(wb[j1:j2]))}</ins>')
+            out.append(f'<ins style="background:#dfd">{escape_html(" ".join(wb[j1:j2]))}</ins>')
     return " ".join(out)

@@ -18,7 +18,6 @@ callbacks.
 from __future__ import annotations
 
 import base64
-import html
 import inspect
 import mimetypes
 import time
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 import anywidget
 import traitlets
 
+from workbench._internal.escape import escape_html
 from workbench.errors import WorkbenchError
 from workbench.review.queue import HistoryEntry, Progress, QueueItem
 
@@ -57,8 +57,8 @@ class ReviewSource(Protocol):
 
 
 def _text_block(text: object, title: str = "") -> str:
-    head = f'<div class="wb-title">{html.escape(title)}</div>' if title else ""
-    body = html.escape("" if text is None else str(text))
+    head = f'<div class="wb-title">{escape_html(title)}</div>' if title else ""
+    body = escape_html("" if text is None else str(text))
     return f'{head}<div class="wb-text">{body}</div>'
 
 
@@ -90,14 +90,14 @@ def render_item(item: QueueItem) -> str:
         caption = _text_block(data.get("caption"), "Caption")
         try:
             if path.stat().st_size > _MAX_IMAGE_BYTES:
-                return f'<div class="wb-missing">image too large to show ({html.escape(str(path))})</div>{caption}'
+                return f'<div class="wb-missing">image too large to show ({escape_html(str(path))})</div>{caption}'
             raw = path.read_bytes()
         except OSError:
-            return f'<div class="wb-missing">image not found: {html.escape(str(path))}</div>{caption}'
+            return f'<div class="wb-missing">image not found: {escape_html(str(path))}</div>{caption}'
         mime = mimetypes.guess_type(path.name)[0] or "image/png"
         src = f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
         img = (
-            f'<img class="wb-image" src="{src}" alt="{html.escape(path.name)}" '
+            f'<img class="wb-image" src="{src}" alt="{escape_html(path.name)}" '
             'title="click to enlarge, click again to shrink">'
         )
         return f'<div class="wb-figure">{img}</div>{caption}'
@@ -436,10 +436,10 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         else:
             notes = []
             if item.previous:
-                notes.append(f"<i>undone, was {html.escape(str(item.previous))}</i>")
+                notes.append(f"<i>undone, was {escape_html(str(item.previous))}</i>")
             elif getattr(item, "earlier", None):
-                notes.append(f"<i>you decided {html.escape(str(item.earlier))} earlier</i>")
-            header = " · ".join([f"<b>{html.escape(item.item_id)}</b>", html.escape(item.reason), *notes])
+                notes.append(f"<i>you decided {escape_html(str(item.earlier))} earlier</i>")
+            header = " · ".join([f"<b>{escape_html(item.item_id)}</b>", escape_html(item.reason), *notes])
             self.view = {"token": self._token, "finished": False, "item_id": item.item_id,
                          "header": header, "body": self.display_fn(item)}
         self._refresh_side()
