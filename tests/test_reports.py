@@ -224,6 +224,25 @@ def test_failed_run_writes_its_manifest_naming_the_cell(toy_notebooks: Path, tmp
     assert "failed in cell [3]: ValueError: nonsense 7" in index
 
 
+def test_html_failure_after_a_finished_run_keeps_the_notebook_and_writes_a_failed_manifest(
+    toy_notebooks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template <lab> missing")
+
+    monkeypatch.setattr(reports, "_render_html", broken)
+    with pytest.raises(ReportError, match="ran to the end .* rendering its HTML failed: RuntimeError"):
+        reports.run_report("good", {"x": "2"}, out_dir=tmp_path, progress=False)
+    [folder] = list((tmp_path / "good").iterdir())
+    data = json.loads((folder / "manifest.json").read_text())
+    assert data["status"] == "failed" and data["files"] == {"notebook": "good.ipynb"}
+    assert data["error"]["source"].startswith("HTML rendering") and data["parameters"] == {"x": 2}
+    assert (folder / "good.ipynb").is_file() and not (folder / "good.html").exists()
+    assert not list(folder.glob(".*"))  # no partial notebook or sidecar left behind
+    index = (tmp_path / "index.html").read_text()
+    assert "failed in HTML rendering: RuntimeError: template &lt;lab&gt; missing" in index
+
+
 def test_manifest_records_a_model_with_its_weights_hash_and_is_escaped_everywhere(
     toy_notebooks: Path, tmp_path: Path
 ) -> None:

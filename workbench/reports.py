@@ -332,7 +332,20 @@ def run_report(
     os.replace(partial, executed)
     html_path = folder / f"{name}.html"
     done = record("succeeded", executed, None, {"notebook": executed.name, "html": html_path.name})
-    _render_html(executed, html_path, show_code=show_code, appendix=manifest.run_record_html(done))
+    try:
+        _render_html(executed, html_path, show_code=show_code, appendix=manifest.run_record_html(done))
+    except Exception as exc:  # the notebook ran: keep it and say so in the manifest
+        error = manifest.RunError(cell=None, cell_index=None, source="HTML rendering (nbconvert)",
+                                  ename=type(exc).__name__, evalue=str(exc))
+        manifest.write_manifest(record("failed", executed, error, {"notebook": executed.name}), folder)
+        sidecar.unlink(missing_ok=True)
+        if run_dir is None:
+            write_index(out_dir)
+        raise ReportError(
+            f"report {name!r} ran to the end (executed notebook: {executed}) but rendering its HTML "
+            f"failed: {type(exc).__name__}: {exc}. The run folder's manifest.json records the failure; "
+            f"render again with `jupyter nbconvert --to html {executed}` once the cause is fixed."
+        ) from exc
     path = manifest.write_manifest(done, folder)
     sidecar.unlink(missing_ok=True)
     if run_dir is None:
@@ -460,7 +473,8 @@ def write_index(out_dir: str | os.PathLike[str] = "reports") -> Path:
         )
         heads = "<br>".join(e(h) for h in m.headlines)
         if m.error is not None:
-            cell = f"cell [{m.error.cell}]" if m.error.cell is not None else "a cell"
+            cell = (f"cell [{m.error.cell}]" if m.error.cell is not None
+                    else "HTML rendering" if m.error.source.startswith("HTML rendering") else "a cell")
             heads = (heads + "<br>" if heads else "") + e(f"failed in {cell}: {m.error.ename}: {m.error.evalue}"[:300])
         rows.append((m.started_at, m.report,
                      f"<tr data-report='{e(m.report)}' class='{e(m.status)}'><td>{e(m.report)}</td>"
