@@ -405,20 +405,30 @@ def score_clip_command(
 @app.command("train-demo-clip")
 def train_demo_clip_command(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint, tokenizer and model card to.")],
-    steps: Annotated[int, typer.Option(help="Optimizer steps (the learning-rate schedule spans them).")] = 600,
-    minutes: Annotated[float, typer.Option(help="Wall-clock budget; 0 = none (bit-for-bit reproducible).")] = 9.0,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Generated pairs per step.")] = 128,
+    steps: Annotated[int, typer.Option(help="Optimizer steps (the learning-rate schedule spans them).")] = 3000,
+    minutes: Annotated[float, typer.Option(help="Wall-clock budget; 0 = none (bit-for-bit reproducible).")] = 15.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Generated pairs per step.")] = 64,
     rng: Annotated[int, typer.Option(help="Seed of the data stream and initialisation.")] = 0,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 2e-3,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 1e-3,
     threads: Annotated[int, typer.Option(help="torch threads (0 = torch's default).")] = 1,
     hard_weight: Annotated[float, typer.Option("--hard-weight", help="Weight of the hard-negative ranking term.")] = 0.5,
+    attribute_weight: Annotated[
+        float, typer.Option("--attribute-weight", help="Weight of the 48-way colour × shape caption term.")
+    ] = 1.0,
+    probe_weight: Annotated[
+        float, typer.Option("--probe-weight", help="Weight of the shape probe on the image features.")
+    ] = 1.0,
+    max_grad_norm: Annotated[
+        float, typer.Option("--max-grad-norm", help="Clip the gradient norm to this; 0 = no clipping.")
+    ] = 0.0,
 ) -> None:
     """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
     from workbench.scoring.demo_clip import train_demo_clip
 
     result = train_demo_clip(
         out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng, lr=lr,
-        threads=threads or None, hard_weight=hard_weight, progress=True,
+        threads=threads or None, hard_weight=hard_weight, attribute_weight=attribute_weight,
+        probe_weight=probe_weight, max_grad_norm=max_grad_norm or None, progress=True,
     )
     typer.echo(result.summary())
 
