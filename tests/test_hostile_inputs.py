@@ -301,8 +301,6 @@ def test_image_paths_outside_are_allowed_on_request(inputs: dict[str, Path]) -> 
 
 
 def test_review_queue_and_threshold_explorer_keep_images_in_the_folder(tmp_path: Path) -> None:
-    import contextlib
-    import io as stdio
 
     from workbench.plots.scoring import threshold_explorer
     from workbench.review import ReviewQueue
@@ -329,9 +327,16 @@ def test_review_queue_and_threshold_explorer_keep_images_in_the_folder(tmp_path:
     scores = items.assign(score=[0.1, 0.5, 0.9])
     with pytest.raises(WorkbenchError, match=r"table 'scores', column 'image'.*row 1 .*row 2"):
         threshold_explorer(scores, "score", image="image", image_base=folder)
-    with contextlib.redirect_stdout(stdio.StringIO()):
-        w = threshold_explorer(scores, "score", image="image", image_base=folder, allow_outside=True, n=3)
+    w = threshold_explorer(scores, "score", image="image", image_base=folder, allow_outside=True, n=3)
     assert type(w).__name__ == "VBox"
+    # the view holds escaped values and follows the slider (no Output widget to print into)
+    marked = scores.assign(text=["<img src=x onerror=alert(1)>", "b", "c"])
+    w = threshold_explorer(marked, "score", text="text", threshold=0.3)
+    slider, (summary, table, gallery) = w.children[0], w.children[1].children
+    assert "<img src=x" not in table.value and "&lt;img src=x onerror=alert(1)&gt;" in table.value
+    assert "keeps 1 of 3" in summary.value and gallery.children == ()  # scores above 0.3 go
+    slider.value = 0.95
+    assert "keeps 3 of 3" in summary.value
 
 
 def test_five_e_minus_one_is_a_float_parameter() -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from workbench._internal.escape import styled
 from workbench._internal.paths import locate_images
 from workbench.plots._layout import log_range
 
@@ -228,19 +229,22 @@ def threshold_explorer(
     Returns
     -------
     ipywidgets.VBox
-        The slider and an output area that updates as it moves.
+        The slider and a view (keep rate, boundary items, their images) that updates as it
+        moves; every value from the table is escaped.
 
     Examples
     --------
     >>> s = pd.DataFrame({"perplexity": [10., 20., 900.], "text": ["a", "b", "c"]})
-    >>> import contextlib, io
-    >>> with contextlib.redirect_stdout(io.StringIO()):  # outside a notebook the output prints
-    ...     w = threshold_explorer(s, "perplexity", threshold=300, log=True, text="text")
+    >>> w = threshold_explorer(s, "perplexity", threshold=300, log=True, text="text")
     >>> type(w).__name__, round(w.children[0].value)
     ('VBox', 300)
+    >>> w.children[1].children[0].value
+    '<b>threshold 300</b>: keeps 2 of 3 (66.7%)'
+    >>> w.children[0].value = 15
+    >>> w.children[1].children[0].value
+    '<b>threshold 15</b>: keeps 1 of 3 (33.3%)'
     """
     import ipywidgets as widgets
-    from IPython.display import HTML, display
 
     from workbench.scoring.composite import boundary_items
 
@@ -255,35 +259,36 @@ def threshold_explorer(
     else:
         slider = widgets.FloatSlider(value=start, min=lo, max=hi, step=(hi - lo) / 200 or 1e-3,
                                      description=metric, continuous_update=False)
-    out = widgets.Output()
     base = Path(image_base) if image_base is not None else None
     if image is not None:  # refuse paths outside the table's folder before showing any
         locate_images(scores[image], base, allow_outside=allow_outside, column=image, table="scores")
+    # The view is plain widgets whose values are replaced, not an Output widget printed into:
+    # capturing display() in an Output widget stalled headless (papermill) runs now and then.
+    summary = widgets.HTML()
+    table = widgets.HTML()
+    gallery = widgets.HBox()
 
     def render(_change: object = None) -> None:
         thr = float(slider.value)
         removed = values > thr if direction == "max" else values < thr
-        with out:
-            if _change is not None:  # nothing to clear on the first render (headless runs stall on it)
-                out.clear_output(wait=True)
-            display(HTML(f"<b>threshold {thr:,.4g}</b>: keeps {int((~removed).sum()):,} of {len(values):,} "
-                         f"({(~removed).mean():.1%})"))
-            near = boundary_items(scores, metric, thr, n=n)
-            cols = [c for c in (metric, "side", text, image) if c and c in near.columns]
-            display(near[cols])
-            if image is not None:
-                imgs = []
-                located = locate_images(near[image], base, allow_outside=allow_outside, column=image,
-                                        table="scores")
-                for where, (_, row) in zip(located, near.iterrows(), strict=True):
-                    path = Path(where) if isinstance(where, (str, os.PathLike)) else None
-                    if path is not None and path.is_file():
-                        imgs.append(widgets.VBox([
-                            widgets.Image(value=path.read_bytes(), width=96, height=96),
-                            widgets.Label(f"{row['side']} {row[metric]:.3f}"),
-                        ]))
-                display(widgets.HBox(imgs))
+        summary.value = (f"<b>threshold {thr:,.4g}</b>: keeps {int((~removed).sum()):,} of {len(values):,} "
+                         f"({(~removed).mean():.1%})")
+        near = boundary_items(scores, metric, thr, n=n)
+        cols = [c for c in (metric, "side", text, image) if c and c in near.columns]
+        table.value = styled(near[cols]).to_html()
+        imgs = []
+        if image is not None:
+            located = locate_images(near[image], base, allow_outside=allow_outside, column=image,
+                                    table="scores")
+            for where, (_, row) in zip(located, near.iterrows(), strict=True):
+                path = Path(where) if isinstance(where, (str, os.PathLike)) else None
+                if path is not None and path.is_file():
+                    imgs.append(widgets.VBox([
+                        widgets.Image(value=path.read_bytes(), width=96, height=96),
+                        widgets.Label(f"{row['side']} {row[metric]:.3f}"),
+                    ]))
+        gallery.children = tuple(imgs)
 
     slider.observe(render, names="value")
     render()
-    return widgets.VBox([slider, out])
+    return widgets.VBox([slider, widgets.VBox([summary, table, gallery])])
