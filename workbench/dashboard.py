@@ -755,7 +755,9 @@ def serve(
     """Serve the dashboard notebook with Voilà on 127.0.0.1 until interrupted.
 
     Prints nothing itself; ``on_ready(url)`` is called once the server answers. Returns
-    Voilà's exit code (0 after Ctrl-C).
+    Voilà's exit code (0 after Ctrl-C). Ctrl-C (SIGINT) and SIGTERM both stop Voilà before
+    returning, also when this process was started with SIGINT ignored (as by some process
+    managers and test runners), so Voilà is never left running on its own.
     """
     from workbench.reports import notebooks_dir
 
@@ -779,6 +781,7 @@ def serve(
     cmd = [sys.executable, "-m", "voila", str(nb), "--no-browser", f"--port={port}",
            "--Voila.ip=127.0.0.1", "--show_tracebacks=False", "--theme=light",
            "--Voila.log_level=WARN"]
+    restore = _stop_on_signals()
     proc = subprocess.Popen(cmd, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -795,16 +798,48 @@ def serve(
             on_ready(url)
         return proc.wait()
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc, first=signal.SIGINT)
         return 0
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc, first=signal.SIGTERM)
+        restore()
+
+
+def _stop(proc: subprocess.Popen[Any], *, first: signal.Signals) -> None:
+    """Stop a child: ``first``, then SIGTERM, then SIGKILL, 5 seconds apart."""
+    for sig in (first, signal.SIGTERM):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=5)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()
+
+
+def _stop_on_signals() -> Callable[[], None]:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt in this (main) thread; return an undo.
+
+    Python leaves SIGINT ignored when the parent process ignored it, and SIGTERM ends a
+    process without running ``finally`` blocks — either way the Voilà child would outlive us.
+    Outside the main thread signals cannot be handled, and nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
