@@ -304,6 +304,14 @@ def run_report(
             environment=env, git=git, headlines=tuple(headlines), error=error, files=files,
         )
 
+    def finish(rec: manifest.RunManifest) -> Path:
+        """Write the run's manifest, drop the headline sidecar, refresh the index."""
+        path = manifest.write_manifest(rec, folder)
+        sidecar.unlink(missing_ok=True)
+        if run_dir is None:
+            write_index(out_dir)
+        return path
+
     try:
         with _record_env(sidecar):
             pm.execute_notebook(
@@ -324,10 +332,7 @@ def run_report(
             raise
         error = _run_error(exc, failed if failed.exists() else None)
         files = {"notebook": failed.name} if failed.exists() else {}
-        manifest.write_manifest(record("failed", failed if failed.exists() else None, error, files), folder)
-        sidecar.unlink(missing_ok=True)
-        if run_dir is None:
-            write_index(out_dir)
+        finish(record("failed", failed if failed.exists() else None, error, files))
         raise ReportError(_failure_message(name, exc, failed)) from exc
     os.replace(partial, executed)
     html_path = folder / f"{name}.html"
@@ -337,19 +342,13 @@ def run_report(
     except Exception as exc:  # the notebook ran: keep it and say so in the manifest
         error = manifest.RunError(cell=None, cell_index=None, source="HTML rendering (nbconvert)",
                                   ename=type(exc).__name__, evalue=str(exc))
-        manifest.write_manifest(record("failed", executed, error, {"notebook": executed.name}), folder)
-        sidecar.unlink(missing_ok=True)
-        if run_dir is None:
-            write_index(out_dir)
+        finish(record("failed", executed, error, {"notebook": executed.name}))
         raise ReportError(
             f"report {name!r} ran to the end (executed notebook: {executed}) but rendering its HTML "
             f"failed: {type(exc).__name__}: {exc}. The run folder's manifest.json records the failure; "
             f"render again with `jupyter nbconvert --to html {executed}` once the cause is fixed."
         ) from exc
-    path = manifest.write_manifest(done, folder)
-    sidecar.unlink(missing_ok=True)
-    if run_dir is None:
-        write_index(out_dir)
+    path = finish(done)
     return ReportRun(name, rid, executed, html_path, values, time.perf_counter() - started, path,
                      tuple(done.headlines))
 

@@ -389,11 +389,11 @@ def _hard_variants(specs: list[ShapeSpec], gen: np.random.Generator, *, shape_sh
     return out
 
 
-def _batch(gen: np.random.Generator, batch_size: int, tokenizer):  # type: ignore[no-untyped-def]
+def _batch(gen: np.random.Generator, batch_size: int, tokenizer, grid: CaptionBatch):  # type: ignore[no-untyped-def]
     """Images, captions and positives.
 
     Captions: the batch's own, then one hard negative per image, then the 48 colour × shape
-    captions of :func:`attribute_captions`. Half the scenes are drawn by
+    captions of :func:`attribute_captions` (``grid``). Half the scenes are drawn by
     :func:`training_specs`, the other half are copies of them with one attribute changed
     (mostly the shape), so every batch holds pairs that differ only in how colour is bound
     to shape. Each image also gets an extra caption of its scene with the shape or the
@@ -409,7 +409,6 @@ def _batch(gen: np.random.Generator, batch_size: int, tokenizer):  # type: ignor
     negatives = _hard_variants(specs, gen)
     caps = varied_captions(specs, gen)
     neg_caps = varied_captions(negatives, gen)
-    grid = attribute_captions()
     joined = CaptionBatch(caps.captions + neg_caps.captions + grid.captions,
                           np.concatenate([caps.allowed, neg_caps.allowed, grid.allowed]))
     tokens = tokenizer(joined.captions, padding="longest", truncation=True,
@@ -420,7 +419,7 @@ def _batch(gen: np.random.Generator, batch_size: int, tokenizer):  # type: ignor
 
 
 def _loss(model, probe, pixels, tokens, positive, shapes, *,  # type: ignore[no-untyped-def]
-          hard_weight: float, attribute_weight: float, probe_weight: float):
+          n_grid: int, hard_weight: float, attribute_weight: float, probe_weight: float):
     """Multi-positive symmetric contrastive loss plus hard-negative, attribute and probe terms.
 
     Image → text: softmax over every caption of the batch (the hard negatives included),
@@ -428,7 +427,7 @@ def _loss(model, probe, pixels, tokens, positive, shapes, *,  # type: ignore[no-
     over images, for captions true of at least one image. Hard-negative term: the mean
     softplus of (negative − own caption) logits for each image and its altered caption.
     Attribute term: image → text softmax over the 48 colour × shape captions alone (the
-    last rows), so the colour and shape alternatives compete without the other captions.
+    last ``n_grid`` rows), so the colour and shape alternatives compete without the other captions.
     Probe term: cross-entropy of a linear shape classifier (``probe``) on the pooled image
     features, which teaches the vision tower outlines several times faster than the
     contrastive terms alone; the probe is dropped after training.
@@ -450,7 +449,6 @@ def _loss(model, probe, pixels, tokens, positive, shapes, *,  # type: ignore[no-
     neg = logits[n + torch.arange(n), torch.arange(n)]
     real = ~positive[n + torch.arange(n), torch.arange(n)]
     hard = F.softplus(neg - own)[real].mean() if bool(real.any()) else logits.new_zeros(())
-    n_grid = len(attribute_captions().captions)
     grid_pos = pos[-n_grid:].T
     seen = grid_pos.sum(1) > 0
     grid = F.cross_entropy(logits[-n_grid:].T[seen], grid_pos[seen] / grid_pos[seen].sum(1, keepdim=True))
@@ -559,6 +557,7 @@ def train_demo_clip(
         model = build_demo_clip(len(tokenizer), seed=rng, patch_size=patch_size)
         n_params = sum(p.numel() for p in model.parameters())
         probe = torch.nn.Linear(model.config.vision_config.hidden_size, len(SHAPES))
+        grid = attribute_captions()
         opt = torch.optim.AdamW([*model.parameters(), *probe.parameters()], lr=lr, weight_decay=0.05)
         warmup = max(1, steps // 20)
         budget = None if minutes is None else 60.0 * minutes
@@ -581,8 +580,9 @@ def train_demo_clip(
             factor = step / warmup if step <= warmup else 0.5 * (1 + np.cos(np.pi * progress_))
             for group in opt.param_groups:
                 group["lr"] = lr * factor
-            pixels, tokens, positive, shapes = _batch(gen, batch_size, tokenizer)
-            loss = _loss(model, probe, pixels, tokens, positive, shapes, hard_weight=hard_weight,
+            pixels, tokens, positive, shapes = _batch(gen, batch_size, tokenizer, grid)
+            loss = _loss(model, probe, pixels, tokens, positive, shapes, n_grid=len(grid.captions),
+                         hard_weight=hard_weight,
                          attribute_weight=attribute_weight, probe_weight=probe_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
