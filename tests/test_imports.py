@@ -192,11 +192,13 @@ LAYERS: dict[str, int] = {
     "calibration": 2, "dedup": 2, "spark": 2, "scoring": 2, "samples": 2,
     # 3: review
     "review": 3,
-    # 4: reports, dashboard and CLI
-    "plots": 4, "findings": 4, "report_inputs": 4, "manifest": 4, "reports": 4, "dashboard": 4,
-    "pipelines": 4, "cli": 4, "__main__": 4,
+    # 4: analyses (one per report) and what they show: figures, findings, the inputs statement
+    "analyses": 4, "plots": 4, "findings": 4, "report_inputs": 4,
+    # 5: reports, dashboard and CLI (views of the analyses)
+    "manifest": 5, "reports": 5, "dashboard": 5, "pipelines": 5, "cli": 5, "__main__": 5,
 }
-LAYER_NAMES = ("foundation", "I/O and validation", "statistics and scoring", "review", "reports, dashboard and CLI")
+LAYER_NAMES = ("foundation", "I/O and validation", "statistics and scoring", "review", "analyses",
+               "reports, dashboard and CLI")
 
 
 def _top(module: str) -> str:

@@ -220,7 +220,7 @@ def test_cli_drift_and_bias_expose_the_report_parameters(tmp_path: Path) -> None
     out = CliRunner().invoke(app, ["bias", str(tmp_path / "p.jsonl"), "--candidate", "cand-v2"])
     assert out.exit_code == 0, out.output
     assert "position bias is not tested" in out.output and "first shown" not in out.output
-    assert "cand-v2 vs base-v1: raw win rate" in out.output
+    assert "cand-v2 against base-v1: raw win rate" in out.output
 
 
 def test_cli_score_text_sample_and_max_chars(tmp_path: Path) -> None:

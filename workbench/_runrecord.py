@@ -29,7 +29,9 @@ __all__ = [
     "headline",
     "loaded_models",
     "read_record",
+    "read_verdict",
     "record_model",
+    "record_verdict",
 ]
 
 RECORD_ENV = "WORKBENCH_RUN_RECORD"
@@ -136,6 +138,31 @@ def record_model(
             return
         _MODELS.append(key)
     _append(entry)
+
+
+def record_verdict(*, outcome: str, tone: str, headline: str) -> None:
+    """Note the running report's verdict (called by ``workbench.analyses.base.show_verdict``).
+
+    The runner stores the last one in ``manifest.json`` as ``verdict`` (``outcome``, ``tone``,
+    ``headline``), so the index and the dashboard show what a report decided.
+    """
+    _append({"type": "verdict", "outcome": str(outcome), "tone": str(tone), "headline": str(headline)})
+
+
+def read_verdict(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """The last verdict a sidecar file holds (``None``: the report recorded none)."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    found: dict[str, str] | None = None
+    for line in p.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("type") == "verdict":
+            found = {k: str(entry.get(k, "")) for k in ("outcome", "tone", "headline")}
+    return found
 
 
 def loaded_models() -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from workbench import __version__
 from workbench._internal.format_names import Format
+from workbench.analyses import defaults as _defaults
 from workbench.errors import WorkbenchError
 
 __all__ = ["app", "main"]
@@ -482,63 +483,46 @@ def review_kpis_command(
         typer.echo(k.agreement.to_string(index=False))
 
 
-# ---- bias (issue 7) ----
+# ---- bias (issue 7): a view of workbench.analyses.length_bias (issue 26) ----
+_LB = _defaults.LENGTH_BIAS
+
+
 @app.command("bias")
 def bias_command(
     input: Annotated[Path, typer.Argument(help="Preferences table (or chosen/rejected pairs with --chosen-rejected).")],
-    length: Annotated[str, typer.Option(help="words, chars, tokens or columns (len_a/len_b).")] = "words",
-    by: Annotated[str | None, typer.Option(help="Column for per-group results, e.g. annotator_id.")] = None,
+    length: Annotated[str, typer.Option(help="words, chars, tokens or columns (len_a/len_b).")] = _LB["length"],
+    by: Annotated[str, typer.Option(help="Column for per-group results ('' for none; a column the table lacks gives none).")] = _LB["by"],
     chosen_rejected: Annotated[
         bool, typer.Option("--chosen-rejected", help="Input has one row per pair with chosen/rejected texts.")
-    ] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the a/b order when converting chosen/rejected pairs.")] = 0,
+    ] = _LB["chosen_rejected"],
+    seed: Annotated[int, typer.Option(help="Seed of the a/b order of converted pairs and of the length-matched subsample.")] = _LB["seed"],
     rebalanced_out: Annotated[
         Path | None, typer.Option("--rebalanced-out", help="Write the length-matched subsample here.")
     ] = None,
-    fmt: _FormatOpt = "auto",
-    candidate: Annotated[str, typer.Option(help="The evaluated system: its position (a or b) or its name in model_a/model_b.")] = "a",
-    baseline: Annotated[str, typer.Option(help="Name of the baseline system; set (or model_a/model_b columns present): positions hold systems, no position-bias test.")] = "",
-    win_probability: Annotated[str, typer.Option("--win-probability", help="Column with P(response b preferred); 'auto' uses win_probability if present; '' the choice.")] = "auto",
-    min_delta: Annotated[float, typer.Option(help="Leave out pairs whose length difference is below this.")] = 0.0,
-    confidence: Annotated[float, typer.Option(help="Level of every confidence interval.")] = 0.95,
+    fmt: _FormatOpt = _LB["format"],
+    candidate: Annotated[str, typer.Option(help="The evaluated system: its position (a or b) or its name in model_a/model_b.")] = _LB["candidate"],
+    baseline: Annotated[str, typer.Option(help="Name of the baseline system; set (or model_a/model_b columns present): positions hold systems, no position-bias test.")] = _LB["baseline"],
+    win_probability: Annotated[str, typer.Option("--win-probability", help="Column with P(response b preferred); 'auto' uses win_probability if present; '' the choice.")] = _LB["win_probability"],
+    min_delta: Annotated[float, typer.Option(help="Leave out pairs whose length difference is below this.")] = _LB["min_delta"],
+    confidence: Annotated[float, typer.Option(help="Level of every confidence interval.")] = _LB["confidence"],
+    delta_bins: Annotated[int, typer.Option(help="Quantile bins of |length difference| of the win-rate table.")] = _LB["delta_bins"],
+    rebalance_bins: Annotated[int, typer.Option(help="Bins of |length difference| matched by the mitigation.")] = _LB["rebalance_bins"],
 ) -> None:
-    """Test a preferences table for length and position bias (or per-system win rates); print the findings."""
-    from workbench import bias, io
+    """Length and position bias (or per-system win rates) of a preferences table: the length_bias report's analysis."""
+    from workbench import io
+    from workbench.analyses import length_bias
 
     if rebalanced_out is not None:
         io.check_writable(rebalanced_out)
-    if chosen_rejected:
-        prefs = io.from_chosen_rejected(io.load_table(input), rng=seed)
-    else:
-        from workbench.formats import resolve_format
-
-        tool, _ = resolve_format(input, fmt, kind="preferences")
-        prefs = io.load_table(input, kind="preferences", format=tool,
-                              options={"rng": seed} if tool == "chosen-rejected" else None)
-    systems = bias.system_positions(prefs, candidate=candidate, baseline=baseline,
-                                    win_probability=win_probability or None)
-    prefs = systems.orient(prefs)
-    res = bias.length_bias(prefs, length=length, by=by, min_delta=min_delta, confidence=confidence)  # type: ignore[arg-type]
+    res = length_bias.run(
+        preferences_path=input, format=fmt, chosen_rejected=chosen_rejected, length=cast("length_bias.Length", length),
+        by=by, delta_bins=delta_bins, min_delta=min_delta, confidence=confidence, candidate=candidate,
+        baseline=baseline, win_probability=win_probability, rebalance_bins=rebalance_bins, seed=seed,
+    )
     typer.echo(res.summary())
-    if res.groups is not None:
-        typer.echo(res.groups.to_string(index=False))
-    typer.echo(systems.note)
-    if systems.test_position_bias:
-        typer.echo(bias.position_bias(prefs, confidence=confidence).summary())
-    if systems.systems and systems.model_a in prefs.columns:
-        typer.echo(bias.system_win_rates(prefs, model_a=systems.model_a, model_b=systems.model_b,
-                                         win_probability=systems.win_probability,
-                                         confidence=confidence).round(4).to_string(index=False))
-    lc = bias.length_controlled_win_rate(prefs, length=length, confidence=confidence,  # type: ignore[arg-type]
-                                         **systems.win_rate_options())  # type: ignore[arg-type]
-    typer.echo(f"{systems.candidate} vs {systems.baseline}: raw win rate {100 * lc.raw_win_rate:.2f} "
-               f"(SE {100 * lc.raw_standard_error:.2f}), length-controlled {100 * lc.win_rate:.2f} "
-               f"[{100 * lc.ci_low:.2f}, {100 * lc.ci_high:.2f}].")
     if rebalanced_out is not None:
-        out = bias.rebalance_by_length(prefs, length=length, by=by, rng=seed)  # type: ignore[arg-type]
-        io.save_table(out, rebalanced_out)
-        after = bias.length_bias(out, length=length)  # type: ignore[arg-type]
-        typer.echo(f"rebalanced ({len(out):,} of {len(prefs):,} rows) -> {rebalanced_out}: {after.summary()}")
+        io.save_table(res.rebalanced, rebalanced_out)
+        typer.echo(f"rebalanced subsample ({len(res.rebalanced):,} of {len(res.preferences):,} rows) -> {rebalanced_out}")
 
 
 # ---- dedup (issue 5) ----

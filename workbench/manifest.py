@@ -165,6 +165,7 @@ class RunManifest:
     headlines: tuple[str, ...] = ()
     error: RunError | None = None
     files: Mapping[str, str] = field(default_factory=dict)
+    verdict: Mapping[str, str] | None = None
     path: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,6 +199,8 @@ class RunManifest:
             headlines=tuple(data.get("headlines", [])),
             error=RunError(**err) if err else None,
             files=dict(data.get("files", {})),
+            verdict=({k: str(v) for k, v in data["verdict"].items()}
+                     if isinstance(data.get("verdict"), Mapping) else None),
             path=path,
         )
 
@@ -209,7 +212,8 @@ class RunManifest:
     def summary(self) -> str:
         """One line: report, run, status and the first headline."""
         head = f": {self.headlines[0]}" if self.headlines else ""
-        return f"{self.report} {self.run_id} {self.status}{head}"
+        decided = f" ({self.verdict['outcome']})" if self.verdict and self.verdict.get("outcome") else ""
+        return f"{self.report} {self.run_id} {self.status}{decided}{head}"
 
 
 # ---- hashing ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import yaml
 
 from workbench import manifest
 from workbench._internal.escape import escape_html, escape_markdown, markdown_code, shorten, styled
-from workbench._runrecord import RECORD_ENV, Headlines, headline, read_record
+from workbench._runrecord import RECORD_ENV, Headlines, headline, read_record, read_verdict
 from workbench.errors import ReportError
 from workbench.io import atomic_path
 from workbench.manifest import RunManifest, load_manifests
@@ -211,14 +211,32 @@ def _failure_message(name: str, exc: Exception, executed: Path) -> str:
     )
 
 
-def _render_html(executed: Path, target: Path, *, show_code: bool, appendix: str = "") -> None:
+def html_title(name: str, headline_text: str | None) -> str:
+    """The ``<title>`` of a report: its name and its verdict's headline (escaped).
+
+    Examples
+    --------
+    >>> html_title("length_bias", "no <b>length</b> bias")
+    'length_bias — no &lt;b&gt;length&lt;/b&gt; bias'
+    """
+    text = " ".join((f"{name} — {headline_text}" if headline_text else name).split())
+    return escape_html(text if len(text) <= 160 else text[:159] + "…")
+
+
+def _render_html(executed: Path, target: Path, *, show_code: bool, appendix: str = "",
+                 title: str | None = None) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
     exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+                            exclude_output_prompt=True, embed_images=False)
+    # embed_images would re-serialise each raw-HTML block of Markdown on its own and so close a
+    # "<details>" before the Method prose it folds; reports show no Markdown images (figures
+    # and thumbnails are outputs, already inline).
     body, _ = exporter.from_notebook_node(nb)
+    if title is not None:
+        body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{title}</title>", body, count=1, flags=re.S)
     if appendix:
         cut = body.rfind("</body>")
         body = body[:cut] + appendix + body[cut:] if cut >= 0 else body + appendix
@@ -298,10 +316,12 @@ def run_report(
                files: dict[str, str]) -> manifest.RunManifest:
         ran_params = manifest.notebook_parameters(nbformat.read(ran, as_version=4)) if ran else planned
         headlines, models = read_record(sidecar)
+        verdict = read_verdict(sidecar)
         return manifest.RunManifest(
             report=name, run_id=rid, status=status, started_at=started_at, finished_at=manifest.utc_now(),
             parameters=ran_params, inputs=tuple(inputs), models=tuple(manifest.describe_models(models)),
             environment=env, git=git, headlines=tuple(headlines), error=error, files=files,
+            verdict=verdict,
         )
 
     def finish(rec: manifest.RunManifest) -> Path:
@@ -338,7 +358,9 @@ def run_report(
     html_path = folder / f"{name}.html"
     done = record("succeeded", executed, None, {"notebook": executed.name, "html": html_path.name})
     try:
-        _render_html(executed, html_path, show_code=show_code, appendix=manifest.run_record_html(done))
+        head = done.verdict.get("headline") if done.verdict else (done.headlines[0] if done.headlines else None)
+        _render_html(executed, html_path, show_code=show_code, appendix=manifest.run_record_html(done),
+                     title=html_title(name, head))
     except Exception as exc:  # the notebook ran: keep it and say so in the manifest
         error = manifest.RunError(cell=None, cell_index=None, source="HTML rendering (nbconvert)",
                                   ename=type(exc).__name__, evalue=str(exc))

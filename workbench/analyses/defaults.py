@@ -1,0 +1,29 @@
+"""The parameters of every report and their defaults, declared once.
+
+A report's notebook (its ``parameters`` cell), its analysis (``run``'s keyword defaults) and
+its CLI command (option defaults) all take these values; ``tests/test_analyses.py`` checks
+that the notebooks' literals and the CLI's defaults equal them. This module imports nothing,
+so the CLI can read it without loading pandas.
+
+Examples
+--------
+>>> LENGTH_BIAS["length"]
+'tokens'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LENGTH_BIAS", "REPORT_DEFAULTS"]
+
+LENGTH_BIAS: dict[str, Any] = {
+    "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
+    "min_delta": 0.0, "confidence": 0.95, "candidate": "a", "baseline": "", "win_probability": "auto",
+    "rebalance_bins": 10, "seed": 0,
+}
+
+#: report name -> its defaults (the notebook parameters that are not input paths)
+REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "length_bias": LENGTH_BIAS,
+}
