@@ -83,3 +83,62 @@ def test_papermill_sees_every_parameter(path: Path) -> None:
         assert isinstance(target, ast.Name)
         assigned.add(target.id)
     assert set(pm.inspect_notebook(str(path))) == assigned
+
+
+# ---- thin views (issue 26): a notebook holds parameters, one analysis call, display and prose ----
+_FORBIDDEN_CALLS = {"merge", "groupby", "sort_values", "sort_index", "pivot_table", "concat", "value_counts",
+                    "print", "apply", "agg", "nlargest", "nsmallest", "query"}
+_FORBIDDEN_ATTRS = {"iloc", "loc", "iat", "at"}
+
+
+def thin_view_offences(source: str) -> list[str]:
+    """What a notebook cell computes or words itself instead of showing its analysis' result."""
+    source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in _FORBIDDEN_CALLS:
+                found.append(f"{name}() (a computation or print: it belongs in the analysis)")
+        elif isinstance(node, ast.Attribute) and node.attr in _FORBIDDEN_ATTRS:
+            found.append(f".{node.attr}[...] (row/column positions belong in the analysis)")
+        elif isinstance(node, ast.JoinedStr):
+            found.append("an f-string (sentences are worded by the analysis: summary(), verdict, *_line())")
+        elif isinstance(node, ast.Compare) and any(
+            isinstance(x, ast.Constant) and isinstance(x.value, (int, float)) and not isinstance(x.value, bool)
+            for x in [node.left, *node.comparators]
+        ):
+            found.append("a comparison with a number (a rule literal belongs in the analysis' defaults)")
+        elif isinstance(node, (ast.For, ast.While, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
+            found.append("a loop or comprehension (computing belongs in the analysis)")
+    return found
+
+
+def test_the_thin_view_check_can_fail() -> None:
+    assert thin_view_offences("x = df.merge(g)\nprint(f'{x}')\nif p < 0.05:\n    y = t.iloc[0]") != []
+    assert thin_view_offences("result = a.run(path=p)\nshow_verdict(result)\nshow(result.table)") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=IDS)
+def test_notebook_is_a_thin_view_of_its_analysis(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in _code(nb) if "parameters" not in c.metadata.get("tags", [])]
+    offences = [(i, o) for i, c in enumerate(cells) for o in thin_view_offences(c.source)]
+    assert not offences, f"{path.name}: " + "; ".join(f"code cell {i}: {o}" for i, o in offences[:8])
+    calls = "\n".join(c.source for c in cells)
+    assert f"analyses import {path.stem}" in calls and f"{path.stem}.run(" in calls, (
+        f"{path.name}: a report calls its analysis once (from workbench.analyses import {path.stem}; "
+        f"{path.stem}.run(...))")
+    assert "show_verdict(" in cells[1].source if len(cells) > 1 else False, (
+        f"{path.name}: the first cell after the parameters opens the report with show_verdict(result)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=IDS)
+def test_method_prose_folds_away(path: Path) -> None:
+    """The first screen is title, verdict, inputs: the method prose sits in a <details> section."""
+    nb = nbformat.read(path, as_version=4)
+    md = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert md and md[0].lstrip().startswith("# "), f"{path.name}: the first cell is the title"
+    assert len(md[0].split()) <= 60, f"{path.name}: the title cell holds one or two sentences; method prose goes into <details>"
+    assert any(s.lstrip().startswith("<details>") for s in md), f"{path.name}: a collapsed Method section"
