@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LENGTH_BIAS", "REPORT_DEFAULTS"]
+__all__ = ["DATA_INTERVENTION_AB", "LENGTH_BIAS", "REPORT_DEFAULTS"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -23,7 +23,14 @@ LENGTH_BIAS: dict[str, Any] = {
     "rebalance_bins": 10, "seed": 0,
 }
 
+DATA_INTERVENTION_AB: dict[str, Any] = {
+    "min_gold_accuracy": 0.85, "reference_docs": 400, "language": "en", "dedup_threshold": 0.8,
+    "sweep_metric": "top_4gram_char_fraction", "sweep_direction": "max",
+    "sweep_thresholds": [0.08, 0.12, 0.16, 0.25, 0.5], "n_repeats": 5, "seed": 0,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "length_bias": LENGTH_BIAS,
+    "data_intervention_ab": DATA_INTERVENTION_AB,
 }
