@@ -193,9 +193,9 @@ LAYERS: dict[str, int] = {
     # 3: review
     "review": 3,
     # 4: analyses (one per report) and what they show: figures, findings, the inputs statement
-    "analyses": 4, "plots": 4, "findings": 4, "report_inputs": 4,
+    "analyses": 4, "plots": 4, "findings": 4, "report_inputs": 4, "manifest": 4,
     # 5: reports, dashboard and CLI (views of the analyses)
-    "manifest": 5, "reports": 5, "dashboard": 5, "pipelines": 5, "cli": 5, "__main__": 5,
+    "reports": 5, "dashboard": 5, "pipelines": 5, "cli": 5, "__main__": 5,
 }
 LAYER_NAMES = ("foundation", "I/O and validation", "statistics and scoring", "review", "analyses",
                "reports, dashboard and CLI")

@@ -281,3 +281,31 @@ def test_a_version_1_store_reads_without_display_times_and_is_upgraded_when_writ
         assert s.decisions()["display_ms"].tolist()[1] == 812.5
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["alice", "bob"]),
+                          st.sampled_from(["decide", "skip", "undo"]), st.sampled_from(["Acceptable", "Unsafe"])),
+                max_size=25))
+def test_one_rule_of_what_is_in_effect(actions: list[tuple[str, str, str, str]]) -> None:
+    """The SQL of the store, the pandas rule of the dashboard and the KPIs, and the incremental
+    dashboard log all say the same decisions are in effect (issue 26: one home)."""
+    from workbench.analyses.quality_dashboard import EventLog
+    from workbench.review.kpis import review_kpis
+    from workbench.review.store import decisions_in_effect
+
+    with tempfile.TemporaryDirectory() as tmp, ReviewStore(Path(tmp) / "r.sqlite", synchronous="NORMAL") as s:
+        for item, who, what, label in actions:
+            if what == "decide":
+                s.record(item, who, label)
+            elif what == "skip":
+                s.skip(item, who)
+            else:
+                s.undo(who)
+        def key(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+            return sorted(zip(frame["item_id"], frame["reviewer"], frame["decision"], strict=True))
+
+        from_sql = key(s.decisions())
+        assert key(decisions_in_effect(s.events().drop(columns="undone"))) == from_sql
+        assert key(decisions_in_effect(EventLog().read(s))) == from_sql
+        assert review_kpis(s).n_decisions == len(from_sql)

@@ -463,24 +463,22 @@ def review_export_command(
 def review_kpis_command(
     store: Annotated[Path, typer.Argument(help="The review store (SQLite file).")],
     gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label) in the decision vocabulary.")] = None,
-    cost_per_hour: Annotated[float, typer.Option(help="Cost of one hour of reviewing.")] = 30.0,
-    idle: Annotated[str, typer.Option(help="Gaps longer than this are breaks, e.g. 10min.")] = "10min",
+    cost_per_hour: Annotated[float, typer.Option(help="Cost of one hour of reviewing.")] = _defaults.QUALITY_DASHBOARD["cost_per_hour"],
+    idle: Annotated[str, typer.Option(help="Gaps longer than this are breaks, e.g. 10min.")] = _defaults.QUALITY_DASHBOARD["idle"],
     fmt: _FormatOpt = "auto",
 ) -> None:
-    """Print reviewer agreement, accuracy on hidden gold, throughput and cost per validated sample."""
+    """Reviewer agreement, accuracy on hidden gold, throughput and cost: the quality_dashboard report's analysis."""
     from workbench import io
-    from workbench.review.kpis import review_kpis
-    from workbench.review.store import ReviewStore
+    from workbench.analyses import quality_dashboard
 
     if not store.is_file():
         raise WorkbenchError(f"review kpis: no review store at '{store}'; pass the .sqlite file the widget writes to.")
-    gold_table = io.load_table(gold, kind="gold", format=fmt) if gold is not None else None
-    with ReviewStore(store, read_only=True) as s:
-        k = review_kpis(s, gold=gold_table, cost_per_hour=cost_per_hour, idle=idle)
-    typer.echo(k.summary())
-    typer.echo(k.to_frame().to_string(index=False))
-    if len(k.agreement):
-        typer.echo(k.agreement.to_string(index=False))
+    if gold is not None:
+        io.load_table(gold, kind="gold", format=fmt)  # a bad gold table stops here (the page only notes it)
+    res = quality_dashboard.run(store, gold_path=gold or "", cost_per_hour=cost_per_hour, idle=idle)
+    if res.snapshot.state == "error":
+        raise WorkbenchError(f"review kpis: {res.snapshot.message}")
+    typer.echo(res.summary())
 
 
 # ---- bias (issue 7): a view of workbench.analyses.length_bias (issue 26) ----

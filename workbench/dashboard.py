@@ -13,25 +13,34 @@ The notebook ``notebooks/quality_dashboard.ipynb`` only calls these.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from workbench._internal.escape import escape_html
+from workbench.analyses.quality_dashboard import (  # the data part lives in the analysis
+    ENV_PREFIX,
+    DashboardConfig,
+    DashboardSnapshot,
+    EventLog,
+    RunHeadline,
+    configure,
+    demo_store,
+    read_snapshot,
+    recent_runs,
+)
 from workbench.errors import WorkbenchError
 
 __all__ = [
@@ -48,415 +57,6 @@ __all__ = [
     "tiles_html",
     "trend_figures",
 ]
-
-#: Environment variables through which ``workbench dashboard`` hands its options to the
-#: notebook that Voilà runs (Voilà has no parameter injection).
-ENV_PREFIX = "WORKBENCH_DASHBOARD_"
-
-_DECISION_KINDS = ("decision", "skip")
-
-
-@dataclass(frozen=True)
-class DashboardConfig:
-    """What the dashboard reads and how often.
-
-    ``live`` is true when the notebook runs under ``workbench dashboard`` (Voilà): the page
-    refreshes itself every ``refresh_s`` seconds. Headless (papermill) it draws once.
-    """
-
-    store: Path
-    reports: Path | None = None
-    gold: Path | None = None
-    refresh_s: float = 10.0
-    cost_per_hour: float = 30.0
-    keep: tuple[str, ...] = ("Acceptable",)
-    live: bool = False
-    demo: bool = False
-
-
-@dataclass(frozen=True)
-class RunHeadline:
-    """One report run's record as the dashboard shows it (from its ``manifest.json``)."""
-
-    report: str
-    status: str
-    finished_at: pd.Timestamp | None
-    headlines: tuple[str, ...]
-    path: Path
-
-
-@dataclass(frozen=True)
-class DashboardSnapshot:
-    """The KPIs of a review store at one moment.
-
-    ``state`` is ``"ok"``, ``"empty"`` (a store with no decision in effect yet), or
-    ``"error"`` (no store, not a store, damaged, or busy past the timeout); ``message`` says
-    which in words a manager can act on.
-    """
-
-    store: Path
-    read_at: pd.Timestamp
-    state: Literal["ok", "empty", "error"]
-    message: str = ""
-    n_events: int = 0
-    n_decisions: int = 0
-    n_today: int = 0
-    n_reviewers: int = 0
-    per_reviewer: pd.DataFrame = field(default_factory=pd.DataFrame)
-    agreement: pd.DataFrame = field(default_factory=pd.DataFrame)
-    mean_kappa: float = float("nan")
-    gold: pd.DataFrame = field(default_factory=pd.DataFrame)
-    gold_accuracy: float = float("nan")
-    gold_ci: tuple[float, float] = (float("nan"), float("nan"))
-    n_gold: int = 0
-    gold_given: bool = False
-    cost_per_validated: float = float("nan")
-    n_validated: int = 0
-    backlog: pd.DataFrame = field(default_factory=pd.DataFrame)
-    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
-    trend_freq: str = "1h"
-    runs: tuple[RunHeadline, ...] = ()
-    read_seconds: float = 0.0
-
-    def summary(self) -> str:
-        """One paragraph: the total, throughput, agreement, gold accuracy and cost."""
-        if self.state == "error":
-            return f"Dashboard of {self.store}: {self.message}"
-        if self.state == "empty":
-            return f"0 decisions in {self.store}: no decisions yet."
-        kappa = "n/a" if np.isnan(self.mean_kappa) else f"{self.mean_kappa:.2f}"
-        gold = "n/a" if np.isnan(self.gold_accuracy) else f"{self.gold_accuracy:.1%}"
-        return (
-            f"{self.n_decisions} decisions ({self.n_today} today) by {self.n_reviewers} reviewer(s); "
-            f"Cohen's kappa on overlap items {kappa}; hidden-gold accuracy {gold}."
-        )
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(ENV_PREFIX + name)
-    return value if value not in (None, "") else None
-
-
-def configure(
-    *,
-    store_path: str = "",
-    reports_dir: str = "",
-    gold_path: str = "",
-    refresh_s: float = 10.0,
-    cost_per_hour: float = 30.0,
-    keep: Sequence[str] = ("Acceptable",),
-) -> DashboardConfig:
-    """The dashboard's settings: the notebook's parameters, overridden by ``workbench dashboard``.
-
-    ``workbench dashboard`` passes its options as ``WORKBENCH_DASHBOARD_*`` environment
-    variables (Voilà cannot inject parameters); when they are present the page is live. An
-    empty ``store_path`` (headless report with no store given) builds a demo store with
-    simulated reviewers and its gold table (:func:`demo_store`) — the page says so.
-
-    Examples
-    --------
-    >>> cfg = configure(store_path="reviews.sqlite", refresh_s=5)
-    >>> cfg.store.name, cfg.refresh_s, cfg.live
-    ('reviews.sqlite', 5.0, False)
-    """
-    store = _env("STORE") or store_path
-    reports = _env("REPORTS") or reports_dir
-    gold = _env("GOLD") or gold_path
-    refresh = float(_env("REFRESH") or refresh_s)
-    if not np.isfinite(refresh) or refresh < 0.5:
-        raise WorkbenchError(
-            f"dashboard: refresh_s={refresh!r} must be at least 0.5 seconds; e.g. 10."
-        )
-    if cost_per_hour < 0:
-        raise WorkbenchError(f"dashboard: cost_per_hour={cost_per_hour} must not be negative.")
-    live = _env("STORE") is not None
-    demo = not store
-    if demo:
-        demo_path, demo_gold = demo_store()
-        store, gold = str(demo_path), gold or str(demo_gold)
-    return DashboardConfig(
-        store=Path(store),
-        reports=Path(reports) if reports else None,
-        gold=Path(gold) if gold else None,
-        refresh_s=refresh,
-        cost_per_hour=float(cost_per_hour),
-        keep=tuple(keep),
-        live=live,
-        demo=demo,
-    )
-
-
-def demo_store(
-    folder: str | os.PathLike[str] | None = None,
-    *,
-    corpus: str | os.PathLike[str] | None = None,
-    n_reviewers: int = 3,
-    per_reviewer: int = 120,
-    rng: int = 0,
-) -> tuple[Path, Path]:
-    """A review store of simulated reviewers on the sample corpus, and its gold table.
-
-    Used by the headless dashboard report when no store is given. Returns ``(store, gold)``
-    paths in ``folder`` (a new temporary folder by default).
-    """
-    from workbench import io
-    from workbench.review.simulate import SimulatedReviewer, simulate_session
-    from workbench.review.store import ReviewStore
-    from workbench.scoring.text import text_stats
-
-    here = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="dashboard_demo_"))
-    here.mkdir(parents=True, exist_ok=True)
-    source = Path(corpus) if corpus is not None else Path(__file__).resolve().parents[1] / "data_samples" / "corpus.jsonl"
-    items = io.load_table(source, kind="corpus").head(600).reset_index(drop=True)
-    scored = pd.concat([items, text_stats(items["text"])], axis=1)
-    metric = "top_2gram_char_fraction"
-    threshold = float(scored[metric].quantile(0.8))
-    rule = SimulatedReviewer(metric, "max", threshold, error_rate=0.05)
-    gold_rows = scored.sample(frac=0.1, random_state=rng)
-    gold = pd.DataFrame({"item_id": gold_rows["doc_id"].astype(str),
-                         "label": rule.truth(gold_rows[metric]).to_numpy()})
-    gold_path = here / "gold.csv"
-    gold.to_csv(gold_path, index=False)
-    store_path = here / "reviews.sqlite"
-    with ReviewStore(store_path, synchronous="NORMAL") as store:
-        today = pd.Timestamp.now(tz="UTC").floor("D").tz_convert(None)
-        for i in range(n_reviewers):
-            simulate_session(
-                scored, store, rule, name=f"reviewer-{i + 1}", n=per_reviewer,
-                start=today - pd.Timedelta(days=n_reviewers - 1 - i) + pd.Timedelta(hours=9),
-                rng=rng + 10 + i, queue_rng=rng, strategy="random", size=per_reviewer,
-                gold=list(gold["item_id"]), gold_share=0.1, overlap_share=0.3, item="doc_id",
-            )
-    return store_path, gold_path
-
-
-def recent_runs(reports: str | os.PathLike[str] | None, *, limit: int = 20) -> tuple[RunHeadline, ...]:
-    """The newest report runs under ``reports`` (their ``manifest.json``), newest first.
-
-    Read with :func:`workbench.manifest.load_manifests` (unreadable manifests are skipped);
-    no folder or no manifest gives ``()``.
-    """
-    from workbench.manifest import load_manifests
-
-    if reports is None:
-        return ()
-    runs: list[RunHeadline] = []
-    for m in load_manifests(reports)[:limit]:
-        try:
-            when: pd.Timestamp | None = pd.Timestamp(m.finished_at or m.started_at)
-            if when is not None and when.tzinfo is None:
-                when = when.tz_localize("UTC")
-        except (ValueError, TypeError):
-            when = None
-        runs.append(RunHeadline(report=m.report, status=str(m.status), finished_at=when,
-                                headlines=tuple(str(h) for h in m.headlines),
-                                path=m.folder if m.folder is not None else Path(reports)))
-    epoch = pd.Timestamp(0, tz="UTC")
-    runs.sort(key=lambda r: r.finished_at if r.finished_at is not None else epoch, reverse=True)
-    return tuple(runs)
-
-
-def _trend_freq(times: pd.Series) -> str:
-    span = (times.max() - times.min()) if len(times) else pd.Timedelta(0)
-    if span <= pd.Timedelta(hours=6):
-        return "10min"
-    if span <= pd.Timedelta(days=3):
-        return "1h"
-    if span <= pd.Timedelta(days=120):
-        return "1D"
-    return "7D"
-
-
-class EventLog:
-    """The events of one review store, read incrementally.
-
-    Each :meth:`read` fetches only the events appended since the previous one (an event-id
-    watermark, :meth:`ReviewStore.events_since`), so a page that refreshes every few seconds
-    does not re-read a store of 100,000 events each time. A store that was replaced (the
-    last event seen is gone or different) is read again from the start.
-    """
-
-    COLUMNS = ("event_id", "kind", "item_id", "reviewer", "decision", "queue", "session",
-               "created_at", "undoes")
-
-    def __init__(self) -> None:
-        self.path: Path | None = None
-        self.last_id = 0
-        self._last_key: tuple[str, str] | None = None
-        self._parts: list[pd.DataFrame] = []
-        self.frame = self._empty()
-
-    def _empty(self) -> pd.DataFrame:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in self.COLUMNS})
-        frame["undone"] = pd.Series(dtype=bool)
-        return frame
-
-    def _reset(self, path: Path) -> None:
-        self.path, self.last_id, self._last_key, self._parts = path, 0, None, []
-        self.frame = self._empty()
-
-    def read(self, store: Any) -> pd.DataFrame:
-        """Every event of ``store`` (a :class:`ReviewStore`), with ``undone``, oldest first."""
-        path = Path(store.path).resolve()
-        if path != self.path:
-            self._reset(path)
-        elif self.last_id:
-            last = store.event(self.last_id)
-            if last is None or (last.kind, last.item_id) != self._last_key:
-                self._reset(path)
-        rows = store.events_since(self.last_id)
-        if rows:
-            new = pd.DataFrame(rows, columns=list(self.COLUMNS))
-            new["event_id"] = new["event_id"].astype("int64")
-            new["created_at"] = pd.to_datetime(new["created_at"], utc=True, format="ISO8601")
-            new["undoes"] = pd.array(new["undoes"], dtype="Int64")
-            self._parts.append(new)
-            frame = pd.concat(self._parts, ignore_index=True) if len(self._parts) > 1 else new.copy()
-            self._parts = [frame.drop(columns="undone", errors="ignore")]
-            undone = frame["event_id"].isin(frame["undoes"].dropna().astype("int64"))
-            frame["undone"] = undone.to_numpy(dtype=bool)
-            self.frame = frame
-            self.last_id = int(new["event_id"].iloc[-1])
-            self._last_key = (str(new["kind"].iloc[-1]), str(new["item_id"].iloc[-1]))
-        return self.frame
-
-
-def read_snapshot(
-    config: DashboardConfig | str | os.PathLike[str],
-    *,
-    now: pd.Timestamp | None = None,
-    timeout_s: float = 2.0,
-    log: EventLog | None = None,
-) -> DashboardSnapshot:
-    """Read the store once (read-only, a fresh connection) and compute the dashboard's KPIs.
-
-    ``log`` keeps the events read so far between calls (the live page passes its own), so a
-    refresh reads only what was appended since the previous one.
-
-    Never raises for a bad store: a missing file, a file that is not a review store, a
-    damaged one or one locked past ``timeout_s`` give a snapshot with ``state="error"`` and a
-    message naming the file; a store with no decisions gives ``state="empty"``.
-
-    Examples
-    --------
-    >>> snap = read_snapshot("no/such/store.sqlite")
-    >>> snap.state, "no review store" in snap.message
-    ('error', True)
-    """
-    from workbench import io
-    from workbench.review.kpis import gold_accuracy, review_kpis
-    from workbench.review.store import ReviewStore
-
-    cfg = config if isinstance(config, DashboardConfig) else DashboardConfig(store=Path(config))
-    clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    if clock.tzinfo is None:
-        clock = clock.tz_localize("UTC")
-    started = time.perf_counter()
-    runs = recent_runs(cfg.reports)
-    base = DashboardSnapshot(store=cfg.store, read_at=clock, state="error", runs=runs)
-    if not cfg.store.is_file():
-        return replace(base, message=(
-            f"no review store at '{cfg.store}'. Start the review widget with store_path pointing "
-            "at this file, or pass the .sqlite file it writes to."
-        ))
-    try:
-        with ReviewStore(cfg.store, read_only=True, timeout_s=timeout_s) as store:
-            events = (log if log is not None else EventLog()).read(store)
-            active = events[~events["undone"].to_numpy(dtype=bool) & events["kind"].isin(_DECISION_KINDS)]
-            backlog = _backlog(active, store)
-    except WorkbenchError as exc:
-        return replace(base, message=str(exc))
-    except Exception as exc:  # a page must never show a traceback  # noqa: BLE001
-        return replace(base, message=f"could not read '{cfg.store}': {type(exc).__name__}: {exc}")
-    gold = None
-    gold_note = ""
-    if cfg.gold is not None:
-        try:
-            gold = io.load_table(cfg.gold, kind="gold")
-        except (WorkbenchError, OSError) as exc:
-            gold_note = f"Gold table not used: {exc}"
-    decisions = active[active["kind"] == "decision"].drop_duplicates(["item_id", "reviewer"], keep="last")
-    if decisions.empty:
-        return replace(base, state="empty", message="no decisions yet" + (f". {gold_note}" if gold_note else ""),
-                       n_events=len(events), read_seconds=time.perf_counter() - started)
-    freq = _trend_freq(decisions["created_at"])
-    kpis = review_kpis(events, gold=gold, cost_per_hour=cfg.cost_per_hour, freq=freq,
-                       keep=cfg.keep)
-    per = kpis.per_reviewer
-    gold_table = pd.DataFrame()
-    gold_ci = (float("nan"), float("nan"))
-    n_gold = 0
-    if gold is not None:
-        gold_table = gold_accuracy(decisions, gold)
-        n_gold = int(gold_table["n_gold"].sum())
-        if n_gold:
-            pooled = gold_accuracy(decisions.assign(reviewer="all"), gold).iloc[0]
-            gold_ci = (float(pooled["ci_low"]), float(pooled["ci_high"]))
-    today = clock.floor("D")
-    n_today = int((decisions["created_at"] >= today).sum())
-    return DashboardSnapshot(
-        store=cfg.store,
-        read_at=clock,
-        state="ok",
-        message=gold_note,
-        n_events=len(events),
-        n_decisions=kpis.n_decisions,
-        n_today=n_today,
-        n_reviewers=int(decisions["reviewer"].nunique()),
-        per_reviewer=per,
-        agreement=kpis.agreement,
-        mean_kappa=kpis.mean_kappa,
-        gold=gold_table,
-        gold_accuracy=kpis.gold_accuracy,
-        gold_ci=gold_ci,
-        n_gold=n_gold,
-        gold_given=gold is not None,
-        cost_per_validated=kpis.cost_per_validated,
-        n_validated=kpis.n_validated,
-        backlog=backlog,
-        trends=_trend_table(decisions, freq),
-        trend_freq=freq,
-        runs=runs,
-        read_seconds=time.perf_counter() - started,
-    )
-
-
-def _backlog(active: pd.DataFrame, store: Any) -> pd.DataFrame:
-    """Per queue: items handled and, where the queue recorded its plan size, items left.
-
-    Each event's ``meta`` carries ``planned`` (the number of items the queue planned for that
-    reviewer) when the queue wrote it; the backlog of a queue is the sum over its reviewers of
-    planned minus handled (decided or skipped).
-    """
-    if active.empty:
-        return pd.DataFrame(columns=["queue", "reviewers", "handled", "planned", "backlog"])
-
-    def planned(event_id: int) -> float:
-        event = store.event(int(event_id))
-        try:
-            value = json.loads(event.meta).get("planned") if event is not None else None
-        except (ValueError, AttributeError):
-            return float("nan")
-        return float(value) if isinstance(value, (int, float)) else float("nan")
-
-    a = active.assign(queue=active["queue"].replace("", "(none)")).sort_values("event_id")
-    groups = a.groupby(["queue", "reviewer"], sort=True)
-    # the plan size of each reviewer's queue, from the meta of its latest event only
-    per = groups.agg(handled=("item_id", "nunique"), last_event=("event_id", "last")).reset_index()
-    per["planned"] = per.pop("last_event").map(planned)
-    per["left"] = (per["planned"] - per["handled"]).clip(lower=0)
-    out = per.groupby("queue", sort=True).agg(
-        reviewers=("reviewer", "nunique"), handled=("handled", "sum"),
-        planned=("planned", lambda s: s.sum(min_count=len(s))),
-        backlog=("left", lambda s: s.sum(min_count=len(s))),
-    ).reset_index()
-    return out
-
-
-def _trend_table(decisions: pd.DataFrame, freq: str) -> pd.DataFrame:
-    t = decisions["created_at"].dt.tz_convert(None).dt.floor(freq)
-    return (decisions.assign(period=t).groupby(["period", "reviewer"], sort=True)
-            .size().rename("n_decisions").reset_index())
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -579,8 +179,13 @@ def tiles_html(snap: DashboardSnapshot, *, demo: bool = False, refresh_s: float 
     else:
         parts.append(_tile("Backlog", "n/a", "queues did not record their size"))
     acceptance = _latest(snap.runs, "annotation_reliability")
-    if acceptance is not None and acceptance.headlines:
-        parts.append(_tile("Latest batch", acceptance.status, acceptance.headlines[0]))
+    if acceptance is not None and acceptance.verdict:  # the decision, not whether the notebook ran
+        v = acceptance.verdict
+        tone = {"good": "wb-good", "warning": "wb-warn", "bad": "wb-bad"}.get(v.get("tone", ""), "")
+        parts.append(_tile("Latest batch", v.get("outcome", "").replace("_", " "), v.get("headline", ""), tone))
+    elif acceptance is not None and acceptance.status != "succeeded":
+        parts.append(_tile("Latest batch", f"report {acceptance.status}",
+                           acceptance.headlines[0] if acceptance.headlines else "", "wb-bad"))
     parts.append("</div>")
 
     if not snap.per_reviewer.empty:
@@ -655,10 +260,11 @@ class Dashboard:
     ``refresh_s`` seconds) or static (headless).
     """
 
-    def __init__(self, config: DashboardConfig) -> None:
+    def __init__(self, config: DashboardConfig, *, first: DashboardSnapshot | None = None) -> None:
         self.config = config
         self.log = EventLog()
-        self.snapshot = read_snapshot(config, log=self.log)
+        # ``first``: the snapshot the analysis already read (the report shows the same numbers)
+        self.snapshot = first if first is not None else read_snapshot(config, log=self.log)
         self._widgets: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

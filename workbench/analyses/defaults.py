@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DATA_INTERVENTION_AB", "LENGTH_BIAS", "REPORT_DEFAULTS"]
+__all__ = ["DATA_INTERVENTION_AB", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -29,8 +29,11 @@ DATA_INTERVENTION_AB: dict[str, Any] = {
     "sweep_thresholds": [0.08, 0.12, 0.16, 0.25, 0.5], "n_repeats": 5, "seed": 0,
 }
 
+QUALITY_DASHBOARD: dict[str, Any] = {"refresh_s": 10.0, "cost_per_hour": 30.0, "idle": "10min"}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "length_bias": LENGTH_BIAS,
     "data_intervention_ab": DATA_INTERVENTION_AB,
+    "quality_dashboard": QUALITY_DASHBOARD,
 }

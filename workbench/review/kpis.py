@@ -16,7 +16,7 @@ from workbench._internal.reliability import kappa_from_confusion
 from workbench._internal.stats import check_confidence, wilson_interval
 from workbench._validation import require_columns, require_frame
 from workbench.errors import WorkbenchError
-from workbench.review.store import ReviewStore
+from workbench.review.store import ReviewStore, decisions_in_effect
 
 __all__ = [
     "ReviewKPIs",
@@ -365,12 +365,7 @@ def review_kpis(
         events = _check(source, ["item_id", "reviewer", "kind", "created_at", "event_id"], "events")
     if cost_per_hour < 0:
         raise WorkbenchError(f"cost_per_hour={cost_per_hour} must not be negative.")
-    if "undone" in events.columns:
-        undone = events["undone"].to_numpy(dtype=bool)
-    else:
-        undone = events["event_id"].isin(events["undoes"].dropna()).to_numpy()
-    active = events[~undone & events["kind"].isin(["decision", "skip"])]
-    decisions = active[active["kind"] == "decision"].drop_duplicates(["item_id", "reviewer"], keep="last")
+    decisions = decisions_in_effect(events)
     tp = throughput(events, idle=idle)
     per = tp.copy()
     counts = decisions.groupby("reviewer").size().rename("n_decisions")

@@ -578,7 +578,7 @@ class ReviewQueue:
         """
         rows = self.store.events_since(self._watermark)
         get = self._pos.get
-        for event_id, kind, item_id, who, decision, queue, session, created, undoes in rows:
+        for event_id, kind, item_id, who, decision, queue, session, created, undoes, _shown in rows:
             self._watermark = int(event_id)
             if who == self.reviewer:
                 if kind == "undo":

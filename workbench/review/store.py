@@ -23,7 +23,8 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 
-__all__ = ["Event", "ReviewStore", "EVENT_COLUMNS", "EVENT_KINDS", "SCHEMA_VERSION"]
+__all__ = ["Event", "ReviewStore", "EVENT_COLUMNS", "EVENT_KINDS", "SCHEMA_VERSION", "decisions_in_effect",
+           "events_in_effect"]
 
 #: Schema version written to ``PRAGMA user_version``; a store with a higher one is refused.
 #: 1: the events table; 2: ``events.display_ms`` (how long the item was on screen), added to
@@ -82,10 +83,51 @@ CREATE TABLE IF NOT EXISTS claims (
 """
 
 # Events that are still in effect: decisions and skips that no undo event points at.
-_ACTIVE = (
-    "SELECT e.* FROM events e WHERE e.kind IN ('decision', 'skip') "
-    "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.event_id)"
+#: What is in effect, as SQL: decisions and skips that no undo cancels. The same rule as
+#: :func:`events_in_effect` (tests/test_review_store.py checks they agree).
+_IN_EFFECT = (
+    "e.kind IN ('decision', 'skip') AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.event_id)"
 )
+_ACTIVE = f"SELECT e.* FROM events e WHERE {_IN_EFFECT}"
+
+
+def events_in_effect(events: pd.DataFrame) -> pd.DataFrame:
+    """Decisions and skips that no undo cancels, oldest first — **the** rule of what is in effect.
+
+    ``events`` is an events frame (:meth:`ReviewStore.events`, or the dashboard's incremental
+    log) with ``event_id``, ``kind`` and ``undoes`` (or an ``undone`` column already). A
+    revision is a new decision event, so it is in effect beside the one it revises;
+    :func:`decisions_in_effect` keeps the latest per item and reviewer. The queue, the
+    dashboard, the KPIs and :meth:`ReviewStore.decisions` all read decisions through these two.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"event_id": [1, 2, 3], "kind": ["decision", "decision", "undo"],
+    ...                   "item_id": ["a", "b", "b"], "reviewer": "r", "undoes": [None, None, 2]})
+    >>> events_in_effect(e)["item_id"].tolist()
+    ['a']
+    """
+    if "undone" in events.columns:
+        undone = events["undone"].to_numpy(dtype=bool)
+    else:
+        cancelled = pd.to_numeric(events["undoes"], errors="coerce").dropna().astype("int64")
+        undone = events["event_id"].astype("int64").isin(cancelled).to_numpy()
+    return events[~undone & events["kind"].isin(["decision", "skip"]).to_numpy()]
+
+
+def decisions_in_effect(events: pd.DataFrame) -> pd.DataFrame:
+    """Each reviewer's latest decision in effect per item (undos and revisions applied).
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"event_id": [1, 2, 3, 4], "kind": ["decision", "decision", "decision", "undo"],
+    ...                   "item_id": ["a", "a", "a", "a"], "reviewer": "r", "decision": ["x", "y", "z", None],
+    ...                   "undoes": [None, None, None, 3]})
+    >>> decisions_in_effect(e)["decision"].tolist()  # z was undone; y revised x
+    ['y']
+    """
+    active = events_in_effect(events)
+    return active[active["kind"] == "decision"].drop_duplicates(["item_id", "reviewer"], keep="last")
 
 
 @dataclass(frozen=True)
@@ -572,12 +614,12 @@ class ReviewStore:
         """Events appended after ``event_id`` (a watermark), oldest first, as plain tuples.
 
         Each tuple is ``(event_id, kind, item_id, reviewer, decision, queue, session,
-        created_at, undoes)``. Event ids only grow and writers are serialised, so a reader
+        created_at, undoes, display_ms)``. Event ids only grow and writers are serialised, so a reader
         that keeps the last id it saw reads each event exactly once and never re-reads the
         store: the cost of a call grows with what changed, not with the store.
         """
         return self._read(
-            "SELECT event_id, kind, item_id, reviewer, decision, queue, session, created_at, undoes "
+            "SELECT event_id, kind, item_id, reviewer, decision, queue, session, created_at, undoes, display_ms "
             "FROM events WHERE event_id > ? ORDER BY event_id",
             (int(event_id),),
         )
@@ -602,10 +644,7 @@ class ReviewStore:
         Returns the reviewer's events in effect as ``(item_id, kind, queue, session)`` and,
         for every item other reviewers decided, ``(item_id, number of other reviewers)``.
         """
-        active = (
-            "FROM events e WHERE e.kind IN ('decision', 'skip') "
-            "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.event_id)"
-        )
+        active = f"FROM events e WHERE {_IN_EFFECT}"
         with self._lock:
             mine = self._conn.execute(
                 f"SELECT e.item_id, e.kind, e.queue, e.session {active} AND e.reviewer = ? "
@@ -689,9 +728,7 @@ class ReviewStore:
             created_at, meta`` (+ ``undone`` when ``latest=False``); ``tags`` holds tuples.
         """
         if latest:
-            frame = self.active(reviewer=reviewer)
-            frame = frame[frame["kind"] == "decision"]
-            frame = frame.drop_duplicates(subset=["item_id", "reviewer"], keep="last")
+            frame = decisions_in_effect(self.active(reviewer=reviewer))
         else:
             frame = self.events()
             frame = frame[frame["kind"] == "decision"]
