@@ -18,7 +18,7 @@ from sklearn.metrics import precision_recall_curve
 from workbench.calibration import calibrate, human_flags, save_calibrated_rules
 from workbench.errors import WorkbenchError
 from workbench.io import load_table
-from workbench.review import ReviewStore, SimulatedReviewer, simulate_session
+from workbench.review import ReviewStore, SimulatedReviewer, Triage, simulate_session
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_recovers_hidden_rule_threshold_within_ci(
     reviewer = SimulatedReviewer(metric, direction, threshold, error_rate=0.05)  # type: ignore[arg-type]
     opts: dict[str, object] = {"strategy": strategy}
     if strategy == "triage":  # flagged side first, plus 40% exploration of the rest
-        opts.update({"low": {metric: float(corpus_scores[metric].quantile(0.5))}, "explore_share": 0.4})
+        opts["strategy"] = Triage(low={metric: float(corpus_scores[metric].quantile(0.5))}, explore_share=0.4)
     for name, seed in (("sim-1", 1), ("sim-2", 2)):
         simulate_session(corpus_scores, store, reviewer, name=name, n=300, rng=seed, overlap_share=0.1, **opts)
     res = calibrate(corpus_scores, store.decisions(), metric=metric, item="doc_id", n_resamples=500, rng=0)

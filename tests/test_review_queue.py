@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import SchemaError, WorkbenchError
-from workbench.review import ReviewQueue, ReviewStore, posterior_entropy
+from workbench.review import ReviewQueue, ReviewStore, Stratified, Triage, Uncertainty, posterior_entropy
 
 
 def _items(n: int = 40, rng: int = 0) -> pd.DataFrame:
@@ -87,10 +87,10 @@ def test_next_is_stable_until_decided_and_submit_checks_the_item(store: ReviewSt
 
 def test_stratified_equal_and_proportional(store: ReviewStore) -> None:
     items = _items(40)  # forum: 10, web: 30
-    eq = ReviewQueue(items, store, reviewer="a", strategy="stratified", by=("source",))
+    eq = ReviewQueue(items, store, reviewer="a", strategy=Stratified(by=("source",)))
     head = items.set_index("doc_id").loc[eq.plan["item_id"].head(20), "source"]
     assert head.value_counts().to_dict() == {"forum": 10, "web": 10}
-    prop = ReviewQueue(items, store, reviewer="a", strategy="stratified", by=("source",), allocation="proportional")
+    prop = ReviewQueue(items, store, reviewer="a", strategy=Stratified(by=("source",), allocation="proportional"))
     head = items.set_index("doc_id").loc[prop.plan["item_id"].head(20), "source"]
     assert head.value_counts().to_dict() == {"web": 15, "forum": 5}
     assert prop.plan["reason"].str.startswith("stratum source=").all()
@@ -109,8 +109,8 @@ def test_triage_puts_flagged_items_first_most_extreme_first(store: ReviewStore) 
     items["reasons"] = ""
     items.loc[7, "reasons"] = "symbol_ratio 0.5 > 0.3"
     q = ReviewQueue(
-        items, store, reviewer="a", strategy="triage", low={"clip_score": 0.1},
-        high={"perplexity": 600.0}, patterns=[r"\bbomb\b"], explore_share=0.0,
+        items, store, reviewer="a",
+        strategy=Triage(low={"clip_score": 0.1}, high={"perplexity": 600.0}, patterns=[r"\bbomb\b"], explore_share=0.0),
     )
     v = items.set_index("doc_id")
     flagged = (v["clip_score"] < 0.1) | (v["perplexity"] > 600) | v["text"].str.contains("bomb") | (v["decision"] == "review")
@@ -128,7 +128,7 @@ def test_triage_puts_flagged_items_first_most_extreme_first(store: ReviewStore) 
 
 def test_triage_explore_share_mixes_in_unflagged_items(store: ReviewStore) -> None:
     items = _items(400)
-    q = ReviewQueue(items, store, reviewer="a", strategy="triage", high={"perplexity": 150.0}, explore_share=0.25)
+    q = ReviewQueue(items, store, reviewer="a", strategy=Triage(high={"perplexity": 150.0}, explore_share=0.25))
     n_flag = int((items["perplexity"] > 150).sum())
     head = q.plan.head(n_flag)
     share = head["reason"].eq("random sample (explore)").mean()
@@ -139,19 +139,19 @@ def test_triage_needs_something_to_triage_on(store: ReviewStore) -> None:
     with pytest.raises(WorkbenchError, match="needs something to triage on"):
         ReviewQueue(_items(5), store, reviewer="a", strategy="triage")
     with pytest.raises(WorkbenchError, match="not a valid regular expression"):
-        ReviewQueue(_items(5), store, reviewer="a", strategy="triage", patterns=["("])
+        ReviewQueue(_items(5), store, reviewer="a", strategy=Triage(patterns=["("]))
 
 
 def test_uncertainty_by_posterior_entropy_and_by_distance_to_threshold(store: ReviewStore) -> None:
     items = _items(20)
     p = np.linspace(0.5, 1.0, 20)
     post = pd.DataFrame({"pos": p, "neg": 1 - p}, index=items["doc_id"])
-    q = ReviewQueue(items, store, reviewer="a", strategy="uncertainty", posteriors=post)
+    q = ReviewQueue(items, store, reviewer="a", strategy=Uncertainty(posteriors=post))
     assert q.plan["item_id"].tolist() == items["doc_id"].tolist()  # p=0.5 first: highest entropy
     assert q.plan["reason"].iloc[0] == "uncertain label: entropy 0.69"
     ent = posterior_entropy(post)
     assert ent.iloc[0] == pytest.approx(np.log(2)) and ent.iloc[-1] == 0
-    near = ReviewQueue(items, store, reviewer="a", strategy="uncertainty", score="clip_score", threshold=0.5)
+    near = ReviewQueue(items, store, reviewer="a", strategy=Uncertainty(score="clip_score", threshold=0.5))
     dist = (items.set_index("doc_id").loc[near.plan["item_id"], "clip_score"] - 0.5).abs()
     assert dist.is_monotonic_increasing
     with pytest.raises(WorkbenchError, match="needs posteriors="):
@@ -166,7 +166,7 @@ def test_uncertainty_fits_dawid_skene_on_annotations(store: ReviewStore) -> None
         [(d, f"w{w}", "pos" if (i < 10 or g.uniform() < 0.5) else "neg") for i, d in enumerate(items["doc_id"]) for w in range(3)],
         columns=["item_id", "annotator_id", "label"],
     )
-    q = ReviewQueue(items, store, reviewer="a", strategy="uncertainty", annotations=ann)
+    q = ReviewQueue(items, store, reviewer="a", strategy=Uncertainty(annotations=ann))
     from workbench.aggregation import dawid_skene
 
     entropy = posterior_entropy(dawid_skene(ann).posteriors)
@@ -203,7 +203,7 @@ def test_gold_is_interleaved_hidden_and_served_to_every_reviewer(store: ReviewSt
     with pytest.raises(WorkbenchError, match="not in the items table"):
         ReviewQueue(items, store, reviewer="a", gold=["nope"])
     # in a triage queue, gold items carry the same kinds of reasons as the others
-    tri = ReviewQueue(items, store, reviewer="t", strategy="triage", high={"perplexity": 300.0}, gold=gold, gold_share=0.2)
+    tri = ReviewQueue(items, store, reviewer="t", strategy=Triage(high={"perplexity": 300.0}), gold=gold, gold_share=0.2)
     gold_reasons = set(tri.plan.loc[tri.plan["gold"], "reason"].str.replace(r" [\d.,]+ > .*", "", regex=True))
     other_reasons = set(tri.plan.loc[~tri.plan["gold"], "reason"].str.replace(r" [\d.,]+ > .*", "", regex=True))
     assert gold_reasons <= other_reasons
@@ -252,7 +252,7 @@ def test_progress_size_rate_and_composition(store: ReviewStore) -> None:
     assert p.summary() == "9 done, 3 skipped, 2 remaining, 120 items/hour"
     _drain(q)
     assert q.progress().remaining == 0 and len(store.active()) == 14
-    comp = ReviewQueue(_items(40), store, reviewer="x", strategy="stratified", by=("source",)).composition()
+    comp = ReviewQueue(_items(40), store, reviewer="x", strategy=Stratified(by=("source",))).composition()
     assert comp.set_index("group")["n"].to_dict() == {"stratum source=web": 30, "stratum source=forum": 10}
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "Verdict",
     "check",
     "fmt_count",
+    "preformatted",
     "say",
     "show",
     "show_verdict",
@@ -317,6 +318,16 @@ def show(*items: Any, precision: int = 3) -> None:
             item.show()
         else:
             display(item)
+
+
+def preformatted(text: str | None) -> Any:
+    """``text`` shown verbatim (a file's contents, a rules file) in an escaped ``<pre>`` block;
+    ``None`` stays ``None`` (so :func:`show` skips it)."""
+    if text is None:
+        return None
+    from IPython.display import HTML
+
+    return HTML(f"<pre style='white-space:pre-wrap'>{escape_html(text)}</pre>")
 
 
 def fmt_count(n: int | float) -> str:

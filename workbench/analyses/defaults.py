@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DATA_INTERVENTION_AB", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS"]
+__all__ = ["DATA_INTERVENTION_AB", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -31,9 +31,22 @@ DATA_INTERVENTION_AB: dict[str, Any] = {
 
 QUALITY_DASHBOARD: dict[str, Any] = {"refresh_s": 10.0, "cost_per_hour": 30.0, "idle": "10min"}
 
+SPOT_CHECK_REVIEW: dict[str, Any] = {
+    "reviewer": "you", "min_display_ms": 300, "review_tags": [], "strategy": "triage", "n_items": 2000,
+    "queue_size": 300, "gold_share": 0.1, "overlap_share": 0.2,
+    "triage_high": {"top_2gram_char_fraction": 0.12, "duplicate_line_fraction": 0.3},
+    "triage_low": {"mean_word_length": 3.5},
+    "patterns": ["subscribe to our newsletter", "all rights reserved", "sign in \\| register"],
+    "explore_share": 0.3, "simulate": True, "n_simulated": 2, "simulated_per_reviewer": 250,
+    "hidden_metric": "top_2gram_char_fraction", "hidden_direction": "max", "hidden_quantile": 0.85,
+    "reviewer_error_rate": 0.05, "calibrate_metrics": ["top_2gram_char_fraction", "mean_word_length"],
+    "calibrate_min_per_side": 20, "cost_per_hour": 30.0, "seed": 0,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "length_bias": LENGTH_BIAS,
     "data_intervention_ab": DATA_INTERVENTION_AB,
     "quality_dashboard": QUALITY_DASHBOARD,
+    "spot_check_review": SPOT_CHECK_REVIEW,
 }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import statistics
 import time
 import uuid
@@ -28,16 +27,21 @@ import pandas as pd
 from workbench._internal.paths import locate_images
 from workbench._validation import (
     as_rng,
-    check_choice,
     require_columns,
     require_frame,
     require_no_missing,
     require_nonempty,
-    require_numeric,
     require_unique,
 )
 from workbench.errors import SchemaError, WorkbenchError
 from workbench.review.store import Event, ReviewStore
+from workbench.review.strategies import (
+    STRATEGIES,
+    QueueStrategy,
+    interleave,
+    make_strategy,
+    posterior_entropy,
+)
 
 __all__ = [
     "HistoryEntry",
@@ -50,7 +54,6 @@ __all__ = [
 ]
 
 Strategy = Literal["random", "stratified", "triage", "uncertainty"]
-STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty")
 _ID_COLUMNS = ("item_id", "doc_id", "pair_id")
 _RATE_AFTER = 10  # events in the session before a rate is shown
 _RATE_WINDOW = 20  # gaps the smoothed rate looks at
@@ -110,52 +113,6 @@ class Progress:
         return f"{self.done} done, {self.skipped} skipped, {self.remaining} remaining{rate}"
 
 
-def posterior_entropy(posteriors: pd.DataFrame) -> pd.Series:
-    """Shannon entropy (nats) of each row of a posterior table (rows sum to 1).
-
-    0 means certain; ``log(k)`` for ``k`` classes means uniform. Used by the uncertainty
-    strategy to send the least certain aggregate labels to a human first.
-
-    Examples
-    --------
-    >>> p = pd.DataFrame({"pos": [1.0, 0.5], "neg": [0.0, 0.5]}, index=["x", "y"])
-    >>> posterior_entropy(p).round(4).tolist()
-    [0.0, 0.6931]
-    """
-    values = posteriors.to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(values > 0, -values * np.log(values), 0.0)
-    return pd.Series(terms.sum(axis=1), index=posteriors.index, name="entropy")
-
-
-def _interleave(
-    main: np.ndarray, extra: np.ndarray, share: float, rng: np.random.Generator, *, cap: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Merge ``extra`` into ``main`` so that about ``share`` of the result comes from extra.
-
-    Returns the merged positions and a boolean mask of which come from ``extra``. Extra
-    items are spaced at random (jittered) positions, so a reviewer cannot predict them.
-    With ``cap``, extras that would fall after the end of ``main`` are dropped.
-    """
-    if share <= 0 or len(extra) == 0:
-        return main, np.zeros(len(main), dtype=bool)
-    step = (1.0 - share) / share
-    key_main = np.arange(len(main)) + 0.5
-    key_extra = (np.arange(len(extra)) + rng.uniform(0.0, 1.0, len(extra))) * step
-    if cap:
-        keep = key_extra <= len(main)
-        extra, key_extra = extra[keep], key_extra[keep]
-    keys = np.concatenate([key_main, key_extra])
-    merged = np.concatenate([main, extra])
-    is_extra = np.concatenate([np.zeros(len(main), bool), np.ones(len(extra), bool)])
-    order = np.argsort(keys, kind="stable")
-    return merged[order], is_extra[order]
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-
-
 class ReviewQueue:
     """Serve items to one reviewer in a planned order, backed by a :class:`ReviewStore`.
 
@@ -170,16 +127,11 @@ class ReviewQueue:
     reviewer
         Who is reviewing.
     strategy
-        ``"random"``: a random order. ``"stratified"``: round-robin over the strata ``by``
-        (``allocation="equal"``: every stratum equally often; ``"proportional"``: in
-        proportion to its size). ``"triage"``: flagged items first — scores below ``low``
-        (e.g. ``{"clip_score": 0.2}``), above ``high`` (``{"perplexity": 1500}``), text
-        matching ``patterns`` (regular expressions, case-insensitive), rows whose
-        ``decision_column`` is ``"review"`` (composite decisions of ``scoring.decide``) —
-        most flags and most extreme first, with ``explore_share`` random unflagged items
-        mixed in so calibration sees the whole score range. ``"uncertainty"``: highest
-        posterior entropy first (``posteriors``, or Dawid–Skene fitted on ``annotations``),
-        or closest to ``threshold`` on the column ``score``.
+        A strategy object of :mod:`workbench.review.strategies` — ``RandomOrder()``,
+        ``Stratified(by=...)``, ``Triage(low=..., high=..., patterns=...)``,
+        ``Uncertainty(posteriors=... | score=..., threshold=...)`` — or the name of one with
+        its default options (``"random"``, ``"stratified"``). Its options live on the object,
+        not on the queue.
     item
         The id column; found among ``item_id``, ``doc_id``, ``pair_id`` when ``None``.
     name
@@ -227,22 +179,10 @@ class ReviewQueue:
         store: ReviewStore,
         *,
         reviewer: str,
-        strategy: Strategy = "random",
+        strategy: Strategy | QueueStrategy = "random",
         item: str | None = None,
         name: str | None = None,
         size: int | None = None,
-        by: Sequence[str] = ("source", "category"),
-        allocation: Literal["equal", "proportional"] = "equal",
-        low: Mapping[str, float] | None = None,
-        high: Mapping[str, float] | None = None,
-        patterns: Sequence[str] = (),
-        text_columns: Sequence[str] | None = None,
-        decision_column: str = "decision",
-        explore_share: float = 0.1,
-        posteriors: pd.DataFrame | None = None,
-        annotations: pd.DataFrame | None = None,
-        score: str | None = None,
-        threshold: float | None = None,
         gold: Sequence[str] | pd.DataFrame | None = None,
         gold_share: float = 0.1,
         overlap_share: float = 0.0,
@@ -255,8 +195,7 @@ class ReviewQueue:
     ) -> None:
         frame = require_frame(items, table="items")
         require_nonempty(frame, table="items")
-        check_choice(strategy, name="strategy", choices=STRATEGIES)
-        check_choice(allocation, name="allocation", choices=("equal", "proportional"))
+        plan_strategy = make_strategy(strategy)
         if not isinstance(reviewer, str) or not reviewer:
             raise WorkbenchError(
                 f"review queue: reviewer must be a non-empty string, got {reviewer!r}; "
@@ -267,7 +206,6 @@ class ReviewQueue:
         for share_name, share in (
             ("gold_share", gold_share),
             ("overlap_share", overlap_share),
-            ("explore_share", explore_share),
         ):
             if not 0.0 <= share < 1.0 or (share_name == "overlap_share" and share > 1.0):
                 raise WorkbenchError(
@@ -296,9 +234,10 @@ class ReviewQueue:
         self.items = frame.reset_index(drop=True)
         self.store = store
         self.reviewer = reviewer
-        self.strategy = strategy
+        self.strategy = plan_strategy.name
+        self.strategy_options = plan_strategy
         self.item = item
-        self.name = name or strategy
+        self.name = name or plan_strategy.name
         self.size = size
         self.repeat = repeat
         self.overlap_reviewers = overlap_reviewers
@@ -318,25 +257,9 @@ class ReviewQueue:
         ids = self.items[item].to_numpy(dtype=object)
         gold_ids = self._gold_ids(gold)
         is_gold = np.isin(ids, list(gold_ids))
-        order, reasons = self._strategy_order(
-            strategy,
-            gen,
-            by=by,
-            allocation=allocation,
-            low=low or {},
-            high=high or {},
-            patterns=patterns,
-            text_columns=text_columns,
-            decision_column=decision_column,
-            explore_share=explore_share,
-            posteriors=posteriors,
-            annotations=annotations,
-            score=score,
-            threshold=threshold,
-            exclude=is_gold,
-        )
+        order, reasons = plan_strategy.order(self.items, item, gen, np.flatnonzero(~is_gold))
         gold_rows = gen.permutation(np.flatnonzero(is_gold))
-        merged, from_gold = _interleave(order, gold_rows, gold_share, gen, cap=True)
+        merged, from_gold = interleave(order, gold_rows, gold_share, gen, cap=True)
         reason_all = np.asarray(reasons, dtype=object)
         # a hidden gold item shows the reason the strategy gives its row, like any other item
         shown_reason = reason_all[merged]
@@ -406,167 +329,6 @@ class ReviewQueue:
                 "their rows (text, image...) in items."
             )
         return gold_ids
-
-    def _stratum_labels(self, by: Sequence[str]) -> np.ndarray:
-        cols = [c for c in by if c in self.items.columns]
-        if not cols:
-            return np.full(len(self.items), "all", dtype=object)
-        parts = [c + "=" + self.items[c].astype(str).fillna("NA") for c in cols]
-        label = parts[0]
-        for p in parts[1:]:
-            label = label + ", " + p
-        return label.to_numpy(dtype=object)
-
-    def _strategy_order(
-        self,
-        strategy: str,
-        gen: np.random.Generator,
-        *,
-        exclude: np.ndarray,
-        **kw: Any,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Rows (excluding gold) in serving order, and each row's reason (indexed by row)."""
-        n = len(self.items)
-        reasons = np.full(n, "random sample", dtype=object)
-        candidates = np.flatnonzero(~exclude)
-        if strategy == "random":
-            return gen.permutation(candidates), reasons
-        if strategy == "stratified":
-            by = [c for c in kw["by"] if c in self.items.columns]
-            if not by:
-                raise SchemaError(
-                    f"strategy 'stratified' needs stratum columns {list(kw['by'])} in table "
-                    f"'items'; it has {', '.join(map(str, self.items.columns[:20]))}. "
-                    "Pass by=('your_column',)."
-                )
-            labels = self._stratum_labels(by)
-            reasons = ("stratum " + pd.Series(labels)).to_numpy(dtype=object)
-            shuffled = gen.permutation(candidates)
-            lab = pd.Series(labels[shuffled])
-            rank = lab.groupby(lab, sort=False).cumcount().to_numpy(dtype=float)
-            if kw["allocation"] == "proportional":
-                size = lab.map(lab.value_counts()).to_numpy(dtype=float)
-                key = (rank + gen.uniform(0, 1, len(shuffled))) / size
-            else:
-                key = rank + gen.uniform(0, 1, len(shuffled)) * 0.5
-            return shuffled[np.argsort(key, kind="stable")], reasons
-        if strategy == "triage":
-            return self._triage(gen, candidates, **kw)
-        return self._uncertainty(gen, candidates, **kw)
-
-    def _triage(
-        self, gen: np.random.Generator, candidates: np.ndarray, **kw: Any
-    ) -> tuple[np.ndarray, np.ndarray]:
-        items = self.items
-        n = len(items)
-        n_flags = np.zeros(n)
-        severity = np.zeros(n)
-        reason = np.full(n, "", dtype=object)
-
-        def add(mask: np.ndarray, text: np.ndarray | str, sev: np.ndarray | float) -> None:
-            nonlocal reason
-            sep = np.where(reason == "", "", "; ")
-            reason = np.where(mask, reason + sep + text, reason)
-            n_flags[mask] += 1
-            severity[mask] = np.maximum(severity[mask], (np.broadcast_to(sev, (n,)))[mask])
-
-        low, high = kw["low"], kw["high"]
-        if not (low or high or kw["patterns"] or kw["decision_column"] in items.columns):
-            raise WorkbenchError(
-                "strategy 'triage' needs something to triage on: low={'clip_score': 0.2}, "
-                "high={'perplexity': 1500}, patterns=[...] or a 'decision' column from "
-                "scoring.decide."
-            )
-        for metric, thr, sign in [*((m, t, -1) for m, t in low.items()), *((m, t, 1) for m, t in high.items())]:
-            require_columns(items, [metric], table="items")
-            require_numeric(items, metric, table="items")
-            v = pd.to_numeric(items[metric], errors="coerce").to_numpy(dtype=float)
-            scale = np.nanstd(v) or 1.0
-            with np.errstate(invalid="ignore"):
-                mask = (v > thr) if sign > 0 else (v < thr)
-            mask &= ~np.isnan(v)
-            op = ">" if sign > 0 else "<"
-            text = np.array([f"{metric} {_fmt(x)} {op} {_fmt(thr)}" if m else "" for x, m in zip(v, mask, strict=True)], dtype=object)
-            add(mask, text, sign * (v - thr) / scale)
-        if kw["patterns"]:
-            cols = kw["text_columns"] or [
-                c for c in ("text", "caption", "prompt", "response_a", "response_b") if c in items.columns
-            ]
-            if not cols:
-                raise SchemaError("patterns need a text column; pass text_columns=['your_text_column'].")
-            joined = items[cols[0]].astype(str).fillna("")
-            for c in cols[1:]:
-                joined = joined + "\n" + items[c].astype(str).fillna("")
-            for pat in kw["patterns"]:
-                try:
-                    rx = re.compile(pat, flags=re.IGNORECASE)
-                except re.error as exc:
-                    raise WorkbenchError(f"review queue: pattern {pat!r} is not a valid regular expression ({exc}).") from exc
-                mask = joined.str.contains(rx, regex=True).to_numpy(dtype=bool)
-                add(mask, f"matches {pat!r}", 10.0)
-        dcol = kw["decision_column"]
-        if dcol in items.columns:
-            mask = (items[dcol].astype(str) == "review").to_numpy(dtype=bool)
-            rule_reason: str | np.ndarray = "composite rule: review"
-            if "reasons" in items.columns:
-                rule_reason = ("composite rule: " + items["reasons"].astype(str)).to_numpy(dtype=object)
-            add(mask, rule_reason, 1.0)
-        flagged = candidates[n_flags[candidates] > 0]
-        rest = candidates[n_flags[candidates] == 0]
-        tie = gen.uniform(0, 1, len(flagged))
-        flagged = flagged[np.lexsort((tie, -severity[flagged], -n_flags[flagged]))]
-        rest = gen.permutation(rest)
-        reason = np.where(reason == "", "random sample (explore)", reason)
-        merged, _ = _interleave(flagged, rest, kw["explore_share"], gen, cap=False)
-        if kw["explore_share"] <= 0:
-            merged = np.concatenate([flagged, rest])
-        return merged, reason
-
-    def _uncertainty(
-        self, gen: np.random.Generator, candidates: np.ndarray, **kw: Any
-    ) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self.items)
-        ids = self.items[self.item]
-        posteriors, annotations = kw["posteriors"], kw["annotations"]
-        if posteriors is None and annotations is not None:
-            try:
-                from workbench.aggregation import dawid_skene
-            except ImportError as exc:  # pragma: no cover - depends on the aggregation module
-                raise WorkbenchError(
-                    "strategy 'uncertainty' with annotations= needs workbench.aggregation.dawid_skene; "
-                    "pass posteriors= (one row per item, one column per label) instead."
-                ) from exc
-            posteriors = dawid_skene(annotations).posteriors
-        if posteriors is not None:
-            require_frame(posteriors, table="posteriors")
-            post = posteriors.copy()
-            post.index = post.index.astype(str)
-            ent = posterior_entropy(post).reindex(ids).to_numpy(dtype=float)
-            reason = np.array(
-                [f"uncertain label: entropy {e:.2f}" if not np.isnan(e) else "no aggregate label" for e in ent],
-                dtype=object,
-            )
-            key = np.where(np.isnan(ent), np.inf, -ent)
-        elif kw["score"] is not None and kw["threshold"] is not None:
-            col, thr = kw["score"], float(kw["threshold"])
-            require_columns(self.items, [col], table="items", option_names=["score"])
-            require_numeric(self.items, col, table="items")
-            v = pd.to_numeric(self.items[col], errors="coerce").to_numpy(dtype=float)
-            scale = float(np.nanstd(v)) or 1.0
-            dist = np.abs(v - thr) / scale
-            reason = np.array(
-                [f"{col} {_fmt(x)} near threshold {_fmt(thr)}" if not np.isnan(x) else f"no {col}" for x in v],
-                dtype=object,
-            )
-            key = np.where(np.isnan(dist), np.inf, dist)
-        else:
-            raise WorkbenchError(
-                "strategy 'uncertainty' needs posteriors= (e.g. dawid_skene(...).posteriors), "
-                "annotations= (Dawid–Skene is fitted on them), or score='column' with threshold=."
-            )
-        tie = gen.uniform(0, 1, n)
-        ordered = candidates[np.lexsort((tie[candidates], key[candidates]))]
-        return ordered, reason
 
     # -- what the store says (read incrementally) -------------------------------------------
     def _refresh(self) -> None:
