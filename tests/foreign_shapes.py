@@ -1,7 +1,7 @@
 """A shape renderer written apart from the workbench's, to judge the demo CLIP off its own data.
 
 The workbench draws its training and sample scenes with Pillow's ImageDraw
-(:mod:`workbench._shapes`, :mod:`workbench.scoring._demo_clip_data`). This module shares
+(:mod:`workbench._shapes`, :mod:`workbench.samples._demo_clip_data`). This module shares
 none of that code: it rasterises each shape from its own inside-test on a 4 × 4 sub-pixel
 grid with numpy (so edges are antialiased by area coverage), at 96 px, with its own colour
 values a little off the training palette, its own background tones, sizes and placements.
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{template!r}: 12-way top-1 {res.top1:.3f}, single-attribute-changed ROC AUC "
               f"{res.auc_one_attribute:.4f}")
     if args.card:
-        from workbench.scoring.demo_clip import DEMO_CLIP_DIR
+        from workbench.samples.demo_clip import DEMO_CLIP_DIR
 
         card = Path(args.model or DEMO_CLIP_DIR) / "README.md"
         n = 12 * args.per_class

@@ -25,7 +25,7 @@ from workbench.scoring.clip import (
     clip_score_table,
     load_clip,
 )
-from workbench.scoring.demo_clip import (
+from workbench.samples.demo_clip import (
     DEMO_CLIP_DIR,
     demo_clip_tokenizer,
     evaluate_held_out,
@@ -444,7 +444,7 @@ def test_train_demo_clip_writes_a_loadable_checkpoint_with_its_card(tmp_path) ->
 def test_every_scene_has_exactly_one_true_colour_shape_caption() -> None:
     # the 48 captions of the attribute term: one is true of each scene (singular for one
     # shape, plural for two or three), the other 47 differ in colour, shape or number
-    from workbench.scoring._demo_clip_data import (
+    from workbench.samples._demo_clip_data import (
         attribute_captions,
         encode_specs,
         positives,

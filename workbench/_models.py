@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
+    "DEMO_CLIP_DIR",
     "EMBEDDED_LM_FILE",
     "EMBEDDED_LM_PACKAGE",
     "ModelKind",
@@ -48,6 +49,10 @@ __all__ = [
     "model_not_available",
     "resolve_model",
 ]
+
+#: The committed demo CLIP (trained by ``workbench train-demo-clip``; see docs/clip.md): the
+#: embedded default of :func:`workbench.scoring.clip_score`.
+DEMO_CLIP_DIR = Path(__file__).resolve().parents[1] / "data_samples" / "models" / "demo_clip"
 
 ModelKind = Literal["causal_lm", "clip", "embedding"]
 

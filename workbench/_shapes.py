@@ -5,7 +5,7 @@ size, grouped in one region of the image. :func:`render_caption_image` draws it 
 (64 × 64 px by default) and :func:`caption_for` writes a caption for it in one of a few
 phrasings, e.g. ``"two small red circles on the left"``. The sample generator
 (``workbench.samples.make_image_captions``) and the demo CLIP training
-(``workbench.scoring.demo_clip``) both build on these functions, so the demo model sees
+(``workbench.samples.demo_clip``) both build on these functions, so the demo model sees
 exactly the domain of the sample data.
 
 The batch helpers (:func:`caption_specs`, :func:`captions_for`, :func:`render_batch`,

@@ -424,7 +424,7 @@ def train_demo_clip_command(
     ] = 0.0,
 ) -> None:
     """Train the small demo CLIP on generated shape captions and report its held-out ROC AUC."""
-    from workbench.scoring.demo_clip import train_demo_clip
+    from workbench.samples.demo_clip import train_demo_clip
 
     result = train_demo_clip(
         out_dir, steps=steps, minutes=minutes or None, batch_size=batch_size, rng=rng, lr=lr,

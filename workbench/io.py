@@ -8,25 +8,23 @@ interrupted write never leaves a half-written table behind.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
-import zlib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 import pandas as pd
 
+from workbench._internal.files import atomic_path, read_plain_table
+from workbench._internal.files import table_format as _format_of
 from workbench._validation import (
     TABLE_SCHEMAS,
-    as_rng,
     check_choice,
     require_columns,
     validate_table,
 )
 from workbench.errors import SchemaError, WorkbenchError
+from workbench.formats.chosen_rejected import from_chosen_rejected, last_assistant_turn
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench._internal.format_names import Format
@@ -46,23 +44,6 @@ __all__ = [
 ]
 
 TableKind = Literal["annotations", "gold", "preferences", "corpus", "image_captions"]
-
-_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
-
-
-def _format_of(path: Path) -> tuple[str, str | None]:
-    suffixes = [s.lower() for s in path.suffixes]
-    compression = None
-    if suffixes and suffixes[-1] == ".gz":
-        compression = "gzip"
-        suffixes = suffixes[:-1]
-    if not suffixes or suffixes[-1] not in _FORMATS:
-        raise WorkbenchError(
-            f"cannot tell the format of '{path}': use a name ending in "
-            ".csv, .jsonl, .parquet (optionally followed by .gz)."
-        )
-    return _FORMATS[suffixes[-1]], compression
-
 
 def load_table(
     path: str | os.PathLike[str],
@@ -151,30 +132,10 @@ def load_table(
             return _settle(table, p, kind=kind, date_format=date_format, normalize_labels=normalize_labels)
     if options:
         raise WorkbenchError(f"options={dict(options)!r} apply to tool exports; '{p}' is read as a plain table.")
-    fmt, compression = _format_of(p)
     id_cols = ["item_id", "annotator_id", "pair_id", "doc_id"]
     if columns:
         id_cols = [columns.get(c, c) for c in id_cols]
-    try:
-        if fmt == "csv":
-            df = pd.read_csv(p, compression=compression, dtype={c: str for c in id_cols}, encoding="utf-8")
-        elif fmt in ("jsonl", "json"):
-            df = pd.read_json(p, lines=fmt == "jsonl", compression=compression, dtype={c: str for c in id_cols}, encoding="utf-8")
-        else:
-            df = pd.read_parquet(p)
-    except UnicodeDecodeError as exc:
-        line = _first_bad_line(p, compression)
-        raise SchemaError(
-            f"'{p}' is not valid UTF-8 text (first bad byte on line {line}: {exc.reason}). "
-            "Re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv."
-        ) from exc
-    except (EOFError, zlib.error) as exc:
-        raise WorkbenchError(
-            f"'{p}' is truncated or not valid gzip data ({type(exc).__name__}: {exc}). "
-            "Re-download or re-compress it (gunzip -t FILE tests it)."
-        ) from exc
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise WorkbenchError(f"could not read '{p}' as {fmt.upper()}: {_jsonl_hint(p, fmt, compression, exc)}") from exc
+    df = read_plain_table(p, id_columns=id_cols)
     if columns:
         absent = {k: v for k, v in columns.items() if v != k and v not in df.columns}
         if absent:
@@ -183,9 +144,6 @@ def load_table(
                 + f"; its columns are {', '.join(map(repr, list(df.columns)[:20]))}. Pass a column it has."
             )
         df = df.rename(columns={v: k for k, v in columns.items()})
-    for c in ("item_id", "annotator_id", "pair_id", "doc_id"):
-        if c in df.columns and fmt == "parquet":
-            df[c] = df[c].where(df[c].isna(), df[c].astype(str))
     df = _settle(df, p, kind=kind, date_format=date_format, normalize_labels=normalize_labels)
     if kind is not None:
         validate_table(df, kind, source=str(p))
@@ -323,79 +281,7 @@ def export_items(
     return writer(items, path, **options)  # type: ignore[arg-type]
 
 
-def _jsonl_hint(path: Path, fmt: str, compression: str | None, exc: Exception) -> str:
-    """pandas reports a bad JSON line by byte offset (or not at all); name the line instead."""
-    from workbench._internal.escape import shorten
 
-    if fmt != "jsonl":
-        return shorten(str(exc), 300)
-    import gzip
-    import json
-
-    opener = gzip.open if compression == "gzip" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line.rstrip("\r\n"))
-                except json.JSONDecodeError as bad:
-                    return (f"line {n} is not valid JSON ({bad.msg} at column {bad.colno}): "
-                            f"{shorten(line.rstrip(), 120)}. Each line must hold one JSON object.")
-                if not isinstance(value, dict):
-                    return f"line {n} holds a JSON {type(value).__name__}, not an object. Each line must hold one JSON object."
-    except (OSError, EOFError, UnicodeDecodeError):
-        pass
-    return shorten(str(exc), 300)
-
-
-def _first_bad_line(path: Path, compression: str | None) -> int:
-    import gzip
-
-    opener = gzip.open if compression == "gzip" else open
-    with opener(path, "rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return n
-    return 0
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
-    >>> with atomic_path(target) as tmp:
-    ...     _ = tmp.write_text("done")
-    >>> open(target).read()
-    'done'
-    """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp = Path(name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual mode
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:  # reach the disk before the rename makes it visible
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def check_writable(path: str | os.PathLike[str], *, table: bool = True) -> Path:
@@ -456,115 +342,6 @@ def save_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         else:
             df.to_parquet(tmp, index=False)
     return p
-
-
-_TURN = re.compile(r"\n\n(Human|Assistant):", flags=re.MULTILINE)
-
-
-def last_assistant_turn(dialogue: str) -> tuple[str, str]:
-    """Split an HH-style dialogue into (prompt, final assistant response).
-
-    The prompt is everything before the final ``"\\n\\nAssistant:"`` marker; the response
-    is what follows it, stripped. A text without the marker is returned as the response
-    with an empty prompt.
-
-    Examples
-    --------
-    >>> last_assistant_turn("\\n\\nHuman: Hi\\n\\nAssistant: Hello!\\n\\nHuman: Bye\\n\\nAssistant: See you.")
-    ('\\n\\nHuman: Hi\\n\\nAssistant: Hello!\\n\\nHuman: Bye', 'See you.')
-    """
-    cut = dialogue.rfind("\n\nAssistant:")
-    if cut < 0:
-        return "", dialogue.strip()
-    return dialogue[:cut], dialogue[cut + len("\n\nAssistant:") :].strip()
-
-
-def from_chosen_rejected(
-    df: pd.DataFrame,
-    *,
-    chosen: str = "chosen",
-    rejected: str = "rejected",
-    prompt: str | None = None,
-    pair: str | None = None,
-    annotator: str | None = None,
-    dialogue: bool | None = None,
-    rng: int | np.random.Generator | None = None,
-) -> pd.DataFrame:
-    """Convert one-row-per-pair chosen/rejected data into the preferences table.
-
-    Each pair's order is randomised with ``rng`` (the chosen response lands in position
-    ``a`` or ``b`` with probability 1/2) and recorded in the column ``chosen_position``, so
-    position effects of the conversion itself are known and testable.
-
-    Parameters
-    ----------
-    df
-        One row per pair with the chosen and the rejected text.
-    chosen, rejected
-        Their columns.
-    prompt
-        Column with the prompt, if any. For HH-style dialogues (``dialogue=True``) the
-        prompt is the conversation before the final assistant turn.
-    pair, annotator
-        Columns with pair and annotator ids; missing → ``pair_0``, ``pair_1``… and one
-        annotator ``"source"``.
-    dialogue
-        Whether texts are HH-style dialogues (``"\\n\\nHuman: …\\n\\nAssistant: …"``) whose final
-        assistant turn is the response. ``None`` detects it from the first rows.
-    rng
-        Seed or Generator for the a/b order.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``pair_id, annotator_id, choice, response_a, response_b, prompt, chosen_position``.
-
-    Examples
-    --------
-    >>> raw = pd.DataFrame({"chosen": ["\\n\\nHuman: 2+2?\\n\\nAssistant: 4."],
-    ...                     "rejected": ["\\n\\nHuman: 2+2?\\n\\nAssistant: Five, I think."]})
-    >>> out = from_chosen_rejected(raw, rng=0)
-    >>> out.loc[0, ["choice", "chosen_position"]].tolist()
-    ['b', 'b']
-    >>> out.loc[0, "response_b"]
-    '4.'
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"from_chosen_rejected expects a DataFrame, got {type(df).__name__}.")
-    needed = [chosen, rejected] + [c for c in (prompt, pair, annotator) if c]
-    require_columns(df, needed, table="chosen/rejected")
-    if len(df) == 0:
-        raise SchemaError("table 'chosen/rejected' is empty (0 rows).")
-    gen = as_rng(rng)
-    ch = df[chosen].astype("string").fillna("")
-    rj = df[rejected].astype("string").fillna("")
-    if dialogue is None:
-        head = ch.head(20)
-        dialogue = bool(head.str.contains("\n\nAssistant:", regex=False).mean() > 0.5)
-    if dialogue:
-        split_c = [last_assistant_turn(t) for t in ch]
-        split_r = [last_assistant_turn(t) for t in rj]
-        resp_c = [s[1] for s in split_c]
-        resp_r = [s[1] for s in split_r]
-        prompts = [s[0] for s in split_c]
-    else:
-        resp_c, resp_r = ch.tolist(), rj.tolist()
-        prompts = df[prompt].astype("string").tolist() if prompt else [""] * len(df)
-    if prompt and dialogue:
-        prompts = df[prompt].astype("string").tolist()
-    chosen_is_a = gen.random(len(df)) < 0.5
-    out = pd.DataFrame(
-        {
-            "pair_id": df[pair].astype(str).to_numpy() if pair else [f"pair_{i}" for i in range(len(df))],
-            "annotator_id": df[annotator].astype(str).to_numpy() if annotator else "source",
-            "choice": np.where(chosen_is_a, "a", "b"),
-            "response_a": np.where(chosen_is_a, resp_c, resp_r),
-            "response_b": np.where(chosen_is_a, resp_r, resp_c),
-            "prompt": prompts,
-        }
-    )
-    out["chosen_position"] = out["choice"]
-    return out
 
 
 def attach_truth(

@@ -451,7 +451,7 @@ def write_tasks(
     >>> task["data"], task["predictions"][0]["score"]
     ({'item_id': 'q1', 'text': 'Good.'}, 12.5)
     """
-    from workbench.io import atomic_path
+    from workbench._internal.files import atomic_path
 
     frame, item = items_frame(items, item)
     scores = list(score_columns) if score_columns is not None else [

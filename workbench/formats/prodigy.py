@@ -243,7 +243,7 @@ def write_jsonl(
     >>> write_jsonl(df, out, label="GOOD").read_text().strip()
     '{"text": "Good.", "item_id": "q1", "meta": {"perplexity": 12.5}, "label": "GOOD"}'
     """
-    from workbench.io import atomic_path
+    from workbench._internal.files import atomic_path
 
     frame, item = items_frame(items, item)
     require_columns(frame, [text], table="items", option_names=["text"])

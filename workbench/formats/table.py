@@ -17,10 +17,10 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     ``annotator_id`` and ``label`` it is ``annotations``; with ``item_id`` and ``label`` only,
     ``gold``; anything else is returned as ``items`` (no judgments).
     """
-    from workbench.io import load_table
+    from workbench._internal.files import read_plain_table
 
     check_options(options, (), format="table")
-    df = load_table(path, format="table")
+    df = read_plain_table(path)
     tally = Tally(str(path), "table", "rows")
     cols = set(map(str, df.columns))
     if {"pair_id", "choice"} <= cols:

@@ -47,6 +47,7 @@ import pandas as pd
 
 from workbench._internal.paths import locate_images
 from workbench._models import (
+    DEMO_CLIP_DIR,
     ResolvedModel,
     device_for,
     hub_offline,
@@ -81,8 +82,6 @@ _DEFAULT_OPEN_CLIP_TAG = "openai"
 
 
 def _demo_dir() -> Path:
-    from workbench.scoring.demo_clip import DEMO_CLIP_DIR
-
     return DEMO_CLIP_DIR
 
 

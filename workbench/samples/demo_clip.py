@@ -8,7 +8,7 @@ learning on freshly generated image–caption pairs, and commits the checkpoint 
 :func:`workbench.scoring.clip.clip_score` and is domain-limited: it knows coloured shapes on
 a plain background and nothing else.
 
-The pairs are drawn and worded in many styles (:mod:`workbench.scoring._demo_clip_data`) and
+The pairs are drawn and worded in many styles (:mod:`workbench.samples._demo_clip_data`) and
 every batch holds scenes that differ in one attribute, mostly the shape, a caption per image
 with its shape or colour changed, and all 48 colour × shape captions, so the model binds
 colours to shapes instead of learning one drawing style and one caption grammar. A linear
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from workbench._models import DEMO_CLIP_DIR
 from workbench._shapes import (
     COLOURS,
     SHAPES,
@@ -43,7 +44,7 @@ from workbench._shapes import (
 )
 from workbench._validation import as_rng
 from workbench.errors import WorkbenchError
-from workbench.scoring._demo_clip_data import (
+from workbench.samples._demo_clip_data import (
     CaptionBatch,
     attribute_captions,
     encode_specs,
@@ -70,7 +71,6 @@ __all__ = [
 ]
 
 #: Where the committed demo checkpoint lives (config, weights, tokenizer, model card).
-DEMO_CLIP_DIR = Path(__file__).resolve().parents[2] / "data_samples" / "models" / "demo_clip"
 
 #: Special tokens and their ids. The end-of-text id is deliberately not 2: transformers'
 #: CLIP text model switches to a legacy pooling (argmax of the ids) when ``eos_token_id == 2``.
@@ -516,7 +516,7 @@ def train_demo_clip(
         caption with the colour or the shape changed); 0 leaves plain contrastive learning.
     attribute_weight : float
         Weight of the attribute term: each image against the 48 colour × shape captions
-        alone (:func:`~workbench.scoring._demo_clip_data.attribute_captions`).
+        alone (:func:`~workbench.samples._demo_clip_data.attribute_captions`).
     probe_weight : float
         Weight of a linear shape classifier on the pooled image features, trained alongside
         and dropped when saving. Without it the contrastive terms had not taught the vision
@@ -678,7 +678,7 @@ nothing. Point `model=` at a real CLIP (e.g. open_clip `ViT-B-32` / `openai`) fo
   (`preprocessor_config.json`).
 
 ## Training data
-Fresh pairs every step (`workbench.scoring._demo_clip_data`), never a fixed set:
+Fresh pairs every step (`workbench.samples._demo_clip_data`), never a fixed set:
 - drawing: white, grey, dark, pastel, gradient and noisy backgrounds; sizes from small to
   filling the image; filled, outlined and outline-only shapes; antialiasing by 1–4×
   supersampling (or none); jittered places; triangles at any rotation, squares and diamonds
@@ -696,7 +696,7 @@ Fresh pairs every step (`workbench.scoring._demo_clip_data`), never a fixed set:
   "red circles").
 
 ## Training
-`{command}` (function `workbench.scoring.demo_clip.train_demo_clip`): {result.steps:,} AdamW
+`{command}` (function `workbench.samples.demo_clip.train_demo_clip`): {result.steps:,} AdamW
 steps (peak lr {lr:g}, warm-up then cosine decay; {budget}) of {result.batch_size} pairs each;
 loss: symmetric contrastive cross-entropy with every true caption–image pair of the batch as a
 positive, plus {hard_weight:g} × a ranking term (softplus of altered-caption minus own-caption
@@ -718,7 +718,7 @@ training), each scored against its matching caption and two mismatching ones:
 | caption with exactly one attribute changed | {h.auc_one_attribute:.4f} |
 
 Mean cosine: {h.mean_match:.3f} for matching pairs, {h.mean_mismatch:.3f} for random mismatches.
-Re-check with `workbench.scoring.demo_clip.evaluate_held_out()`; the test suite does so on
+Re-check with `workbench.samples.demo_clip.evaluate_held_out()`; the test suite does so on
 other fresh pairs (`tests/test_clip.py`).
 """
     (out / "README.md").write_text(card)

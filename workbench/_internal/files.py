@@ -1,0 +1,149 @@
+"""Files of the data model's tables: plain-table reading and atomic writes.
+
+The one home of reading a plain table (CSV, JSONL or Parquet, each optionally ``.gz``) with
+errors that name the line, and of writing through a temporary name renamed on success.
+:mod:`workbench.io` (with schemas and tool formats on top) and the format readers and
+writers of :mod:`workbench.formats` both use these, so neither imports the other to read or
+write a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import SchemaError, WorkbenchError
+
+__all__ = ["atomic_path", "read_plain_table", "table_format"]
+
+_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def table_format(path: Path) -> tuple[str, str | None]:
+    """``("csv" | "jsonl" | "json" | "parquet", "gzip" | None)`` from the file name."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = None
+    if suffixes and suffixes[-1] == ".gz":
+        compression = "gzip"
+        suffixes = suffixes[:-1]
+    if not suffixes or suffixes[-1] not in _FORMATS:
+        raise WorkbenchError(
+            f"cannot tell the format of '{path}': use a name ending in "
+            ".csv, .jsonl, .parquet (optionally followed by .gz)."
+        )
+    return _FORMATS[suffixes[-1]], compression
+
+
+
+def read_plain_table(path: str | os.PathLike[str], *, id_columns: Sequence[str] = ("item_id", "annotator_id", "pair_id", "doc_id")) -> pd.DataFrame:
+    """Read a CSV, JSONL or Parquet file (optionally ``.gz``) as it is; id columns as text.
+
+    Errors name the file and, for text files, the first bad line (not UTF-8, not JSON).
+    """
+    p = Path(path)
+    fmt, compression = table_format(p)
+    dtypes = {c: str for c in id_columns}
+    try:
+        if fmt == "csv":
+            return pd.read_csv(p, compression=compression, dtype=dtypes, encoding="utf-8")
+        if fmt in ("jsonl", "json"):
+            return pd.read_json(p, lines=fmt == "jsonl", compression=compression, dtype=dtypes, encoding="utf-8")
+        df = pd.read_parquet(p)
+        for c in id_columns:  # ids as text, like the text formats (missing stays missing)
+            if c in df.columns:
+                df[c] = df[c].where(df[c].isna(), df[c].astype(str))
+        return df
+    except UnicodeDecodeError as exc:
+        line = _first_bad_line(p, compression)
+        raise SchemaError(
+            f"'{p}' is not valid UTF-8 text (first bad byte on line {line}: {exc.reason}). "
+            "Re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv."
+        ) from exc
+    except (EOFError, zlib.error) as exc:
+        raise WorkbenchError(
+            f"'{p}' is truncated or not valid gzip data ({type(exc).__name__}: {exc}). "
+            "Re-download or re-compress it (gunzip -t FILE tests it)."
+        ) from exc
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise WorkbenchError(f"could not read '{p}' as {fmt.upper()}: {_jsonl_hint(p, fmt, compression, exc)}") from exc
+
+
+def _jsonl_hint(path: Path, fmt: str, compression: str | None, exc: Exception) -> str:
+    """pandas reports a bad JSON line by byte offset (or not at all); name the line instead."""
+    from workbench._internal.escape import shorten
+
+    if fmt != "jsonl":
+        return shorten(str(exc), 300)
+    import gzip
+    import json
+
+    opener = gzip.open if compression == "gzip" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line.rstrip("\r\n"))
+                except json.JSONDecodeError as bad:
+                    return (f"line {n} is not valid JSON ({bad.msg} at column {bad.colno}): "
+                            f"{shorten(line.rstrip(), 120)}. Each line must hold one JSON object.")
+                if not isinstance(value, dict):
+                    return f"line {n} holds a JSON {type(value).__name__}, not an object. Each line must hold one JSON object."
+    except (OSError, EOFError, UnicodeDecodeError):
+        pass
+    return shorten(str(exc), 300)
+
+
+def _first_bad_line(path: Path, compression: str | None) -> int:
+    import gzip
+
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return n
+    return 0
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> open(target).read()
+    'done'
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual mode
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:  # reach the disk before the rename makes it visible
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
