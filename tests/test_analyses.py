@@ -164,3 +164,26 @@ def test_bias_cli_prints_the_length_bias_analysis(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["bias", str(path)])
     assert out.exit_code == 0, out.output
     assert out.output.splitlines()[0] == length_bias.run(preferences_path=path).verdict.headline
+
+
+@pytest.mark.external
+@pytest.mark.notebook
+def test_bias_cli_and_length_bias_report_agree_on_alpaca_eval(external: Path, tmp_path: Path) -> None:
+    """Issue 26: the CLI said 745/782 and 79.92 (words), the report 741/785 and 82.60 (tokens)
+    on the same file; both are now views of one analysis with one set of defaults."""
+    from typer.testing import CliRunner
+
+    from workbench import reports
+
+    path = external / "alpaca-eval" / "alpaca-farm-ppo-human.annotations.json.gz"
+    cli = CliRunner().invoke(app, ["bias", str(path), "--candidate", "alpaca-farm-ppo-human"])
+    assert cli.exit_code == 0, cli.output
+    run = reports.run_report("length_bias", {"preferences_path": str(path), "candidate": "alpaca-farm-ppo-human"},
+                             out_dir=tmp_path, progress=False)
+    manifest = reports.load_manifests(tmp_path)[0]
+    assert manifest.verdict is not None and cli.output.splitlines()[0] == manifest.verdict["headline"]
+    assert run.headlines[0] == manifest.verdict["headline"]
+    win = next(line for line in cli.output.splitlines() if line.startswith("alpaca-farm-ppo-human against"))
+    html = run.html.read_text(encoding="utf-8")
+    assert win.split(": raw win rate ")[1].split(" (")[0] in html  # the same raw win rate, 4.10
+    assert "raw win rate 4.10 (standard error 0.63)" in win  # the published AlpacaEval leaderboard value
