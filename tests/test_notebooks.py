@@ -67,6 +67,20 @@ def test_runs_headless_into_an_html_report(path: Path, tmp_path: Path) -> None:
     executed = nbformat.read(run.notebook, as_version=4)
     errors = [o for c in _code(executed) for o in c.outputs if o.get("output_type") == "error"]
     assert not errors
+    # verdict first (issue 26): the box right under the title, before any section or method prose,
+    # the manifest records it, the <title> carries it, and the index shows the outcome
+    html = run.html.read_text(encoding="utf-8")
+    body = html[html.index("<body"):]
+    box = body.find("verdict verdict-")
+    assert box > 0, f"{path.stem}: no verdict box"
+    for later in ("<h2", "<summary>Method</summary>"):
+        at = body.find(later)
+        assert at == -1 or box < at, f"{path.stem}: {later} comes before the verdict"
+    manifest = reports.load_manifests(tmp_path)[0]
+    assert manifest.verdict is not None and manifest.verdict["tone"] in ("good", "warning", "bad", "neutral")
+    title = html[html.index("<title>") + 7: html.index("</title>")]
+    assert title.startswith(path.stem) and reports.escape_html(manifest.verdict["headline"])[:40] in title
+    assert f"data-outcome='{manifest.verdict['outcome']}'" in (tmp_path / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=IDS)

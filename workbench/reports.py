@@ -497,10 +497,15 @@ def write_index(out_dir: str | os.PathLike[str] = "reports") -> Path:
             cell = (f"cell [{m.error.cell}]" if m.error.cell is not None
                     else "HTML rendering" if m.error.source.startswith("HTML rendering") else "a cell")
             heads = (heads + "<br>" if heads else "") + e(f"failed in {cell}: {m.error.ename}: {m.error.evalue}"[:300])
+        decided = ""
+        if m.verdict and m.status == "succeeded":  # what the report decided, in its tone
+            tone = m.verdict.get("tone", "neutral")
+            decided = (f"<br><span class='verdict v-{e(tone)}' data-outcome='{e(m.verdict.get('outcome', ''))}'>"
+                       f"{e(m.verdict.get('outcome', '').replace('_', ' '))}</span>")
         rows.append((m.started_at, m.report,
                      f"<tr data-report='{e(m.report)}' class='{e(m.status)}'><td>{e(m.report)}</td>"
                      f"<td>{e(m.started_at[:19].replace('T', ' '))}<br><span class='h'>{e(m.run_id)}</span></td>"
-                     f"<td>{e(m.status)}</td><td>{heads}</td><td>{inputs}</td><td>{' '.join(links)}</td></tr>"))
+                     f"<td>{e(m.status)}{decided}</td><td>{heads}</td><td>{inputs}</td><td>{' '.join(links)}</td></tr>"))
     for page in legacy:
         name, rid = page.parent.parent.name, page.parent.name
         rel = page.relative_to(root).as_posix()
@@ -518,7 +523,9 @@ def write_index(out_dir: str | os.PathLike[str] = "reports") -> Path:
         "<!doctype html><html><head><meta charset='utf-8'><title>Workbench reports</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;text-align:left;"
         "vertical-align:top;border-bottom:1px solid #eee}.h{color:#777;font-family:monospace;font-size:90%}"
-        "tr.failed td:nth-child(3){color:#b00;font-weight:bold}</style>"
+        "tr.failed td:nth-child(3){color:#b00;font-weight:bold}.verdict{font-weight:bold;padding:0 4px;"
+        "border-radius:3px}.v-good{background:#e8f5ea;color:#0f3d1a}.v-warning{background:#fff4e0;color:#4d2e00}"
+        ".v-bad{background:#fdecea;color:#5c130f}.v-neutral{background:#eef2f6;color:#1f2933}</style>"
         "</head><body><h1>Data Quality Workbench reports</h1>"
         f"<p>{len(rows)} run(s), newest first. Report: <select id='filter'><option value=''>all</option>"
         f"{options}</select></p>"
