@@ -67,7 +67,7 @@ class LengthBiasReport:
         p = self.preferences
         counts = ", ".join(f"{k} {fmt_count(v)}" for k, v in p["choice"].value_counts().items())
         return (f"{fmt_count(len(p))} judgments of {fmt_count(p['pair_id'].nunique())} pairs by "
-                f"{fmt_count(p['annotator_id'].nunique())} annotators; choices: {counts}.")
+                f"{fmt_count(p['annotator_id'].nunique())} annotator(s); choices: {counts}.")
 
     @property
     def groups(self) -> pd.DataFrame | None:
@@ -205,7 +205,7 @@ def _verdict(r: bias.LengthBiasResult, position: bias.PositionBiasResult | None,
     position_biased = position is not None and position.significant
     if length_biased:
         outcome = "length_bias" if direction == "longer" else "shorter_bias"
-        head = f"Length bias: {share}."
+        head = f"Length bias: {share}." if direction == "longer" else f"Bias towards shorter responses: {share}."
     else:
         outcome, head = "no_length_bias", f"No significant length bias: {share}."
     bullets = [f"Chosen minus rejected length: {r.mean_length_diff:+.2f} {r.length} "
@@ -218,7 +218,7 @@ def _verdict(r: bias.LengthBiasResult, position: bias.PositionBiasResult | None,
         bullets.append(f"Position: not tested, the positions hold systems ({systems.candidate} vs {systems.baseline}).")
     bullets.append(f"Win rate of {systems.candidate}: raw {lc.raw_win_rate:.1%}, length-controlled "
                    f"{lc.win_rate:.1%} ({lc.ci_low:.1%}–{lc.ci_high:.1%}).")
-    if by is not None and n_groups:
+    if by is not None and n_groups > 1:
         bullets.append(f"{len(flagged)} of {n_groups} {by} groups prefer longer responses significantly"
                        + (f": {', '.join(flagged[:6])}{' …' if len(flagged) > 6 else ''}." if flagged else "."))
     tone: Tone

@@ -44,6 +44,9 @@ __all__ = ["DEFAULTS", "SpotCheckReport", "run"]
 #: The report's parameters and their defaults (one home: :mod:`workbench.analyses.defaults`).
 DEFAULTS: dict[str, Any] = SPOT_CHECK_REVIEW
 
+#: Below this F1 against the reviewers a calibrated threshold is reported as a weak filter.
+_WEAK_F1 = 0.5
+
 
 @dataclass(frozen=True)
 class SpotCheckReport:
@@ -198,6 +201,10 @@ def _verdict(decisions: pd.DataFrame, kpis: ReviewKPIs, best: CalibrationResult 
         outcome, tone = "calibrated", "good"
         head = (f"{demo}{fmt_count(n)} review decisions; best filter {best.metric} {side} {best.threshold:.4g} "
                 f"(F1 {best.fbeta:.2f}, {best.confidence:.0%} CI {best.ci_low:.4g}–{best.ci_high:.4g}).")
+        if best.fbeta < _WEAK_F1:
+            outcome, tone = "weak_filter", "warning"
+            head = (f"{demo}{fmt_count(n)} review decisions; no calibrated score matches the reviewers well "
+                    f"(best: {best.metric} {side} {best.threshold:.4g}, F1 {best.fbeta:.2f}).")
         bullets.append(f"Precision {best.precision:.2f}, recall {best.recall:.2f} against the reviewers on "
                        f"{fmt_count(best.n_items)} reviewed items.")
         if rules_file is not None:
