@@ -58,3 +58,10 @@ def test_a_missing_store_is_a_bad_verdict_and_a_cli_error(tmp_path: Path) -> Non
     assert res.verdict.outcome == "error" and res.verdict.tone == "bad"
     out = CliRunner().invoke(app, ["review", "kpis", str(tmp_path / "typo.sqlite")])
     assert out.exit_code != 0 and "no review store" in str(out.exception)
+
+
+def test_the_dashboard_command_refuses_a_store_that_is_not_there(tmp_path: Path) -> None:
+    """Issue 28: `workbench dashboard typo.sqlite` started without a word on an empty page."""
+    out = CliRunner().invoke(app, ["dashboard", str(tmp_path / "typo.sqlite"), "--port", "0"])
+    assert out.exit_code != 0 and "no review store" in str(out.exception) and "--create" in str(out.exception)
+    assert not (tmp_path / "typo.sqlite").exists()

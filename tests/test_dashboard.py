@@ -73,9 +73,10 @@ def test_snapshot_counts_match_the_store(known: tuple[Path, Path]) -> None:
     low, high = proportion_confint(5, 8, alpha=0.05, method="wilson")
     assert snap.gold_ci == pytest.approx((low, high))
     backlog = snap.backlog.set_index("queue")
-    # q1: alice 10 planned - 6 handled, bob 8 - 6 -> 6 left; q2 recorded no plan size
-    assert backlog.loc["q1", "backlog"] == 6
-    assert backlog.loc["q1", "handled"] == 12
+    # q1: a plan of 10 items (alice's queue recorded 10, bob's 8), 6 distinct items handled by
+    # anyone -> 4 left; the second reviewer shares the backlog instead of adding to it (issue 28)
+    assert backlog.loc["q1", "backlog"] == 4
+    assert backlog.loc["q1", "handled"] == 6 and backlog.loc["q1", "planned"] == 10
     assert np.isnan(backlog.loc["q2", "backlog"])
     html = dashboard.tiles_html(snap)
     assert "12 decisions" in html and "62.5%" in html
@@ -90,7 +91,8 @@ def test_empty_missing_and_foreign_stores_give_a_message(tmp_path: Path) -> None
 
     missing = dashboard.read_snapshot(tmp_path / "nope.sqlite")
     assert missing.state == "error" and "nope.sqlite" in missing.message
-    assert "0 decisions" in dashboard.tiles_html(missing)
+    page = dashboard.tiles_html(missing)  # no count for a store nobody could read (issue 28)
+    assert "0 decisions" not in page and "—" in page and "cannot read the store" in page
 
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a database" * 100)
@@ -341,3 +343,19 @@ def test_event_log_reads_only_new_events_and_equals_a_full_read(known: tuple[Pat
         s.record("only", "dan", "ok")
     replaced = dashboard.read_snapshot(path, now=NOW, log=log)
     assert replaced.n_decisions == 1 and replaced.n_reviewers == 1
+
+
+def test_a_few_quick_decisions_do_not_make_a_rate_and_too_fast_reviewers_are_named(tmp_path: Path) -> None:
+    """Issue 28: 12 quick decisions gave 11,863 items/hour and moved the median tile."""
+    path = tmp_path / "r.sqlite"
+    with _store(path) as s:
+        for i in range(40):  # a steady reviewer: 40 decisions, 30 s apart, 20 s on screen
+            s.record(f"a{i}", "steady", "ok", created_at=NOW - pd.Timedelta(seconds=30 * (40 - i)), display_ms=20_000.0)
+        for i in range(12):  # a reviewer who clicks through: 12 decisions in 4 s, 0.2 s on screen
+            s.record(f"b{i}", "clicker", "ok", created_at=NOW - pd.Timedelta(milliseconds=300 * (12 - i)),
+                     display_ms=200.0)
+    snap = dashboard.read_snapshot(path, now=NOW)
+    html = dashboard.tiles_html(snap)
+    steady = float(snap.per_reviewer.set_index("reviewer").loc["steady", "items_per_hour"])
+    assert f">{steady:.0f}<" in html  # the tile is the steady reviewer's rate alone
+    assert "too fast to have read the items: clicker" in html

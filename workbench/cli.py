@@ -649,13 +649,27 @@ def dashboard_command(
     gold: Annotated[Path | None, typer.Option("--gold", help="Gold table (item_id, label) for hidden-gold accuracy.")] = None,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")] = 8866,
     refresh: Annotated[float, typer.Option("--refresh", help="Seconds between refreshes of the page.")] = 10.0,
+    create: Annotated[bool, typer.Option("--create", help="Create an empty review store at STORE if there is none.")] = False,
 ) -> None:
     """Serve the live quality dashboard (Voilà) on 127.0.0.1 until Ctrl-C.
 
     The page reads the store read-only with a fresh connection on every refresh, so reviewers
-    keep writing while it reads. A missing store shows a message on the page, not an error.
+    keep writing while it reads. A path with no store is refused (a typo would otherwise show
+    an empty page); --create makes an empty store there for reviewers to fill.
     """
     from workbench.dashboard import serve
+
+    if not store.exists():
+        if not create:
+            raise WorkbenchError(
+                f"dashboard: no review store at '{store}'. Check the path (the review widget writes the "
+                "store you named in store_path), or pass --create to start an empty one there.")
+        from workbench.review.store import ReviewStore
+
+        ReviewStore(store).close()
+        typer.echo(f"created an empty review store at {store}")
+    elif not store.is_file():
+        raise WorkbenchError(f"dashboard: '{store}' is not a file; pass the .sqlite file the review widget writes to.")
 
     def ready(url: str) -> None:
         typer.echo(f"dashboard of {store} at {url} (Ctrl-C stops it)")

@@ -60,6 +60,10 @@ __all__ = [
 
 
 # -- drawing ---------------------------------------------------------------------------------
+
+#: A reviewer's rate counts in the "Items per hour" tile from this many decisions on: a few
+#: quick decisions give absurd rates (12 decisions -> 11,863 items/hour).
+MIN_DECISIONS_FOR_RATE = 20
 _CSS = """
 <style>
 .wb-dash {font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2933;}
@@ -122,20 +126,22 @@ def _latest(runs: Sequence[RunHeadline], report: str) -> RunHeadline | None:
 def tiles_html(snap: DashboardSnapshot, *, demo: bool = False, refresh_s: float | None = None) -> str:
     """The dashboard's text part as one self-contained, escaped HTML fragment.
 
-    Always contains the total as ``N decisions`` (N the decisions in effect), so people and
-    tests can read it.
+    Contains the total as ``N decisions`` (N the decisions in effect) whenever the store could
+    be read, so people and tests can read it; an unreadable store shows "—", never a count.
 
     Examples
     --------
     >>> html = tiles_html(read_snapshot("missing.sqlite"))
-    >>> "0 decisions" in html and "no review store" in html
+    >>> "0 decisions" not in html and "cannot read" in html and "no review store" in html
     True
     """
     when = snap.read_at.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
     refresh = f" · refreshes every {refresh_s:g} s" if refresh_s else ""
     parts = [_CSS, '<div class="wb-dash">']
+    unread = snap.state == "error"
+    total = "cannot read the store" if unread else f"{snap.n_decisions:,} decisions"
     parts.append(
-        f'<div class="wb-head"><h2>Review quality — {snap.n_decisions:,} decisions</h2>'
+        f'<div class="wb-head"><h2>Review quality — {total}</h2>'
         f'<span class="wb-meta">{escape_html(str(snap.store))} · read {escape_html(when)}'
         f"{escape_html(refresh)}</span></div>"
     )
@@ -151,13 +157,23 @@ def tiles_html(snap: DashboardSnapshot, *, demo: bool = False, refresh_s: float 
     elif snap.message:
         parts.append(f'<div class="wb-msg">{escape_html(snap.message)}</div>')
     parts.append('<div class="wb-tiles">')
+    if unread:  # nothing is known: no tile shows a number
+        parts.append(_tile("Decisions", "—", "the store could not be read", "wb-bad"))
+        parts.append("</div></div>")
+        return "".join(parts)
     parts.append(_tile("Decisions", f"{snap.n_decisions:,}", f"{snap.n_today:,} today · {snap.n_reviewers} reviewer(s)"))
-    if not snap.per_reviewer.empty and "items_per_hour" in snap.per_reviewer:
-        rate = snap.per_reviewer["items_per_hour"]
-        parts.append(_tile("Items per hour", _fmt(float(rate.median()), ".0f"),
-                           "median over reviewers (active time)"))
+    per = snap.per_reviewer
+    fast = set(snap.kpis.too_fast) if snap.kpis is not None else set()
+    if not per.empty and "items_per_hour" in per:
+        steady = per[(per["n_decisions"] >= MIN_DECISIONS_FOR_RATE) & ~per["reviewer"].isin(fast)]
+        note = (f"median over {len(steady)} reviewer(s) with {MIN_DECISIONS_FOR_RATE}+ decisions"
+                if len(steady) else f"no reviewer has {MIN_DECISIONS_FOR_RATE} decisions yet")
+        if fast:
+            note += f"; too fast to have read the items: {', '.join(sorted(fast))}"
+        value = _fmt(float(steady["items_per_hour"].median()), ".0f") if len(steady) else "—"
+        parts.append(_tile("Items per hour", value, note, "wb-warn" if fast else ""))
     else:
-        parts.append(_tile("Items per hour", "n/a", "no activity yet"))
+        parts.append(_tile("Items per hour", "—", "no activity yet"))
     kappa_tone = "" if np.isnan(snap.mean_kappa) else ("wb-good" if snap.mean_kappa >= 0.6 else "wb-warn")
     n_pairs = int(snap.agreement["n_items"].sum()) if not snap.agreement.empty else 0
     parts.append(_tile("Reviewer agreement", _fmt(snap.mean_kappa, ".2f"),

@@ -426,11 +426,13 @@ def read_snapshot(
 
 
 def _backlog(active: pd.DataFrame, store: Any) -> pd.DataFrame:
-    """Per queue: items handled and, where the queue recorded its plan size, items left.
+    """Per queue: items planned, items handled (decided or skipped, by anyone) and items left.
 
-    Each event's ``meta`` carries ``planned`` (the number of items the queue planned for that
-    reviewer) when the queue wrote it; the backlog of a queue is the sum over its reviewers of
-    planned minus handled (decided or skipped).
+    Each event's ``meta`` carries ``planned`` (the number of items the queue planned for its
+    reviewer) when the queue wrote it. A queue's plan is the same items for every reviewer, so
+    its size is the largest ``planned`` any reviewer's latest event recorded, and what is left
+    is that size minus the distinct items handled in the queue: a reviewer who joins shares
+    the backlog, never adds to it.
     """
     if active.empty:
         return pd.DataFrame(columns=["queue", "reviewers", "handled", "planned", "backlog"])
@@ -444,17 +446,14 @@ def _backlog(active: pd.DataFrame, store: Any) -> pd.DataFrame:
         return float(value) if isinstance(value, (int, float)) else float("nan")
 
     a = active.assign(queue=active["queue"].replace("", "(none)")).sort_values("event_id")
-    groups = a.groupby(["queue", "reviewer"], sort=True)
-    # the plan size of each reviewer's queue, from the meta of its latest event only
-    per = groups.agg(handled=("item_id", "nunique"), last_event=("event_id", "last")).reset_index()
+    per = a.groupby(["queue", "reviewer"], sort=True).agg(last_event=("event_id", "last")).reset_index()
     per["planned"] = per.pop("last_event").map(planned)
-    per["left"] = (per["planned"] - per["handled"]).clip(lower=0)
-    out = per.groupby("queue", sort=True).agg(
-        reviewers=("reviewer", "nunique"), handled=("handled", "sum"),
-        planned=("planned", lambda s: s.sum(min_count=len(s))),
-        backlog=("left", lambda s: s.sum(min_count=len(s))),
-    ).reset_index()
-    return out
+    sizes = per.groupby("queue", sort=True).agg(
+        reviewers=("reviewer", "nunique"), planned=("planned", lambda s: s.max(skipna=False)))
+    handled = a.groupby("queue", sort=True)["item_id"].nunique().rename("handled")
+    out = sizes.join(handled).reset_index()
+    out["backlog"] = (out["planned"] - out["handled"]).clip(lower=0)
+    return out[["queue", "reviewers", "handled", "planned", "backlog"]]
 
 
 def _trend_table(decisions: pd.DataFrame, freq: str) -> pd.DataFrame:
