@@ -81,6 +81,10 @@ def test_runs_headless_into_an_html_report(path: Path, tmp_path: Path) -> None:
     title = html[html.index("<title>") + 7: html.index("</title>")]
     assert title.startswith(path.stem) and reports.escape_html(manifest.verdict["headline"])[:40] in title
     assert f"data-outcome='{manifest.verdict['outcome']}'" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    # inputs the notebook resolved itself ("auto" sample companions) are hashed in the manifest (issue 28)
+    companions = {"data_intervention_ab": {"texts_path", "gold_path"}, "annotation_reliability": {"gold_path"},
+                  "vendor_comparison": {"gold"}}.get(path.stem, set())
+    assert companions <= {i.parameter for i in manifest.inputs if len(i.sha256) == 64}
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=IDS)

@@ -29,7 +29,9 @@ __all__ = [
     "headline",
     "loaded_models",
     "read_record",
+    "read_inputs",
     "read_verdict",
+    "record_inputs",
     "record_model",
     "record_verdict",
 ]
@@ -147,6 +149,28 @@ def record_verdict(*, outcome: str, tone: str, headline: str) -> None:
     ``headline``), so the index and the dashboard show what a report decided.
     """
     _append({"type": "verdict", "outcome": str(outcome), "tone": str(tone), "headline": str(headline)})
+
+
+def record_inputs(files: dict[str, str]) -> None:
+    """Note the files the running report resolved for its input parameters (``"auto"``
+    companions included), so the manifest lists and hashes every file that was read."""
+    _append({"type": "inputs", "files": {str(k): str(v) for k, v in files.items()}})
+
+
+def read_inputs(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Parameter -> resolved file, from a sidecar file (the last record per parameter)."""
+    p = Path(path)
+    out: dict[str, str] = {}
+    if not p.is_file():
+        return out
+    for line in p.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("type") == "inputs" and isinstance(entry.get("files"), dict):
+            out.update({str(k): str(v) for k, v in entry["files"].items()})
+    return out
 
 
 def read_verdict(path: str | os.PathLike[str]) -> dict[str, str] | None:

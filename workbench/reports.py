@@ -27,7 +27,14 @@ import yaml
 
 from workbench import manifest
 from workbench._internal.escape import escape_html, escape_markdown, markdown_code, shorten, styled
-from workbench._runrecord import RECORD_ENV, Headlines, headline, read_record, read_verdict
+from workbench._runrecord import (
+    RECORD_ENV,
+    Headlines,
+    headline,
+    read_inputs,
+    read_record,
+    read_verdict,
+)
 from workbench.errors import ReportError
 from workbench.io import atomic_path
 from workbench.manifest import RunManifest, load_manifests
@@ -317,9 +324,14 @@ def run_report(
         ran_params = manifest.notebook_parameters(nbformat.read(ran, as_version=4)) if ran else planned
         headlines, models = read_record(sidecar)
         verdict = read_verdict(sidecar)
+        # inputs the notebook resolved itself ("auto" companions) are hashed and listed too
+        by_parameter = {i.parameter: i for i in inputs}
+        by_parameter.update({i.parameter: i for i in manifest.describe_inputs(read_inputs(sidecar),
+                                                                             base=nb_path.parent)})
+        ran_inputs = list(by_parameter.values())
         return manifest.RunManifest(
             report=name, run_id=rid, status=status, started_at=started_at, finished_at=manifest.utc_now(),
-            parameters=ran_params, inputs=tuple(inputs), models=tuple(manifest.describe_models(models)),
+            parameters=ran_params, inputs=tuple(ran_inputs), models=tuple(manifest.describe_models(models)),
             environment=env, git=git, headlines=tuple(headlines), error=error, files=files,
             verdict=verdict,
         )

@@ -20,7 +20,7 @@ import pandas as pd
 
 from workbench.errors import SchemaError, WorkbenchError
 
-__all__ = ["atomic_path", "read_plain_table", "table_format"]
+__all__ = ["atomic_path", "read_plain_table", "remove_at_exit", "table_format"]
 
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -147,3 +147,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_TO_REMOVE: list[Path] = []
+
+
+def remove_at_exit(folder: Path) -> Path:
+    """Remove the temporary ``folder`` (and what is in it) when the process exits; return it.
+
+    Headless demo runs (a temporary review store, a demo dashboard store) leave nothing in the
+    system's temporary folder behind them.
+    """
+    import atexit
+    import shutil
+
+    if not _TO_REMOVE:
+        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _TO_REMOVE])
+    _TO_REMOVE.append(Path(folder))
+    return Path(folder)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from workbench._internal.escape import escape_html, escape_markdown
-from workbench._runrecord import headline, record_verdict
+from workbench._runrecord import headline, record_inputs, record_verdict
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -236,6 +236,7 @@ def show_verdict(result: Report, *, facts: Sequence[str] = ()) -> None:
     display(HTML(v.to_html()))
     if result.inputs is not None:
         display(Markdown(result.inputs.to_markdown()))
+        record_inputs({f.parameter: f.path for f in result.inputs.files if f.path is not None})
     headline(v.headline, *facts)
     record_verdict(outcome=v.outcome, tone=v.tone, headline=v.headline)
 

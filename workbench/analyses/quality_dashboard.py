@@ -199,11 +199,12 @@ def demo_store(
     paths in ``folder`` (a new temporary folder by default).
     """
     from workbench import io
+    from workbench._internal.files import remove_at_exit
     from workbench.review.simulate import SimulatedReviewer, simulate_session
     from workbench.review.store import ReviewStore
     from workbench.scoring.text import text_stats
 
-    here = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="dashboard_demo_"))
+    here = Path(folder) if folder is not None else remove_at_exit(Path(tempfile.mkdtemp(prefix="dashboard_demo_")))
     here.mkdir(parents=True, exist_ok=True)
     from workbench.report_inputs import sample_dir
 

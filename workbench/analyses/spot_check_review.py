@@ -86,7 +86,9 @@ class SpotCheckReport:
         p = self.parameters
         gold = (f"{len(self.gold_ids)} gold items in the sample" if self.gold is not None
                 else "no gold table (no hidden gold is served)")
-        line = f"Store: {self.store.path} ({fmt_count(self.n_events)} events). {gold}."
+        where = ("a temporary store, removed when the kernel exits (set store_path to keep one)"
+                 if self.store.is_temporary else str(self.store.path))
+        line = f"Store: {where} ({fmt_count(self.n_events)} events). {gold}."
         if p.get("simulate") and self.hidden_threshold is not None:
             op = ">" if p["hidden_direction"] == "max" else "<"
             line += (f" Simulated reviewers flag {p['hidden_metric']} {op} {self.hidden_threshold:.4g} and err "
@@ -191,7 +193,7 @@ class SpotCheckReport:
 
 
 def _verdict(decisions: pd.DataFrame, kpis: ReviewKPIs, best: CalibrationResult | None, refused: tuple[str, ...],
-             rules_file: Path | None, simulate: bool) -> Verdict:
+             rules_file: Path | None, simulate: bool, temporary: bool) -> Verdict:
     n = len(decisions)
     demo = "Demo (simulated reviewers): " if simulate else ""
     bullets = [kpis.summary()]
@@ -207,7 +209,7 @@ def _verdict(decisions: pd.DataFrame, kpis: ReviewKPIs, best: CalibrationResult 
                     f"(best: {best.metric} {side} {best.threshold:.4g}, F1 {best.fbeta:.2f}).")
         bullets.append(f"Precision {best.precision:.2f}, recall {best.recall:.2f} against the reviewers on "
                        f"{fmt_count(best.n_items)} reviewed items.")
-        if rules_file is not None:
+        if rules_file is not None and not temporary:
             bullets.append(f"Rule written to {rules_file}; scoring.decide reads it.")
     elif n == 0:
         outcome, tone = "no_decisions", "neutral"
@@ -357,7 +359,8 @@ def run(
               "reviewer_error_rate": reviewer_error_rate, "min_display_ms": min_display_ms,
               "review_tags": list(review_tags), "strategy": strategy}
     return SpotCheckReport(
-        verdict=_verdict(decisions, kpis, best, tuple(refused), rules_file, simulate), inputs=inputs,
+        verdict=_verdict(decisions, kpis, best, tuple(refused), rules_file, simulate, store.is_temporary),
+        inputs=inputs,
         scored=scored, item_column=item_column, text_column=text_column, store=store, queue=queue, gold=gold,
         hidden_threshold=hidden_threshold, sessions=tuple(sessions), decisions=decisions, n_events=len(store),
         kpis=kpis, calibrations=tuple(results), refused=tuple(refused), rules_file=rules_file,

@@ -305,12 +305,16 @@ class ReviewStore:
     def temporary(cls, *, synchronous: Literal["FULL", "NORMAL"] = "NORMAL") -> ReviewStore:
         """A store in a fresh temporary folder, marked ``is_temporary``.
 
-        For demos and headless reports only: the folder is not kept, so the interactive
-        widget refuses such a store (decisions made there would be lost with it).
+        For demos and headless reports only: the folder is removed when the process exits,
+        so the interactive widget refuses such a store (decisions made there would be lost
+        with it).
         """
         import tempfile
 
-        store = cls(Path(tempfile.mkdtemp(prefix="workbench_review_")) / "reviews.sqlite", synchronous=synchronous)
+        from workbench._internal.files import remove_at_exit
+
+        folder = remove_at_exit(Path(tempfile.mkdtemp(prefix="workbench_review_")))
+        store = cls(folder / "reviews.sqlite", synchronous=synchronous)
         store.is_temporary = True
         return store
 
