@@ -340,8 +340,11 @@ def test_segment_statistics_match_scipy_and_statsmodels(planted_causes, reviews)
     sig = planted_causes["p_value"].notna()
     np.testing.assert_allclose(
         np.sort(planted_causes.loc[sig, "p_adjusted"]),
-        np.sort(multipletests(planted_causes.loc[sig, "p_value"], method="fdr_bh")[1]),
-    )
+        np.sort(multipletests(planted_causes.loc[sig, "p_value"], method="holm")[1]),
+    )  # Holm: the one default of the segment searches (workbench._internal.segments, issue 26)
+    ann, gold, _ = reviews
+    bh = segment_errors(ann, gold=gold, correction="fdr_bh")
+    np.testing.assert_allclose(np.sort(bh["p_adjusted"]), np.sort(multipletests(bh["p_value"], method="fdr_bh")[1]))
 
 
 def test_segment_errors_against_consensus_and_holm(reviews):
@@ -522,7 +525,7 @@ def test_cli_drift_prints_findings(tmp_path, data_samples):
     ])
     assert res.exit_code == 0, res.output
     assert "Holm" in res.output and "cohort=night, category=kitchen" in res.output
-    assert "1. Clarify the guideline for category 'kitchen'" in res.output
+    assert "1) Clarify the guideline for category 'kitchen'" in res.output
     assert load_table(out)["alert"].astype(str).str.lower().eq("true").any()
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from workbench._internal.coding import Coded, code_annotations, gold_codes, new_gold_labels
+from workbench._internal.segments import (
+    DEFAULT_CORRECTION,
+    Correction,
+    adjust,
+    check_correction,
+    excess_p_values,
+    segment_combinations,
+)
 from workbench._internal.stats import check_confidence, wilson_interval
 from workbench._validation import as_rng, check_choice
 from workbench.aggregation import dawid_skene, majority_vote
@@ -30,6 +35,7 @@ from workbench.errors import WorkbenchError
 __all__ = ["AcceptanceResult", "Fix", "check_batch"]
 
 _SEGMENT_COLUMNS = ("cohort", "category", "guideline_version", "vendor")
+_CORRECTION_NAMES = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,7 @@ def check_batch(
     aggregate: Literal["majority_vote", "dawid_skene"] = "majority_vote",
     segments: Sequence[str | tuple[str, ...]] | None = None,
     significance: float = 0.05,
+    correction: Correction = DEFAULT_CORRECTION,
     min_error_rate: float = 0.10,
     confidence: float = 0.95,
     n_resamples: int = 1000,
@@ -203,7 +210,12 @@ def check_batch(
         Default: the annotator, each of cohort/category/guideline_version/vendor present,
         and each pair of those.
     significance
-        Family-wise error rate of the systematic-error tests (Holm correction).
+        Significance level of the systematic-error tests after ``correction``.
+    correction
+        Multiple-testing correction over every cell and segment tested: ``"holm"``
+        (family-wise error rate, the default of every segment search, shared with
+        :func:`workbench.drift.segment_errors`; see :mod:`workbench._internal.segments`) or
+        ``"fdr_bh"`` (Benjamini–Hochberg false discovery rate).
     min_error_rate
         A confusion cell is only a violation if its error rate is at least this large.
     confidence, n_resamples
@@ -236,7 +248,7 @@ def check_batch(
     share in the rest of the batch by a one-sided Fisher exact test (hypergeometric). A
     pair segment ``(A=a, B=b)`` is compared with the rest of ``A=a`` and with the rest of
     ``B=b`` and keeps the larger p-value, so an interaction is not flagged just because
-    one parent is worse overall. The p-values of all cells and segments are Holm-adjusted. A cell is a violation when the
+    one parent is worse overall. The p-values of all cells and segments are adjusted by ``correction`` (Holm by default). A cell is a violation when the
     adjusted p-value is below ``significance``, its rate is at least ``min_error_rate``
     and above the rest's. The QA accuracy interval is Wilson's score interval.
 
@@ -272,6 +284,7 @@ def check_batch(
     confidence = check_confidence(confidence)
     check_choice(agreement, name="agreement", choices=("krippendorff_alpha", "fleiss_kappa"))
     check_choice(aggregate, name="aggregate", choices=("majority_vote", "dawid_skene"))
+    check_correction(correction)
     gen = as_rng(rng)
     cols: dict[str, Any] = {"item": item, "annotator": annotator, "label": label, "value_order": value_order}
     gold_labels = new_gold_labels(gold, label=label, value_order=value_order, allow=allow_new_gold_labels)
@@ -306,7 +319,7 @@ def check_batch(
     lo, hi = (float(x) for x in wilson_interval(correct, n_qa, confidence))
 
     # 3. systematic error in the confusion against gold
-    violations = _systematic_errors(coded, gold_per_item, segs, significance, min_error_rate)
+    violations = _systematic_errors(coded, gold_per_item, segs, significance, min_error_rate, correction)
 
     stat_name = "Krippendorff's alpha (nominal)" if agreement == "krippendorff_alpha" else "Fleiss' kappa"
     criteria = pd.DataFrame(
@@ -315,7 +328,7 @@ def check_batch(
             "statistic": [
                 f"{stat_name}, {interpret(ci.estimate, scale='krippendorff' if agreement == 'krippendorff_alpha' else 'landis_koch')}",
                 f"{aggregate} vs gold on {n_qa} random gold items",
-                f"Fisher exact tests, Holm-adjusted at {significance}",
+                f"Fisher exact tests, {_CORRECTION_NAMES[correction]}-adjusted at {significance}",
             ],
             "value": [ci.estimate, acc, float(len(violations))],
             "bar": [min_kappa, min_qa_accuracy, 0.0],
@@ -344,7 +357,7 @@ def _segments(
 ) -> list[tuple[str, ...]]:
     if segments is None:
         present = [c for c in _SEGMENT_COLUMNS if c in frame.columns]
-        return [(annotator,), *[(c,) for c in present], *combinations(present, 2)]
+        return [(annotator,), *segment_combinations(present, 2)]
     out = [tuple([s]) if isinstance(s, str) else tuple(s) for s in segments]
     for seg in out:
         missing = [c for c in seg if c not in frame.columns]
@@ -371,7 +384,8 @@ def _segment_key(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
 
 
 def _systematic_errors(
-    coded: Coded, gold_item_codes: np.ndarray, segs: list[tuple[str, ...]], significance: float, min_rate: float
+    coded: Coded, gold_item_codes: np.ndarray, segs: list[tuple[str, ...]], significance: float, min_rate: float,
+    correction: Correction = DEFAULT_CORRECTION,
 ) -> pd.DataFrame:
     k = coded.n_categories
     ref = gold_item_codes[coded.item]
@@ -405,7 +419,7 @@ def _systematic_errors(
         for rest in rests:
             nr = rest.sum(axis=3, keepdims=True)
             nrb, nb_ = np.broadcast_to(nr, cnt.shape), np.broadcast_to(n, cnt.shape)
-            p = stats.hypergeom.sf(cnt - 1, nb_ + nrb, cnt + rest, nb_)
+            p = excess_p_values(cnt, nb_, rest, nrb)
             pvals = np.maximum(pvals, p)
             with np.errstate(invalid="ignore", divide="ignore"):
                 rest_rate = np.maximum(rest_rate, np.where(nrb > 0, rest / nrb, 0.0))
@@ -420,7 +434,7 @@ def _systematic_errors(
     if not tests:
         return pd.DataFrame(columns=_VIOLATION_COLUMNS)
     res = pd.DataFrame(tests, columns=["segment", "value", "t", "g", "n", "errors", "rate", "rest_rate", "p_value", "cols"])
-    res["p_adjusted"] = multipletests(res["p_value"].to_numpy(), method="holm")[1]
+    res["p_adjusted"] = adjust(res["p_value"].to_numpy(), correction)
     bad = res[(res["p_adjusted"] < significance) & (res["rate"] >= min_rate) & (res["rate"] > res["rest_rate"])]
     cats = np.asarray(coded.categories, dtype=object)
     item_col = coded.items.name

@@ -201,64 +201,57 @@ def reliability_command(
         typer.echo(verdict.summary())
 
 
-# ---- drift (issue 6) ----
+# ---- drift (issue 6): a view of workbench.analyses.annotator_drift (issue 26) ----
+_AD = _defaults.ANNOTATOR_DRIFT
+
+
 @app.command("drift")
 def drift_command(
     annotations: Annotated[Path, typer.Argument(help="Annotations table with item_id, annotator_id, label, timestamp.")],
-    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label).")] = None,
-    level: Annotated[
-        list[str] | None, typer.Option("--level", help="Grouping column tested for drift (repeatable).")
-    ] = None,
-    by: Annotated[
-        list[str] | None, typer.Option("--by", help="Root-cause column (repeatable; 'period' = time bins).")
-    ] = None,
-    window: Annotated[str, typer.Option(help="Window of timelines and control charts, e.g. 7D, 10min; auto: from the data's span and volume.")] = "auto",
-    baseline: Annotated[str, typer.Option(help="Each group's baseline period of the control charts; auto: three windows.")] = "auto",
-    period: Annotated[str, typer.Option(help="Length of the root-cause 'period' bins; auto: two windows.")] = "auto",
-    min_judgments: Annotated[int, typer.Option(help="Sequences with fewer judgments are not tested for a change.")] = 30,
-    max_depth: Annotated[int, typer.Option(help="Most columns combined in one root-cause segment.")] = 3,
-    min_segment_n: Annotated[int, typer.Option(help="Smallest root-cause segment tested.")] = 20,
-    alpha: Annotated[float, typer.Option(help="Family-wise false-alarm rate of the alerts.")] = 0.01,
-    top: Annotated[int, typer.Option(help="Root-cause rows printed.")] = 10,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label); without it: agreement with the consensus only.")] = None,
+    levels: Annotated[
+        list[str], typer.Option("--level", help="Grouping column tested for drift (repeatable; absent ones are skipped).")
+    ] = _AD["levels"],
+    segment_by: Annotated[
+        list[str], typer.Option("--by", help="Root-cause column (repeatable; 'period' = time bins).")
+    ] = _AD["segment_by"],
+    window: Annotated[str, typer.Option(help="Window of timelines and control charts, e.g. 7D, 10min; auto: from the data's span and volume.")] = _AD["window"],
+    baseline: Annotated[str, typer.Option(help="Each group's baseline period of the control charts; auto: three windows.")] = _AD["baseline"],
+    period: Annotated[str, typer.Option(help="Length of the root-cause 'period' bins; auto: two windows.")] = _AD["period"],
+    min_judgments: Annotated[int, typer.Option(help="Sequences with fewer judgments are not tested for a change.")] = _AD["min_judgments"],
+    max_depth: Annotated[int, typer.Option(help="Most columns combined in one root-cause segment.")] = _AD["max_depth"],
+    min_segment_n: Annotated[int, typer.Option(help="Smallest root-cause segment tested.")] = _AD["min_segment_n"],
+    alpha: Annotated[float, typer.Option(help="Family-wise false-alarm rate of the alerts.")] = _AD["alpha"],
+    top_causes: Annotated[int, typer.Option("--top", help="Root-cause rows printed.")] = _AD["top_causes"],
     alerts_out: Annotated[Path | None, typer.Option("--alerts-out", help="Write every tested sequence here.")] = None,
     causes_out: Annotated[Path | None, typer.Option("--causes-out", help="Write the root-cause table here.")] = None,
-    fmt: _FormatOpt = "auto",
+    fmt: _FormatOpt = _AD["format"],
     date_format: Annotated[str | None, typer.Option("--date-format", help="How non-ISO timestamps are written, e.g. %d/%m/%Y (needed when the dates come in several formats).")] = None,
+    item: Annotated[str, typer.Option(help="Item column.")] = "item_id",
+    annotator: Annotated[str, typer.Option(help="Annotator column.")] = "annotator_id",
+    label: Annotated[str, typer.Option(help="Label column.")] = "label",
+    timestamp: Annotated[str, typer.Option(help="Timestamp column.")] = "timestamp",
 ) -> None:
-    """Detect annotator/cohort drift, rank root causes, print recommended actions."""
-    from workbench import drift, io
+    """Detect annotator/cohort drift, rank root causes, print recommended actions: the annotator_drift report's analysis."""
+    from workbench import io
+    from workbench.analyses import annotator_drift
 
     for target in (alerts_out, causes_out):
         if target is not None:
             io.check_writable(target)
-    ann = io.load_table(annotations, kind="annotations", format=fmt, date_format=date_format)
-    gold_table = io.load_table(gold, kind="gold") if gold is not None else None
-    from workbench.findings import available_columns
-
-    scales = drift.suggest_time_scales(ann, window=window, baseline=baseline, period=period)
-    typer.echo(scales.summary())
-    levels, note = available_columns(ann, level or ["annotator_id"], purpose="drift levels")
-    segment_by, seg_note = available_columns(
-        ann, by or ["annotator_id", "cohort", "category", "guideline_version", "period"],
-        purpose="root-cause columns", virtual=["period"])
-    for n in (note, seg_note if by else ""):
-        if n:
-            typer.echo(n)
-    result = drift.detect_drift(ann, gold=gold_table, levels=tuple(levels or ["annotator_id"]), window=scales.window,
-                                baseline=scales.baseline, alpha=alpha, min_judgments=min_judgments)
-    typer.echo(result.summary())
-    causes = drift.segment_errors(ann, gold=gold_table, by=segment_by, period=scales.period, max_depth=max_depth,
-                                  min_n=min_segment_n, if_empty="return")
-    if causes.empty:
-        typer.echo(f"No segment has {min_segment_n} or more judgments with a reference: no root causes ranked.")
-    cols = ["rank", "segment", "n", "error_rate", "excess", "excess_low", "excess_high", "p_adjusted", "cause"]
-    typer.echo(causes[cols].head(top).to_string(index=False))
-    for a in drift.recommend_actions(result, causes).itertuples(index=False):
-        typer.echo(f"{a.priority}. {a.action} ({a.evidence})")
+    wanted = {"item_id": item, "annotator_id": annotator, "label": label, "timestamp": timestamp}
+    res = annotator_drift.run(
+        annotations_path=annotations, gold_path=str(gold) if gold is not None else "", format=fmt,
+        date_format=date_format, columns={k: v for k, v in wanted.items() if k != v} or None,
+        window=window, baseline=baseline, levels=list(levels), alpha=alpha, min_judgments=min_judgments,
+        segment_by=list(segment_by), period=period, max_depth=max_depth, min_segment_n=min_segment_n,
+        top_causes=top_causes,
+    )
+    typer.echo(res.summary())
     if alerts_out is not None:
-        io.save_table(result.to_frame(), alerts_out)
+        io.save_table(res.drift.to_frame(), alerts_out)
     if causes_out is not None:
-        io.save_table(causes, causes_out)
+        io.save_table(res.causes, causes_out)
 
 
 # ---- score (issue 4): text scores; `score clip` is added to score_app by the CLIP block ----

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
@@ -49,6 +48,14 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from workbench._internal.coding import align_gold, loo_consensus
 from workbench._internal.dates import parse_dates
+from workbench._internal.segments import (
+    DEFAULT_CORRECTION,
+    Correction,
+    adjust,
+    check_correction,
+    excess_p_values,
+    segment_combinations,
+)
 from workbench._internal.stats import wilson_interval
 from workbench._validation import (
     check_choice,
@@ -1009,7 +1016,7 @@ def segment_errors(
     max_depth: int = 3,
     min_n: int = 20,
     alpha: float = 0.05,
-    correction: Literal["fdr_bh", "holm"] = "fdr_bh",
+    correction: Correction = DEFAULT_CORRECTION,
     max_causes: int = 5,
     confidence: float = 0.95,
     item: str = "item_id",
@@ -1044,7 +1051,11 @@ def segment_errors(
     alpha
         Significance level after correction.
     correction
-        ``"fdr_bh"`` (Benjamini–Hochberg false discovery rate, default) or ``"holm"``.
+        Multiple-testing correction over all segments tested: ``"holm"`` (family-wise error
+        rate, the default of every segment search, shared with
+        :func:`workbench.acceptance.check_batch`; see :mod:`workbench._internal.segments`)
+        or ``"fdr_bh"`` (Benjamini–Hochberg false discovery rate: more power for exploratory
+        ranking).
     max_causes
         Rounds of the greedy explanation (see ``cause`` below).
     confidence
@@ -1116,7 +1127,7 @@ def segment_errors(
         )
     if not 1 <= max_depth:
         raise WorkbenchError(f"max_depth={max_depth!r} must be at least 1.")
-    check_choice(correction, name="correction", choices=("fdr_bh", "holm"))
+    check_correction(correction)
     check_choice(if_empty, name="if_empty", choices=("raise", "return"))
     use_period = "period" in by_cols
     real_cols = [c for c in by_cols if c != "period"]
@@ -1196,16 +1207,15 @@ def _segment_table(
     total_n = len(data)
     total_e = float(data["_e"].sum())
     parts = []
-    for depth in range(1, min(max_depth, len(by_cols)) + 1):
-        for combo in combinations(by_cols, depth):
-            agg = data.groupby(list(combo), observed=True, sort=False)["_e"].agg(["size", "sum"])
-            agg = agg.reset_index()
-            agg["depth"] = depth
-            agg["segment"] = [
-                ", ".join(f"{c}={v}" for c, v in zip(combo, row, strict=True))
-                for row in agg[list(combo)].itertuples(index=False, name=None)
-            ]
-            parts.append(agg)
+    for combo in segment_combinations(by_cols, max_depth):
+        agg = data.groupby(list(combo), observed=True, sort=False)["_e"].agg(["size", "sum"])
+        agg = agg.reset_index()
+        agg["depth"] = len(combo)
+        agg["segment"] = [
+            ", ".join(f"{c}={v}" for c, v in zip(combo, row, strict=True))
+            for row in agg[list(combo)].itertuples(index=False, name=None)
+        ]
+        parts.append(agg)
     seg = pd.concat(parts, ignore_index=True)
     seg = seg.rename(columns={"size": "n", "sum": "errors"})
     seg = seg[(seg["n"] >= min_n) & (seg["n"] < total_n)].reset_index(drop=True)
@@ -1223,9 +1233,9 @@ def _segment_table(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, (r - r_r) / se, 0.0)
     # one-sided Fisher exact test for an excess: P(X >= e), X ~ Hypergeom(N, E, n)
-    log_p = stats.hypergeom.logsf(e - 1, total_n, round(total_e), n)
+    log_p = excess_p_values(e, n, e_r, n_r, log=True)
     p = np.exp(log_p)
-    p_adj = multipletests(p, method=correction)[1]
+    p_adj = adjust(p, correction)  # type: ignore[arg-type]
     d_low, d_high = confint_proportions_2indep(
         e, n, e_r, n_r, method="newcomb", compare="diff", alpha=1 - confidence
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DATA_INTERVENTION_AB", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW"]
+__all__ = ["ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -43,8 +43,15 @@ SPOT_CHECK_REVIEW: dict[str, Any] = {
     "calibrate_min_per_side": 20, "cost_per_hour": 30.0, "seed": 0,
 }
 
+ANNOTATOR_DRIFT: dict[str, Any] = {
+    "format": "auto", "window": "auto", "baseline": "auto", "levels": ["annotator_id", "cohort"], "alpha": 0.01,
+    "min_judgments": 30, "segment_by": ["annotator_id", "cohort", "category", "guideline_version", "period"],
+    "period": "auto", "max_depth": 3, "min_segment_n": 20, "top_causes": 10,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "annotator_drift": ANNOTATOR_DRIFT,
     "length_bias": LENGTH_BIAS,
     "data_intervention_ab": DATA_INTERVENTION_AB,
     "quality_dashboard": QUALITY_DASHBOARD,
