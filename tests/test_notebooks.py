@@ -7,6 +7,7 @@ no function definitions, and it runs headless through the report path (papermill
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -81,6 +82,7 @@ def test_runs_headless_into_an_html_report(path: Path, tmp_path: Path) -> None:
     title = html[html.index("<title>") + 7: html.index("</title>")]
     assert title.startswith(path.stem) and reports.escape_html(manifest.verdict["headline"])[:40] in title
     assert f"data-outcome='{manifest.verdict['outcome']}'" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    _opens_offline(run.html)
     # inputs the notebook resolved itself ("auto" sample companions) are hashed in the manifest (issue 28)
     companions = {"data_intervention_ab": {"texts_path", "gold_path"}, "annotation_reliability": {"gold_path"},
                   "vendor_comparison": {"gold"}}.get(path.stem, set())
@@ -160,3 +162,57 @@ def test_method_prose_folds_away(path: Path) -> None:
     assert md and md[0].lstrip().startswith("# "), f"{path.name}: the first cell is the title"
     assert len(md[0].split()) <= 60, f"{path.name}: the title cell holds one or two sentences; method prose goes into <details>"
     assert any(s.lstrip().startswith("<details>") for s in md), f"{path.name}: a collapsed Method section"
+
+
+_EXTERNAL = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def _opens_offline(html_path: Path) -> None:
+    """Issue 28: a report loads nothing from a network (no CDN script, stylesheet, image or frame)
+    and, in Chromium with the network blocked, every plot draws and no request fails."""
+    html = html_path.read_text(encoding="utf-8")
+    assert not _EXTERNAL.findall(html), f"{html_path.name} loads from a network: {_EXTERNAL.findall(html)[:3]}"
+    assert "application/vnd.jupyter.widget-view+json" not in html  # widgets are static in a report
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        return
+    sync_api = pytest.importorskip("playwright.sync_api")
+    requested: list[str] = []
+    failed: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.route(re.compile(r"^https?://"), lambda route: (requested.append(route.request.url), route.abort()))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(html_path.as_uri(), wait_until="load")
+        figures = html.count("Plotly.newPlot(")
+        drawn = page.locator(".js-plotly-plot").count()
+        browser.close()
+    assert not requested and not failed, f"{html_path.name} asked the network for {(requested + failed)[:3]}"
+    assert drawn == figures, f"{html_path.name}: {drawn} of {figures} plotly figures drawn offline"
+
+
+def test_the_offline_check_can_fail(tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    page.write_text('<html><head><script src="https://cdnjs.cloudflare.com/x.js"></script></head></html>')
+    with pytest.raises(AssertionError, match="loads from a network"):
+        _opens_offline(page)
+
+
+def test_widget_views_become_static_and_cdn_scripts_are_dropped() -> None:
+    import nbformat as nbf
+
+    nb = nbf.v4.new_notebook()
+    cell = nbf.v4.new_code_cell("w")
+    cell.outputs = [
+        nbf.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+                                                "text/plain": "VBox()"}),
+        nbf.v4.new_output("display_data", data={"text/html": '<script src="https://cdn.x/mathjax.js"></script><b>fig</b>'}),
+        nbf.v4.new_output("stream", name="stderr", text="Loading weights:  40%|####      | 40/94 [00:01<00:02, 30it/s]"),
+    ]
+    nb.cells.append(cell)
+    nb.metadata["widgets"] = {"state": {}}
+    out = reports._static_widgets(nb)  # noqa: SLF001 - the renderer's preprocessing step
+    datas = [o.get("data", {}) for o in out.cells[0].outputs]
+    assert len(datas) == 2 and "open the notebook in JupyterLab" in datas[0]["text/html"]
+    assert datas[1]["text/html"] == "<b>fig</b>" and "widgets" not in out.metadata

@@ -230,13 +230,48 @@ def html_title(name: str, headline_text: str | None) -> str:
     return escape_html(text if len(text) <= 160 else text[:159] + "…")
 
 
+_TEMPLATES = Path(__file__).resolve().parent / "report_template"
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE)
+_PROGRESS = re.compile(r"\d+%\||\d+/\d+ \[|it/s\]|s/it\]")
+_STATIC_NOTE = ("<div class='wb-static-widget' style='border:1px dashed #9aa5b1;padding:8px 12px;color:#52606d'>"
+                "An interactive widget stood here; open the notebook in JupyterLab to use it. "
+                "The numbers it starts from are shown in the report around it.</div>")
+
+
+def _static_widgets(nb: Any) -> Any:
+    """The executed notebook as a static document: widget views become their own static HTML
+    (a widget that offers one) or a note, progress bars are dropped, and no widget state is
+    kept, so the HTML needs no widget manager from a network (issue 28)."""
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr" and _PROGRESS.search(out.get("text", "")):
+                continue
+            data = out.get("data")
+            if data and isinstance(data.get("text/html"), str):  # e.g. plotly's MathJax from a CDN
+                data["text/html"] = _EXTERNAL_SCRIPT.sub("", data["text/html"])
+            if data and _WIDGET_VIEW in data:
+                data.pop(_WIDGET_VIEW)
+                if "text/html" not in data:
+                    data["text/html"] = _STATIC_NOTE
+                    data.pop("text/plain", None)
+            kept.append(out)
+        cell["outputs"] = kept
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
 def _render_html(executed: Path, target: Path, *, show_code: bool, appendix: str = "",
                  title: str | None = None) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, exclude_input_prompt=True,
+    nb = _static_widgets(nbformat.read(executed, as_version=4))
+    exporter = HTMLExporter(template_name="workbench_report", extra_template_basedirs=[str(_TEMPLATES)],
+                            exclude_input=not show_code, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=False)
     # embed_images would re-serialise each raw-HTML block of Markdown on its own and so close a
     # "<details>" before the Method prose it folds; reports show no Markdown images (figures
@@ -391,15 +426,17 @@ def run_report(
 def _record_env(sidecar: Path) -> Iterator[None]:
     """Name the sidecar file in the environment the kernel inherits (see ``workbench._runrecord``)."""
     with _ENV_LOCK:
-        before = os.environ.get(RECORD_ENV)
+        saved = {k: os.environ.get(k) for k in (RECORD_ENV, "TQDM_DISABLE")}
         os.environ[RECORD_ENV] = str(sidecar)
+        os.environ["TQDM_DISABLE"] = "1"  # a report is a document: no progress bars in it
         try:
             yield
         finally:
-            if before is None:
-                os.environ.pop(RECORD_ENV, None)
-            else:
-                os.environ[RECORD_ENV] = before
+            for key, before in saved.items():
+                if before is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = before
 
 
 def _run_error(exc: Exception, failed: Path | None) -> manifest.RunError:
