@@ -169,7 +169,7 @@ def _git(*args: str, cwd: Path) -> str:
 
 
 MANIFEST_FIELDS = {"report", "run_id", "status", "started_at", "finished_at", "parameters", "inputs", "models",
-                   "environment", "git", "headlines", "error", "files"}
+                   "environment", "git", "headlines", "error", "files", "verdict"}
 
 
 def test_manifest_of_a_real_run_records_every_field(table: Path, tmp_path: Path) -> None:
