@@ -516,17 +516,20 @@ def bias_command(
         typer.echo(f"rebalanced subsample ({len(res.rebalanced):,} of {len(res.preferences):,} rows) -> {rebalanced_out}")
 
 
-# ---- dedup (issue 5) ----
+# ---- dedup (issue 5): the local engine is a view of workbench.analyses.dedup_audit (issue 26) ----
+_DA = _defaults.DEDUP_AUDIT
+
+
 @app.command("dedup")
 def dedup_command(
     input: Annotated[Path, typer.Argument(help="Corpus table (.csv, .jsonl, .parquet, optionally .gz) with doc_id and text.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table; every input row plus cluster_id, is_representative, similarity, representative_id, cluster_size.")],
-    method: Annotated[str, typer.Option(help="exact, minhash, simhash or semantic.")] = "minhash",
-    threshold: Annotated[float, typer.Option(help="Similarity at or above which documents are duplicates.")] = 0.8,
-    ngram: Annotated[int, typer.Option(help="Shingle length in units.")] = 5,
-    unit: Annotated[str, typer.Option(help="Shingle unit: word or char.")] = "word",
-    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = 128,
-    keep: Annotated[str, typer.Option(help="Representative of a cluster: first or longest.")] = "first",
+    method: Annotated[str, typer.Option(help="exact, minhash, simhash or semantic.")] = _DA["method"],
+    threshold: Annotated[float, typer.Option(help="Similarity at or above which documents are duplicates.")] = _DA["threshold"],
+    ngram: Annotated[int, typer.Option(help="Shingle length in units.")] = _DA["ngram"],
+    unit: Annotated[str, typer.Option(help="Shingle unit: word or char.")] = _DA["unit"],
+    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = _DA["num_perm"],
+    keep: Annotated[str, typer.Option(help="Representative of a cluster: first or longest.")] = _DA["keep"],
     max_hamming: Annotated[int, typer.Option(help="SimHash: largest Hamming distance of duplicates.")] = 3,
     doc_id: Annotated[str, typer.Option(help="Column with document ids.")] = "doc_id",
     text: Annotated[str, typer.Option(help="Column with the text.")] = "text",
@@ -534,11 +537,18 @@ def dedup_command(
     engine: Annotated[str, typer.Option(help="local, or spark (PySpark; methods exact and minhash).")] = "local",
     master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
     fmt: _FormatOpt = "auto",
+    group_by: Annotated[str, typer.Option("--group-by", help="Column for duplicate rates per group ('' to skip; local engine).")] = _DA["group_by"],
+    compare: Annotated[list[str], typer.Option("--compare", help="Methods compared on the same corpus against exact Jaccard (repeatable; local engine).")] = _DA["compare"],
+    min_recall: Annotated[float, typer.Option("--min-recall", help="Recall against exact Jaccard MinHash must reach (local engine).")] = _DA["min_recall"],
 ) -> None:
-    """Find duplicate documents; write every input row with its cluster columns."""
+    """Find duplicate documents; write every input row with its cluster columns.
+
+    The local engine computes the dedup_audit report's analysis and prints its summary
+    (verdict, clusters, precision and recall against exact Jaccard, the methods compared).
+    """
     import pandas as pd
 
-    from workbench import dedup, io
+    from workbench import io
 
     if engine == "spark":  # issue 10: same clusters, computed by Spark executors
         from workbench import spark as wspark
@@ -551,20 +561,21 @@ def dedup_command(
         typer.echo(f"wrote {res.n_docs:,} rows to {out}")
         return
     from workbench._validation import check_choice as _check
+    from workbench.analyses import dedup_audit
 
     _check(engine, name="engine", choices=("local", "spark"))
     io.check_writable(out)
-    corpus = io.load_table(input, format=fmt, kind="corpus" if fmt not in ("auto", "table") else None)
-    result = dedup.deduplicate(
-        corpus, method=method, threshold=threshold, ngram=ngram, unit=unit,  # type: ignore[arg-type]
-        num_perm=num_perm, keep=keep, max_hamming=max_hamming,  # type: ignore[arg-type]
-        doc_id=doc_id, text=text, progress=not quiet,
+    report = dedup_audit.run(
+        corpus_path=input, format=fmt, method=method, threshold=threshold, ngram=ngram, unit=unit,
+        num_perm=num_perm, keep=keep, max_hamming=max_hamming, doc_id=doc_id, text=text, progress=not quiet,
+        group_by=group_by, compare=list(compare), min_recall=min_recall,
     )
-    added = result.clusters.drop(columns=["doc_id"])
+    corpus = report.corpus
+    added = report.result.clusters.drop(columns=["doc_id"])
     output = corpus.drop(columns=[c for c in added.columns if c in corpus.columns]).reset_index(drop=True)
-    output = pd.concat([output, added.reset_index(drop=True)], axis=1)
+    output = pd.concat([output, added.reset_index(drop=True)], axis=1).rename(columns={"doc_id": doc_id, "text": text})
     io.save_table(output, out)
-    typer.echo(result.summary())
+    typer.echo(report.summary())
     typer.echo(f"wrote {len(output):,} rows to {out}")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW"]
+__all__ = ["ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -49,8 +49,15 @@ ANNOTATOR_DRIFT: dict[str, Any] = {
     "period": "auto", "max_depth": 3, "min_segment_n": 20, "top_causes": 10,
 }
 
+DEDUP_AUDIT: dict[str, Any] = {
+    "method": "minhash", "threshold": 0.8, "ngram": 5, "unit": "word", "num_perm": 128, "keep": "first",
+    "group_by": "source", "n_near_pairs": 8, "compare": ["exact", "simhash", "minhash"], "semantic_docs": 0,
+    "semantic_threshold": 0.9, "min_recall": 0.95,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dedup_audit": DEDUP_AUDIT,
     "annotator_drift": ANNOTATOR_DRIFT,
     "length_bias": LENGTH_BIAS,
     "data_intervention_ab": DATA_INTERVENTION_AB,
