@@ -216,3 +216,31 @@ def test_widget_views_become_static_and_cdn_scripts_are_dropped() -> None:
     datas = [o.get("data", {}) for o in out.cells[0].outputs]
     assert len(datas) == 2 and "open the notebook in JupyterLab" in datas[0]["text/html"]
     assert datas[1]["text/html"] == "<b>fig</b>" and "widgets" not in out.metadata
+
+
+def test_the_figure_checker_catches_what_issue_28_saw() -> None:
+    """Each defect seen in the reports, drawn on purpose, is caught (the checker can fail)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from workbench.plots._check import check_figure
+
+    def problems(fig: go.Figure) -> str:
+        return " | ".join(check_figure(fig.to_plotly_json()))
+
+    synced = make_subplots(specs=[[{"secondary_y": True}]])
+    synced.add_bar(x=["a", "b"], y=[3, 4], secondary_y=False)
+    synced.add_scatter(x=["a", "b"], y=[0.2, 0.6], secondary_y=True)
+    synced.update_yaxes(title_text="decisions", secondary_y=False)
+    synced.update_yaxes(title_text="share", tickmode="sync", secondary_y=True)
+    assert "synced to another axis" in problems(synced)
+    untitled = go.Figure(go.Scatter(x=[0.1, 0.5], y=["a", "b"], mode="markers"))
+    assert "has no title" in problems(untitled)
+    coded = go.Figure(go.Histogram(x=[1, 2, 2])).update_xaxes(title_text="missing_share").update_yaxes(title_text="n")
+    assert "column name ('missing_share')" in problems(coded)
+    short_log = go.Figure(go.Scatter(x=[10, 20, 90], y=[1, 2, 3])).update_xaxes(type="log", title_text="ppl")
+    assert "under two decades" in problems(short_log.update_yaxes(title_text="items"))
+    one_day = go.Figure(go.Scatter(x=["2026-01-05", "2026-01-05"], y=[1, 2])).update_xaxes(type="date")
+    assert "one time point" in problems(one_day.update_yaxes(title_text="accuracy"))
+    empty = go.Figure(go.Bar(x=[], y=[]))
+    assert "no trace carries data" in problems(empty)

@@ -33,6 +33,7 @@ def forest_plot(
     label: str = "label",
     reference: float | None = 0.0,
     title: str = "",
+    xaxis_title: str = "",
 ) -> go.Figure:
     """Point estimates with confidence intervals, one row each, and a reference line.
 
@@ -47,4 +48,4 @@ def forest_plot(
     np.float64(0.1)
     """
     return rate_ci_figure(frame, group=label, estimate=estimate, low=low, high=high, reference=reference,
-                          title=title)
+                          title=title, xaxis_title=xaxis_title)

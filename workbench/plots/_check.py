@@ -12,7 +12,11 @@ returned by ``fig.to_plotly_json()``) and lists what is wrong with it:
 * a heatmap prints its values in more than 400 cells (unreadable);
 * a histogram sits on a log axis (plotly.js draws it empty);
 * a categorical axis packs its tick labels closer than 10 px (rows or columns too dense for
-  their labels, with no thinning of the ticks).
+  their labels, with no thinning of the ticks);
+* a second axis with ticks synced to the first (``tickmode="sync"``: ticks 0.204, 0.407 …);
+* a numeric axis without a title, or an axis titled with a column name (``p_value``);
+* a log axis spanning under two decades with default ticks (labels "10 2 3 5 100");
+* a date axis holding one time point (plotly zooms to milliseconds: "23:59:59.9996").
 
 :func:`notebook_figures` pulls every figure out of an executed notebook and
 :func:`check_notebook` checks them all; the report tests use it.
@@ -21,6 +25,7 @@ returned by ``fig.to_plotly_json()``) and lists what is wrong with it:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ _MIN_TICK_PX = 10.0
 _MAX_TEXT_CELLS = 400
 _DEFAULT_HEIGHT, _DEFAULT_WIDTH = 450, 900
 _PLOTLY_MIME = "application/vnd.plotly.v1+json"
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 
 
 def _values(obj: Any) -> list[Any]:
@@ -89,8 +95,12 @@ def check_figure(fig: Mapping[str, Any], *, name: str = "figure") -> list[str]:
 
     Examples
     --------
-    >>> check_figure({"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}], "layout": {"height": 150}})
+    >>> check_figure({"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}],
+    ...               "layout": {"height": 150, "xaxis": {"title": "items"}, "yaxis": {"title": "share"}}})
     ['figure: 150 px tall, less than 200 px']
+    >>> check_figure({"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}],
+    ...               "layout": {"xaxis": {"title": "p_value"}, "yaxis": {"title": "n"}}})
+    ["figure: xaxis is titled with a column name ('p_value'); title it in words"]
     >>> check_figure({"data": [{"type": "scatter", "x": [10, 900], "y": [1, 2]}],
     ...               "layout": {"xaxis": {"type": "log", "range": [0, 297]}}})[0]
     'figure: log axis xaxis has range [0, 297] but its data span 10^1.0 .. 10^3.0 (a range in linear units?)'
@@ -171,6 +181,40 @@ def check_figure(fig: Mapping[str, Any], *, name: str = "figure") -> list[str]:
                     f"{name}: categorical axis {axis_key} shows {shown} labels in {extent:.0f} px "
                     f"({extent / shown:.1f} px each; thin the ticks or make the figure taller)"
                 )
+    # axes that read wrong (issue 28): ticks synced to another axis, titles missing or in code,
+    # log axes too short for their default ticks, one time point on a date axis
+    for key, axis in layout.items():
+        if not (key.startswith(("xaxis", "yaxis")) and isinstance(axis, Mapping)):
+            continue
+        if axis.get("tickmode") == "sync":
+            problems.append(f"{name}: {key} has ticks synced to another axis (ticks like 0.204, 0.407); "
+                            "give the second axis its own ticks or a panel of its own")
+        title = axis.get("title")
+        text = str((title.get("text") if isinstance(title, Mapping) else title) or "")
+        if _IDENTIFIER.match(text.strip()):
+            problems.append(f"{name}: {key} is titled with a column name ({text!r}); title it in words")
+    for axis_key, vals in per_axis.items():
+        axis = layout.get(axis_key) or {}
+        title = axis.get("title")
+        text = str((title.get("text") if isinstance(title, Mapping) else title) or "").strip()
+        numeric = axis.get("type") in ("linear", "log") or (axis.get("type") in (None, "-") and not _is_categorical(vals)
+                                                              and len(_numeric(vals)))
+        titled_sibling = any(  # small multiples: one titled panel axis of the same letter is enough
+            isinstance(v, Mapping) and k[:5] == axis_key[:5] and k != axis_key
+            and str(((v.get("title") or {}).get("text") if isinstance(v.get("title"), Mapping) else v.get("title")) or "")
+            for k, v in layout.items())
+        if numeric and not text and axis.get("showticklabels", True) and axis.get("visible", True) \
+                and not axis.get("matches") and not titled_sibling and not layout.get("annotations"):
+            problems.append(f"{name}: the numeric axis {axis_key} has no title (say what it measures)")
+        if axis.get("type") == "log" and axis.get("dtick") is None and axis.get("tickvals") is None:
+            pos = _numeric(vals)
+            pos = pos[pos > 0]
+            if len(pos) and math.log10(pos.max() / pos.min()) < 1.5:
+                problems.append(f"{name}: log axis {axis_key} spans {pos.min():g}..{pos.max():g}, under two decades, "
+                                "with default ticks (labels like '10 2 3 5 100'); use a linear axis or set dtick")
+        if axis.get("type") == "date" and len(set(map(str, vals))) == 1 and axis.get("range") is None:
+            problems.append(f"{name}: one time point on the date axis {axis_key} (plotly zooms to milliseconds); "
+                            "give it a range or show a sentence")
     # subplot panels
     for key, axis in layout.items():
         if key.startswith("yaxis") and isinstance(axis, Mapping) and axis.get("domain"):

@@ -214,7 +214,8 @@ def rate_ci_figure(
         yaxis.update(tickmode="array", tickvals=[shown[g] for g in groups[::step]])
     xs = pd.concat([f[low], f[high], f[estimate]]).to_numpy(dtype=float)
     xs = xs[np.isfinite(xs)]
-    xaxis: dict[str, object] = {"title": xaxis_title}
+    # the axis says what it measures, in words (issue 28): the caller's title, else the column
+    xaxis: dict[str, object] = {"title": xaxis_title or estimate.replace("_", " ")}
     if len(xs):
         lo, hi = float(xs.min()), float(xs.max())
         if reference is not None:

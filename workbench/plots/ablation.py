@@ -17,7 +17,8 @@ def differences(result: AblationResult, metric: str) -> go.Figure:
     d = result.differences[result.differences["metric"] == metric].copy()
     d["label"] = d["set"] + " − " + d["baseline"]
     better = "higher" if metric != "perplexity" else "lower"
-    return forest_plot(d, label="label", title=f"{metric}: difference to {d['baseline'].iloc[0]} ({better} is better)")
+    return forest_plot(d, label="label", title=f"{metric}: difference to {d['baseline'].iloc[0]} ({better} is better)",
+                       xaxis_title=f"{metric} difference to {d['baseline'].iloc[0]} (95% CI)")
 
 
 def repeats(result: AblationResult, metric: str) -> go.Figure:

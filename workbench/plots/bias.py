@@ -16,6 +16,10 @@ __all__ = [
 ]
 
 
+_ESTIMATE_WORDS = {"p_longer_preferred": "P(longer response preferred)",
+                   "p_first_preferred": "P(first-shown response preferred)"}
+
+
 def length_win_rate_plot(result: LengthBiasResult, *, title: str = "") -> go.Figure:
     """Win rate of the longer response per bin of |length difference|, with Wilson CIs.
 
@@ -74,7 +78,8 @@ def group_bias_plot(
     ['a1']
     """
     frame = groups.assign(label=groups[group].astype(str))
-    return forest_plot(frame, estimate=estimate, label="label", reference=0.5, title=title)
+    return forest_plot(frame, estimate=estimate, label="label", reference=0.5, title=title,
+                       xaxis_title=_ESTIMATE_WORDS.get(estimate, estimate.replace("_", " ")) + " with its CI")
 
 
 def length_difference_histogram(
@@ -129,4 +134,5 @@ def before_after_plot(before: LengthBiasResult, after: LengthBiasResult, *, titl
             "ci_high": [before.ci_high, after.ci_high],
         }
     )
-    return forest_plot(frame, reference=0.5, title=title or "P(longer preferred) before and after rebalancing")
+    return forest_plot(frame, reference=0.5, title=title or "P(longer preferred) before and after rebalancing",
+                       xaxis_title="P(longer response preferred) with its CI")
