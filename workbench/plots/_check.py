@@ -186,7 +186,8 @@ def check_figure(fig: Mapping[str, Any], *, name: str = "figure") -> list[str]:
     for key, axis in layout.items():
         if not (key.startswith(("xaxis", "yaxis")) and isinstance(axis, Mapping)):
             continue
-        if axis.get("tickmode") == "sync":
+        if axis.get("tickmode") == "sync" or (axis.get("overlaying") and axis.get("dtick") is None
+                                              and axis.get("tickvals") is None):
             problems.append(f"{name}: {key} has ticks synced to another axis (ticks like 0.204, 0.407); "
                             "give the second axis its own ticks or a panel of its own")
         title = axis.get("title")

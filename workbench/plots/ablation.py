@@ -40,7 +40,8 @@ def sweep(result: ThresholdSweep, metric: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=t["threshold"], y=t["keep_rate"], mode="lines+markers", name="keep-rate",
                              line={"dash": "dot"}), secondary_y=True)
     fig.update_yaxes(title_text=metric, secondary_y=False)
-    fig.update_yaxes(title_text="keep-rate", tickformat=".0%", range=[0, 1.05], secondary_y=True)
+    fig.update_yaxes(title_text="keep-rate", tickformat=".0%", range=[0, 1.05], tickmode="linear", tick0=0, dtick=0.2,
+                     showgrid=False, secondary_y=True)  # its own ticks, not aligned to the left axis
     fig.update_xaxes(title_text="threshold")
     fig.update_layout(title=f"{metric} and keep-rate by filter threshold")
     return fig

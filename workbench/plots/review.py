@@ -74,7 +74,9 @@ def trends_figure(trends: pd.DataFrame, *, title: str = "Review trends") -> go.F
     fig.update_layout(
         title=title,
         yaxis={"title": "decisions"},
-        yaxis2={"title": "share", "overlaying": "y", "side": "right", "range": [0, 1.05]},
+        # a second axis gets its own ticks (issue 28: auto-aligned ticks read 0.204, 0.407, 0.611)
+        yaxis2={"title": "share", "overlaying": "y", "side": "right", "range": [0, 1.05], "tickmode": "linear",
+                "tick0": 0, "dtick": 0.2, "tickformat": ".0%", "showgrid": False},
         height=360,
     )
     return fig
