@@ -91,6 +91,7 @@ class HistoryEntry:
     kind: str
     decision: str | None
     created_at: pd.Timestamp
+    snippet: str = ""
 
 
 @dataclass(frozen=True)
@@ -600,10 +601,23 @@ class ReviewQueue:
                 continue
             latest = self._mine_by_item[item_id][-1] == event_id
             if latest:
-                out.append(HistoryEntry(event_id, item_id, kind, decision, pd.Timestamp(created)))
+                out.append(HistoryEntry(event_id, item_id, kind, decision, pd.Timestamp(created),
+                                        self._snippet(item_id)))
             if len(out) >= n:
                 break
         return out
+
+    def _snippet(self, item_id: str, limit: int = 60) -> str:
+        """The start of an item's text (or caption, or first response), for the history list."""
+        pos = self._pos.get(item_id)
+        if pos is None:
+            return ""
+        row = self.items.iloc[int(self._rows[pos])]
+        for col in ("text", "caption", "prompt", "response_a"):
+            if col in row.index and isinstance(row[col], str) and row[col].strip():
+                text = " ".join(row[col].split())
+                return text if len(text) <= limit else text[: limit - 1] + "…"
+        return ""
 
     def revise(
         self, event_id: int, decision: str, *, tags: Sequence[str] = (), note: str = ""

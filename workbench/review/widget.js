@@ -125,6 +125,7 @@ function render({ model, el }) {
       const row = make("div", "wb-hrow");
       row.dataset.eventId = String(h.event_id);
       row.append(make("span", "wb-hitem", h.item_id), make("span", "wb-hdec", h.decision));
+      if (h.snippet) row.append(make("div", "wb-hsnippet", h.snippet));
       const choose = make("div", "wb-hchoose");
       names.forEach((name, i) => {
         const b = make("button", "wb-hbutton", `${i + 1} ${name}`);

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import inspect
 import mimetypes
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -104,6 +105,30 @@ def render_item(item: QueueItem) -> str:
     return _text_block(data.get("text", data.get("caption")))
 
 
+_PATTERN = re.compile(r"matches '(?:[^'\\]|\\.)*'")
+_COMPARISON = re.compile(r"([A-Za-z][A-Za-z0-9_]*) ([-0-9.,e+]+) ([<>]) ([-0-9.,e+]+)")
+
+
+def plain_reason(reason: str) -> str:
+    """Why an item was queued, in words a reviewer reads: score names without underscores,
+    no comparison signs, no regular expressions.
+
+    Examples
+    --------
+    >>> plain_reason("top_2gram_char_fraction 0.13 > 0.12; matches 'sign in \\\\| register'")
+    'high top 2gram char fraction; a flagged phrase'
+    >>> plain_reason("random sample (explore)")
+    'random sample (explore)'
+    """
+    def comparison(m: re.Match[str]) -> str:
+        return ("high " if m.group(3) == ">" else "low ") + m.group(1).replace("_", " ")
+
+    text = _PATTERN.sub("a flagged phrase", str(reason))
+    text = _COMPARISON.sub(comparison, text)
+    parts = list(dict.fromkeys(p.strip() for p in text.split(";") if p.strip()))
+    return "; ".join(parts)
+
+
 class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Review items from a queue: keys on the whole widget, buttons, history, note, tags.
 
@@ -186,6 +211,7 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         tags: Sequence[str] = (),
         min_display_ms: int = 300,
         allow_temporary: bool = False,
+        blind: bool = True,
     ) -> None:
         store = getattr(queue, "store", None)
         if getattr(store, "is_temporary", False) and not allow_temporary:
@@ -208,6 +234,9 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         super().__init__(taxonomy=list(names), tag_choices=[str(t) for t in tags], min_display_ms=int(min_display_ms))
         self.queue = queue
         self.display_fn = display or render_item
+        #: Hide why an item was queued until it is decided, so the reason does not anchor the
+        #: decision (calibration needs independent judgments); shown in the status afterwards.
+        self.blind = bool(blind)
         # queues that store display times (ReviewQueue) take display_ms= and meta=
         self._timed = "display_ms" in inspect.signature(queue.submit).parameters
         self.current: QueueItem | None = None
@@ -290,7 +319,8 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self.note, self.tags = "", []
         for cb in self._callbacks["submit"]:
             cb(item, decision)
-        self._advance(f"saved {decision!r} for {item.item_id}", level="saved")
+        why = f" (queued for: {plain_reason(item.reason)})" if self.blind and item.reason else ""
+        self._advance(f"saved {decision!r} for {item.item_id}{why}", level="saved")
         return True
 
     def _submit(self, item: QueueItem, decision: str, seen: float, meta: Mapping[str, Any] | None) -> None:
@@ -439,7 +469,8 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 notes.append(f"<i>undone, was {escape_html(str(item.previous))}</i>")
             elif getattr(item, "earlier", None):
                 notes.append(f"<i>you decided {escape_html(str(item.earlier))} earlier</i>")
-            header = " · ".join([f"<b>{escape_html(item.item_id)}</b>", escape_html(item.reason), *notes])
+            reason = [] if self.blind else [escape_html(plain_reason(item.reason))]
+            header = " · ".join([f"<b>{escape_html(item.item_id)}</b>", *reason, *notes])
             self.view = {"token": self._token, "finished": False, "item_id": item.item_id,
                          "header": header, "body": self.display_fn(item)}
         self._refresh_side()
@@ -451,6 +482,7 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         history = getattr(self.queue, "history", None)
         entries: list[HistoryEntry] = history(10) if history is not None else []
         self.history = [
-            {"event_id": e.event_id, "item_id": e.item_id, "kind": e.kind, "decision": e.decision or "skipped"}
+            {"event_id": e.event_id, "item_id": e.item_id, "kind": e.kind, "decision": e.decision or "skipped",
+             "snippet": getattr(e, "snippet", "")}
             for e in entries
         ]

@@ -1,0 +1,65 @@
+"""What a reviewer and a lead see is true (issue 28, parts 3 and 4): no made-up gold in a real
+review, the queue's reason does not anchor the reviewer, the history says which item it was,
+and the dashboard's batch tile shows what the report decided."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.analyses import quality_dashboard, spot_check_review
+from workbench.dashboard import tiles_html
+from workbench.review import ReviewQueue, ReviewStore, ReviewWidget, Triage
+
+
+def _items(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"doc_id": [f"d{i:02d}" for i in range(n)],
+                         "text": [f"item number {i} " + "word " * (i % 7) for i in range(n)],
+                         "score": np.linspace(0, 1, n)})
+
+
+def test_a_real_review_without_a_gold_file_serves_no_gold(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    _items(80).drop(columns="score").to_json(corpus, orient="records", lines=True)
+    res = spot_check_review.run(corpus, store_path=tmp_path / "r.sqlite", simulate=False, strategy="random",
+                                calibrate_min_per_side=5)
+    assert res.gold is None and not res.queue.plan["gold"].any()
+    assert np.isnan(res.kpis.gold_accuracy) and "no hidden gold" in " ".join(res.findings)
+    assert res.verdict.outcome == "no_decisions" and res.checks().ok
+
+
+def test_blind_review_hides_the_reason_until_the_decision(tmp_path: Path) -> None:
+    with ReviewStore(tmp_path / "r.sqlite", synchronous="NORMAL") as store:
+        q = ReviewQueue(_items(30), store, reviewer="ann", strategy=Triage(high={"score": 0.5}, explore_share=0.0))
+        w = ReviewWidget(q, min_display_ms=0)
+        first = w.current
+        assert first is not None and "score" in first.reason
+        assert "score" not in w.view["header"]  # the reviewer decides without the scorer's opinion
+        assert w.decide("Acceptable")
+        assert "queued for: high score" in w.status["text"]
+        shown = ReviewWidget(q, min_display_ms=0, blind=False)
+        assert "high score" in shown.view["header"] and ">" not in shown.view["header"].replace("<b>", "").replace("</b>", "")
+        h = w.history[0]
+        assert h["item_id"] == first.item_id and h["snippet"].startswith("item number")
+
+
+def test_the_batch_tile_shows_a_rejected_batch_as_rejected(tmp_path: Path) -> None:
+    """A run that succeeded with the verdict 'reject' is a rejected batch, in red, not 'succeeded'."""
+    store = tmp_path / "r.sqlite"
+    with ReviewStore(store, synchronous="NORMAL") as s:
+        s.record("a", "ann", "ok")
+    run = tmp_path / "reports" / "annotation_reliability" / "20260101-000000-aaaa"
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({
+        "report": "annotation_reliability", "run_id": "20260101-000000-aaaa", "status": "succeeded",
+        "started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:01:00+00:00", "parameters": {},
+        "headlines": ["batch rejected: alpha 0.41 < 0.70"],
+        "verdict": {"outcome": "reject", "tone": "bad", "headline": "batch rejected: alpha 0.41 < 0.70"}}))
+    res = quality_dashboard.run(store, reports_dir=tmp_path / "reports")
+    html = tiles_html(res.snapshot)
+    tile = html[html.index("Latest batch"):][:400]
+    assert "wb-bad" in html[html.index("Latest batch") - 80:html.index("Latest batch")]
+    assert ">reject<" in tile and "succeeded" not in tile
