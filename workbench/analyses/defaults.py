@@ -32,7 +32,7 @@ DATA_INTERVENTION_AB: dict[str, Any] = {
 QUALITY_DASHBOARD: dict[str, Any] = {"refresh_s": 10.0, "cost_per_hour": 30.0, "idle": "10min"}
 
 SPOT_CHECK_REVIEW: dict[str, Any] = {
-    "reviewer": "you", "min_display_ms": 300, "review_tags": [], "strategy": "triage", "n_items": 2000,
+    "reviewer": "you", "min_display_ms": 300, "review_tags": [], "blind": True, "strategy": "triage", "n_items": 2000,
     "queue_size": 300, "gold_share": 0.1, "overlap_share": 0.2,
     "triage_high": {"top_2gram_char_fraction": 0.12, "duplicate_line_fraction": 0.3},
     "triage_low": {"mean_word_length": 3.5},

@@ -157,7 +157,7 @@ class SpotCheckReport:
         from workbench.review import ReviewWidget
 
         return ReviewWidget(self.queue, min_display_ms=self.parameters["min_display_ms"],
-                            tags=list(self.parameters["review_tags"]))
+                            tags=list(self.parameters["review_tags"]), blind=self.parameters["blind"])
 
     def summary(self) -> str:
         parts = [self.verdict.summary(), "", self.items_line(), self.store_line(), *self.session_lines(),
@@ -235,6 +235,7 @@ def run(
     reviewer: str = DEFAULTS["reviewer"],
     min_display_ms: int = DEFAULTS["min_display_ms"],
     review_tags: list[str] = DEFAULTS["review_tags"],  # noqa: B006 - read only
+    blind: bool = DEFAULTS["blind"],
     strategy: str = DEFAULTS["strategy"],
     n_items: int = DEFAULTS["n_items"],
     queue_size: int = DEFAULTS["queue_size"],
@@ -270,6 +271,9 @@ def run(
     gold_path
         Gold table (item_id, label). ``""``: with ``simulate`` the simulated reviewers' hidden
         rule makes gold on 10% of the items; without it there is no gold.
+    blind
+        Hide why an item was queued until it is decided (the reason would anchor the reviewer;
+        calibration needs independent decisions).
     strategy, triage_high, triage_low, patterns, explore_share
         The queue's strategy (random, stratified, triage or uncertainty) and triage's options.
     simulate, n_simulated, simulated_per_reviewer, hidden_metric, hidden_direction,
@@ -357,7 +361,7 @@ def run(
     params = {"simulate": simulate, "n_simulated": n_simulated, "simulated_per_reviewer": simulated_per_reviewer,
               "hidden_metric": hidden_metric, "hidden_direction": hidden_direction,
               "reviewer_error_rate": reviewer_error_rate, "min_display_ms": min_display_ms,
-              "review_tags": list(review_tags), "strategy": strategy}
+              "review_tags": list(review_tags), "blind": blind, "strategy": strategy}
     return SpotCheckReport(
         verdict=_verdict(decisions, kpis, best, tuple(refused), rules_file, simulate, store.is_temporary),
         inputs=inputs,
