@@ -63,3 +63,20 @@ def test_the_batch_tile_shows_a_rejected_batch_as_rejected(tmp_path: Path) -> No
     tile = html[html.index("Latest batch"):][:400]
     assert "wb-bad" in html[html.index("Latest batch") - 80:html.index("Latest batch")]
     assert ">reject<" in tile and "succeeded" not in tile
+
+
+def test_the_threshold_explorer_speaks_plainly() -> None:
+    """Issue 28, part 5: no '1.22e+3', 'kept'/'dropped' instead of below/above, a wide slider that
+    updates the view while it moves (arrow keys and mouse alike)."""
+    from workbench.plots.scoring import threshold_explorer
+
+    s = pd.DataFrame({"perplexity": [10.0, 20.0, 900.0, 1220.0, 3000.0], "text": list("abcde")})
+    w = threshold_explorer(s, "perplexity", threshold=1220, log=True, text="text")
+    slider, view = w.children[0], w.children[1]
+    assert slider.continuous_update and slider.readout_format == ",.0f" and "48em" in slider.layout.width
+    assert "threshold 1,220" in view.children[0].value and "e+" not in view.children[0].value
+    assert ">dropped<" in view.children[1].value and ">kept<" in view.children[1].value
+    low = threshold_explorer(pd.DataFrame({"clip_score": [0.1, 0.2, 0.8], "text": list("abc")}), "clip_score",
+                             direction="min", threshold=0.5, text="text")
+    table_html = low.children[1].children[1].value
+    assert table_html.index("0.2") < table_html.index(">dropped<")  # below a minimum is dropped

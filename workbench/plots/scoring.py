@@ -16,9 +16,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from workbench._internal.escape import styled
 from workbench._internal.paths import locate_images
 from workbench.plots._layout import log_range
+from workbench.plots.tables import table as format_table
 
 __all__ = [
     "decision_bars",
@@ -252,13 +252,20 @@ def threshold_explorer(
     finite = values[np.isfinite(values)]
     lo, hi = float(finite.min()), float(finite.max())
     start = float(threshold) if threshold is not None else float(finite.median())
+    # plain numbers (no "1.22e+3"), a slider wide enough for its range, and updates while it
+    # moves, so arrow keys and the mouse change the view alike (issue 28)
+    readout = ",.0f" if max(abs(lo), abs(hi)) >= 1000 else ".1f" if max(abs(lo), abs(hi)) >= 10 else ".3f"
+    look = {"layout": widgets.Layout(width="min(100%, 48em)"), "style": {"description_width": "initial"},
+            "readout_format": readout, "continuous_update": True}
     if log:
         lo = max(lo, 1e-9)
         slider = widgets.FloatLogSlider(value=start, base=10, min=np.log10(lo), max=np.log10(hi), step=0.01,
-                                        description=metric, continuous_update=False)
+                                        description=metric, **look)
     else:
         slider = widgets.FloatSlider(value=start, min=lo, max=hi, step=(hi - lo) / 200 or 1e-3,
-                                     description=metric, continuous_update=False)
+                                     description=metric, **look)
+    # which side of the threshold a rule with this direction keeps, in words
+    words = {"below": "kept", "above": "dropped"} if direction == "max" else {"below": "dropped", "above": "kept"}
     base = Path(image_base) if image_base is not None else None
     if image is not None:  # refuse paths outside the table's folder before showing any
         locate_images(scores[image], base, allow_outside=allow_outside, column=image, table="scores")
@@ -271,11 +278,13 @@ def threshold_explorer(
     def render(_change: object = None) -> None:
         thr = float(slider.value)
         removed = values > thr if direction == "max" else values < thr
-        summary.value = (f"<b>threshold {thr:,.4g}</b>: keeps {int((~removed).sum()):,} of {len(values):,} "
+        shown = f"{thr:,.0f}" if abs(thr) >= 1000 else f"{thr:.4g}"
+        summary.value = (f"<b>threshold {shown}</b>: keeps {int((~removed).sum()):,} of {len(values):,} "
                          f"({(~removed).mean():.1%})")
         near = boundary_items(scores, metric, thr, n=n)
+        near = near.assign(side=near["side"].map(words))
         cols = [c for c in (metric, "side", text, image) if c and c in near.columns]
-        table.value = styled(near[cols]).to_html()
+        table.value = format_table(near[cols].rename(columns={"side": "the rule"}), index=False).to_html()
         imgs = []
         if image is not None:
             located = locate_images(near[image], base, allow_outside=allow_outside, column=image,
