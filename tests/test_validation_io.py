@@ -203,3 +203,25 @@ def test_attach_truth_joins_by_key_as_text_and_keeps_row_order(tmp_path: Path) -
         io.attach_truth(out, path, key="doc_id")
     with pytest.raises(SchemaError, match="kind"):
         io.attach_truth(corpus, pd.DataFrame({"doc_id": ["1"]}), key="doc_id")
+
+
+def test_none_and_na_are_labels_not_missing_values(tmp_path):
+    """Issue 27, item 3: a class called "None" (the most common one) was read as missing, and a
+    CSV that `workbench convert` wrote with the free-text label "NA" could not be read back."""
+    from workbench import io
+
+    rows = [("q1", "a1", "None"), ("q1", "a2", "NA"), ("q2", "a1", "null"), ("q2", "a2", "N/A"), ("q3", "a1", "nan")]
+    path = tmp_path / "ann.csv"
+    pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).to_csv(path, index=False)
+    ann = io.load_table(path, kind="annotations")
+    assert ann["label"].tolist() == ["None", "NA", "null", "N/A", "nan"]
+    out = io.save_table(ann, tmp_path / "again.csv")
+    assert io.load_table(out, kind="annotations")["label"].tolist() == ann["label"].tolist()  # round trip
+    renamed = tmp_path / "renamed.csv"
+    pd.DataFrame(rows, columns=["q", "who", "answer"]).to_csv(renamed, index=False)
+    got = io.load_table(renamed, kind="annotations", columns={"item_id": "q", "annotator_id": "who", "label": "answer"})
+    assert got["label"].tolist() == ["None", "NA", "null", "N/A", "nan"]
+    empty = tmp_path / "empty_label.csv"
+    empty.write_text("item_id,annotator_id,label,score\nq1,a1,,NA\nq1,a2,x,1\n")
+    raw = io.load_table(empty)
+    assert raw["label"].isna().tolist() == [True, False] and raw["score"].isna().tolist() == [True, False]

@@ -135,7 +135,7 @@ def load_table(
     id_cols = ["item_id", "annotator_id", "pair_id", "doc_id"]
     if columns:
         id_cols = [columns.get(c, c) for c in id_cols]
-    df = read_plain_table(p, id_columns=id_cols)
+    df = read_plain_table(p, id_columns=id_cols, value_columns=[(columns or {}).get(c, c) for c in ("label", "choice")])
     if columns:
         absent = {k: v for k, v in columns.items() if v != k and v not in df.columns}
         if absent:

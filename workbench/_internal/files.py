@@ -41,17 +41,45 @@ def table_format(path: Path) -> tuple[str, str | None]:
 
 
 
-def read_plain_table(path: str | os.PathLike[str], *, id_columns: Sequence[str] = ("item_id", "annotator_id", "pair_id", "doc_id")) -> pd.DataFrame:
+#: pandas' default missing-value strings; in a CSV they mean "missing" everywhere except in id,
+#: label and choice columns, where "None", "NA" or "null" are values (a class called "None").
+_NA_STRINGS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+
+
+def read_plain_table(
+    path: str | os.PathLike[str],
+    *,
+    id_columns: Sequence[str] = ("item_id", "annotator_id", "pair_id", "doc_id"),
+    value_columns: Sequence[str] = ("label", "choice"),
+) -> pd.DataFrame:
     """Read a CSV, JSONL or Parquet file (optionally ``.gz``) as it is; id columns as text.
 
+    In the id and ``value_columns`` (labels, choices) only an empty cell is missing: the
+    strings ``None``, ``NA``, ``N/A``, ``null`` and ``nan`` are read as the values they are, so
+    a class named "None" is a class and what the writers wrote reads back the same. Other
+    columns keep pandas' usual missing-value strings.
+
     Errors name the file and, for text files, the first bad line (not UTF-8, not JSON).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
+    >>> _ = open(path, "w").write("item_id,label,score\\nq1,None,NA\\nq2,,1\\n")
+    >>> read_plain_table(path).to_dict("list")
+    {'item_id': ['q1', 'q2'], 'label': ['None', nan], 'score': [nan, 1.0]}
     """
     p = Path(path)
     fmt, compression = table_format(p)
     dtypes = {c: str for c in id_columns}
+    kept = {*id_columns, *value_columns}
     try:
         if fmt == "csv":
-            return pd.read_csv(p, compression=compression, dtype=dtypes, encoding="utf-8")
+            header = pd.read_csv(p, compression=compression, nrows=0, encoding="utf-8").columns
+            na = {c: ([""] if c in kept else list(_NA_STRINGS)) for c in header}
+            return pd.read_csv(p, compression=compression, dtype=dtypes, encoding="utf-8", keep_default_na=False,
+                               na_values=na)
         if fmt in ("jsonl", "json"):
             return pd.read_json(p, lines=fmt == "jsonl", compression=compression, dtype=dtypes, encoding="utf-8")
         df = pd.read_parquet(p)
