@@ -919,7 +919,8 @@ def clean_corpus(
     """Run the standard cleaning funnel: language → heuristics → (perplexity) → near-duplicates.
 
     Stages use :func:`workbench.scoring.default_rules` (Gopher-style heuristics, language
-    probability ≥ 0.5) and MinHash dedup (one representative per cluster stays). Documents
+    probability ≥ 0.5) and MinHash dedup with the funnel's declared dedup stage
+    (:func:`workbench.scoring.dedup_rules`: one representative per cluster stays). Documents
     sent to review stay in the corpus, as in :func:`workbench.scoring.cleaning_funnel`.
 
     Parameters
@@ -953,15 +954,14 @@ def clean_corpus(
     scores = scores.set_axis(corpus.index)
     clusters = dedup.find_duplicates(corpus[[doc_id, text]].rename(columns={doc_id: "doc_id", text: "text"}),
                                      method="minhash", threshold=dedup_threshold)
-    scores["is_duplicate"] = (~clusters["is_representative"].to_numpy()).astype(float)
+    flags = scoring.duplicate_flags(clusters)
+    for col in scoring.DUPLICATE_COLUMNS:
+        scores[col] = flags[col].to_numpy()
     rules = scoring.default_rules(language=language, perplexity_threshold=perplexity_threshold)
-    language_rules = [r for r in rules if all(m.startswith("lang_score_") for m in r.metrics)]
-    perplexity_rules = [r for r in rules if "perplexity" in r.metrics]
-    heuristic_rules = [r for r in rules if r not in language_rules and r not in perplexity_rules]
-    stages = [("language", language_rules), ("heuristics", heuristic_rules)]
-    if perplexity:
-        stages.append(("perplexity", perplexity_rules))
-    stages.append(("dedup", [scoring.Rule("is_duplicate", "max", threshold=0.5)]))
+    if not perplexity:
+        rules = [r for r in rules if scoring.rule_stage(r) != "perplexity"]
+    # the funnel's declared stages, near-duplicates last (one policy: scoring.dedup_rules)
+    stages = scoring.funnel_stages([*rules, *scoring.dedup_rules()])
     funnel = scoring.cleaning_funnel(scores, stages, rng=rng)
     survived = funnel.decisions["stage"].isna().to_numpy()
     return CleanedCorpus(corpus[survived], funnel, scores)

@@ -266,7 +266,7 @@ def score_text_command(
     model: Annotated[str | None, typer.Option(help="Perplexity model: hub name, local folder or .gguf file; default: embedded SmolLM2-135M.")] = None,
     metrics: Annotated[list[str] | None, typer.Option("--metrics", "-m", help="stats, language, perplexity (repeat the option); default: all three.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules YAML (workbench.scoring.save_rules); default: the built-in rules of the chosen metrics.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Score cache folder; default $WORKBENCH_CACHE_DIR, else the user cache folder (~/.cache/workbench/scores on Linux).")] = None,
+    cache_dir: Annotated[str, typer.Option("--cache-dir", help="Score cache folder; empty: $WORKBENCH_CACHE_DIR, else the user cache folder (~/.cache/workbench/scores on Linux).")] = _defaults.THRESHOLD_EXPLORATION["cache_dir"],
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute everything, store nothing.")] = False,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the text.")] = "text",
     language: Annotated[str, typer.Option(help="Language to keep (ISO 639-1).")] = "en",
@@ -278,9 +278,13 @@ def score_text_command(
     fmt: _FormatOpt = "auto",
     max_chars: Annotated[int, typer.Option("--max-chars", help="Score only the first N characters of each text (0: all); long documents cost time linearly.")] = 0,
     sample: Annotated[int, typer.Option("--sample", help="Score a seeded random sample of N rows (0: all), kept in input order.")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of --sample.")] = _defaults.THRESHOLD_EXPLORATION["seed"],
+    dedup_threshold: Annotated[float, typer.Option("--dedup-threshold", help="MinHash Jaccard threshold of the funnel's dedup stage (the threshold_exploration report's).")] = _defaults.THRESHOLD_EXPLORATION["dedup_threshold"],
 ) -> None:
     """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
+
+    Prints what it shares with the threshold_exploration report, computed by the same functions:
+    the cleaning funnel with its declared dedup stage, and the share kept, reviewed and dropped.
 
     Resumable: scores are cached per chunk, so an interrupted run continues where it stopped.
     """
@@ -328,7 +332,7 @@ def score_text_command(
         table = table.assign(text=table["text"].astype("string").str.slice(0, max_chars))
         typer.echo(f"{int(long.sum()):,} texts cut to their first {max_chars:,} characters")
     chosen = list(metrics) if metrics else list(TEXT_METRICS)
-    cache = None if no_cache else ScoreCache(cache_dir)
+    cache = None if no_cache else ScoreCache(cache_dir or None)
     scores = score_texts(
         table["text"], metrics=chosen, model=model, language=language, cache=cache,
         batch_size=batch_size, device=device, precision=precision, progress=True,  # type: ignore[arg-type]
@@ -344,6 +348,13 @@ def score_text_command(
         f"scored {len(result):,} texts -> {out}: "
         + ", ".join(f"{k} {int(counts.get(k, 0)):,}" for k in ("keep", "review", "drop"))
     )
+    from workbench.analyses import threshold_exploration as _te  # the report's funnel and wording
+
+    typer.echo(_te.decision_line(decisions, "the rules"))
+    if "doc_id" in table.columns:
+        scored = _te.add_duplicate_flags(_concat_columns(table[["doc_id", "text"]], scores),
+                                         threshold=dedup_threshold)
+        typer.echo(_te.cleaning_funnel_of(scored, rule_list, sample=0, seed=seed).summary())
     if cache is not None:
         typer.echo(cache.info().summary())
 

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -415,12 +415,17 @@ def ingest(path: str | os.PathLike[str], out: str | os.PathLike[str], *, kind: s
     return table
 
 
-def flag_items(scores: pd.DataFrame, clusters: pd.DataFrame, *, doc_id: str = "doc_id") -> pd.DataFrame:
+def flag_items(scores: pd.DataFrame, clusters: pd.DataFrame, *, doc_id: str = "doc_id",
+               near_duplicates: Literal["drop", "review"] = "review") -> pd.DataFrame:
     """Composite decision per document from its text-score decision and its duplicate cluster.
 
-    A document is dropped when its scores say drop or it is an exact copy of its cluster's
-    representative; it goes to a person (``review``) when its scores say review or it is a
-    near-duplicate (similarity below 1: the person decides whether it adds anything); kept
+    A document is dropped when its scores say drop or the cleaning funnel's dedup stage
+    (:func:`workbench.scoring.dedup_rules` on :func:`workbench.scoring.duplicate_flags`, the
+    one near-duplicate rule of the package) drops it: an exact copy of its cluster's
+    representative always. It goes to a person (``review``) when its scores say review or the
+    dedup stage reviews it. The flow's step passes ``near_duplicates="review"`` (a person
+    decides whether a near copy adds anything, the purpose of the flow's review queue); the
+    cleaning funnel's default, :data:`workbench.scoring.NEAR_DUPLICATES`, drops them. Kept
     otherwise. ``reasons`` lists why.
 
     Parameters
@@ -471,12 +476,16 @@ def flag_items(scores: pd.DataFrame, clusters: pd.DataFrame, *, doc_id: str = "d
     merged = scores[[doc_id, "decision", "reasons"]].astype({doc_id: str}).merge(
         clusters[[doc_id, "is_representative", "representative_id", "similarity"]].astype({doc_id: str}),
         on=doc_id, how="left")
-    copy = ~merged["is_representative"].astype(bool)
+    from workbench.scoring import decide, dedup_rules, duplicate_flags
+
+    flags = duplicate_flags(merged)
+    exact = flags["is_exact_duplicate"].to_numpy() > 0
+    near = (flags["is_duplicate"].to_numpy() > 0) & ~exact
     sim = pd.to_numeric(merged["similarity"], errors="coerce").to_numpy(dtype=float)
-    exact = copy.to_numpy() & (np.nan_to_num(sim, nan=1.0) >= 1 - 1e-9)
-    near = copy.to_numpy() & ~exact
+    dup = decide(flags, dedup_rules(near_duplicates))["decision"].to_numpy(dtype=object)
     base = merged["decision"].to_numpy(dtype=object)
-    decision = np.where(base == "drop", "drop", np.where(exact, "drop", np.where(near | (base == "review"), "review", base)))
+    decision = np.where((base == "drop") | (dup == "drop"), "drop",
+                        np.where((base == "review") | (dup == "review"), "review", base))
     reasons = []
     for r, e, n, rep, si in zip(merged["reasons"], exact, near, merged["representative_id"], sim, strict=True):
         parts = [str(r)] if isinstance(r, str) and r else []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW"]
+__all__ = ["ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW", "THRESHOLD_EXPLORATION"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -55,8 +55,14 @@ DEDUP_AUDIT: dict[str, Any] = {
     "semantic_threshold": 0.9, "min_recall": 0.95,
 }
 
+THRESHOLD_EXPLORATION: dict[str, Any] = {
+    "cache_dir": "", "n_docs": 80, "n_pairs": 400, "perplexity_model": "", "perplexity_threshold": 300.0,
+    "clip_model": "", "clip_threshold": 0.5, "language": "en", "dedup_threshold": 0.8, "audit_samples": 3, "seed": 0,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "threshold_exploration": THRESHOLD_EXPLORATION,
     "dedup_audit": DEDUP_AUDIT,
     "annotator_drift": ANNOTATOR_DRIFT,
     "length_bias": LENGTH_BIAS,

@@ -9,7 +9,9 @@ decisions with reasons, by declarative :class:`Rule` objects.
 from workbench.scoring.cache import CacheInfo, ScoreCache, content_hash, default_cache_dir
 from workbench.scoring.clip import clip_score
 from workbench.scoring.composite import (
+    DUPLICATE_COLUMNS,
     FUNNEL_STAGES,
+    NEAR_DUPLICATES,
     TEXT_METRICS,
     AllOf,
     FunnelResult,
@@ -18,7 +20,9 @@ from workbench.scoring.composite import (
     buckets,
     cleaning_funnel,
     decide,
+    dedup_rules,
     default_rules,
+    duplicate_flags,
     format_number,
     funnel_stages,
     keep_rate_sweep,
@@ -32,7 +36,11 @@ from workbench.scoring.perplexity import LoadedLM, load_language_model, perplexi
 from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, text_stats
 
 __all__ = [
+    "DUPLICATE_COLUMNS",
     "FUNNEL_STAGES",
+    "NEAR_DUPLICATES",
+    "dedup_rules",
+    "duplicate_flags",
     "AllOf",
     "FunnelResult",
     "boundary_items",

@@ -44,7 +44,11 @@ __all__ = [
     "boundary_items",
     "cleaning_funnel",
     "keep_rate_sweep",
+    "DUPLICATE_COLUMNS",
     "FUNNEL_STAGES",
+    "NEAR_DUPLICATES",
+    "dedup_rules",
+    "duplicate_flags",
     "funnel_stages",
     "rule_stage",
     "rule_threshold",
@@ -321,8 +325,59 @@ def default_rules(*, language: str = "en", perplexity_threshold: float = 300.0) 
     ]
 
 
-FUNNEL_STAGES: tuple[str, ...] = ("language", "heuristics", "perplexity", "other")
-"""The cleaning funnel's stages in order: cheap filters first, the language model last."""
+FUNNEL_STAGES: tuple[str, ...] = ("language", "heuristics", "perplexity", "dedup", "other")
+"""The cleaning funnel's stages in order: cheap filters first, the language model, then near-duplicates."""
+
+#: What the funnel's dedup stage does with a near-duplicate (a non-representative whose
+#: similarity to its representative is below 1): ``"drop"`` — one representative per
+#: cluster stays, as for exact copies. ``"review"`` sends near-duplicates to a person instead
+#: (they stay in the corpus until decided). Exact copies are always dropped.
+NEAR_DUPLICATES: Literal["drop", "review"] = "drop"
+
+#: The dedup stage's score columns (:func:`duplicate_flags`).
+DUPLICATE_COLUMNS: tuple[str, ...] = ("is_duplicate", "is_exact_duplicate")
+
+
+def duplicate_flags(clusters: pd.DataFrame) -> pd.DataFrame:
+    """The dedup stage's scores from a clusters table (:func:`workbench.dedup.find_duplicates`).
+
+    ``is_duplicate`` is 1.0 for every document that is not its cluster's representative;
+    ``is_exact_duplicate`` is 1.0 for those among them whose similarity to the representative
+    is 1 (exact copies after normalisation). Same index as ``clusters``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"is_representative": [True, False, False], "similarity": [1.0, 1.0, 0.86]})
+    >>> duplicate_flags(c).to_dict("list")
+    {'is_duplicate': [0.0, 1.0, 1.0], 'is_exact_duplicate': [0.0, 1.0, 0.0]}
+    """
+    copy = ~clusters["is_representative"].astype(bool).to_numpy()
+    sim = pd.to_numeric(clusters["similarity"], errors="coerce").to_numpy(dtype=float) if "similarity" in clusters \
+        else np.ones(len(clusters))
+    exact = copy & (np.nan_to_num(sim, nan=1.0) >= 1 - 1e-9)
+    return pd.DataFrame({"is_duplicate": copy.astype(float), "is_exact_duplicate": exact.astype(float)},
+                        index=clusters.index)
+
+
+def dedup_rules(near_duplicates: Literal["drop", "review"] = NEAR_DUPLICATES) -> list[Rule | AllOf]:
+    """The rules of the funnel's declared dedup stage (on :func:`duplicate_flags`' columns).
+
+    With the default (:data:`NEAR_DUPLICATES`, ``"drop"``) every non-representative is
+    dropped; with ``"review"`` exact copies are dropped and near-duplicates reviewed.
+
+    Examples
+    --------
+    >>> [(r.metrics, r.action) for r in dedup_rules()]
+    [(('is_duplicate',), 'drop')]
+    >>> [rule_stage(r) for r in dedup_rules("review")]
+    ['dedup', 'dedup']
+    """
+    if near_duplicates not in ("drop", "review"):
+        raise WorkbenchError(f"near_duplicates={near_duplicates!r} must be 'drop' or 'review'.")
+    if near_duplicates == "drop":
+        return [Rule("is_duplicate", "max", threshold=0.5)]
+    return [Rule("is_exact_duplicate", "max", threshold=0.5),
+            Rule("is_duplicate", "max", threshold=0.5, action="review")]
 
 
 def rule_stage(rule: Rule | AllOf) -> str:
@@ -331,7 +386,8 @@ def rule_stage(rule: Rule | AllOf) -> str:
     ``"perplexity"`` if it reads ``perplexity``; ``"language"`` if it reads only language
     scores (``lang_score_<code>`` of :func:`~workbench.scoring.language_id`);
     ``"heuristics"`` if it reads only :data:`~workbench.scoring.TEXT_STAT_COLUMNS`;
-    ``"other"`` otherwise (e.g. a duplicate flag).
+    ``"dedup"`` if it reads only :data:`DUPLICATE_COLUMNS` (see :func:`dedup_rules`);
+    ``"other"`` otherwise.
 
     Examples
     --------
@@ -347,6 +403,8 @@ def rule_stage(rule: Rule | AllOf) -> str:
         return "language"
     if all(m in TEXT_STAT_COLUMNS for m in metrics):
         return "heuristics"
+    if all(m in DUPLICATE_COLUMNS for m in metrics):
+        return "dedup"
     return "other"
 
 
@@ -355,7 +413,10 @@ def funnel_stages(
 ) -> list[tuple[str, list[Rule | AllOf]]]:
     """Group rules into :data:`FUNNEL_STAGES` (by :func:`rule_stage`) for :func:`cleaning_funnel`.
 
-    Stages without rules are left out; ``extra`` stages (e.g. ``("dedup", [...])``) follow.
+    Stages without rules are left out; ``extra`` stages follow. The near-duplicate stage is
+    declared here: pass ``rules + dedup_rules()`` (on :func:`duplicate_flags`' columns) and it
+    becomes the ``"dedup"`` stage, after perplexity — the one near-duplicate policy of the
+    threshold report, :func:`workbench.ablation.clean_corpus` and the pipeline's flag step.
 
     Examples
     --------
