@@ -225,3 +225,18 @@ def test_none_and_na_are_labels_not_missing_values(tmp_path):
     empty.write_text("item_id,annotator_id,label,score\nq1,a1,,NA\nq1,a2,x,1\n")
     raw = io.load_table(empty)
     assert raw["label"].isna().tolist() == [True, False] and raw["score"].isna().tolist() == [True, False]
+
+
+def test_mturk_style_times_read_in_plain_tables_too(tmp_path):
+    """Issue 27, item 10: one date parser for readers and plain tables."""
+    from workbench import io
+
+    path = tmp_path / "ann.csv"
+    pd.DataFrame({"item_id": ["q1", "q2"], "annotator_id": ["a", "b"], "label": ["x", "y"],
+                  "timestamp": ["Mon Mar 25 07:39:42 PDT 2019", "Tue Mar 26 23:00:00 PST 2019"]}).to_csv(path, index=False)
+    from workbench._internal.dates import parse_dates
+
+    ann = io.load_table(path, kind="annotations", date_format="%a %b %d %H:%M:%S %Z %Y")  # --date-format
+    assert ann["timestamp"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2019-03-25 14:39", "2019-03-27 07:00"]
+    plain = parse_dates(io.load_table(path, kind="annotations")["timestamp"], table="t", column="timestamp")
+    assert plain.equals(ann["timestamp"])  # and without a format, as drift reads them

@@ -15,12 +15,18 @@ import pandas as pd
 from workbench._validation import format_rows
 from workbench.errors import SchemaError
 
-__all__ = ["parse_dates"]
+__all__ = ["parse_dates", "parse_zone_abbreviation_times"]
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})([T ].*)?$")
+#: Time-zone abbreviations as MTurk writes them ("Mon Mar 25 07:39:42 PDT 2019"); one table for
+#: the MTurk reader and plain tables alike.
+_ZONES = {"UTC": "+00:00", "GMT": "+00:00", "PST": "-08:00", "PDT": "-07:00", "EST": "-05:00", "EDT": "-04:00",
+          "CST": "-06:00", "CDT": "-05:00", "MST": "-07:00", "MDT": "-06:00"}
+_NAMED_ZONE = re.compile(r"^\w{3} (\w{3}) (\d{1,2}) (\d{2}:\d{2}:\d{2}) (\w+) (\d{4})$")
 _FAMILIES = {
     "iso": "ISO 8601 (year first)",
+    "zone": "weekday month day time ZONE year (as MTurk writes them)",
     "dmy": "day/month/year (a first number above 12)",
     "mdy": "month/day/year (a second number above 12)",
     "ambiguous": "day/month or month/day (both numbers 12 or less)",
@@ -28,10 +34,33 @@ _FAMILIES = {
 }
 
 
+def parse_zone_abbreviation_times(values: pd.Series) -> pd.Series:
+    """``"Mon Mar 04 10:21:33 PST 2024"`` times as UTC timestamps (``NaT`` where a value is not
+    of that form or names an unknown zone).
+
+    Examples
+    --------
+    >>> parse_zone_abbreviation_times(pd.Series(["Mon Mar 04 10:21:33 PST 2024"])).iloc[0]
+    Timestamp('2024-03-04 18:21:33+0000', tz='UTC')
+    """
+    out: list[str | None] = []
+    for v in values:
+        m = _NAMED_ZONE.match(str(v).strip()) if isinstance(v, str) else None
+        if m is None or m.group(4) not in _ZONES:
+            out.append(None)
+            continue
+        mon, day, hms, zone, year = m.groups()
+        out.append(f"{year}-{mon}-{int(day):02d} {hms}{_ZONES[zone]}")
+    return pd.to_datetime(pd.Series(out, index=values.index), format="%Y-%b-%d %H:%M:%S%z", utc=True, errors="coerce")
+
+
 def _family(value: str) -> str:
     v = value.strip()
     if _ISO.match(v):
         return "iso"
+    named = _NAMED_ZONE.match(v)
+    if named and named.group(4) in _ZONES:
+        return "zone"
     m = _SLASH.match(v)
     if m:
         first, second = int(m.group(1)), int(m.group(2))
@@ -131,15 +160,19 @@ def parse_dates(
             "or rewrite the column in ISO 8601 (2025-03-04T14:05:00)."
         )
     iso = row_family == "iso"
+    zone = row_family == "zone"
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if iso.any():
         parsed[iso] = pd.to_datetime(text[iso], errors="coerce", format="ISO8601", utc=True)
-    if (~iso).any():
-        rest = text[~iso]
+    if zone.any():  # "%Z" cannot read PDT: the zone table does, with or without date_format
+        parsed[zone] = parse_zone_abbreviation_times(text[zone])
+    if (~iso & ~zone).any():
+        rest = text[~iso & ~zone]
         if date_format is not None:
-            parsed[~iso] = pd.to_datetime(rest, errors="coerce", format=date_format, utc=True)
+            parsed[~iso & ~zone] = pd.to_datetime(rest, errors="coerce", format=date_format, utc=True)
         else:
-            parsed[~iso] = pd.to_datetime(rest, errors="coerce", format="mixed", dayfirst="dmy" in found, utc=True)
+            parsed[~iso & ~zone] = pd.to_datetime(rest, errors="coerce", format="mixed", dayfirst="dmy" in found,
+                                                  utc=True)
     bad = parsed.isna().to_numpy()
     if bad.any():
         raise SchemaError(

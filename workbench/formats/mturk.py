@@ -13,13 +13,13 @@ columns ``Answer.Q.option`` (radio buttons / checkboxes, ``true``/``false``) is 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from workbench._internal.dates import parse_zone_abbreviation_times
 from workbench._validation import check_choice, require_columns
 from workbench.errors import WorkbenchError
 from workbench.formats._common import (
@@ -36,30 +36,20 @@ from workbench.formats._common import (
 __all__ = ["parse_submit_time", "read"]
 
 _OPTIONS = ("rejected", "question")
-_TZ = {"UTC": "+00:00", "GMT": "+00:00", "PST": "-08:00", "PDT": "-07:00", "EST": "-05:00", "EDT": "-04:00",
-       "CST": "-06:00", "CDT": "-05:00", "MST": "-07:00", "MDT": "-06:00"}
-_TIME = re.compile(r"^\w{3} (\w{3}) (\d{1,2}) (\d{2}:\d{2}:\d{2}) (\w+) (\d{4})$")
 _TRUE = {"true", "on", "1", "yes"}
 _FALSE = {"false", "off", "0", "no", ""}
 
 
 def parse_submit_time(values: pd.Series) -> pd.Series:
-    """MTurk's ``"Mon Mar 04 10:21:33 PST 2024"`` times as UTC timestamps.
+    """MTurk's ``"Mon Mar 04 10:21:33 PST 2024"`` times as UTC timestamps (the one parser of
+    :func:`workbench._internal.dates.parse_zone_abbreviation_times`, which plain tables use too).
 
     Examples
     --------
     >>> parse_submit_time(pd.Series(["Mon Mar 04 10:21:33 PST 2024"])).iloc[0]
     Timestamp('2024-03-04 18:21:33+0000', tz='UTC')
     """
-    out: list[str | None] = []
-    for v in values:
-        m = _TIME.match(str(v).strip()) if isinstance(v, str) else None
-        if m is None or m.group(4) not in _TZ:
-            out.append(None)
-            continue
-        mon, day, hms, tz, year = m.groups()
-        out.append(f"{year}-{mon}-{int(day):02d} {hms}{_TZ[tz]}")
-    return pd.to_datetime(pd.Series(out, index=values.index), format="%Y-%b-%d %H:%M:%S%z", utc=True, errors="coerce")
+    return parse_zone_abbreviation_times(values)
 
 
 def _questions(frame: pd.DataFrame) -> dict[str, list[str]]:
