@@ -161,44 +161,50 @@ def vendors_command(
         typer.echo(f"scorecard -> {scorecard_out}")
 
 
-# ---- reliability (issue 3) ----
+# ---- reliability (issue 3): a view of workbench.analyses.annotation_reliability (issue 26) ----
+_AR = _defaults.ANNOTATION_RELIABILITY
+
+
 @app.command("reliability")
 def reliability_command(
     annotations: Annotated[Path, typer.Argument(help="Annotations table (item_id, annotator_id, label).")],
-    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label): adds accuracy and the batch verdict.")] = None,
-    level: Annotated[str, typer.Option(help="Krippendorff level: nominal, ordinal, interval or ratio.")] = "nominal",
-    item: Annotated[str, typer.Option(help="Item column.")] = "item_id",
-    annotator: Annotated[str, typer.Option(help="Annotator column.")] = "annotator_id",
-    label: Annotated[str, typer.Option(help="Label column.")] = "label",
-    min_kappa: Annotated[float, typer.Option(help="Agreement bar of the batch verdict.")] = 0.7,
-    min_qa_accuracy: Annotated[float, typer.Option(help="QA-sample accuracy bar of the batch verdict.")] = 0.95,
-    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    fmt: _FormatOpt = "auto",
-    min_judgments: Annotated[int, typer.Option(help="Rankings name only annotators with at least this many compared judgments.")] = 20,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label; or the --item/--label names): adds accuracy and the batch verdict.")] = None,
+    preferences: Annotated[Path | None, typer.Option(help="Preferences table (pair_id, annotator_id, choice): its agreement and annotator flags too.")] = None,
+    level: Annotated[str, typer.Option(help="Krippendorff level: nominal, ordinal, interval or ratio.")] = _AR["level"],
+    value_order: Annotated[
+        list[str], typer.Option("--value-order", help="Label order for ordinal/interval data (repeatable, lowest first); none: sorted labels.")
+    ] = _AR["value_order"],
+    item: Annotated[str, typer.Option(help="Item column of the annotations.")] = _AR["item_column"],
+    annotator: Annotated[str, typer.Option(help="Annotator column.")] = _AR["annotator_column"],
+    label: Annotated[str, typer.Option(help="Label column of the annotations.")] = _AR["label_column"],
+    segment_column: Annotated[str, typer.Option("--segment", help="Column to segment disagreement by ('' for none).")] = _AR["segment_column"],
+    min_kappa: Annotated[float, typer.Option(help="Agreement bar of the batch verdict.")] = _AR["min_kappa"],
+    min_qa_accuracy: Annotated[float, typer.Option(help="QA-sample accuracy bar of the batch verdict.")] = _AR["min_qa_accuracy"],
+    qa_fraction: Annotated[float, typer.Option(help="QA sample size as a share of the items.")] = _AR["qa_fraction"],
+    min_qa_items: Annotated[int, typer.Option(help="Fewer gold items in the QA sample: insufficient evidence, not a pass.")] = _AR["min_qa_items"],
+    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = _AR["n_resamples"],
+    confidence: Annotated[float, typer.Option(help="Level of every confidence interval.")] = _AR["confidence"],
+    near_random_margin: Annotated[float, typer.Option(help="Near-random annotator: Dawid-Skene accuracy below chance plus this.")] = _AR["near_random_margin"],
+    straight_line_share: Annotated[float, typer.Option(help="Annotators giving one label this often are flagged as straight-lining.")] = _AR["straight_line_share"],
+    position_share: Annotated[float, typer.Option(help="Preference annotators choosing one side this often are flagged position-biased.")] = _AR["position_share"],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = _AR["seed"],
+    fmt: _FormatOpt = _AR["format"],
+    min_judgments: Annotated[int, typer.Option(help="Rankings name only annotators with at least this many compared judgments.")] = _AR["min_judgments"],
     normalize_labels: Annotated[bool, typer.Option("--normalize-labels", help="Merge labels that differ only by case or surrounding whitespace.")] = False,
 ) -> None:
-    """Agreement with a bootstrap CI, per-annotator agreement, and (with --gold) the batch verdict."""
-    import functools
+    """Agreement, annotators, consensus labels and (with --gold) the batch verdict: the annotation_reliability report's analysis."""
+    from workbench.analyses import annotation_reliability
 
-    from workbench import acceptance, agreement, io
-
-    cols = {"item_id": item, "annotator_id": annotator, "label": label}
-    ann = io.load_table(annotations, kind="annotations", columns=cols, format=fmt, normalize_labels=normalize_labels)
-    gold_table = (io.load_table(gold, kind="gold", columns={"item_id": item, "label": label},
-                                normalize_labels=normalize_labels) if gold else None)
-    stat = functools.partial(agreement.krippendorff_alpha, level=cast(agreement.Level, level))  # checked inside
-    ci = agreement.bootstrap_ci(stat, ann, n_resamples=n_resamples, rng=seed)
-    typer.echo(f"{ci.summary()} Band (Krippendorff 2004): {agreement.interpret(ci.estimate, scale='krippendorff')}.")
-    per = agreement.annotator_agreement(ann, reference=gold_table)
-    typer.echo(per[["n", "n_compared", "agreement", "kappa", "reference", "top_label_share"]].round(3).to_string())
-    from workbench.findings import lowest
-
-    typer.echo(lowest(per, "kappa", n_column="n_compared", min_n=min_judgments).sentence)
-    if gold_table is not None:
-        verdict = acceptance.check_batch(ann, gold=gold_table, min_kappa=min_kappa, min_qa_accuracy=min_qa_accuracy,
-                                         n_resamples=n_resamples, rng=seed)
-        typer.echo(verdict.summary())
+    res = annotation_reliability.run(
+        annotations_path=annotations, gold_path=str(gold) if gold is not None else "",
+        preferences_path=str(preferences) if preferences is not None else "", format=fmt, item_column=item,
+        annotator_column=annotator, label_column=label, normalize_labels=normalize_labels, level=level,
+        value_order=list(value_order), segment_column=segment_column, n_resamples=n_resamples, confidence=confidence,
+        min_kappa=min_kappa, min_qa_accuracy=min_qa_accuracy, qa_fraction=qa_fraction, min_qa_items=min_qa_items,
+        near_random_margin=near_random_margin, straight_line_share=straight_line_share, position_share=position_share,
+        min_judgments=min_judgments, seed=seed,
+    )
+    typer.echo(res.summary())
 
 
 # ---- drift (issue 6): a view of workbench.analyses.annotator_drift (issue 26) ----

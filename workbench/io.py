@@ -39,6 +39,7 @@ __all__ = [
     "from_chosen_rejected",
     "import_annotations",
     "last_assistant_turn",
+    "load_gold",
     "load_table",
     "save_table",
 ]
@@ -148,6 +149,46 @@ def load_table(
     if kind is not None:
         validate_table(df, kind, source=str(p))
     return df
+
+
+def load_gold(
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    format: Format = "auto",
+    normalize_labels: bool = False,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read a gold table: ``item_id, label`` — or the annotation file's own names for them.
+
+    A gold table has the data model's columns ``item_id`` and ``label``. When the annotations
+    were read with other names (``columns={"item_id": "orig_id", "label": "response"}``), a
+    gold file written with those same names is accepted too: each of ``item_id`` and
+    ``label`` is taken under its data-model name when the file has it, else under the
+    annotation file's name.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The gold table with the data-model names, and the renames applied (``{}``: the file
+        had ``item_id`` and ``label``).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> plain, own = os.path.join(folder, "g1.csv"), os.path.join(folder, "g2.csv")
+    >>> pd.DataFrame({"item_id": ["q1"], "label": ["pos"]}).to_csv(plain, index=False)
+    >>> pd.DataFrame({"orig_id": ["q1"], "response": ["pos"]}).to_csv(own, index=False)
+    >>> names = {"item_id": "orig_id", "label": "response"}
+    >>> load_gold(plain, columns=names)[1], load_gold(own, columns=names)[1]
+    ({}, {'item_id': 'orig_id', 'label': 'response'})
+    """
+    custom = {k: v for k, v in (columns or {}).items() if k in ("item_id", "label") and v != k}
+    if custom:
+        header = set(load_table(path, format=format).columns)  # names only; checked below
+        custom = {k: v for k, v in custom.items() if k not in header and v in header}
+    table = load_table(path, kind="gold", columns=custom or None, format=format, normalize_labels=normalize_labels)
+    return table, custom
 
 
 def _settle(

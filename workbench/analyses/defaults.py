@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW", "THRESHOLD_EXPLORATION"]
+__all__ = ["ANNOTATION_RELIABILITY", "ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW", "THRESHOLD_EXPLORATION"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -60,8 +60,16 @@ THRESHOLD_EXPLORATION: dict[str, Any] = {
     "clip_model": "", "clip_threshold": 0.5, "language": "en", "dedup_threshold": 0.8, "audit_samples": 3, "seed": 0,
 }
 
+ANNOTATION_RELIABILITY: dict[str, Any] = {
+    "format": "auto", "item_column": "item_id", "annotator_column": "annotator_id", "label_column": "label",
+    "level": "nominal", "value_order": [], "segment_column": "category", "n_resamples": 1000, "confidence": 0.95,
+    "min_kappa": 0.7, "min_qa_accuracy": 0.95, "qa_fraction": 0.10, "min_qa_items": 30, "near_random_margin": 0.1,
+    "straight_line_share": 0.9, "position_share": 0.7, "min_judgments": 20, "seed": 0,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "annotation_reliability": ANNOTATION_RELIABILITY,
     "threshold_exploration": THRESHOLD_EXPLORATION,
     "dedup_audit": DEDUP_AUDIT,
     "annotator_drift": ANNOTATOR_DRIFT,
