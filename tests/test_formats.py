@@ -837,3 +837,22 @@ def test_random_label_studio_exports_balance_and_keep_one_answer_per_annotator(t
         assert (0 if res.spans is None else len(res.spans)) == n_spans
 
     check()
+
+
+def test_labelbox_export_without_label_details_reads_with_unknown_annotators(tmp_path: Path) -> None:
+    """Issue 27, item 1: an export v2 without label_details (the default unless asked) could not
+    be read at all; users often cannot re-export."""
+    def bare(created: str, answer: str) -> dict[str, Any]:
+        label = lb_label("x", created, [radio("Sentiment", answer)])
+        label.pop("label_details")
+        return label
+
+    rows = [labelbox_row("doc-1", [bare("2024-04-08T16:21:26Z", "Positive"), bare("2024-04-08T17:00:00Z", "Negative")]),
+            labelbox_row("doc-2", [bare("2024-04-08T18:00:00Z", "Positive")])]
+    path = write_jsonl(tmp_path / "export.ndjson", rows)
+    res = import_quiet(path)
+    check_balance(res)
+    a = res.annotations
+    assert a[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["doc-1", "unknown-1", "Positive"], ["doc-1", "unknown-2", "Negative"], ["doc-2", "unknown-1", "Positive"]]
+    assert any("no label_details.created_by" in n and "3 label(s)" in n for n in res.report.notes)

@@ -3,7 +3,9 @@
 Mapping (full table in ``docs/interop.md``): ``data_row.global_key`` (or ``data_row.id``
 when there is no global key) → ``item_id``; ``data_row.row_data`` → the items table as
 ``text``/``row_data``. Each label under ``projects.<id>.labels[]`` is one annotator's work:
-``label_details.created_by`` → ``annotator_id``, ``label_details.created_at`` →
+``label_details.created_by`` → ``annotator_id`` (an export without label details, Labelbox's
+default, gives ``unknown-1``, ``unknown-2`` … by the label's place on the item, with a note),
+``label_details.created_at`` →
 ``timestamp``, ``performance_details.seconds_to_create`` → ``duration_s``. Its global
 classifications are the answers: radio → ``radio_answer.name``; checklist → the
 ``checklist_answers[].name`` joined by ``|``; the classification's ``name`` is the question
@@ -67,6 +69,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     items: list[dict[str, Any]] = []
     spans: list[dict[str, Any]] = []
     n = 0
+    unknown = 0
     for row in iter_json_records(path):
         n += 1
         dr = row.get("data_row") or {}
@@ -75,12 +78,15 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
             raise WorkbenchError(f"'{path}': line {n} has no data_row.id or data_row.global_key; it is not a Labelbox data row.")
         item = str(item)
         items.append({"item_id": item, "data_row_id": dr.get("id"), "row_data": dr.get("row_data")})
+        position = 0
         for project in (row.get("projects") or {}).values():
             for label in project.get("labels") or []:
+                position += 1
                 details = label.get("label_details") or {}
                 who = details.get("created_by")
-                if who is None:
-                    raise WorkbenchError(f"'{path}': a label of data row {item!r} has no label_details.created_by; export with label details.")
+                if who is None:  # exported without label details (Labelbox's default): annotator unknown
+                    who = f"unknown-{position}"
+                    unknown += 1
                 seconds = (label.get("performance_details") or {}).get("seconds_to_create")
                 body = label.get("annotations") or {}
                 for obj in (body.get("objects") or []) + (body.get("relationships") or []):
@@ -102,6 +108,11 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
                     ann["duration_s"].append(seconds)
     if n == 0:
         raise no_records(path, "Labelbox")
+    if unknown:
+        tally.note(f"{unknown:,} label(s) have no label_details.created_by (the export was made without label "
+                   "details): each is read as its own annotator, 'unknown-1', 'unknown-2' … by its place on the "
+                   "item, so agreement is measurable but per-annotator results are not. Export with label details "
+                   "to name the annotators.")
     frame = pd.DataFrame(ann)
     frame["timestamp"] = to_utc(frame["timestamp"])
     frame["duration_s"] = pd.to_numeric(frame["duration_s"], errors="coerce")
