@@ -116,7 +116,7 @@ def test_checks_name_the_failures_with_their_numbers() -> None:
 
 # ---- planted truth and null data, without a kernel --------------------------------------------------
 
-def _prefs(n: int, p_longer: float, seed: int) -> "object":
+def _prefs(n: int, p_longer: float, seed: int) -> object:
     import numpy as np
     import pandas as pd
 

@@ -17,6 +17,13 @@ from tests.tiny_models import one_torch_thread  # noqa: E402,F401  (autouse: one
 from workbench import _shapes
 from workbench._shapes import ShapeSpec, caption_for, render_caption_image
 from workbench.errors import ModelNotAvailableError, SchemaError, WorkbenchError
+from workbench.samples.demo_clip import (
+    DEMO_CLIP_DIR,
+    demo_clip_tokenizer,
+    evaluate_held_out,
+    held_out_pairs,
+    train_demo_clip,
+)
 from workbench.scoring.clip import (
     CLIPSCORE_WEIGHT,
     ClipModel,
@@ -24,13 +31,6 @@ from workbench.scoring.clip import (
     clip_score_frame,
     clip_score_table,
     load_clip,
-)
-from workbench.samples.demo_clip import (
-    DEMO_CLIP_DIR,
-    demo_clip_tokenizer,
-    evaluate_held_out,
-    held_out_pairs,
-    train_demo_clip,
 )
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples" / "image_captions"

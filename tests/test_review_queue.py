@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from workbench.errors import SchemaError, WorkbenchError
-from workbench.review import ReviewQueue, ReviewStore, Stratified, Triage, Uncertainty, posterior_entropy
+from workbench.review import (
+    ReviewQueue,
+    ReviewStore,
+    Stratified,
+    Triage,
+    Uncertainty,
+    posterior_entropy,
+)
 
 
 def _items(n: int = 40, rng: int = 0) -> pd.DataFrame:

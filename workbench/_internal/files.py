@@ -189,7 +189,11 @@ def remove_at_exit(folder: Path) -> Path:
     import atexit
     import shutil
 
+    def _remove_all() -> None:
+        for p in _TO_REMOVE:
+            shutil.rmtree(p, ignore_errors=True)
+
     if not _TO_REMOVE:
-        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _TO_REMOVE])
+        atexit.register(_remove_all)
     _TO_REMOVE.append(Path(folder))
     return Path(folder)
