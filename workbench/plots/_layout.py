@@ -134,6 +134,24 @@ def log_range(values: Sequence[float] | np.ndarray, *, pad: float = 0.05) -> lis
     return [lo - pad * width, hi + pad * width]
 
 
+_AXIS_WORDS = {
+    "annotator_id": "annotator", "item_id": "item", "pair_id": "pair", "doc_id": "document",
+    "median_duration_s": "median time per item (s)", "duration_s": "time (s)", "missing_share": "share missing",
+    "n_words": "words", "n_chars": "characters", "disagreement_rate": "disagreement rate",
+}
+
+
+def axis_words(name: str) -> str:
+    """A column name as an axis title in words (issue 28: no raw column names on axes).
+
+    Examples
+    --------
+    >>> axis_words("median_duration_s"), axis_words("top_4gram_char_fraction")
+    ('median time per item (s)', 'top 4gram char fraction')
+    """
+    return _AXIS_WORDS.get(str(name), str(name).replace("_", " "))
+
+
 def rate_ci_figure(
     frame: pd.DataFrame,
     *,

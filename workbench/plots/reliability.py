@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import WorkbenchError
-from workbench.plots._layout import rows_height, short_labels, show_cell_text, tick_step
+from workbench.plots._layout import axis_words, rows_height, short_labels, show_cell_text, tick_step
 
 __all__ = [
     "agreement_matrix_figure",
@@ -173,7 +173,7 @@ def annotator_figure(
             },
         )
     )
-    fig.update_layout(title=title, xaxis_title=xcol, yaxis_title=y, height=450)
+    fig.update_layout(title=title, xaxis_title=axis_words(xcol), yaxis_title=axis_words(y), height=450)
     return fig
 
 
@@ -204,7 +204,8 @@ def disagreement_figure(
         " (n=%{customdata[1]})" if n in f.columns else "") + "<extra></extra>"
     if len(f) <= 12:  # few segments: vertical bars
         fig = go.Figure(go.Bar(x=shown, y=f[value], customdata=custom, hovertemplate=hover))
-        fig.update_layout(title=title or f"Disagreement by {by}", xaxis_title=by, yaxis_title=value, height=380)
+        fig.update_layout(title=title or f"Disagreement by {by}", xaxis_title=axis_words(by),
+                          yaxis_title=axis_words(value), height=380)
         return fig
     height, each = rows_height(len(f), per_row=22.0)  # many: horizontal bars, height follows the rows
     step = tick_step(each)
@@ -212,6 +213,6 @@ def disagreement_figure(
     if step > 1:
         yaxis.update(tickmode="array", tickvals=shown[::step])
     fig = go.Figure(go.Bar(x=f[value], y=shown, orientation="h", customdata=custom, hovertemplate=hover))
-    fig.update_layout(title=title or f"Disagreement by {by}", xaxis_title=value, yaxis_title=by,
+    fig.update_layout(title=title or f"Disagreement by {by}", xaxis_title=axis_words(value), yaxis_title=axis_words(by),
                       height=height, yaxis=yaxis)
     return fig

@@ -17,7 +17,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from workbench._internal.paths import locate_images
-from workbench.plots._layout import log_range
+from workbench.plots._layout import axis_words, log_range
 from workbench.plots.tables import table as format_table
 
 __all__ = [
@@ -77,7 +77,7 @@ def score_histogram(
     data = scores[[metric] + ([color] if color else [])].dropna(subset=[metric]).copy()
     if not log_x:
         fig = px.histogram(data, x=metric, color=color, nbins=nbins, barmode="overlay", opacity=0.6,
-                           title=title or f"{metric} distribution")
+                           title=title or f"{metric} distribution", labels={metric: axis_words(metric)})
         fig.update_layout(height=380)
         return _vline(fig, threshold)
     data = data[data[metric] > 0]
@@ -129,7 +129,8 @@ def score_ecdf(
     data = scores[[metric] + ([color] if color else [])].dropna(subset=[metric])
     if log_x:
         data = data[data[metric] > 0]
-    fig = px.ecdf(data, x=metric, color=color, log_x=log_x, title=title or f"{metric} ECDF")
+    fig = px.ecdf(data, x=metric, color=color, log_x=log_x, title=title or f"{metric} ECDF",
+                  labels={metric: axis_words(metric)})
     fig.update_layout(height=380)
     return _vline(fig, threshold, log=log_x, values=data[metric].to_numpy())
 
@@ -152,7 +153,7 @@ def sweep_figure(sweep: pd.DataFrame, *, metric: str = "", threshold: float | No
         if col in sweep.columns:
             fig.add_trace(go.Scatter(x=sweep["threshold"], y=sweep[col], mode="lines", name=f"{col} of removal",
                                      line={"dash": "dot"}))
-    fig.update_layout(title=f"Threshold sweep{': ' + metric if metric else ''}", xaxis_title=metric or "threshold",
+    fig.update_layout(title=f"Threshold sweep{': ' + metric if metric else ''}", xaxis_title=axis_words(metric) if metric else "threshold",
                       yaxis_title="share", yaxis_range=[0, 1.02], height=380)
     return _vline(fig, threshold, log=log_x, values=sweep["threshold"].to_numpy(dtype=float))
 
