@@ -80,3 +80,28 @@ def test_the_threshold_explorer_speaks_plainly() -> None:
                              direction="min", threshold=0.5, text="text")
     table_html = low.children[1].children[1].value
     assert table_html.index("0.2") < table_html.index(">dropped<")  # below a minimum is dropped
+
+
+def test_drift_control_charts_mark_alerts_only_where_the_table_has_them() -> None:
+    """Issue 28: red signal marks on annotators absent from the alert table, and each panel on
+    its own y-range, said the opposite of the alert table."""
+    from workbench.drift import detect_drift
+    from workbench.plots.drift import control_charts_figure
+
+    rng = np.random.default_rng(3)
+    n = 900
+    t = pd.date_range("2024-01-01", periods=n, freq="2h")
+    who = np.array(["steady", "drifter", "noisy"])[np.arange(n) % 3]
+    p_ok = np.where((who == "drifter") & (np.arange(n) > n // 2), 0.55, 0.92)
+    ann = pd.DataFrame({"item_id": [f"q{i}" for i in range(n)], "annotator_id": who,
+                        "label": np.where(rng.random(n) < p_ok, "x", "y"), "timestamp": t})
+    res = detect_drift(ann, gold=pd.DataFrame({"item_id": ann["item_id"], "label": "x"}))
+    fig = control_charts_figure(res, metric="gold_accuracy")
+    alerted = set(res.alerts.loc[res.alerts["metric"] == "gold_accuracy", "group"])
+    assert "drifter" in alerted
+    for trace in fig.data:
+        if str(trace.name).startswith("outside the limits") and len(trace.x):
+            panel_alerted = trace.name.endswith("alerted")
+            assert panel_alerted == (trace.marker.color == "#d62728")
+    ranges = {tuple(fig.layout[k].range) for k in fig.layout if k.startswith("yaxis") and fig.layout[k].range}
+    assert len(ranges) == 1  # one y-range shared by every panel

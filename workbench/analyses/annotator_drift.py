@@ -207,8 +207,14 @@ class AnnotatorDriftReport:
         if self.top_confusion is None:
             return None
         by = self.cohort_column or "annotator_id"
+        top = self.causes.iloc[0]
+        # name the filter actually applied (category, guideline version), not the whole top segment:
+        # a title "within cohort=night" over every cohort's rows said the opposite of the panels (issue 28)
+        within = [f"category={top['category']}"]
+        if "guideline_version" in self.causes.columns and pd.notna(top["guideline_version"]):
+            within.append(f"guideline_version={top['guideline_version']}")
         fig = drift_plots.confusion_figure(self.top_confusion, by=by)
-        fig.update_layout(title=f"Confusion by {by} within {self.causes.iloc[0]['segment']}")
+        fig.update_layout(title=f"Confusion by {by} within {', '.join(within)} (the top cause's category)")
         return fig
 
     # ---- the whole ------------------------------------------------------------------------

@@ -143,6 +143,7 @@ def control_charts_figure(
     fig = make_subplots(rows=rows_n, cols=columns, subplot_titles=short_labels(names),
                         shared_xaxes=True, vertical_spacing=gap / total if rows_n > 1 else 0.0)
     alerts = result.alerts
+    shown_alert = False
     for i, g in enumerate(names):
         r, c = i // columns + 1, i % columns + 1
         sub = ch[ch["group"] == g]
@@ -159,19 +160,34 @@ def control_charts_figure(
                                      line={"color": "grey", "dash": dash, "width": 1}, name=nm,
                                      showlegend=legend and col != "ucl", legendgroup=nm),
                           row=r, col=c)
-        sig = sub[sub["signal"]]
-        fig.add_trace(go.Scatter(x=sig["window_start"], y=sig["ewma"], mode="markers",
-                                 marker={"color": "#d62728", "size": 8, "symbol": "x"},
-                                 name="signal", showlegend=legend, legendgroup="s"), row=r, col=c)
         al = alerts[
             (alerts["level"] == level) & (alerts["group"] == g) & (alerts["metric"] == metric)
         ]
+        # a window outside the limits is an alert only where the group's change test survived the
+        # family-wise correction; elsewhere it is drawn hollow and grey (issue 28: red marks on groups
+        # that are not in the alert table said the opposite of the table)
+        sig = sub[sub["signal"]]
+        alerted = not al.empty
+        fig.add_trace(go.Scatter(x=sig["window_start"], y=sig["ewma"], mode="markers",
+                                 marker={"color": "#d62728" if alerted else "#8c8c8c", "size": 8,
+                                         "symbol": "x" if alerted else "circle-open"},
+                                 name="outside the limits, alerted" if alerted else "outside the limits, no alert",
+                                 showlegend=True if i == 0 or (alerted and not shown_alert) else legend,
+                                 legendgroup="s" if alerted else "s0"), row=r, col=c)
+        shown_alert = shown_alert or alerted
         for a in al.itertuples(index=False):
             fig.add_vline(x=pd.Timestamp(a.changed_at).value / 1e6, line_color="#d62728",
                           line_dash="dot", row=r, col=c)
             fig.add_annotation(x=pd.Timestamp(a.changed_at), y=float(np.nanmax(sub["ucl"])),
                                text=f"change {a.before:.0%}→{a.after:.0%}", showarrow=False,
                                font={"color": "#d62728", "size": 10}, row=r, col=c)
+    # one y-range for every panel: the panels are compared with each other
+    ys = pd.concat([ch["value"], ch["ewma"], ch["lcl"], ch["ucl"]]).to_numpy(dtype=float)
+    ys = ys[np.isfinite(ys)]
+    if len(ys):
+        lo, hi = float(ys.min()), float(ys.max())
+        pad = max(hi - lo, 0.02) * 0.06
+        fig.update_yaxes(range=[max(lo - pad, 0.0) if lo >= 0 else lo - pad, min(hi + pad, 1.0) if hi <= 1 else hi + pad])
     fig.update_yaxes(tickformat=".0%", nticks=4)
     fig.update_xaxes(nticks=6, showticklabels=True)
     n_all = ch["group"].nunique()
