@@ -53,6 +53,7 @@ from workbench._internal.segments import (
     Correction,
     adjust,
     check_correction,
+    echoes_parent,
     excess_p_values,
     segment_combinations,
 )
@@ -1206,10 +1207,16 @@ def _segment_table(
     """Segment statistics of ``data`` (by columns + ``_e`` 0/1 error), ranked by z."""
     total_n = len(data)
     total_e = float(data["_e"].sum())
-    parts = []
+    counts: dict[tuple[str, ...], pd.DataFrame] = {}
     for combo in segment_combinations(by_cols, max_depth):
         agg = data.groupby(list(combo), observed=True, sort=False)["_e"].agg(["size", "sum"])
-        agg = agg.reset_index()
+        counts[combo] = agg.reset_index()
+    # a segment with the same rows as its parent (one column fewer) is the parent said again:
+    # one row, under the shorter name (issue 27)
+    echoes = echoes_parent(counts, n_column="size")
+    parts = []
+    for combo, agg in counts.items():
+        agg = agg[~echoes[combo]].copy()
         agg["depth"] = len(combo)
         agg["segment"] = [
             ", ".join(f"{c}={v}" for c, v in zip(combo, row, strict=True))
@@ -1339,6 +1346,10 @@ _PHRASES = {
 _WHO = ("annotator_id", "cohort", "vendor")
 
 
+_NUMBERS = ("n", "errors", "error_rate", "ci_low", "ci_high", "overall_rate", "excess", "excess_low", "excess_high",
+            "z", "log_p", "p_value", "p_adjusted", "significant", "depth")
+
+
 def _phrase(column: str, value: object) -> str:
     return _PHRASES.get(column, column + " {v}").format(v=value)
 
@@ -1386,7 +1397,13 @@ def _root_cause_code(segment: Mapping[str, object]) -> str:
 
 def _root_cause_findings(root_causes: pd.DataFrame, max_root_causes: int) -> list[DriftFinding]:
     found: list[DriftFinding] = []
-    seg_cols = [c for c in root_causes.columns if c in _PHRASES]
+    cols = list(root_causes.columns)
+    if "segment" in cols and "depth" in cols:  # segment_errors' layout: the by columns sit between the two
+        seg_cols = cols[cols.index("segment") + 1: cols.index("depth")]
+    else:  # a hand-made table: the known columns and any non-numeric other column
+        seg_cols = [c for c in cols if c in _PHRASES or (c not in _NUMBERS and c not in ("segment", "rank", "cause")
+                                                         and not pd.api.types.is_numeric_dtype(root_causes[c])
+                                                         and not pd.api.types.is_bool_dtype(root_causes[c]))]
     sig = root_causes[root_causes["significant"].astype(bool)]
     greedy = "cause" in sig.columns
     if greedy:  # distinct by construction: no relatedness filter
@@ -1461,20 +1478,36 @@ def drift_findings(
 def _root_cause_words(f: DriftFinding) -> tuple[str, str, str]:
     """(target, action, evidence) of a root-cause finding."""
     d = {c: _phrase(c, v) for c, v in f.segment.items()}
-    who = next((d[c] for c in _WHO if c in d), None)
+    who_col = next((c for c in _WHO if c in d), None)
+    who = d[who_col] if who_col else None
     what = d.get("category")
     when = " and ".join(x for x in (d.get("guideline_version"), d.get("period")) if x)
+    used = {"guideline_version"}  # worded in every sentence (below, or the recalibration's "under")
     if f.code == "recalibrate_annotator":
+        used |= {"annotator_id", "category", "period"}
         action = f"Recalibrate {d['annotator_id']}" + (f" on {what}" if what else "")
         action += " and re-review their judgments" + (f" under {when}" if when else "") + "."
     elif f.code == "clarify_guideline_retrain":
+        used |= {"category", str(who_col)}
         action = f"Clarify the guideline for {what} and retrain {who} on it."
     elif f.code == "clarify_guideline":
+        used.add("category")
         action = f"Clarify the guideline for {what} and add gold examples of it."
     elif f.code == "audit_retrain":
+        used |= {str(who_col), "period"}
         action = f"Audit and retrain {who}" + (f" for {when}" if when else "") + "."
-    else:
+    elif when:
+        used.add("period")
         action = f"Review the judgments made under {when}."
+    else:
+        used |= set(d)
+        action = f"Review the judgments of {' and '.join(d.values())}."
+    # every column that fixes the segment is named in the action: two segments that differ only by a
+    # column the sentence's template does not word (a second group, a custom column) still read
+    # differently (issue 27)
+    rest = [d[c] for c in d if c not in used]
+    if rest:
+        action = action[:-1] + f" (the judgments of {' and '.join(rest)})."
     if "guideline_version" in d and "annotator_id" not in d:
         action = action[:-1] + f"; check what {d['guideline_version']} changed."
     scope = ", ".join(d.values())

@@ -38,12 +38,14 @@ from itertools import combinations
 from typing import Literal, get_args
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from workbench.errors import WorkbenchError
 
-__all__ = ["CORRECTIONS", "DEFAULT_CORRECTION", "Correction", "adjust", "excess_p_values", "segment_combinations"]
+__all__ = ["CORRECTIONS", "DEFAULT_CORRECTION", "Correction", "adjust", "echoes_parent", "excess_p_values",
+           "segment_combinations"]
 
 Correction = Literal["holm", "fdr_bh"]
 CORRECTIONS: tuple[str, ...] = get_args(Correction)
@@ -89,3 +91,33 @@ def segment_combinations(columns: Sequence[str], max_depth: int) -> list[tuple[s
         raise WorkbenchError(f"max_depth={max_depth!r} must be at least 1.")
     cols = list(columns)
     return [combo for depth in range(1, min(max_depth, len(cols)) + 1) for combo in combinations(cols, depth)]
+
+
+def echoes_parent(counts: dict[tuple[str, ...], pd.DataFrame], n_column: str = "n") -> dict[tuple[str, ...], np.ndarray]:
+    """Which segments hold exactly the rows of a segment with one column fewer (issue 27).
+
+    ``counts`` maps each column combination to its segments: the combination's columns and
+    ``n_column`` (rows in the segment). A segment ``annotator_id=X, period=P`` where X worked
+    only in period P has the same rows as ``annotator_id=X``: the same finding, said twice.
+    A child's rows are a subset of each parent's, so equal counts mean equal rows; checking
+    the parents one column shorter is enough (equality to a grandparent implies it for the
+    parent between them). Returns, per combination, a boolean mask of its rows to drop.
+
+    >>> one = pd.DataFrame({"a": ["x", "y"], "n": [5, 7]})
+    >>> two = pd.DataFrame({"a": ["x", "y", "y"], "b": ["p", "p", "q"], "n": [5, 3, 4]})
+    >>> echoes_parent({("a",): one, ("a", "b"): two})[("a", "b")].tolist()
+    [True, False, False]
+    """
+    out: dict[tuple[str, ...], np.ndarray] = {}
+    for combo, frame in counts.items():
+        drop = np.zeros(len(frame), dtype=bool)
+        if len(combo) > 1:
+            for skip in combo:
+                parent = tuple(c for c in combo if c != skip)
+                if parent not in counts:
+                    continue
+                p = counts[parent][[*parent, n_column]].rename(columns={n_column: "_parent_n"})
+                joined = frame[list(combo) + [n_column]].merge(p, on=list(parent), how="left")
+                drop |= (joined["_parent_n"].to_numpy() == joined[n_column].to_numpy())
+        out[combo] = drop
+    return out
