@@ -44,5 +44,5 @@ def test_detect_kind(columns: list[str], kind: str) -> None:
 
 
 def test_unknown_table_says_what_each_kind_needs() -> None:
-    with pytest.raises(SchemaError, match=r"match no table of the data model\. Required columns — preferences: pair_id"):
+    with pytest.raises(SchemaError, match=r"matches none of the tables it can be\. Required columns — preferences: 'pair_id'"):
         overview.detect_kind(pd.DataFrame({"a": [1]}))

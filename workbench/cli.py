@@ -131,33 +131,43 @@ def report_command(
 # ---- commands of later issues are added below this line (one block each) ----
 
 
-# ---- vendors (issue 8) ----
+# ---- vendors (issue 8): a view of workbench.analyses.vendor_comparison (issue 26) ----
+_VC = _defaults.VENDOR_COMPARISON
+
+
 @app.command("vendors")
 def vendors_command(
     vendor_a: Annotated[Path, typer.Argument(help="Vendor a's table (annotations or preferences).")],
     vendor_b: Annotated[Path, typer.Argument(help="Vendor b's table, same kind, the same items.")],
-    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label).")] = None,
-    cost_a: Annotated[float | None, typer.Option(help="Price of one judgment from vendor a.")] = None,
-    cost_b: Annotated[float | None, typer.Option(help="Price of one judgment from vendor b.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    gold: Annotated[Path | None, typer.Option(help="Gold table (item_id, label); without it nothing is recommended.")] = None,
+    cost_a: Annotated[float, typer.Option(help="Price of one judgment from vendor a; negative: unknown (the sample vendors' price on the sample tables).")] = _VC["cost_a"],
+    cost_b: Annotated[float, typer.Option(help="Price of one judgment from vendor b; negative: unknown.")] = _VC["cost_b"],
+    name_a: Annotated[str, typer.Option(help="Display name of vendor a.")] = _VC["name_a"],
+    name_b: Annotated[str, typer.Option(help="Display name of vendor b.")] = _VC["name_b"],
+    kind: Annotated[str, typer.Option(help="auto (told from the columns), annotations or preferences.")] = _VC["kind"],
+    confidence: Annotated[float, typer.Option(help="Level of the intervals (the primary tests use the Bonferroni level).")] = _VC["confidence"],
+    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the items.")] = _VC["n_resamples"],
+    near_random_margin: Annotated[float, typer.Option(help="Near-random annotator: Dawid-Skene accuracy below chance plus this.")] = _VC["near_random_margin"],
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = _VC["seed"],
     scorecard_out: Annotated[
         Path | None, typer.Option("--scorecard-out", help="Write the scorecard table here.")
     ] = None,
-    fmt: _FormatOpt = "auto",
+    fmt: _FormatOpt = _VC["format"],
 ) -> None:
-    """Compare two vendors on the same items; print the recommendation and the scorecard."""
-    from workbench import io, vendors
+    """Compare two vendors on the same items; print the recommendation and the scorecard: the vendor_comparison report's analysis."""
+    from workbench import io
+    from workbench.analyses import vendor_comparison
 
     if scorecard_out is not None:
         io.check_writable(scorecard_out)
-    inputs = vendors.load_inputs(vendor_a, vendor_b, gold, format=fmt)
-    costs = (cost_a, cost_b) if cost_a is not None and cost_b is not None else None
-    res = vendors.compare_vendors(inputs.a, inputs.b, gold=inputs.gold, cost_per_label=costs, rng=seed)
+    res = vendor_comparison.run(
+        vendor_a, vendor_b, gold=str(gold) if gold is not None else "", format=fmt, kind=kind, name_a=name_a,
+        name_b=name_b, cost_a=cost_a, cost_b=cost_b, confidence=confidence, n_resamples=n_resamples,
+        near_random_margin=near_random_margin, seed=seed,
+    )
     typer.echo(res.summary())
-    card = res.to_frame()[["metric", "a", "b", "difference", "diff_low", "diff_high", "ci_level", "favours"]]
-    typer.echo(card.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if scorecard_out is not None:
-        io.save_table(res.to_frame(), scorecard_out)
+        io.save_table(res.comparison.to_frame(), scorecard_out)
         typer.echo(f"scorecard -> {scorecard_out}")
 
 

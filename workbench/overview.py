@@ -10,20 +10,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench._internal import tables
 from workbench._internal.dates import parse_dates
 from workbench._validation import TABLE_SCHEMAS, check_choice, require_frame, validate_table
-from workbench.errors import SchemaError
 
 __all__ = ["TableProfile", "detect_kind", "profile_table"]
 
-# Checked in this order: the first whose required columns are all present wins.
-_DETECTION_ORDER = ("preferences", "image_captions", "annotations", "corpus", "gold")
-_LABEL_COLUMN = {"annotations": "label", "gold": "label", "preferences": "choice", "corpus": "source"}
-_ITEM_COLUMN = {"annotations": "item_id", "preferences": "pair_id"}
-
-
 def detect_kind(df: pd.DataFrame) -> str:
-    """Name the data-model table whose required columns ``df`` has.
+    """Name the data-model table ``df`` is, by the one rule of :mod:`workbench._internal.tables`
+    (its identifying columns, preferences first, gold last).
 
     Examples
     --------
@@ -33,14 +28,7 @@ def detect_kind(df: pd.DataFrame) -> str:
     'gold'
     """
     require_frame(df, table="input")
-    for kind in _DETECTION_ORDER:
-        if all(c in df.columns for c in TABLE_SCHEMAS[kind].required):
-            return kind
-    wanted = "; ".join(f"{k}: {', '.join(TABLE_SCHEMAS[k].required)}" for k in _DETECTION_ORDER)
-    raise SchemaError(
-        f"the table's columns ({', '.join(map(str, df.columns[:12]))}) match no table of the data "
-        f"model. Required columns — {wanted}. Rename columns or pass kind=."
-    )
+    return tables.detect_kind(df)
 
 
 @dataclass(frozen=True)
@@ -172,7 +160,7 @@ def profile_table(df: pd.DataFrame, *, kind: str | None = None) -> TableProfile:
     check_choice(kind, name="kind", choices=tuple(TABLE_SCHEMAS))
     validate_table(df, kind)
     n = len(df)
-    label_col = _LABEL_COLUMN.get(kind)
+    label_col = tables.LABEL_COLUMN.get(kind)
     if label_col and label_col in df.columns:
         counts = df[label_col].astype("string").fillna("<missing>").value_counts()
         labels = pd.DataFrame({label_col: counts.index.astype(str), "count": counts.to_numpy()})
@@ -180,7 +168,7 @@ def profile_table(df: pd.DataFrame, *, kind: str | None = None) -> TableProfile:
     else:
         labels = pd.DataFrame(columns=["value", "count", "share"])
     if "annotator_id" in df.columns:
-        item_col = _ITEM_COLUMN.get(kind, "item_id")
+        item_col = tables.ITEM_COLUMN.get(kind, "item_id")
         g = df.groupby("annotator_id", sort=True)
         annotators = pd.DataFrame({"judgments": g.size(), "items": g[item_col].nunique()})
         annotators["share"] = annotators["judgments"] / n

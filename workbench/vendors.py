@@ -16,18 +16,15 @@ annotators (say, always picking the longer response) raises their agreement.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from workbench._internal.coding import align_gold, sorted_categories
-from workbench._internal.format_names import Format
 from workbench._internal.reliability import alpha_from_coincidence, kappa_from_confusion
 from workbench._internal.stats import (
     check_confidence,
@@ -35,9 +32,9 @@ from workbench._internal.stats import (
     stratified_weights,
     wilson_interval,
 )
+from workbench._internal.tables import detect_kind
 from workbench._validation import (
     as_rng,
-    check_choice,
     require_frame,
     validate_preferences,
     validate_table,
@@ -63,12 +60,10 @@ __all__ = [
     "Outcome",
     "TableKind",
     "VendorComparison",
-    "VendorInputs",
     "VendorDecision",
     "VendorProfile",
+    "check_tables",
     "compare_vendors",
-    "vendor_table_kind",
-    "load_inputs",
 ]
 
 TableKind = Literal["annotations", "preferences"]
@@ -77,7 +72,7 @@ KAPPA_TEST = "Cohen's kappa of consensus labels"
 """Name of the between-vendor kappa row of :attr:`VendorComparison.tests` (select rows by name)."""
 MCNEMAR_TEST = "McNemar (exact), consensus correct on gold"
 CHI2_TEST = "chi-square, label distributions"
-_KINDS = ("auto", "annotations", "preferences")
+_TABLE_KINDS: tuple[TableKind, ...] = ("annotations", "preferences")
 
 DECISION_RULE = (
     "Primary metrics: gold accuracy of the consensus (majority-vote) label and gold accuracy "
@@ -99,128 +94,20 @@ DECISION_RULE = (
 # --------------------------------------------------------------------------------------
 
 
-def vendor_table_kind(
-    table: pd.DataFrame,
-    *,
-    item: str = "item_id",
-    label: str = "label",
-    pair: str = "pair_id",
-    choice: str = "choice",
-    name: str = "vendor table",
-) -> TableKind:
-    """Whether ``table`` is a preferences table (has ``pair``, ``choice``) or annotations.
+def check_tables(a: pd.DataFrame, b: pd.DataFrame, gold: pd.DataFrame | None = None) -> TableKind:
+    """Check two vendor tables (and gold) against each other, computing nothing; their kind.
 
-    Raises
-    ------
-    SchemaError
-        Neither pair of columns is present; the message lists what the table has.
-
-    Examples
-    --------
-    >>> vendor_table_kind(pd.DataFrame(columns=["pair_id", "annotator_id", "choice"]))
-    'preferences'
-    >>> vendor_table_kind(pd.DataFrame(columns=["item_id", "annotator_id", "label"]))
-    'annotations'
-    """
-    frame = require_frame(table, table=name)
-    cols = set(map(str, frame.columns))
-    if {pair, choice} <= cols:
-        return "preferences"
-    if {item, label} <= cols:
-        return "annotations"
-    present = ", ".join(repr(str(c)) for c in frame.columns[:20])
-    raise SchemaError(
-        f"table '{name}' is neither an annotations table (needs columns '{item}', "
-        f"'annotator_id', '{label}') nor a preferences table (needs '{pair}', 'annotator_id', "
-        f"'{choice}', 'response_a', 'response_b'); it has {present}. Rename the columns, or "
-        "pass their names with item=/label= or pair=/choice=."
-    )
-
-
-@dataclass(frozen=True)
-class VendorInputs:
-    """Two vendor tables and an optional gold table, read from files and validated."""
-
-    a: pd.DataFrame
-    b: pd.DataFrame
-    gold: pd.DataFrame | None
-    kind: TableKind
-
-    def summary(self) -> str:
-        """One line per table: rows, items and annotators."""
-        key = "pair_id" if self.kind == "preferences" else "item_id"
-        parts = [
-            f"vendor {v}: {len(t):,} judgments of {t[key].nunique():,} items by "
-            f"{t['annotator_id'].nunique():,} annotators"
-            for v, t in (("a", self.a), ("b", self.b))
-        ]
-        gold = f"gold: {len(self.gold):,} items" if self.gold is not None else "no gold table"
-        return f"{self.kind} tables; " + "; ".join(parts) + f"; {gold}."
-
-
-def load_inputs(
-    vendor_a: str | os.PathLike[str],
-    vendor_b: str | os.PathLike[str],
-    gold: str | os.PathLike[str] | None = None,
-    *,
-    kind: Literal["auto", "annotations", "preferences"] = "auto",
-    format: Format = "auto",
-) -> VendorInputs:
-    """Read and validate the vendor tables and the gold table; compute nothing.
-
-    Each file is read with :func:`workbench.io.load_table` and checked against its
-    data-model schema (``kind``; ``"auto"`` detects it from the columns of vendor a's file),
-    then the three tables are checked against each other (:func:`compare_vendors` runs the
-    same checks), so a malformed input fails here, before any analysis starts.
-
-    Parameters
-    ----------
-    vendor_a, vendor_b
-        Paths of the two vendors' tables (CSV, JSONL or Parquet, optionally ``.gz``).
-    gold
-        Path of the gold table (``item_id, label``), or ``None``/``""`` for none.
-    kind
-        ``"annotations"``, ``"preferences"`` or ``"auto"``.
-    format
-        File format of the two vendors' tables (:func:`workbench.io.load_table`): ``"auto"``,
-        ``"table"`` or an annotation tool's export such as ``"label-studio"``.
+    The checks :func:`compare_vendors` runs first: the same kind of table (told by the one
+    table-kind rule, :func:`workbench._internal.tables.detect_kind`), not the same table,
+    shared items, gold labels the vendors use. Reading files is the I/O layer's job
+    (:func:`workbench.analyses.vendor_comparison.load_inputs` reads and calls this).
 
     Raises
     ------
     WorkbenchError
-        Missing or unreadable file, schema violation (``SchemaError``, naming the file,
-        column and rows), the same file (or identical contents) for both vendors, tables of
-        different kinds, no shared items, gold labels the vendors never use.
+        What is wrong, naming the table and the fix.
     """
-    from workbench.io import load_table
-
-    check_choice(kind, name="kind", choices=_KINDS)
-    pa, pb = Path(vendor_a), Path(vendor_b)
-    if pa.is_file() and pb.is_file() and (pa.samefile(pb) or _same_bytes(pa, pb)):
-        raise WorkbenchError(
-            f"vendor_a '{pa}' and vendor_b '{pb}' are the same file (identical contents); a vendor "
-            "compared with itself says nothing. Pass the two vendors' own tables."
-        )
-    if kind == "auto":
-        kind = vendor_table_kind(load_table(vendor_a, format=format), name=f"vendor_a ({vendor_a})")
-    a = load_table(vendor_a, kind=kind, format=format)
-    b = load_table(vendor_b, kind=kind, format=format)
-    g = load_table(gold, kind="gold") if gold not in (None, "") else None
-    _Setup.build(a, b, g, names=("a", "b"), **_default_columns())  # cross-table checks only
-    return VendorInputs(a=a, b=b, gold=g, kind=kind)
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    """Whether two files hold the same bytes (sizes first, then the contents in blocks)."""
-    if a.stat().st_size != b.stat().st_size:
-        return False
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        while True:
-            ba, bb = fa.read(1 << 20), fb.read(1 << 20)
-            if ba != bb:
-                return False
-            if not ba:
-                return True
+    return _Setup.build(a, b, gold, names=("a", "b"), **_default_columns()).kind
 
 
 def _default_columns() -> dict[str, Any]:
@@ -279,8 +166,9 @@ class _Setup:
     ) -> _Setup:
         fa = require_frame(a, table="vendor_a")
         fb = require_frame(b, table="vendor_b")
-        kind = vendor_table_kind(fa, item=item, label=label, pair=pair, choice=choice, name="vendor_a")
-        kind_b = vendor_table_kind(fb, item=item, label=label, pair=pair, choice=choice, name="vendor_b")
+        cols = {"item_id": item, "annotator_id": annotator, "label": label, "pair_id": pair, "choice": choice}
+        kind = cast(TableKind, detect_kind(fa, kinds=_TABLE_KINDS, names=cols, name="vendor_a"))
+        kind_b = cast(TableKind, detect_kind(fb, kinds=_TABLE_KINDS, names=cols, name="vendor_b"))
         if kind != kind_b:
             raise SchemaError(
                 f"vendor_a is a {kind} table but vendor_b is a {kind_b} table; compare two "

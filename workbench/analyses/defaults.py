@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANNOTATION_RELIABILITY", "ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW", "THRESHOLD_EXPLORATION"]
+__all__ = ["ANNOTATION_RELIABILITY", "ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW", "THRESHOLD_EXPLORATION", "VENDOR_COMPARISON"]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -67,8 +67,14 @@ ANNOTATION_RELIABILITY: dict[str, Any] = {
     "straight_line_share": 0.9, "position_share": 0.7, "min_judgments": 20, "seed": 0,
 }
 
+VENDOR_COMPARISON: dict[str, Any] = {
+    "format": "auto", "kind": "auto", "name_a": "Vendor A", "name_b": "Vendor B", "cost_a": -1.0, "cost_b": -1.0,
+    "confidence": 0.95, "n_resamples": 2000, "near_random_margin": 0.1, "seed": 0, "n_examples": 4,
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "vendor_comparison": VENDOR_COMPARISON,
     "annotation_reliability": ANNOTATION_RELIABILITY,
     "threshold_exploration": THRESHOLD_EXPLORATION,
     "dedup_audit": DEDUP_AUDIT,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._internal.format_names import FORMAT_NAMES
+from workbench._internal.tables import ID_COLUMNS, id_column
 from workbench._validation import require_columns, require_frame, require_nonempty, require_unique
 from workbench.errors import SchemaError, WorkbenchError
 
@@ -525,17 +526,10 @@ def items_frame(items: Any, item: str | None) -> tuple[pd.DataFrame, str]:
         item = item or items.item
     else:
         frame = require_frame(items, table="items")
-        if item is None and frame.index.name in ("item_id", "doc_id", "pair_id"):
+        if item is None and frame.index.name in ID_COLUMNS:
             frame = frame.reset_index()
     require_nonempty(frame, table="items")
-    if item is None:
-        found = [c for c in ("item_id", "doc_id", "pair_id") if c in frame.columns]
-        if not found:
-            raise SchemaError(
-                f"table 'items' has no id column (item_id, doc_id or pair_id); it has "
-                f"{', '.join(map(repr, map(str, frame.columns[:20])))}. Pass item='your_id_column'."
-            )
-        item = found[0]
+    item = id_column(frame, item=item, table="items")
     require_columns(frame, [item], table="items", option_names=["item"])
     frame = frame.assign(**{item: frame[item].astype(str)})
     require_unique(frame, [item], table="items")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._internal.paths import locate_images
+from workbench._internal.tables import id_column
 from workbench._validation import (
     as_rng,
     require_columns,
@@ -54,7 +55,6 @@ __all__ = [
 ]
 
 Strategy = Literal["random", "stratified", "triage", "uncertainty"]
-_ID_COLUMNS = ("item_id", "doc_id", "pair_id")
 _RATE_AFTER = 10  # events in the session before a rate is shown
 _RATE_WINDOW = 20  # gaps the smoothed rate looks at
 
@@ -219,14 +219,7 @@ class ReviewQueue:
             )
         if size is not None and size < 1:
             raise WorkbenchError(f"review queue: size={size} must be a positive number of items.")
-        if item is None:
-            found = [c for c in _ID_COLUMNS if c in frame.columns]
-            if not found:
-                raise SchemaError(
-                    f"table 'items' has no id column (one of {', '.join(_ID_COLUMNS)}); it has "
-                    f"{', '.join(map(repr, map(str, frame.columns[:20])))}. Pass item='your_id_column'."
-                )
-            item = found[0]
+        item = id_column(frame, item=item, table="items")
         require_columns(frame, [item], table="items", option_names=["item"])
         require_no_missing(frame, item, table="items")
         frame = frame.assign(**{item: frame[item].astype(str)})
