@@ -113,7 +113,8 @@ def test_dvc_files_have_one_stage_per_report(tmp_path: Path) -> None:
     params = yaml.safe_load((tmp_path / "pipe" / "params.yaml").read_text())
     assert list(dvc["stages"]) == ["data_overview", "data_overview_2", "length_bias"]
     first = dvc["stages"]["data_overview"]
-    assert first["cmd"] == 'workbench report data_overview --run-dir runs/data_overview -p table "${data_overview.table}"'
+    assert first["cmd"] == ("workbench report data_overview --run-dir runs/data_overview --params-file params.yaml "
+                            "--params-section data_overview")  # no value in the shell command (issue 29)
     assert first["deps"] == ["../a.csv", str(NOTEBOOKS / "data_overview.ipynb")]  # in the repository: relative to pipe/
     assert first["params"] == ["workbench.version", "data_overview.table"] and first["outs"] == ["runs/data_overview"]
     # no -p: the notebook's default input is still a dependency

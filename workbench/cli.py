@@ -57,6 +57,29 @@ def _root(
     """Data Quality Workbench: keep ML training data honest."""
 
 
+# A -p value is any string, also one that starts with "-" ("--help", "-1"): main() marks the
+# two words after every -p so click never reads them as options; _pairs takes the mark off.
+_VERBATIM = "\x00"
+
+
+def _protect_values(args: list[str]) -> list[str]:
+    """Mark the KEY and VALUE words after each ``-p``/``--parameter`` as plain words."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        out.append(args[i])
+        if args[i] in ("-p", "--parameter") and i + 2 < len(args) + 1:
+            out.extend(_VERBATIM + w for w in args[i + 1:i + 3])
+            i += 3
+            continue
+        i += 1
+    return out
+
+
+def _word(value: str) -> str:
+    return value[len(_VERBATIM):] if value.startswith(_VERBATIM) else value
+
+
 def _pairs(args: list[str]) -> dict[str, str]:
     """Parse ``-p KEY VALUE`` pairs from the words typer left over."""
     out: dict[str, str] = {}
@@ -65,11 +88,30 @@ def _pairs(args: list[str]) -> dict[str, str]:
         flag = rest.pop(0)
         if flag not in ("-p", "--parameter") or len(rest) < 2:
             raise WorkbenchError(
-                f"cannot read {' '.join([flag, *rest[:2]])!r}: parameters are given as -p KEY VALUE, "
-                "e.g. workbench report data_overview -p table ../my.csv"
+                f"cannot read {' '.join(_word(w) for w in [flag, *rest[:2]])!r}: parameters are given as "
+                "-p KEY VALUE, e.g. workbench report data_overview -p table ../my.csv"
             )
-        key, value = rest.pop(0), rest.pop(0)
+        key, value = _word(rest.pop(0)), _word(rest.pop(0))
         out[key] = value
+    return out
+
+
+def _params_section(path: Path, section: str) -> dict[str, str]:
+    """The report parameters in ``section`` of a params file (what ``workbench pipeline dvc``
+    writes): values are read as YAML data, never through a shell, so any string survives."""
+    import yaml
+
+    from workbench._internal.yamlsafe import load_yaml
+
+    data = load_yaml(path, what="params file")
+    block = data.get(section) if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        raise WorkbenchError(f"{path}: no section {section!r} of report parameters (a mapping KEY: VALUE).")
+    out: dict[str, str] = {}
+    for key, value in block.items():
+        if isinstance(value, (dict, list)) or value is None:
+            raise WorkbenchError(f"{path}: {section}.{key} must be one value (text or number), got {type(value).__name__}.")
+        out[str(key)] = value if isinstance(value, str) else yaml.safe_dump(value).strip().removesuffix("...").strip()
     return out
 
 
@@ -93,6 +135,10 @@ def report_command(
     list_parameters: Annotated[
         bool, typer.Option("--list-parameters", help="Print the report's parameters and exit.")
     ] = False,
+    params_file: Annotated[Path | None, typer.Option(
+        "--params-file", help="Read the report's parameters from this YAML file (with --params-section); "
+        "what `workbench pipeline dvc` stages use, so no value passes through a shell.")] = None,
+    params_section: Annotated[str, typer.Option("--params-section", help="Section of --params-file.")] = "",
 ) -> None:
     """Execute a report notebook headless and render its self-contained HTML.
 
@@ -108,6 +154,8 @@ def report_command(
         typer.echo(str(rerun.html))
         return
     parameters = _pairs(ctx.args)
+    if params_file is not None:
+        parameters = {**_params_section(params_file, params_section or name), **parameters}
     if not list_parameters:
         from workbench.io import check_writable
 
@@ -729,7 +777,7 @@ def _report_choices(args: list[str]) -> list[tuple[str, dict[str, str]]]:
                 f"cannot read {' '.join([flag, *rest[:2]])!r}: choose reports with --report NAME, each "
                 "followed by its -p KEY VALUE pairs, e.g. --report data_overview -p table data/a.csv"
             )
-        name = rest.pop(0)
+        name = _word(rest.pop(0))
         words: list[str] = []
         while rest and rest[0] != "--report":
             words.append(rest.pop(0))
@@ -882,7 +930,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     from workbench.errors import ConvergenceWarning, LabelVariantWarning
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _protect_values(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
 
     def _terminate(signum: int, frame: object) -> None:  # SIGTERM unwinds like Ctrl-C: cleanup runs

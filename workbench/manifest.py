@@ -191,13 +191,13 @@ class RunManifest:
             report=str(data["report"]), run_id=str(data["run_id"]), status=data["status"],
             started_at=str(data["started_at"]), finished_at=str(data["finished_at"]),
             parameters=dict(data["parameters"]),
-            inputs=tuple(InputRecord(**i) for i in data.get("inputs", [])),
-            models=tuple(ModelRecord(**{**m, "weights_files": tuple(m.get("weights_files", ()))})
+            inputs=tuple(InputRecord(**_known(InputRecord, i)) for i in data.get("inputs", [])),
+            models=tuple(ModelRecord(**{**_known(ModelRecord, m), "weights_files": tuple(m.get("weights_files", ()))})
                          for m in data.get("models", [])),
             environment=dict(data.get("environment", {})),
-            git=GitRecord(**git) if git else None,
-            headlines=tuple(data.get("headlines", [])),
-            error=RunError(**err) if err else None,
+            git=GitRecord(**_known(GitRecord, git)) if git else None,
+            headlines=tuple(str(h) for h in data.get("headlines", [])),
+            error=RunError(**_known(RunError, err)) if err else None,
             files=dict(data.get("files", {})),
             verdict=({k: str(v) for k, v in data["verdict"].items()}
                      if isinstance(data.get("verdict"), Mapping) else None),
@@ -445,11 +445,19 @@ def read_manifest(path: str | os.PathLike[str]) -> RunManifest:
     if not p.is_file():
         raise WorkbenchError(f"no run manifest at {p}; pass a run folder written by `workbench report` "
                              "(it holds NAME.ipynb and manifest.json).")
+    if p.stat().st_size > _MAX_MANIFEST_BYTES:
+        raise WorkbenchError(f"{p} is {p.stat().st_size:,} bytes, more than a run manifest holds; regenerate the run.")
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise WorkbenchError(f"{p} is not valid JSON ({exc}); regenerate the run.") from exc
-    return RunManifest.from_dict(data, path=p.resolve())
+    except (json.JSONDecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise WorkbenchError(f"{p} is not a readable JSON manifest ({type(exc).__name__}); regenerate the run.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("parameters", {}), dict):
+        raise WorkbenchError(f"{p}: a run manifest is a JSON object whose 'parameters' is an object; "
+                             "regenerate the run.")
+    try:
+        return RunManifest.from_dict(data, path=p.resolve())
+    except (TypeError, ValueError, AttributeError) as exc:  # wrong types inside: data, not instructions
+        raise WorkbenchError(f"{p}: a field has the wrong type ({exc}); regenerate the run.") from exc
 
 
 def load_manifests(root: str | os.PathLike[str] = "reports", *, report: str | None = None) -> list[RunManifest]:
@@ -482,11 +490,17 @@ def load_manifests(root: str | os.PathLike[str] = "reports", *, report: str | No
 def changed_inputs(manifest: RunManifest) -> list[InputChange]:
     """The recorded inputs whose bytes differ now (sha256 mismatch) or that are gone."""
     changes: list[InputChange] = []
+    import stat
+
     for rec in manifest.inputs:
         p = Path(rec.path)
         if not p.exists():
             changes.append(InputChange(rec.parameter, rec.path, rec.sha256, None, rec.bytes, None))
             continue
+        mode = p.stat().st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a FIFO or device would hang the hash
+            raise WorkbenchError(f"recorded input {rec.parameter} ({p}) is not a regular file or folder; "
+                                 "a manifest names files only.")
         if rec.kind == "file":
             sha, size = file_sha256(p), p.stat().st_size
         else:
@@ -495,6 +509,19 @@ def changed_inputs(manifest: RunManifest) -> list[InputChange]:
         if sha != rec.sha256:
             changes.append(InputChange(rec.parameter, rec.path, rec.sha256, sha, rec.bytes, size))
     return changes
+
+
+_MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+
+def _known(cls: type, record: Any) -> dict[str, Any]:
+    """The fields of ``cls`` in a recorded object; keys a later version added are ignored."""
+    import dataclasses
+
+    if not isinstance(record, Mapping):
+        raise TypeError(f"{cls.__name__} must be an object, got {type(record).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in record.items() if k in names}
 
 
 # ---- the "Run record" section of the HTML ----------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -91,6 +92,9 @@ class Stage:
             else:
                 words.append(word)
         return words
+
+
+_AIRFLOW_ID = re.compile(r"(?=.*[A-Za-z0-9_])[A-Za-z0-9_.-]{1,250}")
 
 
 def _stage_name(name: str, taken: set[str]) -> str:
@@ -200,6 +204,11 @@ def write_dvc(
     wdir = Path(out).resolve()
     wdir.mkdir(parents=True, exist_ok=True)
     repo = _repo_root(wdir)
+    runs = Path(os.path.abspath(wdir / runs_dir))
+    if not runs.is_relative_to(repo.resolve()) or "${" in runs_dir:
+        raise WorkbenchError(
+            f"workbench pipeline dvc: the run folders ({runs}) must lie inside the repository ({repo}); DVC "
+            "refuses outputs outside it. Choose --runs-dir inside the pipeline folder.")
     taken: set[str] = set()
     stages: list[Stage] = []
     params: dict[str, Any] = {"workbench": {"version": __version__}}
@@ -213,11 +222,22 @@ def write_dvc(
                         for k, v in stage.params.items()}
     doc: dict[str, Any] = {"stages": {}}
     for stage in stages:
-        cmd = " ".join(shlex.quote(w) if not w.startswith("${") else f'"{w}"'
-                       for w in stage.command(prefix=workbench, param_ref="dvc"))
+        # No value ever enters the shell command: the stage reads its parameters from
+        # params.yaml itself (issue 29: a value holding `"; ...`, `$(...)` or backticks was pasted
+        # into the command and run by `dvc repro`). Every word is quoted for the shell.
+        report, run_dir = stage.argv[1], stage.argv[3]
+        words = [*workbench, "report", report, "--run-dir", run_dir]
+        if stage.params:
+            words += ["--params-file", "params.yaml", "--params-section", stage.name]
+        deps = [_dvc_path(d, wdir=wdir, repo=repo) for d in stage.deps]
+        for dep in deps:
+            if "${" in dep:  # DVC reads ${...} in a dvc.yaml value as a template
+                raise WorkbenchError(
+                    f"workbench pipeline dvc: the input path {dep!r} holds '${{', which DVC reads as a template "
+                    "reference in dvc.yaml; rename the file or folder.")
         entry: dict[str, Any] = {
-            "cmd": cmd,
-            "deps": [_dvc_path(d, wdir=wdir, repo=repo) for d in stage.deps],
+            "cmd": " ".join(shlex.quote(w) for w in words),
+            "deps": deps,
             "params": ["workbench.version", *(f"{stage.name}.{k}" for k in stage.params)],
             "outs": list(stage.outs),
         }
@@ -267,6 +287,14 @@ def seed_flow(
         Reports run on the ingested table at the end, ``(name, {param: value})``; by default
         ``data_overview`` of the ingested corpus.
     """
+    from workbench import reports as _reports
+    from workbench._validation import check_choice
+
+    for metric in metrics:
+        check_choice(metric, name="metric", choices=("stats", "language", "perplexity"))
+    check_choice(dedup_method, name="dedup method", choices=("exact", "minhash", "simhash", "semantic"))
+    for report, given in reports:  # checked now, the same way as the DVC stages, not at run time
+        _reports.check_parameters(report, dict(given))
     w = Path(work)
     ingested, scores, dedup = str(w / "ingested.parquet"), str(w / "scores.parquet"), str(w / "dedup.parquet")
     flags, queue, store = str(w / "flags.parquet"), str(w / "review_queue.jsonl"), str(w / "review.sqlite")
@@ -372,7 +400,14 @@ def write_airflow_dag(
     """
     from workbench import __version__
 
+    if not isinstance(dag_id, str) or not _AIRFLOW_ID.fullmatch(dag_id):
+        raise WorkbenchError(
+            f"workbench pipeline airflow: dag id {dag_id!r} is not an Airflow id (letters, digits, '_', '-' "
+            "and '.', at most 250 characters); it also names the DAG file, so it cannot hold '/' or quotes.")
     names = [s.name for s in stages]
+    for n in names:
+        if not _AIRFLOW_ID.fullmatch(n):
+            raise WorkbenchError(f"workbench pipeline airflow: task id {n!r} is not an Airflow id.")
     missing = sorted({u for s in stages for u in s.upstream} - set(names))
     if missing:
         raise WorkbenchError(f"stages wait for unknown stage(s) {missing}; the stages are {names}.")
@@ -383,7 +418,9 @@ def write_airflow_dag(
         cwd=os.fspath(Path(cwd or Path.cwd()).resolve()),
         commands=_json_lines(commands), upstream=_json_lines(upstream),
     )
-    target = Path(out) / f"{dag_id}.py"
+    target = Path(out) / f"{dag_id}.py"  # a checked id: no separator, no '..' alone (dots only inside)
+    if target.resolve().parent != Path(out).resolve():
+        raise WorkbenchError(f"workbench pipeline airflow: dag id {dag_id!r} would write outside {out}.")
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return target
@@ -391,7 +428,10 @@ def write_airflow_dag(
 
 def _json_lines(mapping: Mapping[str, Any]) -> str:
     """A dict as Python/JSON source with one entry a line."""
-    body = ",\n".join(f"    {json.dumps(k)}: {json.dumps(v)}" for k, v in mapping.items())
+    # ensure_ascii=False: a character beyond the BMP stays one character (JSON's surrogate-pair
+    # escapes read back in Python source as two lone surrogates, a path that does not exist)
+    body = ",\n".join(f"    {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+                       for k, v in mapping.items())
     return "{\n" + body + ",\n}" if body else "{}"
 
 

@@ -105,11 +105,13 @@ class ReportRun:
 
 
 def _notebook_path(name: str) -> Path:
-    path = notebooks_dir() / f"{name}.ipynb"
-    if not path.is_file():
-        valid = ", ".join(available_reports()) or "(none found)"
-        raise ReportError(f"unknown report {name!r}; the reports are: {valid}, or 'all'.")
-    return path
+    # only the shipped reports, by name: a name from a manifest ("../x", "/abs/x") never
+    # chooses another notebook or a folder outside --out (issue 29)
+    shipped = available_reports()
+    if not isinstance(name, str) or name not in shipped:
+        valid = ", ".join(shipped) or "(none found)"
+        raise ReportError(f"unknown report {shorten(name, 80)}; the reports are: {valid}, or 'all'.")
+    return notebooks_dir() / f"{name}.ipynb"
 
 
 def report_parameters(name: str) -> dict[str, ReportParameter]:
