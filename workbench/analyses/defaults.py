@@ -15,7 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANNOTATION_RELIABILITY", "ANNOTATOR_DRIFT", "DATA_INTERVENTION_AB", "DEDUP_AUDIT", "LENGTH_BIAS", "QUALITY_DASHBOARD", "REPORT_DEFAULTS", "SPOT_CHECK_REVIEW", "THRESHOLD_EXPLORATION", "VENDOR_COMPARISON"]
+__all__ = [
+    "ANNOTATION_RELIABILITY",
+    "ANNOTATOR_DRIFT",
+    "DATA_INTERVENTION_AB",
+    "DATA_OVERVIEW",
+    "DEDUP_AUDIT",
+    "LENGTH_BIAS",
+    "QUALITY_DASHBOARD",
+    "REPORT_DEFAULTS",
+    "SPOT_CHECK_REVIEW",
+    "THRESHOLD_EXPLORATION",
+    "VENDOR_COMPARISON",
+]
 
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
@@ -72,8 +84,11 @@ VENDOR_COMPARISON: dict[str, Any] = {
     "confidence": 0.95, "n_resamples": 2000, "near_random_margin": 0.1, "seed": 0, "n_examples": 4,
 }
 
+DATA_OVERVIEW: dict[str, Any] = {"format": "auto", "kind": ""}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "data_overview": DATA_OVERVIEW,
     "vendor_comparison": VENDOR_COMPARISON,
     "annotation_reliability": ANNOTATION_RELIABILITY,
     "threshold_exploration": THRESHOLD_EXPLORATION,

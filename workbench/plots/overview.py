@@ -15,7 +15,7 @@ __all__ = ["annotator_volume", "label_distribution", "missing_values", "timeline
 def missing_values(profile: TableProfile) -> go.Figure:
     """Share of missing values per column."""
     fig = px.bar(profile.columns, x="column", y="missing_share", hover_data=["missing", "dtype"],
-                 title="Missing values per column")
+                 title="Missing values per column", labels={"missing_share": "share missing", "column": "column"})
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return fig
 
@@ -33,7 +33,7 @@ def annotator_volume(profile: TableProfile) -> go.Figure:
     a = profile.annotators
     if len(a) <= 30:
         fig = px.bar(a, x="annotator_id", y="judgments", hover_data=["items", "share"],
-                     title="Judgments per annotator")
+                     title="Judgments per annotator", labels={"annotator_id": "annotator"})
         fig.update_xaxes(type="category")
         return fig
     full = a["annotator_id"].astype(str).tolist()
@@ -42,7 +42,7 @@ def annotator_volume(profile: TableProfile) -> go.Figure:
     fig = go.Figure(go.Bar(x=a["judgments"], y=shown, orientation="h", customdata=full,
                            hovertemplate="%{customdata}: %{x} judgments<extra></extra>"))
     step = tick_step(each)
-    yaxis: dict[str, object] = {"type": "category", "autorange": "reversed", "title": "annotator_id"}
+    yaxis: dict[str, object] = {"type": "category", "autorange": "reversed", "title": "annotator"}
     if step > 1:
         yaxis.update(tickmode="array", tickvals=shown[::step])
     fig.update_layout(title=f"Judgments per annotator ({len(a):,} annotators)", height=height, yaxis=yaxis,
