@@ -83,6 +83,9 @@ def test_runs_headless_into_an_html_report(path: Path, tmp_path: Path) -> None:
     assert title.startswith(path.stem) and reports.escape_html(manifest.verdict["headline"])[:40] in title
     assert f"data-outcome='{manifest.verdict['outcome']}'" in (tmp_path / "index.html").read_text(encoding="utf-8")
     _opens_offline(run.html)
+    from workbench.plots._check import check_notebook
+
+    assert not check_notebook(executed), f"{path.stem}: figures the checker rejects: {check_notebook(executed)[:3]}"
     # inputs the notebook resolved itself ("auto" sample companions) are hashed in the manifest (issue 28)
     companions = {"data_intervention_ab": {"texts_path", "gold_path"}, "annotation_reliability": {"gold_path"},
                   "vendor_comparison": {"gold"}}.get(path.stem, set())
