@@ -128,7 +128,7 @@ def test_label_studio_rating_taxonomy_number_and_questions(tmp_path: Path) -> No
     # one question picked: an annotations table with integer ratings
     stars = io.load_table(path, kind="annotations", options={"question": "stars"})
     assert stars["label"].tolist() == [4, 2] and stars["label"].dtype == np.int64
-    with pytest.raises(WorkbenchError, match=r"several questions \('stars', 'topic', 'score'\).*options=\{'question': NAME\}"):
+    with pytest.raises(WorkbenchError, match=r"answers 3 questions: 'stars' .*'topic' .*'score' .*options=\{'question': NAME\}"):
         io.load_table(path, kind="annotations")
     with pytest.raises(WorkbenchError, match=r"no answers to question 'mood'; the questions are 'stars', 'topic', 'score'"):
         io.import_annotations(path, options={"question": "mood"})
@@ -690,6 +690,9 @@ def test_load_table_warns_about_dropped_rows_and_keeps_plain_tables(tmp_path: Pa
     res = io.import_annotations(plain)
     assert res.report.format == "table" and len(res.annotations) == 1
     with pytest.raises(WorkbenchError, match=r"options=.* apply to tool exports"):
+        io.load_table(plain, options={"rejected": "keep"})
+    # question applies to plain tables too (issue 27): one without a 'question' column says so
+    with pytest.raises(WorkbenchError, match=r"has no 'question' column"):
         io.load_table(plain, options={"question": "x"})
     with pytest.raises(WorkbenchError, match=r"columns= renames the columns of a plain table"):
         io.load_table(path, kind="annotations", columns={"item_id": "task"})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from workbench.drift import recommend_actions, segment_errors
+from workbench.errors import WorkbenchError
 
 
 # ---- item 7: a root-cause segment with the same rows as its parent is one row -------------------
@@ -52,3 +54,193 @@ def test_actions_keep_their_distinguishing_group():
     a2 = recommend_actions(None, rc2)["action"].tolist()
     assert a2[0] != a2[1] and "shift early" in a2[0] and "shift late" in a2[1]
     assert np.all([not a.endswith("under .") for a in a2])
+
+
+# ---- items 4 and 5: numeric ratings choose their sections by measurement level -----------------
+def _ratings(tmp_path=None):
+    """Five raters score 60 items from −100 to 100; w0 rates 15 points high; gold is an expert mean
+    with one decimal (values nobody gave as a label)."""
+    rng = np.random.default_rng(0)
+    truth = {f"i{i}": float(rng.uniform(-100, 100)) for i in range(60)}
+    rows = [{"item_id": it, "annotator_id": f"w{a}", "label": int(round(t + (15 if a == 0 else 0) + rng.normal(0, 8)))}
+            for it, t in truth.items() for a in range(5)]
+    ann = pd.DataFrame(rows)
+    gold = pd.DataFrame({"item_id": list(truth), "label": [round(v, 1) for v in truth.values()]})
+    if tmp_path is not None:
+        ann.to_csv(tmp_path / "ratings.csv", index=False)
+        gold.to_csv(tmp_path / "expert.csv", index=False)
+    return ann, gold
+
+
+def test_numeric_ratings_get_numeric_sections_and_nominal_ones_are_left_out():
+    from workbench.analyses import annotation_reliability as ar
+
+    ann, gold = _ratings()
+    r = ar.run(ann, gold=gold, level="interval", n_resamples=200)
+    # before: Dawid–Skene with each number as a class, confusion heatmaps, near-random flags, kappa
+    assert r.dawid_skene is None and r.confusion is None and r.flags is None and r.acceptance is None
+    assert r.majority is None and r.pairwise is None and r.differing is None
+    assert list(r.reliability.to_frame()["label"]) == ["annotations: Krippendorff's alpha (interval)"]
+    assert r.alpha is not None and r.alpha.estimate > 0.9
+    # fixed: MAD from gold with a CI, a Bland–Altman bias per annotator, the planted bias found
+    g = r.gold_deviation
+    assert g is not None and g.low <= g.estimate <= g.high and g.n_units == 60
+    b = r.bias_table()
+    assert b is not None and b.index[0] == "w0" and b.loc["w0", "bias_low"] < 15 < b.loc["w0", "bias_high"]
+    assert all(b.drop(index="w0")["bias"].abs() < 5)
+    assert "w0 rates" in r.verdict.summary() and "near-random" not in r.summary().lower().replace(
+        "near-random and straight-lining flags: not computed", "")
+    assert r.bias_figure() is not None and r.checks().ok
+    # without gold: the others' mean is the reference
+    r2 = ar.run(ann, level="ratio", n_resamples=50)
+    assert r2.bias is not None and set(r2.bias["reference"]) == {"mean of the others"} and r2.gold_deviation is None
+
+
+def test_nominal_reliability_unchanged_by_the_numeric_branch():
+    from workbench.analyses import annotation_reliability as ar
+    from workbench.samples import make_reviews
+
+    s = make_reviews(300, 5, 3, 30, drift_annotator=None, cohort_confusion=False, gold_fraction=0.3, rng=0)
+    r = ar.run(s.tables["reviews_10x5000"], gold=s.tables["reviews_10x5000_gold"], n_resamples=50)
+    assert not r.numeric and r.bias is None and r.numeric_lines() == [] and r.bias_figure() is None
+    assert r.dawid_skene is not None and r.acceptance is not None and r.confusion is not None
+
+
+def test_numeric_gold_from_the_cli_and_messages_in_flags(tmp_path, capsys):
+    from workbench.cli import main
+
+    _ratings(tmp_path)
+    # numeric gold (an expert mean nobody gave) with --level interval: accepted
+    with pytest.raises(SystemExit) as done:
+        main(["reliability", str(tmp_path / "ratings.csv"), "--gold", str(tmp_path / "expert.csv"),
+              "--level", "interval", "--n-resamples", "50", "--segment", ""])
+    out = capsys.readouterr()
+    assert done.value.code == 0, out.err
+    assert "Mean absolute deviation of the item mean from gold" in out.out and "Dawid" not in out.out.split("\n")[0]
+    # nominal level with numeric gold: the message names the CLI's flag, no Python-only flag, no numpy reprs
+    with pytest.raises(SystemExit):
+        main(["reliability", str(tmp_path / "ratings.csv"), "--gold", str(tmp_path / "expert.csv"), "--segment", ""])
+    err = capsys.readouterr().err
+    assert "--level interval" in err
+    assert "allow_new_gold_labels" not in err and "np.int64" not in err and "np.float64" not in err
+
+
+def test_numeric_level_on_category_labels_names_the_parameter():
+    from workbench.analyses import annotation_reliability as ar
+    from workbench.errors import speaking
+
+    ann = pd.DataFrame({"item_id": ["a", "a"], "annotator_id": ["x", "y"], "label": ["pos", "neg"]})
+    with pytest.raises(WorkbenchError, match="level='nominal'"):
+        ar.run(ann, level="interval", n_resamples=10)
+    with speaking("cli"), pytest.raises(WorkbenchError, match="--level nominal"):
+        ar.run(ann, level="interval", n_resamples=10)
+
+
+# ---- item 6: --option / --question on the commands that read a table; a converted two-question table ----
+def _two_questions(tmp_path):
+    rows = []
+    for i in range(30):
+        for who in ("u1", "u2", "u3"):
+            rows.append({"item_id": f"t{i}", "annotator_id": who, "question": "sentiment",
+                         "label": "pos" if (i + (who == "u3")) % 3 else "neg", "timestamp": f"2024-01-{1 + i % 28:02d}"})
+            rows.append({"item_id": f"t{i}", "annotator_id": who, "question": "toxic",
+                         "label": "yes" if i % 5 == 0 else "no", "timestamp": f"2024-01-{1 + i % 28:02d}"})
+    path = tmp_path / "two.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_multi_question_table_is_refused_with_its_questions_and_read_with_question(tmp_path, capsys):
+    from workbench import io
+    from workbench.analyses import annotation_reliability as ar
+    from workbench.cli import main
+
+    path = _two_questions(tmp_path)
+    # before: duplicate (item, annotator) rows and advice to drop them (deleting a question's answers)
+    with pytest.raises(WorkbenchError) as bad:
+        io.load_table(path, kind="annotations")
+    msg = str(bad.value)
+    assert "'sentiment' (90 answers)" in msg and "'toxic' (90 answers)" in msg
+    assert "options={'question': NAME}" in msg and "drop" not in msg.lower().replace("drop options", "")
+    # the CLI says it in flags
+    with pytest.raises(SystemExit):
+        main(["reliability", str(path), "--segment", "", "--n-resamples", "20"])
+    err = capsys.readouterr().err
+    assert "--option question=NAME" in err and "options={" not in err and "'toxic'" in err
+    # fixed: pick one with --question / --option / options=
+    for flag in (["--question", "toxic"], ["--option", "question=toxic"]):
+        with pytest.raises(SystemExit) as done:
+            main(["reliability", str(path), "--segment", "", "--n-resamples", "20", *flag])
+        out = capsys.readouterr()
+        assert done.value.code == 0, out.err
+        assert "90 judgments of 30 items" in out.out
+    r = ar.run(annotations_path=path, options={"question": "sentiment"}, n_resamples=20, segment_column="")
+    assert len(r.annotations) == 90 and "question" not in r.annotations.columns
+    with pytest.raises(WorkbenchError, match="its questions are 'sentiment' .90 answers.; 'toxic'"):
+        io.load_table(path, kind="annotations", options={"question": "Sentiment"})
+    # drift takes --question too
+    with pytest.raises(SystemExit) as done:
+        main(["drift", str(path), "--question", "sentiment", "--min-judgments", "5", "--min-segment-n", "5"])
+    out = capsys.readouterr()
+    assert done.value.code == 0, out.err
+
+
+def test_convert_two_question_export_then_reliability_with_question(tmp_path, capsys):
+    import json
+
+    from workbench.cli import main
+
+    # a Label Studio export answering two questions (two choices controls)
+    tasks = []
+    for i in range(12):
+        anns = []
+        for who in (1, 2):
+            anns.append({"id": i * 10 + who, "completed_by": who, "result": [
+                {"from_name": "sentiment", "to_name": "text", "type": "choices",
+                 "value": {"choices": ["pos" if (i + who) % 3 else "neg"]}},
+                {"from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": ["a" if i % 2 else "b"]}}]})
+        tasks.append({"id": i, "data": {"text": f"t{i}"}, "annotations": anns})
+    src = tmp_path / "ls.json"
+    src.write_text(json.dumps(tasks))
+    out_table = tmp_path / "ann.csv"
+    with pytest.raises(SystemExit) as done:
+        main(["convert", str(src), "--kind", "annotations", "--out", str(out_table)])
+    assert done.value.code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    # the written table keeps both questions; reliability names them and the flag to pick one
+    with pytest.raises(SystemExit):
+        main(["reliability", str(out_table), "--segment", "", "--n-resamples", "20"])
+    err = capsys.readouterr().err
+    assert "'sentiment'" in err and "'topic'" in err and "--question" not in err or "--option question=" in err
+    assert "drop_duplicates" not in err and "duplicate" not in err.lower()
+    with pytest.raises(SystemExit) as done:
+        main(["reliability", str(out_table), "--segment", "", "--n-resamples", "20", "--question", "sentiment"])
+    res = capsys.readouterr()
+    assert done.value.code == 0, res.err
+    assert "24 judgments of 12 items" in res.out
+
+
+# ---- item 9: small multiples lay out for 1–200 labels --------------------------------------------
+@pytest.mark.parametrize("n_labels", [1, 2, 12, 116, 200])
+def test_small_multiples_titles_clear_the_ticks_of_the_panel_above(n_labels):
+    from workbench.plots.reliability import annotator_confusion_figure
+
+    labels = [f"category number {i:03d}" for i in range(n_labels)]
+    rows = [{"annotator_id": f"a{k}", "reference": ref, "label": lab, "count": 1, "rate": 1.0 if ref == lab else 0.0}
+            for k in range(5) for ref in labels for lab in (ref,)]
+    fig = annotator_confusion_figure(pd.DataFrame(rows))
+    height = fig.layout.height
+    plot_px = height - 140  # the layout's top and bottom margins
+    domains = sorted({tuple(fig.layout[k].domain) for k in fig.layout if k.startswith("yaxis")}, reverse=True)
+    xaxes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis") and fig.layout[k].tickvals is not None]
+    assert len(xaxes) == 5
+    longest_tick = max(len(t) for ax in xaxes for t in (ax.ticktext or [""]))
+    vertical = any(ax.tickangle == -90 for ax in xaxes)
+    tick_px = longest_tick * 6.5 if vertical else 14
+    for upper, lower in zip(domains, domains[1:], strict=False):
+        gap_px = (upper[0] - lower[1]) * plot_px
+        assert gap_px >= tick_px + 20, (n_labels, gap_px, tick_px)  # ticks of the row above, then a title
+    for ax in xaxes:  # thinned so tick labels are at least ~11 px apart
+        panel_px = (ax.domain[1] - ax.domain[0]) * 1100
+        assert len(ax.tickvals) <= max(1, panel_px / 10) + 1
+    assert height <= 6000

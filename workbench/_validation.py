@@ -28,6 +28,7 @@ __all__ = [
     "require_nonempty",
     "require_numeric",
     "require_probabilities",
+    "show_value",
     "require_unique",
     "require_text",
     "validate_preferences",
@@ -112,10 +113,13 @@ def format_rows(index: Iterable[Any], *, limit: int = _MAX_ROWS_SHOWN, noun: str
     return f"{word} {shown}{more}"
 
 
-def _show(value: object) -> str:
-    """repr of a cell value without numpy's type wrapper (``1``, not ``np.int64(1)``)."""
+def show_value(value: object) -> str:
+    """repr of a cell value without numpy's type wrapper (``1``, not ``np.int64(1)``): every message's values."""
     item = getattr(value, "item", None)
     return repr(item() if callable(item) and not isinstance(value, (str, bytes)) else value)
+
+
+_show = show_value
 
 
 def _where(table: str, source: str | None) -> str:

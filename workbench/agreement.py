@@ -54,6 +54,8 @@ __all__ = [
     "interpret",
     "item_disagreement",
     "krippendorff_alpha",
+    "numeric_bias",
+    "numeric_labels",
     "pairwise_kappa",
     "reliability_table",
     "with_item_contributions",
@@ -1137,8 +1139,86 @@ def reliability_table(
         by = cols.get("item", "item_id")
         alpha = functools.partial(krippendorff_alpha, level=lev, **cols)
         rows.append((name, f"Krippendorff's alpha ({lev})", bootstrap_ci(alpha, frame, by=by, **boot)))
+        if lev in ("interval", "ratio"):  # Fleiss' kappa treats each number as a class: not for ratings
+            continue
         ratings = item_disagreement(frame, **cols)["n_ratings"]
         if ratings.nunique() == 1 and ratings.iloc[0] >= 2:
             fleiss = functools.partial(fleiss_kappa, **cols)
             rows.append((name, "Fleiss' kappa", bootstrap_ci(fleiss, frame, by=by, **boot)))
     return ReliabilityTable(rows=tuple(rows))
+
+
+# ---- numeric ratings (interval / ratio levels; issue 27) ---------------------------------------
+
+
+def numeric_labels(frame: pd.DataFrame, *, label: str = "label", table: str = "annotations",
+                   level: str = "interval") -> pd.Series:
+    """``frame[label]`` as numbers; a label that is no number is an error naming its rows."""
+    values = pd.to_numeric(frame[label], errors="coerce")
+    bad = values.isna() & frame[label].notna()
+    if bad.any():
+        from workbench.errors import parameter
+
+        shown = ", ".join(repr(str(v)) for v in pd.unique(frame[label][bad])[:5])
+        raise WorkbenchError(
+            f"table '{table}', column '{label}': {int(bad.sum())} label(s) are not numbers ({shown} at "
+            f"{format_rows(frame.index[bad])}), but {parameter('level', repr(level))} compares numbers. "
+            f"Use {parameter('level', repr('nominal'))} (or 'ordinal') for categories."
+        )
+    return values.astype(float)
+
+
+def numeric_bias(
+    annotations: pd.DataFrame,
+    *,
+    reference: pd.DataFrame | None = None,
+    confidence: float = 0.95,
+    item: str = "item_id",
+    annotator: str = "annotator_id",
+    label: str = "label",
+) -> pd.DataFrame:
+    """Bland–Altman-style bias of each annotator's numeric ratings against a reference.
+
+    The reference is the gold value of the item (``reference``: ``item_id, label``, numbers;
+    an expert mean that no annotator gave is fine) or, without gold, the mean of the other
+    annotators' ratings of the item (leave-one-out). Per annotator: ``n`` (ratings compared),
+    ``bias`` (mean of rating − reference) with its t interval ``bias_low``/``bias_high``,
+    ``sd`` of the differences, the limits of agreement ``loa_low``/``loa_high``
+    (bias ∓ z·sd, z the normal quantile of ``confidence``: where that share of an
+    annotator's differences fall), ``mad`` (mean absolute difference) and ``reference``.
+
+    Bland, J. M. & Altman, D. G. (1986). Statistical methods for assessing agreement between
+    two methods of clinical measurement. The Lancet 327(8476), 307–310.
+
+    >>> ann = pd.DataFrame({"item_id": ["a", "a", "b", "b"], "annotator_id": ["x", "y", "x", "y"],
+    ...                     "label": [1.0, 3.0, 2.0, 4.0]})
+    >>> numeric_bias(ann)[["n", "bias", "mad"]].to_dict("index")
+    {'x': {'n': 2, 'bias': -2.0, 'mad': 2.0}, 'y': {'n': 2, 'bias': 2.0, 'mad': 2.0}}
+    """
+    from scipy import stats as _stats
+
+    check_confidence(confidence)
+    ann = annotations[[item, annotator, label]].copy()
+    ann["_v"] = numeric_labels(ann, label=label)
+    ann = ann.dropna(subset=["_v"])
+    if reference is not None:
+        gold = reference.assign(_g=numeric_labels(reference, label="label", table="gold"))
+        ref = ann[item].map(gold.drop_duplicates("item_id").set_index("item_id")["_g"])
+        name = "gold"
+    else:
+        grp = ann.groupby(item)["_v"]
+        total, count = grp.transform("sum"), grp.transform("size")
+        ref = ((total - ann["_v"]) / (count - 1)).where(count > 1)
+        name = "mean of the others"
+    ann["_d"] = ann["_v"] - ref
+    d = ann.dropna(subset=["_d"]).groupby(annotator)["_d"]
+    out = pd.DataFrame({"n": d.size(), "bias": d.mean(), "sd": d.std(ddof=1), "mad": d.apply(lambda x: x.abs().mean())})
+    se = out["sd"] / np.sqrt(out["n"])
+    t = _stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1))
+    out["bias_low"], out["bias_high"] = out["bias"] - t * se, out["bias"] + t * se
+    z = float(_stats.norm.ppf(0.5 + confidence / 2))
+    out["loa_low"], out["loa_high"] = out["bias"] - z * out["sd"], out["bias"] + z * out["sd"]
+    out["reference"] = name
+    out.index.name = annotator
+    out["n"] = out["n"].astype(int)
+    return out[["n", "bias", "bias_low", "bias_high", "sd", "loa_low", "loa_high", "mad", "reference"]]

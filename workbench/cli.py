@@ -38,6 +38,33 @@ _FormatOpt = Annotated[
 ]
 
 
+# every command that reads a table takes --option KEY=VALUE and --question NAME (issue 27)
+_OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--option", help="Reader option KEY=VALUE (repeatable), e.g. question=sentiment, rejected=keep (docs/interop.md)."),
+]
+_QuestionOpt = Annotated[
+    str | None,
+    typer.Option("--question", help="Which question of a multi-question export or table to read (same as --option question=NAME); "
+                 "without it such a file is refused with the list of its questions."),
+]
+
+
+def _reader_options(option: list[str] | None, question: str | None = None) -> dict[str, object]:
+    """``--option KEY=VALUE`` (values read as YAML scalars) and ``--question NAME`` as reader options."""
+    import yaml
+
+    opts: dict[str, object] = {}
+    for o in option or []:
+        key, sep, value = o.partition("=")
+        if not sep or not key:
+            raise WorkbenchError(f"--option {o!r}: write KEY=VALUE, e.g. --option question=sentiment.")
+        opts[key] = yaml.safe_load(value)
+    if question is not None:
+        opts["question"] = question
+    return opts
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"workbench {__version__}")
@@ -249,6 +276,8 @@ def reliability_command(
     fmt: _FormatOpt = _AR["format"],
     min_judgments: Annotated[int, typer.Option(help="Rankings name only annotators with at least this many compared judgments.")] = _AR["min_judgments"],
     normalize_labels: Annotated[bool, typer.Option("--normalize-labels", help="Merge labels that differ only by case or surrounding whitespace.")] = False,
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
     """Agreement, annotators, consensus labels and (with --gold) the batch verdict: the annotation_reliability report's analysis."""
     from workbench.analyses import annotation_reliability
@@ -260,7 +289,7 @@ def reliability_command(
         value_order=list(value_order), segment_column=segment_column, n_resamples=n_resamples, confidence=confidence,
         min_kappa=min_kappa, min_qa_accuracy=min_qa_accuracy, qa_fraction=qa_fraction, min_qa_items=min_qa_items,
         near_random_margin=near_random_margin, straight_line_share=straight_line_share, position_share=position_share,
-        min_judgments=min_judgments, seed=seed,
+        min_judgments=min_judgments, seed=seed, options=_reader_options(option, question),
     )
     typer.echo(res.summary())
 
@@ -295,6 +324,8 @@ def drift_command(
     annotator: Annotated[str, typer.Option(help="Annotator column.")] = "annotator_id",
     label: Annotated[str, typer.Option(help="Label column.")] = "label",
     timestamp: Annotated[str, typer.Option(help="Timestamp column.")] = "timestamp",
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
     """Detect annotator/cohort drift, rank root causes, print recommended actions: the annotator_drift report's analysis."""
     from workbench import io
@@ -309,7 +340,7 @@ def drift_command(
         date_format=date_format, columns={k: v for k, v in wanted.items() if k != v} or None,
         window=window, baseline=baseline, levels=list(levels), alpha=alpha, min_judgments=min_judgments,
         segment_by=list(segment_by), period=period, max_depth=max_depth, min_segment_n=min_segment_n,
-        top_causes=top_causes,
+        top_causes=top_causes, options=_reader_options(option, question),
     )
     typer.echo(res.summary())
     if alerts_out is not None:
@@ -662,20 +693,18 @@ def convert_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table: .parquet, .csv or .jsonl (optionally .gz).")],
     from_: Annotated[Format, typer.Option("--from", help="auto, table, label-studio, prodigy, argilla, mturk, labelbox, arena, alpaca-eval or chosen-rejected.")] = "auto",
     kind: Annotated[str | None, typer.Option(help="Table to write: annotations, gold, preferences, corpus or items; default: the file's judgments.")] = None,
-    option: Annotated[list[str] | None, typer.Option("--option", help="Reader option KEY=VALUE (repeatable), e.g. question=sentiment, rejected=keep.")] = None,
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
-    """Convert a tool's export into a workbench table; print the import report."""
-    import yaml
+    """Convert a tool's export into a workbench table; print the import report.
 
+    A multi-question export written as one table keeps its 'question' column; the commands that
+    read it take --question NAME (or --option question=NAME) to pick one.
+    """
     from workbench import io
 
     io.check_writable(out)
-    opts: dict[str, object] = {}
-    for o in option or []:
-        key, sep, value = o.partition("=")
-        if not sep or not key:
-            raise WorkbenchError(f"--option {o!r}: write KEY=VALUE, e.g. --option question=sentiment.")
-        opts[key] = yaml.safe_load(value)
+    opts = _reader_options(option, question)
     result = io.import_annotations(input, format=from_, options=opts or None)
     wanted = kind or next((k for k in ("annotations", "preferences", "gold") if getattr(result, k) is not None
                            and len(getattr(result, k))), "items")
@@ -949,7 +978,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
         signal.signal(signal.SIGTERM, _terminate)
     warnings.showwarning = _show
     try:
-        rc = app(args=args, prog_name="workbench", standalone_mode=False)
+        from workbench.errors import speaking
+
+        with speaking("cli"):  # messages name flags, not Python parameters (issue 27)
+            rc = app(args=args, prog_name="workbench", standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort as exc:  # typer turns EOFError (a truncated .gz) and Ctrl-C into Abort

@@ -41,6 +41,7 @@ __all__ = [
     "last_assistant_turn",
     "load_gold",
     "load_table",
+    "one_question",
     "save_table",
 ]
 
@@ -131,8 +132,14 @@ def load_table(
         if tool != "table":
             table = _tool_table(p, tool, kind=kind, columns=columns, options=options)
             return _settle(table, p, kind=kind, date_format=date_format, normalize_labels=normalize_labels)
-    if options:
-        raise WorkbenchError(f"options={dict(options)!r} apply to tool exports; '{p}' is read as a plain table.")
+    opts = dict(options or {})
+    question = opts.pop("question", None)  # a plain table may answer several questions too (issue 27)
+    if opts:
+        from workbench.errors import parameter
+
+        shown = ", ".join(parameter(k, repr(v), option=True) for k, v in opts.items())
+        raise WorkbenchError(f"{shown} apply to tool exports; '{p}' is read as a plain table "
+                             "(only the option question applies to it).")
     id_cols = ["item_id", "annotator_id", "pair_id", "doc_id"]
     if columns:
         id_cols = [columns.get(c, c) for c in id_cols]
@@ -145,10 +152,43 @@ def load_table(
                 + f"; its columns are {', '.join(map(repr, list(df.columns)[:20]))}. Pass a column it has."
             )
         df = df.rename(columns={v: k for k, v in columns.items()})
+    df = one_question(df, question, source=f"'{p}'", kind=kind)
     df = _settle(df, p, kind=kind, date_format=date_format, normalize_labels=normalize_labels)
     if kind is not None:
         validate_table(df, kind, source=str(p))
     return df
+
+
+def one_question(df: pd.DataFrame, question: object, *, source: str, kind: str | None) -> pd.DataFrame:
+    """The answers to one question of a table with a ``question`` column (one rule for every reader).
+
+    ``question`` given: its rows, without the column (an unknown name lists the questions).
+    Not given: a table answering one question loses the column; one answering several is an
+    error for a data-model ``kind`` (each of its tables holds one question), naming the
+    questions and how to pick one in the words of the interface in use.
+    """
+    from workbench.errors import parameter
+
+    if "question" not in df.columns:
+        if question is not None:
+            raise WorkbenchError(f"{source} has no 'question' column: it answers one question; drop "
+                                 f"{parameter('question', repr(question), option=True)}.")
+        return df
+    questions = [str(q) for q in pd.unique(df["question"].dropna())]
+    listed = "; ".join(f"{q!r} ({int((df['question'].astype(str) == q).sum()):,} answers)" for q in questions[:20])
+    if question is not None:
+        if str(question) not in questions:
+            raise WorkbenchError(f"{source}: no answers to question {question!r}; its questions are {listed or 'none'}.")
+        return df[df["question"].astype(str) == str(question)].drop(columns="question").reset_index(drop=True)
+    if len(questions) <= 1:
+        return df.drop(columns="question")
+    if kind is None:
+        return df
+    raise WorkbenchError(
+        f"{source} answers {len(questions)} questions: {listed}. Each table of {kind} holds the answers to one; "
+        f"choose one with {parameter('question', 'NAME', option=True)} (e.g. "
+        f"{parameter('question', repr(questions[0]), option=True)}), or split the file by its 'question' column."
+    )
 
 
 def load_gold(
@@ -247,12 +287,7 @@ def _tool_table(
                 f"'{path}' read as {tool} has no {wanted}: it holds {held}. {result.report.summary()}"
             )
         df = table
-        if "question" in df.columns and kind is not None:
-            qs = ", ".join(map(repr, pd.unique(df["question"].dropna())[:10]))
-            raise WorkbenchError(
-                f"'{path}' ({tool}) answers several questions ({qs}); a {wanted} table holds one. "
-                "Choose with options={'question': NAME}, or use io.import_annotations for all of them."
-            )
+        df = one_question(df, None, source=f"'{path}' ({tool})", kind=kind)
     if result.report.dropped:
         warnings.warn(result.report.summary(), UserWarning, stacklevel=3)
     if kind is not None:

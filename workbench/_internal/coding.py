@@ -31,6 +31,7 @@ from workbench._validation import (
     require_nonempty,
     require_numeric,
     require_unique,
+    show_value,
     validate_table,
 )
 from workbench.errors import SchemaError, WorkbenchError
@@ -277,11 +278,12 @@ def align_gold(
     codes = pd.Index(cats, dtype=object).get_indexer(pd.Index(g[label], dtype=object)).astype(np.int64)
     new = codes < 0
     if new.any() and unknown_labels == "raise":
-        shown = ", ".join(repr(v) for v in pd.unique(g[label][new])[:5])
+        shown = ", ".join(show_value(v) for v in pd.unique(g[label][new])[:5])
         sep = "" if vocabulary.endswith("=") else " "
+        vocab = "[" + ", ".join(show_value(v) for v in cats[:20]) + (", …" if len(cats) > 20 else "") + "]"
         raise SchemaError(
             f"table 'gold', column '{label}': label(s) {shown} at {format_rows(g.index[new])} are not "
-            f"{vocabulary}{sep}{cats!r}. {fix}"
+            f"{vocabulary}{sep}{vocab}. {fix}"
         )
     pos = items.get_indexer(g[item])
     known = pos >= 0
@@ -304,7 +306,7 @@ def align_gold(
     if new[known].all():
         raise SchemaError(
             f"table 'gold', column '{label}': no gold label matches any label of {where} (gold has "
-            f"e.g. {g[label].iloc[0]!r}, {where} have {', '.join(repr(v) for v in cats[:5])}). Map "
+            f"e.g. {show_value(g[label].iloc[0])}, {where} have {', '.join(show_value(v) for v in cats[:5])}). Map "
             "the labels to one vocabulary."
         )
     per_item = np.full(len(items), -1, dtype=np.int64)
@@ -321,11 +323,14 @@ def gold_codes(gold: object, coded: Coded, *, item: str, label: str, value_order
     if value_order:
         vocabulary, fix = "in value_order=", "Add them to value_order, or fix or drop those rows."
     else:
+        from workbench.errors import interface, parameter
+
         vocabulary = "among the annotation labels"
-        fix = (
-            "Fix the typo (e.g. stray spaces or case), or pass allow_new_gold_labels=True if gold "
-            "really uses a class no annotator gave."
-        )
+        numeric = (f"For numeric ratings (gold an expert mean that nobody gave as a label) use "
+                   f"{parameter('level', repr('interval'))} or {parameter('level', repr('ratio'))}.")
+        fix = "Fix the typo (e.g. stray spaces or case)" + (
+            ", or pass allow_new_gold_labels=True if gold really uses a class no annotator gave. "
+            if interface() == "python" else ". ") + numeric
     return align_gold(
         gold, coded.items, coded.categories, item=item, label=label, ids=coded.frame[item],
         vocabulary=vocabulary, fix=fix,

@@ -21,10 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from workbench import io
+from workbench._internal.stats import percentile_interval
 from workbench.acceptance import AcceptanceResult, check_batch
 from workbench.aggregation import (
     DawidSkeneResult,
@@ -42,6 +44,8 @@ from workbench.agreement import (
     annotator_confusion,
     interpret,
     item_disagreement,
+    numeric_bias,
+    numeric_labels,
     pairwise_kappa,
     reliability_table,
 )
@@ -115,6 +119,15 @@ class AnnotationReliabilityReport:
     """Renames applied to the gold file (``{}``: it has ``item_id`` and ``label``)."""
     findings: tuple[str, ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
+    numeric: bool = False
+    """Numeric ratings (``level`` interval or ratio): the sections are chosen by measurement level —
+    alpha, the mean absolute deviation from gold and a Bland–Altman bias per annotator; no
+    Dawid–Skene, confusion, kappa or near-random flags on raw numbers (issue 27)."""
+    bias: pd.DataFrame | None = None
+    """Numeric ratings: per annotator, bias against gold (or the others' mean) with its interval,
+    limits of agreement and mean absolute deviation (:func:`workbench.agreement.numeric_bias`)."""
+    gold_deviation: ConfidenceInterval | None = None
+    """Numeric ratings with gold: mean absolute deviation of the item mean from gold, items bootstrapped."""
 
     # ---- helpers --------------------------------------------------------------------------
     @property
@@ -136,7 +149,13 @@ class AnnotationReliabilityReport:
     def data_lines(self) -> list[str]:
         """What was read: annotations, gold and preferences, and what they do not allow."""
         ann = self.annotations
-        lines = [f"annotations: {self.shape.summary()} Labels {ann['label'].value_counts().to_dict()}"]
+        if self.numeric:
+            v = ann["label"]
+            labels = (f"Ratings from {v.min():.6g} to {v.max():.6g} (mean {v.mean():.4g}, "
+                      f"{v.nunique():,} distinct values), compared as {self._p('level')} numbers")
+        else:
+            labels = f"Labels {ann['label'].value_counts().to_dict()}"
+        lines = [f"annotations: {self.shape.summary()} {labels}"]
         if not self.agreement_ok:
             lines.append(str(self.shape.agreement_problem))
         if self.gold is not None:
@@ -164,7 +183,9 @@ class AnnotationReliabilityReport:
     def multi_rated_share(self) -> float:
         """Share of items with two or more ratings."""
         if self.disagreement is None:
-            return float("nan")
+            if not self.numeric:
+                return float("nan")
+            return float((self.annotations.groupby("item_id").size() >= 2).mean())
         return float((self.disagreement["n_ratings"] >= 2).mean())
 
     def agreement_lines(self) -> list[str]:
@@ -185,6 +206,8 @@ class AnnotationReliabilityReport:
 
     # ---- 2. disagreement ------------------------------------------------------------------
     def disagreement_line(self) -> str:
+        if self.numeric:
+            return self._numeric_skip("Share of unanimous items and pairwise disagreement")
         if self.disagreement is None:
             return f"Disagreement not measured: {self.shape.agreement_problem}"
         d = self.disagreement
@@ -274,6 +297,8 @@ class AnnotationReliabilityReport:
 
     def annotator_lines(self) -> list[str]:
         """Agreement range against the reference, the least reliable annotator, and the flags."""
+        if self.numeric:
+            return [x for x in (self.largest_bias(), self._numeric_skip("Near-random and straight-lining flags")) if x]
         if self.per_annotator is None or self.flags is None:
             return ["Annotator behaviour against a consensus needs two or more annotators: "
                     f"{self.shape.agreement_problem}"]
@@ -304,6 +329,8 @@ class AnnotationReliabilityReport:
     # ---- 4. consensus labels --------------------------------------------------------------
     def consensus_lines(self) -> list[str]:
         """Dawid–Skene's summary, its accuracy on gold against majority vote, and how often they differ."""
+        if self.numeric:
+            return [self._numeric_skip("Dawid–Skene and majority vote")]
         if self.majority is None or self.dawid_skene is None or self.differing is None:
             return [f"Consensus labels need two or more annotators: {self.shape.agreement_problem}"]
         ds, mv = self.dawid_skene, self.majority
@@ -350,6 +377,8 @@ class AnnotationReliabilityReport:
     def confusion_line(self) -> str:
         """The largest error cell of any annotator, or why there is none."""
         ref = self.reference_name
+        if self.numeric:
+            return self._numeric_skip("Per-annotator confusion")
         if self.confusion is None:
             return f"Per-annotator confusion needs a reference from other annotators or gold: {self.shape.agreement_problem}"
         conf = self.confusion
@@ -375,6 +404,8 @@ class AnnotationReliabilityReport:
     def acceptance_line(self) -> str:
         if self.acceptance is not None:
             return self.acceptance.summary()
+        if self.numeric:
+            return self._numeric_skip("Batch acceptance (kappa and QA accuracy)")
         if self.gold is None:
             return "No gold table given: the QA-sample and systematic-error criteria need one; skipped."
         return "Batch acceptance needs two or more annotators and gold items among the annotated ones; skipped."
@@ -393,6 +424,57 @@ class AnnotationReliabilityReport:
         return (f"Strongest systematic error: {v['segment']} = {v['value']} labels gold '{v['gold_label']}' "
                 f"as '{v['given_label']}' {v['rate']:.0%} of the time (rest {v['rest_rate']:.0%}).")
 
+    # ---- numeric ratings (interval / ratio) -------------------------------------------------
+    def _numeric_skip(self, what: str) -> str:
+        return (f"{what}: not computed for {self._p('level')} ratings (each distinct number would be a class); "
+                "see the numeric-rating section.")
+
+    def numeric_lines(self) -> list[str]:
+        """Numeric ratings: the deviation from gold and the annotator with the largest bias."""
+        if not self.numeric:
+            return []
+        lines: list[str] = []
+        g = self.gold_deviation
+        if g is not None:
+            lines.append(f"Mean absolute deviation of the item mean from gold: {g.estimate:.3g} "
+                         f"({g.confidence:.0%} CI [{g.low:.3g}, {g.high:.3g}], {g.n_units:,} gold items).")
+        elif self.gold is None:
+            lines.append("No gold table: each annotator is compared with the mean of the others on the same item.")
+        worst = self.largest_bias()
+        if worst is not None:
+            lines.append(worst)
+        return lines
+
+    def bias_table(self) -> pd.DataFrame | None:
+        """Numeric ratings: per annotator, bias with its interval, limits of agreement, mean absolute deviation."""
+        return None if self.bias is None else self.bias.sort_values("bias", key=abs, ascending=False)
+
+    def bias_figure(self) -> go.Figure | None:
+        if self.bias is None or self.bias.empty:
+            return None
+        ref = str(self.bias["reference"].iloc[0])
+        frame = self.bias.reset_index().rename(columns={self.bias.index.name or "index": "label", "bias": "estimate",
+                                                        "bias_low": "ci_low", "bias_high": "ci_high"})
+        frame["label"] = frame["label"].astype(str)
+        return forest_plot(frame.dropna(subset=["estimate"]), reference=0.0,
+                           title=f"Bias per annotator (rating − {ref}), {self._p('confidence'):.0%} intervals",
+                           xaxis_title=f"mean rating − {ref}")
+
+    def largest_bias(self) -> str | None:
+        if self.bias is None or self.bias.empty:
+            return None
+        b = self.bias[self.bias["n"] >= self._p("min_judgments")]
+        if b.empty:
+            return f"No annotator has {self._p('min_judgments')} or more compared ratings to rank by bias."
+        who = b["bias"].abs().idxmax()
+        r = b.loc[who]
+        ref = str(r["reference"])
+        clear = r["bias_low"] > 0 or r["bias_high"] < 0
+        return (f"Largest bias: {who} rates {abs(r['bias']):.3g} {'above' if r['bias'] > 0 else 'below'} {ref} on "
+                f"average ({self._p('confidence'):.0%} CI [{r['bias_low']:.3g}, {r['bias_high']:.3g}], n={int(r['n'])}"
+                f"{'' if clear else '; the interval includes 0'}); {self._p('confidence'):.0%} of their differences fall within "
+                f"[{r['loa_low']:.3g}, {r['loa_high']:.3g}].")
+
     # ---- conclusions ----------------------------------------------------------------------
     def agreement_conclusion(self) -> str:
         a = self.alpha
@@ -403,6 +485,8 @@ class AnnotationReliabilityReport:
                 "by Krippendorff's (2004) bands.")
 
     def annotator_conclusion(self) -> str | None:
+        if self.numeric:
+            return self.largest_bias()
         least = self.least_reliable()
         return None if least is None else f"{least.sentence} Near-random: {_names(self.near_random)}."
 
@@ -486,10 +570,14 @@ class AnnotationReliabilityReport:
         if self.per_annotator is not None:
             cols = ["n", "n_compared", "agreement", "kappa", "reference", "top_label_share"]
             parts.append(self.per_annotator[[c for c in cols if c in self.per_annotator.columns]].round(3).to_string())
+        parts += self.numeric_lines()
+        if self.bias is not None:
+            parts.append(self.bias_table().round(3).to_string())  # type: ignore[union-attr]
         parts += self.annotator_lines()
-        parts += self.consensus_lines()
-        parts.append(self.confusion_line())
-        parts.append(self.acceptance_line())
+        if not self.numeric:
+            parts += self.consensus_lines()
+            parts.append(self.confusion_line())
+            parts.append(self.acceptance_line())
         parts += [x for x in (self.preference_conclusion(),) if x]
         parts += [*self.findings, self.checks().summary()]
         return "\n".join(p for p in parts if p)
@@ -524,6 +612,18 @@ class AnnotationReliabilityReport:
             sums = self.confusion.groupby(["annotator_id", "reference"])["rate"].sum(min_count=1).dropna()
             items.append(check("confusion rates sum to 1 per reference label", bool(sums.sub(1).abs().le(1e-9).all()),
                                f"max |sum - 1| = {float(sums.sub(1).abs().max()) if len(sums) else 0.0:.2g}"))
+        if self.bias is not None:
+            b = self.bias.dropna(subset=["bias_low", "bias_high"])
+            items.append(check("each annotator's bias lies inside its interval and its limits of agreement",
+                               bool((b["bias"].between(b["bias_low"], b["bias_high"])
+                                     & b["bias"].between(b["loa_low"], b["loa_high"])).all()),
+                               f"{len(b)} annotators"))
+            items.append(check("mean absolute deviation at least the absolute bias",
+                               bool((self.bias["mad"] + 1e-9 >= self.bias["bias"].abs()).all())))
+        if self.gold_deviation is not None:
+            g2 = self.gold_deviation
+            items.append(check("gold deviation inside its interval", g2.low <= g2.estimate <= g2.high,
+                               f"{g2.low:.4g} <= {g2.estimate:.4g} <= {g2.high:.4g}"))
         if self.on_gold is not None:
             g = self.on_gold
             items.append(check("gold accuracies are in [0, 1] and inside their intervals",
@@ -571,6 +671,10 @@ def _verdict(r: AnnotationReliabilityReport) -> Verdict:
         bullets.append(f"{r.agreement_conclusion()} {r.multi_rated_share():.0%} of items have two or more ratings.")
     if acc is not None:
         bullets.append(" ".join(x for x in (r.batch_conclusion(), r.strongest_error_line()) if x))
+    elif r.numeric and r.gold_deviation is not None:
+        g = r.gold_deviation
+        bullets.append(f"Item means deviate from gold by {g.estimate:.3g} on average ({g.confidence:.0%} CI "
+                       f"[{g.low:.3g}, {g.high:.3g}]).")
     elif r.gold is None:
         bullets.append("No gold table: QA-sample accuracy and systematic errors are not checked.")
     bullets += [x for x in (r.annotator_conclusion(), r.preference_conclusion()) if x]
@@ -588,6 +692,21 @@ def _label_order(value_order: Sequence[Any], labels: pd.Series) -> list[Any] | N
         if converted.notna().all():
             order = converted.tolist()
     return order or None
+
+
+def _gold_deviation(ann: pd.DataFrame, gold: pd.DataFrame, *, n_resamples: int, confidence: float,
+                    seed: int) -> ConfidenceInterval | None:
+    """Mean absolute deviation of each gold item's mean rating from gold, with a percentile bootstrap over items."""
+    means = ann.groupby("item_id")["label"].mean()
+    g = gold.drop_duplicates("item_id").set_index("item_id")["label"]
+    err = (means.reindex(g.index) - g).abs().dropna().to_numpy(dtype=float)
+    if not len(err):
+        return None
+    rng = np.random.default_rng(seed)
+    reps = err[rng.integers(0, len(err), size=(n_resamples, len(err)))].mean(axis=1)
+    low, high = percentile_interval(reps, confidence)
+    return ConfidenceInterval("mean absolute deviation from gold", float(err.mean()), low, high, confidence,
+                              n_resamples, int(np.isfinite(reps).sum()), n_units=len(err))
 
 
 def _load(parameter: str, inputs: ReportInputs, **kwargs: Any) -> pd.DataFrame | None:
@@ -622,6 +741,7 @@ def run(
     position_share: float = DEFAULTS["position_share"],
     min_judgments: int = DEFAULTS["min_judgments"],
     seed: int = DEFAULTS["seed"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> AnnotationReliabilityReport:
     """Measure how reliable a labeled dataset is and decide whether to accept the batch.
 
@@ -646,6 +766,9 @@ def run(
         sample and tie breaking.
     min_kappa, min_qa_accuracy, qa_fraction, min_qa_items
         The batch-acceptance bars (:func:`workbench.acceptance.check_batch`).
+    options
+        Reader options of the annotations file, e.g. ``{"question": "sentiment"}`` for one
+        question of a multi-question export or table (:func:`workbench.io.load_table`).
     near_random_margin, straight_line_share, position_share, min_judgments
         Annotator flags (:func:`workbench.aggregation.annotator_flags`) and the smallest
         number of compared judgments for rankings and flags.
@@ -668,7 +791,7 @@ def run(
         if ann_path is None:
             raise WorkbenchError("annotation_reliability: no annotations file given; pass annotations_path.")
         ann = io.load_table(ann_path, kind="annotations", columns=renamed or None, format=format,  # type: ignore[arg-type]
-                            normalize_labels=normalize_labels)
+                            normalize_labels=normalize_labels, options=options or None)
         g_path = inputs.path("gold_path")
         gold_table = None
         if g_path:
@@ -693,6 +816,11 @@ def run(
     agreement_ok = shape.agreement_problem is None
     pref_ok = pref_shape is not None and pref_shape.agreement_problem is None
     lvl = cast(Level, level)
+    numeric = level in ("interval", "ratio")
+    if numeric:  # numbers compared as numbers: labels and gold must be numbers (an expert mean is fine)
+        ann = ann.assign(label=numeric_labels(ann, level=level))
+        if gold_table is not None:
+            gold_table = gold_table.assign(label=numeric_labels(gold_table, table="gold", level=level))
 
     # 1. agreement
     reliability = reliability_table(ann if agreement_ok else None, preferences=prefs if pref_ok else None,
@@ -705,7 +833,7 @@ def run(
     dis = by_seg = by_ann = pk = None
     seg_col: str | None = None
     if agreement_ok:
-        dis = item_disagreement(ann, value_order=order)
+        dis = None if numeric else item_disagreement(ann, value_order=order)
         seg_cols, seg_note = available_columns(ann, [segment_column] if segment_column else [],
                                                purpose="disagreement segments")
         if seg_note:
@@ -713,15 +841,21 @@ def run(
         if seg_cols:
             seg_col = segment_column
             seg = ann.groupby("item_id")[segment_column].first()
-            by_seg = (dis.join(seg).groupby(segment_column)
+            by_seg = None if dis is None else (dis.join(seg).groupby(segment_column)
                       .agg(disagreement=("disagreement", "mean"), n=("disagreement", "size")).reset_index())
-        by_ann = annotator_agreement(ann, value_order=order)
-        pk = pairwise_kappa(ann, value_order=order)
+        if not numeric:
+            by_ann = annotator_agreement(ann, value_order=order)
+            pk = pairwise_kappa(ann, value_order=order)
     pk_pref = pairwise_kappa(prefs, item="pair_id", label="choice") if pref_ok and prefs is not None else None
 
     # 3. annotator behaviour
     per_ann = flags = pref_ann = pref_flags = None
-    if shape.can_aggregate:
+    bias = gold_dev = None
+    if numeric and (shape.can_aggregate or gold_table is not None):
+        bias = numeric_bias(ann, reference=gold_table, confidence=confidence)
+        if gold_table is not None:
+            gold_dev = _gold_deviation(ann, gold_table, n_resamples=n_resamples, confidence=confidence, seed=seed)
+    if shape.can_aggregate and not numeric:
         per_ann = annotator_agreement(ann, reference=gold_table, value_order=order)
         if by_ann is not None:
             per_ann["kappa_vs_consensus"] = by_ann["kappa"]
@@ -735,7 +869,7 @@ def run(
 
     # 4. consensus labels
     mv = ds = on_gold = differing = None
-    if shape.can_aggregate:
+    if shape.can_aggregate and not numeric:
         mv = majority_vote(ann, ties="random", rng=seed, value_order=order)
         ds = dawid_skene(ann, value_order=order)
         differ = mv.index[mv.ne(ds.labels.reindex(mv.index))]
@@ -756,11 +890,13 @@ def run(
                           .join(vote_shares(prefs, item="pair_id", label="choice").add_prefix("votes_")))
 
     # 5. confusion
-    conf = annotator_confusion(ann, reference=gold_table, value_order=order) if shape.can_aggregate else None
+    conf = (annotator_confusion(ann, reference=gold_table, value_order=order)
+            if shape.can_aggregate and not numeric else None)
 
     # 6. acceptance
     acceptance = None
-    if gold_table is not None and shape.can_aggregate and gold_table["item_id"].isin(ann["item_id"]).any():
+    if (gold_table is not None and shape.can_aggregate and not numeric
+            and gold_table["item_id"].isin(ann["item_id"]).any()):
         acceptance = check_batch(ann, gold=gold_table, min_kappa=min_kappa, min_qa_accuracy=min_qa_accuracy,
                                  qa_fraction=qa_fraction, min_qa_items=min_qa_items, n_resamples=n_resamples,
                                  confidence=confidence, rng=seed, value_order=order)
@@ -769,7 +905,8 @@ def run(
               "n_resamples": n_resamples, "confidence": confidence, "min_kappa": min_kappa,
               "min_qa_accuracy": min_qa_accuracy, "qa_fraction": qa_fraction, "min_qa_items": min_qa_items,
               "near_random_margin": near_random_margin, "straight_line_share": straight_line_share,
-              "position_share": position_share, "min_judgments": min_judgments, "seed": seed}
+              "position_share": position_share, "min_judgments": min_judgments, "seed": seed,
+              "options": dict(options)}
     report = AnnotationReliabilityReport(
         verdict=Verdict("pending", "pending"), inputs=inputs, annotations=ann, gold=gold_table, preferences=prefs,
         shape=shape, preference_shape=pref_shape, reliability=reliability, alpha=alpha, preference_alpha=pref_alpha,
@@ -778,7 +915,7 @@ def run(
         preference_flags=pref_flags, majority=mv, dawid_skene=ds, on_gold=on_gold, differing=differing,
         preference_majority=mv_pref, preference_dawid_skene=ds_pref, preference_differing=pref_differing,
         confusion=conf, acceptance=acceptance, gold_columns=gold_columns, findings=tuple(findings),
-        parameters=params,
+        parameters=params, numeric=numeric, bias=bias, gold_deviation=gold_dev,
     )
     import dataclasses
 

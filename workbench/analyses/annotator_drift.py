@@ -321,6 +321,7 @@ def run(
     max_depth: int = DEFAULTS["max_depth"],
     min_segment_n: int = DEFAULTS["min_segment_n"],
     top_causes: int = DEFAULTS["top_causes"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> AnnotatorDriftReport:
     """Detect annotator and cohort drift, rank root causes and recommend actions.
 
@@ -335,7 +336,11 @@ def run(
     format, date_format, columns
         How the files are read (:func:`workbench.io.load_table`); ``columns`` maps data-model
         names to the file's, e.g. ``{"annotator_id": "worker"}`` (gold takes its ``item_id``
-        and ``label`` entries).
+        and ``label`` entries when the gold file uses those names, else its own ``item_id, label``:
+        :func:`workbench.io.load_gold`).
+    options
+        Reader options of the annotations file, e.g. ``{"question": "sentiment"}`` (one question
+        of a multi-question export or table).
     window, baseline, period
         Time scales (``"auto"``: chosen from the data, see :func:`workbench.drift.suggest_time_scales`).
     levels, alpha, min_judgments
@@ -359,10 +364,9 @@ def run(
         if ann_path is None:
             raise WorkbenchError("annotator_drift: no annotations file given; pass annotations_path.")
         ann = io.load_table(ann_path, kind="annotations", format=format,  # type: ignore[arg-type]
-                            date_format=date_format, columns=columns or None)
+                            date_format=date_format, columns=columns or None, options=options or None)
         g_path = inputs.path("gold_path")
-        gold_cols = {k: v for k, v in (columns or {}).items() if k in ("item_id", "label")}
-        gold_table = io.load_table(g_path, kind="gold", columns=gold_cols or None) if g_path else None
+        gold_table = io.load_gold(g_path, columns=columns)[0] if g_path else None
     elif isinstance(annotations, pd.DataFrame):
         ann, gold_table = annotations, gold
     else:

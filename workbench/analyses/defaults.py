@@ -58,7 +58,7 @@ SPOT_CHECK_REVIEW: dict[str, Any] = {
 ANNOTATOR_DRIFT: dict[str, Any] = {
     "format": "auto", "window": "auto", "baseline": "auto", "levels": ["annotator_id", "cohort"], "alpha": 0.01,
     "min_judgments": 30, "segment_by": ["annotator_id", "cohort", "category", "guideline_version", "period"],
-    "period": "auto", "max_depth": 3, "min_segment_n": 20, "top_causes": 10,
+    "period": "auto", "max_depth": 3, "min_segment_n": 20, "top_causes": 10, "options": {},
 }
 
 DEDUP_AUDIT: dict[str, Any] = {
@@ -76,7 +76,7 @@ ANNOTATION_RELIABILITY: dict[str, Any] = {
     "format": "auto", "item_column": "item_id", "annotator_column": "annotator_id", "label_column": "label",
     "level": "nominal", "value_order": [], "segment_column": "category", "n_resamples": 1000, "confidence": 0.95,
     "min_kappa": 0.7, "min_qa_accuracy": 0.95, "qa_fraction": 0.10, "min_qa_items": 30, "near_random_margin": 0.1,
-    "straight_line_share": 0.9, "position_share": 0.7, "min_judgments": 20, "seed": 0,
+    "straight_line_share": 0.9, "position_share": 0.7, "min_judgments": 20, "seed": 0, "options": {},
 }
 
 VENDOR_COMPARISON: dict[str, Any] = {

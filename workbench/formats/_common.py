@@ -443,9 +443,11 @@ def pick_question(ann: pd.DataFrame, chosen: object, tally: Tally, path: Path) -
         return ann[~other].drop(columns="question")
     if len(questions) <= 1:
         return ann.drop(columns="question")
+    from workbench.errors import parameter
+
     tally.note(
         f"The file answers {len(questions)} questions ({', '.join(map(repr, questions[:10]))}): the "
-        "annotations carry a 'question' column; pick one with options={'question': NAME}."
+        f"annotations carry a 'question' column; pick one with {parameter('question', 'NAME', option=True)}."
     )
     return ann
 

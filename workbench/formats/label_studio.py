@@ -236,10 +236,12 @@ def _read_min(path: Path, frame: pd.DataFrame, tally: Tally, opts: dict[str, Any
         structured = [c for c in candidates if frame[c].map(lambda v: isinstance(v, (dict, list))).any()]
         questions = [c for c in candidates if c in structured or varies.get(c, 0) > 1]
         if not questions:
+            from workbench.errors import parameter
+
             raise WorkbenchError(
                 f"'{path}': cannot tell which columns of this Label Studio JSON-MIN/CSV export hold the "
                 f"answers (none differs between annotators of a task). Name them with "
-                f"options={{'question': NAME}}; the columns are {', '.join(map(repr, candidates[:20]))}."
+                f"{parameter('question', 'NAME', option=True)}; the columns are {', '.join(map(repr, candidates[:20]))}."
             )
     data_cols = [c for c in candidates if c not in questions]
     ids = frame["item_id"] if "item_id" in frame.columns else frame["id"]

@@ -25,6 +25,8 @@ __all__ = [
     "rows_height",
     "short_labels",
     "show_cell_text",
+    "small_multiples",
+    "SmallMultiples",
     "tick_step",
 ]
 
@@ -51,6 +53,53 @@ def rows_height(n: int, *, per_row: float = 28.0, base: int = 140, lo: int = MIN
     each = per_row if n <= 30 else max(8.0, min(per_row, 900.0 / math.sqrt(n) / 2))
     height = int(min(max(base + each * n, lo), _MAX_HEIGHT))
     return height, (height - base) / n
+
+
+class SmallMultiples:
+    """The grid of a small-multiples figure of square categorical panels (confusion matrices).
+
+    From the number of panels and of labels on each axis (1 … 200): the panel size grows with
+    the labels (180–560 px), the columns are as many as fit 1100 px, every k-th tick label
+    is shown so labels stay 11 px apart, tick labels are shortened to ``max_chars`` and, when
+    long, turned vertical; the gap between panel rows holds the previous row's x tick labels
+    plus the next row's titles, so no title is covered by a tick (issue 27).
+    """
+
+    def __init__(self, n_panels: int, n_labels: int, *, columns: int = 3, longest: int = 1, max_chars: int = 16,
+                 title_px: int = 100) -> None:
+        self.n_panels, self.n_labels = max(int(n_panels), 1), max(int(n_labels), 1)
+        self.panel_px = int(min(560, max(180, 5 * self.n_labels + 60)))
+        self.cols = max(1, min(columns, self.n_panels, 1100 // (self.panel_px + 70)))
+        self.rows = math.ceil(self.n_panels / self.cols)
+        self.every = tick_step(self.panel_px / self.n_labels, min_px=11.0)
+        self.chars = min(max(int(longest), 1), max_chars)
+        self.vertical = self.chars * 6.5 > self.panel_px / self.n_labels * self.every  # labels wider than their slot
+        tick_px = (self.chars * 6.5 if self.vertical else 14.0) + 8
+        self.gap_px = int(tick_px + 34)  # the x tick labels, then the next row's panel titles
+        self.height = int(title_px + self.rows * self.panel_px + (self.rows - 1) * self.gap_px + tick_px)
+        plot_px = self.height - title_px - 40
+        self.vertical_spacing = self.gap_px / plot_px if self.rows > 1 else 0.0
+
+    def ticks(self, labels: Sequence[object]) -> dict[str, object]:
+        """``tickvals``/``ticktext`` for an axis: every k-th label, shortened."""
+        shown = [str(v) for v in labels][:: self.every]
+        return {"tickmode": "array", "tickvals": shown, "ticktext": short_labels(shown, max_len=self.chars),
+                "tickangle": -90 if self.vertical else 0, "tickfont": {"size": 10}}
+
+
+def small_multiples(n_panels: int, n_labels: int, *, columns: int = 3, labels: Sequence[object] = ()) -> SmallMultiples:
+    """The grid of ``n_panels`` square panels with ``n_labels`` labels each (see :class:`SmallMultiples`).
+
+    Examples
+    --------
+    >>> g = small_multiples(6, 116, labels=["a label of twenty chars"])
+    >>> g.cols, g.every, g.vertical, g.gap_px > 100
+    (1, 3, True, True)
+    >>> small_multiples(1, 2).rows
+    1
+    """
+    longest = max((len(str(v)) for v in labels), default=1)
+    return SmallMultiples(n_panels, n_labels, columns=columns, longest=longest)
 
 
 def tick_step(px_per_row: float, *, min_px: float = 12.0) -> int:

@@ -6,15 +6,20 @@ Every builder takes the tidy frames that :mod:`workbench.agreement`,
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import WorkbenchError
-from workbench.plots._layout import axis_words, rows_height, short_labels, show_cell_text, tick_step
+from workbench.plots._layout import (
+    axis_words,
+    rows_height,
+    short_labels,
+    show_cell_text,
+    small_multiples,
+    tick_step,
+)
 
 __all__ = [
     "agreement_matrix_figure",
@@ -104,11 +109,12 @@ def annotator_confusion_figure(
     tot = confusion.groupby(annotator, sort=False)[weight].sum()
     acc = (correct.groupby(annotator, sort=False)[weight].sum() / tot.replace(0, np.nan)).sort_values()
     names = list(acc.index[:max_annotators])
-    cols = min(columns, max(1, len(names)))
-    rows = math.ceil(len(names) / cols) if names else 1
+    all_labels = pd.unique(pd.concat([confusion[reference], confusion[label]]).astype(str))
+    grid = small_multiples(len(names), len(all_labels), columns=columns, labels=all_labels)
+    cols, rows = grid.cols, grid.rows
     fig = make_subplots(rows=rows, cols=cols,
                         subplot_titles=[f"{s} ({acc[n]:.0%})" for s, n in zip(short_labels(names), names, strict=True)],
-                        vertical_spacing=min(0.3, 60 / (80 + 220 * rows)))
+                        vertical_spacing=grid.vertical_spacing)
     for i, name in enumerate(names):
         sub = confusion[confusion[annotator] == name]
         mat = sub.pivot_table(index=reference, columns=label, values=value, aggfunc="sum", sort=False)
@@ -126,8 +132,13 @@ def annotator_confusion_figure(
             row=i // cols + 1,
             col=i % cols + 1,
         )
+    for i in range(len(names)):
+        sub = confusion[confusion[annotator] == names[i]]
+        fig.update_xaxes(**grid.ticks(pd.unique(sub[label].astype(str))), row=i // cols + 1, col=i % cols + 1)
+        fig.update_yaxes(**{**grid.ticks(pd.unique(sub[reference].astype(str))), "tickangle": 0},
+                         row=i // cols + 1, col=i % cols + 1)
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=title, height=80 + 220 * rows)
+    fig.update_layout(title=title, height=grid.height, width=None)
     return fig
 
 
