@@ -105,3 +105,17 @@ def test_drift_control_charts_mark_alerts_only_where_the_table_has_them() -> Non
             assert panel_alerted == (trace.marker.color == "#d62728")
     ranges = {tuple(fig.layout[k].range) for k in fig.layout if k.startswith("yaxis") and fig.layout[k].range}
     assert len(ranges) == 1  # one y-range shared by every panel
+
+
+def test_the_line_under_the_widget_follows_it(tmp_path: Path) -> None:
+    """Issue 28: the cells under the widget said '0 decisions in effect' while it said '8 done'."""
+    corpus = tmp_path / "corpus.jsonl"
+    _items(40).drop(columns="score").to_json(corpus, orient="records", lines=True)
+    res = spot_check_review.run(corpus, store_path=tmp_path / "r.sqlite", simulate=False, strategy="random",
+                                min_display_ms=0)
+    box = res.review_widget()
+    widget, line = box.children
+    assert "0 decisions in effect now" in line.value and "as of Run All (0)" in line.value
+    for _ in range(3):
+        assert widget.decide("Acceptable")
+    assert "3 decisions in effect now" in line.value and "+3 since" in line.value

@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench import io
+from workbench._internal.tables import id_column
 from workbench.analyses.base import Checks, Tone, Verdict, check, fmt_count
 from workbench.analyses.defaults import SPOT_CHECK_REVIEW
 from workbench.calibration import CalibrationResult, calibrate, save_calibrated_rules
@@ -150,14 +151,32 @@ class SpotCheckReport:
         return tuple(f"Not calibrated: {t}" for t in self.refused) + tuple(r.summary() for r in self.calibrations)
 
     def review_widget(self) -> Any:
-        """The review widget over this queue, or a sentence when the store is temporary."""
+        """The review widget over this queue with a live line under it, or a sentence when the
+        store is temporary.
+
+        The line says how many decisions are in effect now and how many were when the report
+        ran, so the sections below (computed at Run All) never seem to contradict the widget.
+        """
         if self.store.is_temporary:  # decisions in a temporary store would be lost: the widget refuses it
             return ("Interactive review needs a store that is kept. Set store_path in the parameters cell "
                     "(e.g. \"reviews.sqlite\") and run all cells again.")
+        import ipywidgets as widgets
+
         from workbench.review import ReviewWidget
 
-        return ReviewWidget(self.queue, min_display_ms=self.parameters["min_display_ms"],
-                            tags=list(self.parameters["review_tags"]), blind=self.parameters["blind"])
+        widget = ReviewWidget(self.queue, min_display_ms=self.parameters["min_display_ms"],
+                              tags=list(self.parameters["review_tags"]), blind=self.parameters["blind"])
+        line = widgets.HTML()
+        at_run = len(self.decisions)
+
+        def update(_change: object = None) -> None:
+            now = len(self.store.decisions())
+            line.value = (f"<span style='color:#52606d'>{now:,} decisions in effect now; the sections below are as "
+                          f"of Run All ({at_run:,}), {now - at_run:+,} since. Run All again to update them.</span>")
+
+        widget.observe(update, names="progress")
+        update()
+        return widgets.VBox([widget, line])
 
     def summary(self) -> str:
         parts = [self.verdict.summary(), "", self.items_line(), self.store_line(), *self.session_lines(),
@@ -296,10 +315,7 @@ def run(
     if n_items and len(items) > n_items:
         items = items.sample(n_items, random_state=seed)
     items = items.reset_index(drop=True)
-    item_column = next((c for c in ("item_id", "doc_id", "pair_id") if c in items.columns), None)
-    if item_column is None:
-        raise WorkbenchError(f"spot_check_review: table '{sample_file}' has no id column (item_id, doc_id or pair_id); "
-                             f"it has {', '.join(map(str, items.columns[:12]))}.")
+    item_column = id_column(items, table=str(sample_file))  # the one id-column rule (_internal.tables)
     if text_column not in items.columns:
         raise WorkbenchError(f"spot_check_review: table '{sample_file}' has no {text_column!r} column to review.")
     scored = pd.concat([items, text_stats(items[text_column])], axis=1)
