@@ -244,3 +244,47 @@ def test_small_multiples_titles_clear_the_ticks_of_the_panel_above(n_labels):
         panel_px = (ax.domain[1] - ax.domain[0]) * 1100
         assert len(ax.tickvals) <= max(1, panel_px / 10) + 1
     assert height <= 6000
+
+
+# ---- data_overview profiles any table and says which data-model kind it matches ----------------
+def test_data_overview_profiles_a_table_outside_the_data_model(tmp_path):
+    from workbench.analyses import data_overview
+
+    path = tmp_path / "export.csv"
+    pd.DataFrame({"task": ["t1", "t2", "t3", "t4"], "worker": ["a", "b", "a", None],
+                  "label": ["yes", "no", "yes", "yes"],
+                  "submitted": ["2024-03-01T10:00:00", "2024-03-02T11:00:00", "2024-03-05T09:30:00", None],
+                  "mturk_time": ["Mon Mar 25 07:39:42 PDT 2019"] * 4, "score": [1, 2, 2, 3]}).to_csv(path, index=False)
+    # before: "table 'input' matches none of the tables it can be" and no profile at all
+    r = data_overview.run(path)
+    assert r.verdict.tone == "neutral" and r.verdict.outcome == "unmatched"
+    assert r.verdict.headline == ("A table of 4 rows and 6 columns: matches no data-model table; closest: "
+                                  "gold (missing columns 'item_id').")
+    cols = r.profile.columns.set_index("column")
+    assert cols.loc["worker", "missing"] == 1 and cols.loc["submitted", "missing"] == 1
+    assert cols.loc["label", "distinct"] == 2 and cols.loc["task", "distinct"] == 4
+    spans = r.time_spans_table().set_index("column")
+    assert list(spans.index) == ["submitted", "mturk_time"]  # 'score' (numbers) and the ids are no dates
+    assert spans.loc["submitted", "span"] == pd.Timedelta("3 days 23:30:00") and spans.loc["submitted", "dated"] == 3
+    assert spans.loc["mturk_time", "first"] == pd.Timestamp("2019-03-25 14:39:42", tz="UTC")
+    bullets = " ".join(r.verdict.bullets)
+    assert "2 column(s) have missing values" in bullets and "'submitted' spans 2024-03-01 10:00 to 2024-03-05 09:30" in bullets
+    assert r.checks().ok and r.label_figure() is None and r.annotator_figure() is None
+    assert r.timeline_note() == "2 column(s) hold dates:"
+    assert "matches no data-model table; closest: gold" in r.summary()
+
+
+def test_data_overview_of_a_data_model_table_is_unchanged(data_samples):
+    from workbench.analyses import data_overview
+
+    r = data_overview.run(data_samples / "reviews_10x5000.csv")
+    assert r.verdict.outcome == "annotations" and r.verdict.tone == "good" and r.profile.kind == "annotations"
+    assert r.verdict.headline == "An annotations table of 15,000 rows and 8 columns by 10 annotator(s)."
+    assert r.verdict.bullets == (
+        "No column has missing values.", "2 distinct label values; the most common is 'positive' (53.2%).",
+        "Annotators gave 1,463–1,545 judgments each.", "Items have 3.00 judgments on average.",
+        "Judgments span 2025-03-03 00:00 to 2025-05-31 00:00.")
+    assert "matches no data-model table" not in r.summary()
+    # the items table next to it (item_id, text, category) is profiled too, nearest a corpus
+    items = data_overview.run(data_samples / "reviews_10x5000_items.csv")
+    assert items.verdict.headline.endswith("closest: corpus (missing columns 'doc_id').") and items.checks().ok

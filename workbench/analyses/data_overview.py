@@ -2,7 +2,9 @@
 
 ``run`` reads the table (any format :func:`workbench.io.load_table` reads), profiles it
 (:func:`workbench.overview.profile_table`) and says in its verdict what it is and what needs
-a look first (missing values, one annotator, no labels).
+a look first (missing values, one annotator, no labels). Any table is profiled: one that matches
+no data-model kind gets its columns, missing and distinct values and time spans, and a verdict
+that names the closest kind and the columns it lacks.
 
 Examples
 --------
@@ -11,6 +13,8 @@ Examples
 >>> r = run(t)
 >>> r.verdict.outcome, r.checks().ok
 ('annotations', True)
+>>> run(pd.DataFrame({"task": ["1", "2"], "answer": ["a", "b"]})).verdict.headline
+"A table of 2 rows and 2 columns: matches no data-model table; closest: corpus (missing columns 'doc_id', 'text')."
 """
 
 from __future__ import annotations
@@ -56,7 +60,15 @@ class OverviewReport:
         return None if len(self.profile.annotators) else "This table has no annotators."
 
     def timeline_note(self) -> str | None:
-        return None if len(self.profile.timeline) else "This table has no timestamps."
+        if len(self.profile.timeline):
+            return None
+        if len(self.profile.time_spans):
+            return f"{len(self.profile.time_spans)} column(s) hold dates:"
+        return "This table has no timestamps."
+
+    def time_spans_table(self) -> pd.DataFrame | None:
+        """First and last date of each datetime-like column (tables outside the data model)."""
+        return self.profile.time_spans if len(self.profile.time_spans) else None
 
     # ---- tables and figures (None where there is nothing to show: a sentence says so) --------
     def missing_figure(self) -> go.Figure | None:
@@ -98,7 +110,32 @@ class OverviewReport:
         return Checks.of(items)
 
 
+def _generic_verdict(p: overview.TableProfile) -> Verdict:
+    """A table outside the data model: what it holds, and the closest kind (tone neutral)."""
+    head = (f"A table of {fmt_count(p.n_rows)} rows and {len(p.columns)} columns: "
+            + p.match_line.removeprefix("It "))
+    bullets: list[str] = []
+    missing = p.columns[p.columns["missing"] > 0]
+    if len(missing):
+        worst = missing.sort_values("missing", ascending=False).iloc[0]
+        bullets.append(f"{len(missing)} column(s) have missing values; most in '{worst['column']}': "
+                       f"{fmt_count(worst['missing'])} ({worst['missing_share']:.1%}).")
+    else:
+        bullets.append("No column has missing values.")
+    if len(p.columns):
+        most = p.columns.sort_values("distinct", ascending=False, kind="stable").iloc[0]
+        few = p.columns.sort_values("distinct", kind="stable").iloc[0]
+        bullets.append(f"Distinct values per column: {fmt_count(few['distinct'])} ('{few['column']}') to "
+                       f"{fmt_count(most['distinct'])} ('{most['column']}').")
+    for row in p.time_spans.head(2).itertuples(index=False):
+        bullets.append(f"'{row.column}' spans {row.first:%Y-%m-%d %H:%M} to {row.last:%Y-%m-%d %H:%M}.")
+    bullets.append(f"To analyse it as a {p.closest} table, add or rename the missing column(s).")
+    return Verdict(outcome="unmatched", headline=head, bullets=tuple(bullets[:5]), tone="neutral")
+
+
 def _verdict(p: overview.TableProfile) -> Verdict:
+    if not p.kind:
+        return _generic_verdict(p)
     article = "An" if p.kind[:1] in "aeiou" else "A"
     head = f"{article} {p.kind} table of {fmt_count(p.n_rows)} rows and {len(p.columns)} columns" + (
         f" by {fmt_count(len(p.annotators))} annotator(s)." if len(p.annotators) else ".")
