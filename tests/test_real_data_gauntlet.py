@@ -214,7 +214,7 @@ def test_data_intervention_without_texts_skips_label_experiment(tmp_path: Path) 
                                          "corpus_path": _write(corpus, tmp_path / "c.jsonl"),
                                          "reference_docs": 100, "n_repeats": 2,
                                          "sweep_thresholds": [0.2, 0.5]}, tmp_path)
-    assert "not both were given, so this experiment is skipped" in text
+    assert "not all were given, so this experiment is skipped" in text
     # word salad from 14 words: the funnel removes every document; the report says so and goes on
     assert "the corpus comparison is skipped" in text or "Finding" in text
 

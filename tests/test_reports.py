@@ -194,7 +194,7 @@ def test_manifest_of_a_real_run_records_every_field(table: Path, tmp_path: Path)
     assert env["pandas"] == pd.__version__ and env["papermill"] == importlib.metadata.version("papermill")
     assert data["git"]["commit"] == _git("rev-parse", "HEAD", cwd=ROOT)
     assert data["git"]["dirty"] == bool(_git("status", "--porcelain", "--untracked-files=no", cwd=ROOT))
-    assert data["headlines"] == ["annotations table of 60 rows and 4 columns, 3 annotators"]
+    assert data["headlines"] == ["An annotations table of 60 rows and 4 columns by 3 annotator(s)."]
     assert data["files"] == {"notebook": "data_overview.ipynb", "html": "data_overview.html"}
     assert not [p for p in run.manifest.parent.iterdir() if p.name.startswith(".")]  # no temporary left
     # the HTML ends with the run record, from the same data

@@ -167,14 +167,14 @@ def control_charts_figure(
         # family-wise correction; elsewhere it is drawn hollow and grey (issue 28: red marks on groups
         # that are not in the alert table said the opposite of the table)
         sig = sub[sub["signal"]]
-        alerted = not al.empty
+        has_alert = not al.empty
         fig.add_trace(go.Scatter(x=sig["window_start"], y=sig["ewma"], mode="markers",
-                                 marker={"color": "#d62728" if alerted else "#8c8c8c", "size": 8,
-                                         "symbol": "x" if alerted else "circle-open"},
-                                 name="outside the limits, alerted" if alerted else "outside the limits, no alert",
-                                 showlegend=True if i == 0 or (alerted and not shown_alert) else legend,
-                                 legendgroup="s" if alerted else "s0"), row=r, col=c)
-        shown_alert = shown_alert or alerted
+                                 marker={"color": "#d62728" if has_alert else "#8c8c8c", "size": 8,
+                                         "symbol": "x" if has_alert else "circle-open"},
+                                 name="outside the limits, alerted" if has_alert else "outside the limits, no alert",
+                                 showlegend=True if i == 0 or (has_alert and not shown_alert) else legend,
+                                 legendgroup="s" if has_alert else "s0"), row=r, col=c)
+        shown_alert = shown_alert or has_alert
         for a in al.itertuples(index=False):
             fig.add_vline(x=pd.Timestamp(a.changed_at).value / 1e6, line_color="#d62728",
                           line_dash="dot", row=r, col=c)
