@@ -22,6 +22,29 @@ def use_offline_renderer() -> None:
     bundle, which embeds plotly.js once (no CDN), so reports open without a network.
     """
     pio.renderers.default = "plotly_mimetype+notebook"
+    _notes_for_warnings()
+
+
+def _notes_for_warnings() -> None:
+    """Show the package's warnings (an import report, label spellings) in a report as a short
+    escaped note, not as stderr with this machine's file paths and a line of source code."""
+    import warnings
+
+    from IPython.display import Markdown, display
+
+    from workbench._internal.escape import escape_markdown
+
+    default = getattr(warnings.showwarning, "__wrapped__", warnings.showwarning)
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: object = None, line: str | None = None) -> None:
+        if "workbench" in str(filename) or str(getattr(category, "__module__", "")).startswith("workbench"):
+            display(Markdown(f"*Note:* {escape_markdown(message)}"))
+        else:
+            default(message, category, filename, lineno, file, line)  # type: ignore[arg-type]
+
+    show.__wrapped__ = default  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def forest_plot(
