@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -288,3 +290,107 @@ def test_data_overview_of_a_data_model_table_is_unchanged(data_samples):
     # the items table next to it (item_id, text, category) is profiled too, nearest a corpus
     items = data_overview.run(data_samples / "reviews_10x5000_items.csv")
     assert items.verdict.headline.endswith("closest: corpus (missing columns 'doc_id').") and items.checks().ok
+
+
+# ---- item 6: --question / --option on bias, vendors, dedup and score text --------------------------
+def _two_question_copy(frame: pd.DataFrame, path, names=("helpful", "harmless")):
+    """``frame`` answered twice, once per question (a 'question' column), written to ``path``."""
+    both = pd.concat([frame.assign(question=q) for q in names], ignore_index=True)
+    if path.suffix == ".jsonl":
+        both.to_json(path, orient="records", lines=True)
+    else:
+        both.to_csv(path, index=False)
+    return path
+
+
+def _cli(argv, capsys):
+    from workbench.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return done.value.code, out.out, out.err
+
+
+def _refused_then_read(capsys, argv_of, two, one, n_each, same=lambda text: text):
+    """Without --question the two-question file is refused with its questions; with --question (or
+    --option question=) it reads as the one-question table does (``same``: what of the output to compare)."""
+    code, _, err = _cli(argv_of(two, []), capsys)
+    assert code != 0
+    assert f"'helpful' ({n_each:,} answers)" in err and f"'harmless' ({n_each:,} answers)" in err
+    assert "--option question=NAME" in err and "options={" not in err
+    code, plain, err = _cli(argv_of(one, []), capsys)
+    assert code == 0, err
+    for flag in (["--question", "helpful"], ["--option", "question=helpful"]):
+        code, out, err = _cli(argv_of(two, flag), capsys)
+        assert code == 0, err
+        out = out.replace(str(two), str(one)).replace(f"_{two.stem}.", f"_{one.stem}.")  # the output files' names
+        assert same(out) == same(plain)
+    code, _, err = _cli(argv_of(two, ["--question", "Helpful"]), capsys)
+    assert code != 0 and "no answers to question 'Helpful'" in err
+
+
+def test_bias_reads_one_question_of_a_two_question_table(tmp_path, capsys, data_samples):
+    prefs = pd.read_csv(data_samples / "preferences_5x200.csv", dtype=str).head(300)
+    one = tmp_path / "one.csv"
+    prefs.to_csv(one, index=False)
+    two = _two_question_copy(prefs, tmp_path / "two.csv")
+    _refused_then_read(capsys, lambda f, flag: ["bias", f, *flag], two, one, 300)
+
+
+def test_vendors_read_one_question_of_two_question_tables(tmp_path, capsys, data_samples):
+    a = pd.read_csv(data_samples / "vendor_a.csv", dtype=str)
+    b = pd.read_csv(data_samples / "vendor_b.csv", dtype=str)
+    pairs = sorted(set(a["pair_id"]) & set(b["pair_id"]))[:80]
+    a, b = a[a["pair_id"].isin(pairs)], b[b["pair_id"].isin(pairs)]
+    for name, t in (("a", a), ("b", b)):
+        t.to_csv(tmp_path / f"one_{name}.csv", index=False)
+        _two_question_copy(t, tmp_path / f"two_{name}.csv")
+
+    def argv(f, flag):
+        return ["vendors", f, str(f).replace("_a.csv", "_b.csv"), "--n-resamples", "200", *flag]
+
+    code, _, err = _cli(argv(tmp_path / "two_a.csv", []), capsys)
+    assert code != 0 and f"'helpful' ({len(a):,} answers)" in err and "--option question=NAME" in err
+    code, plain, err = _cli(argv(tmp_path / "one_a.csv", []), capsys)
+    assert code == 0, err
+    for flag in (["--question", "helpful"], ["--option", "question=helpful"]):
+        code, out, err = _cli(argv(tmp_path / "two_a.csv", flag), capsys)
+        assert code == 0, err
+        assert out.replace("/two_", "/one_") == plain
+
+
+def test_dedup_reads_one_question_of_a_two_question_corpus(tmp_path, capsys, data_samples):
+    corpus = pd.read_json(data_samples / "corpus.jsonl", lines=True, dtype={"doc_id": str}).head(200)
+    one = tmp_path / "one.jsonl"
+    corpus.to_json(one, orient="records", lines=True)
+    two = _two_question_copy(corpus, tmp_path / "two.jsonl")
+    _refused_then_read(capsys, lambda f, flag: ["dedup", f, "--out", tmp_path / f"dedup_{f.stem}.csv", "-q",
+                                                "--compare", "exact", *flag], two, one, 200,
+                      same=lambda text: re.sub(r"(?m)^( exact .*?) +[0-9.]+$", r"\1", text))  # but its seconds
+    assert pd.read_csv(tmp_path / "dedup_two.csv").equals(pd.read_csv(tmp_path / "dedup_one.csv"))
+
+
+def test_score_text_reads_one_question_of_a_two_question_corpus(tmp_path, capsys, data_samples):
+    corpus = pd.read_json(data_samples / "corpus.jsonl", lines=True, dtype={"doc_id": str}).head(40)
+    one = tmp_path / "one.jsonl"
+    corpus.to_json(one, orient="records", lines=True)
+    two = _two_question_copy(corpus, tmp_path / "two.jsonl")
+    _refused_then_read(capsys, lambda f, flag: ["score", "text", f, "--out", tmp_path / f"scores_{f.stem}.csv",
+                                                "-m", "stats", "--no-cache", *flag], two, one, 40)
+    assert pd.read_csv(tmp_path / "scores_two.csv").equals(pd.read_csv(tmp_path / "scores_one.csv"))
+
+
+def test_reports_take_options_for_a_two_question_table(tmp_path, data_samples):
+    from workbench.analyses import data_overview, length_bias
+
+    path = _two_questions(tmp_path)
+    with pytest.raises(WorkbenchError, match=r"'sentiment' \(90 answers\); 'toxic' \(90 answers\).*options=\{'question'"):
+        data_overview.run(path)
+    r = data_overview.run(path, options={"question": "toxic"})
+    assert r.verdict.outcome == "annotations" and r.profile.n_rows == 90 and "question" not in r.table.columns
+    prefs = pd.read_csv(data_samples / "preferences_5x200.csv", dtype=str).head(300)
+    two = _two_question_copy(prefs, tmp_path / "prefs.csv")
+    with pytest.raises(WorkbenchError, match=r"'helpful' \(300 answers\)"):
+        length_bias.run(preferences_path=two)
+    assert len(length_bias.run(preferences_path=two, options={"question": "harmless"}).preferences) == 300

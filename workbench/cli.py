@@ -228,6 +228,8 @@ def vendors_command(
         Path | None, typer.Option("--scorecard-out", help="Write the scorecard table here.")
     ] = None,
     fmt: _FormatOpt = _VC["format"],
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
     """Compare two vendors on the same items; print the recommendation and the scorecard: the vendor_comparison report's analysis."""
     from workbench import io
@@ -238,7 +240,7 @@ def vendors_command(
     res = vendor_comparison.run(
         vendor_a, vendor_b, gold=str(gold) if gold is not None else "", format=fmt, kind=kind, name_a=name_a,
         name_b=name_b, cost_a=cost_a, cost_b=cost_b, confidence=confidence, n_resamples=n_resamples,
-        near_random_margin=near_random_margin, seed=seed,
+        near_random_margin=near_random_margin, seed=seed, options=_reader_options(option, question),
     )
     typer.echo(res.summary())
     if scorecard_out is not None:
@@ -375,6 +377,8 @@ def score_text_command(
     sample: Annotated[int, typer.Option("--sample", help="Score a seeded random sample of N rows (0: all), kept in input order.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of --sample.")] = _defaults.THRESHOLD_EXPLORATION["seed"],
     dedup_threshold: Annotated[float, typer.Option("--dedup-threshold", help="MinHash Jaccard threshold of the funnel's dedup stage (the threshold_exploration report's).")] = _defaults.THRESHOLD_EXPLORATION["dedup_threshold"],
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
     """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
 
@@ -393,9 +397,14 @@ def score_text_command(
         score_texts,
     )
 
+    opts = _reader_options(option, question)
     if engine == "spark":  # issue 10: same scores and decisions, computed by Spark executors
         from workbench import spark as wspark
         from workbench.scoring import TEXT_METRICS as _ALL
+
+        if opts:
+            raise WorkbenchError("--option and --question apply to the local engine; with --engine spark pass "
+                                 "a table that answers one question.")
         from workbench.scoring import load_rules as _load
 
         counts = wspark.score_table(
@@ -410,7 +419,8 @@ def score_text_command(
     _check(engine, name="engine", choices=("local", "spark"))
     io.check_writable(out)
     table = io.load_table(input, columns={"text": text_column} if text_column != "text" else None,
-                          format=fmt, kind="corpus" if fmt not in ("auto", "table") else None)
+                          format=fmt, kind="corpus" if fmt not in ("auto", "table") else None, options=opts or None)
+    table = io.one_question(table, None, source=f"'{input}'", kind="corpus")  # several questions: pick one
     if "text" not in table.columns:
         raise WorkbenchError(
             f"score text: '{input}' has no column '{text_column}'; it has {', '.join(map(str, table.columns[:20]))}. "
@@ -604,6 +614,8 @@ def bias_command(
     confidence: Annotated[float, typer.Option(help="Level of every confidence interval.")] = _LB["confidence"],
     delta_bins: Annotated[int, typer.Option(help="Quantile bins of |length difference| of the win-rate table.")] = _LB["delta_bins"],
     rebalance_bins: Annotated[int, typer.Option(help="Bins of |length difference| matched by the mitigation.")] = _LB["rebalance_bins"],
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
     """Length and position bias (or per-system win rates) of a preferences table: the length_bias report's analysis."""
     from workbench import io
@@ -615,6 +627,7 @@ def bias_command(
         preferences_path=input, format=fmt, chosen_rejected=chosen_rejected, length=cast("length_bias.Length", length),
         by=by, delta_bins=delta_bins, min_delta=min_delta, confidence=confidence, candidate=candidate,
         baseline=baseline, win_probability=win_probability, rebalance_bins=rebalance_bins, seed=seed,
+        options=_reader_options(option, question),
     )
     typer.echo(res.summary())
     if rebalanced_out is not None:
@@ -646,6 +659,8 @@ def dedup_command(
     group_by: Annotated[str, typer.Option("--group-by", help="Column for duplicate rates per group ('' to skip; local engine).")] = _DA["group_by"],
     compare: Annotated[list[str], typer.Option("--compare", help="Methods compared on the same corpus against exact Jaccard (repeatable; local engine).")] = _DA["compare"],
     min_recall: Annotated[float, typer.Option("--min-recall", help="Recall against exact Jaccard MinHash must reach (local engine).")] = _DA["min_recall"],
+    option: _OptionOpt = None,
+    question: _QuestionOpt = None,
 ) -> None:
     """Find duplicate documents; write every input row with its cluster columns.
 
@@ -656,8 +671,13 @@ def dedup_command(
 
     from workbench import io
 
+    opts = _reader_options(option, question)
     if engine == "spark":  # issue 10: same clusters, computed by Spark executors
         from workbench import spark as wspark
+
+        if opts:
+            raise WorkbenchError("--option and --question apply to the local engine; with --engine spark pass "
+                                 "a table that answers one question.")
 
         res = wspark.dedup_table(
             str(input), str(out), master=master, method=method, threshold=threshold, ngram=ngram,  # type: ignore[arg-type]
@@ -674,7 +694,7 @@ def dedup_command(
     report = dedup_audit.run(
         corpus_path=input, format=fmt, method=method, threshold=threshold, ngram=ngram, unit=unit,
         num_perm=num_perm, keep=keep, max_hamming=max_hamming, doc_id=doc_id, text=text, progress=not quiet,
-        group_by=group_by, compare=list(compare), min_recall=min_recall,
+        group_by=group_by, compare=list(compare), min_recall=min_recall, options=opts,
     )
     corpus = report.corpus
     added = report.result.clusters.drop(columns=["doc_id"])

@@ -190,6 +190,7 @@ def run(
     sweep_thresholds: list[float] = DEFAULTS["sweep_thresholds"],  # noqa: B006 - read only
     n_repeats: int = DEFAULTS["n_repeats"],
     seed: int = DEFAULTS["seed"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> InterventionReport:
     """Run the three downstream experiments the inputs allow, and decide.
 
@@ -209,6 +210,10 @@ def run(
         The text score swept and its thresholds.
     n_repeats, seed
         Fresh equal-budget subsamples per set, and the seed of subsampling and bootstrap.
+    options
+        Reader options of the annotations file, e.g. ``{"question": "sentiment"}`` (one question of a
+        multi-question export or table; such a file is refused without it, with the list of its
+        questions).
     """
     inputs = resolve_inputs("data_intervention_ab", annotations_path=str(annotations_path or ""),
                             texts_path=texts_path, gold_path=gold_path, corpus_path=str(corpus_path),
@@ -218,7 +223,7 @@ def run(
     texts_file, gold_file, ann_file = (inputs.path("texts_path"), inputs.path("gold_path"),
                                        inputs.path("annotations_path"))
     if ann_file and texts_file and gold_file:
-        annotations = io.load_table(ann_file, kind="annotations")
+        annotations = io.load_table(ann_file, kind="annotations", options=options or None)
         texts = io.load_table(texts_file)
         gold = io.load_table(gold_file, kind="gold")
         label_sets = ablation.label_training_sets(annotations, texts, gold, min_gold_accuracy=min_gold_accuracy,

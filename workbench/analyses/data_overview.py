@@ -175,6 +175,7 @@ def run(
     *,
     format: str = DEFAULTS["format"],
     kind: str = DEFAULTS["kind"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> OverviewReport:
     """Profile a table: size, columns, missing values, labels, annotators, timeline.
 
@@ -187,6 +188,10 @@ def run(
     kind
         ``annotations``, ``gold``, ``preferences``, ``corpus`` or ``image_captions``; ``""``
         detects it from the columns.
+    options
+        Reader options of the file, e.g. ``{"question": "sentiment"}`` (one question of a
+        multi-question export or table: a data-model table answering several is refused
+        without it, with the list of its questions).
     """
     inputs: ReportInputs | None = None
     if isinstance(table, pd.DataFrame):
@@ -196,6 +201,12 @@ def run(
         path = inputs.path("table")
         if path is None:
             raise WorkbenchError("data_overview: no table given; pass table (a file path).")
-        df = io.load_table(path, kind=kind or None, format=format)  # type: ignore[arg-type]
+        df = io.load_table(path, kind=kind or None, format=format, options=options or None)  # type: ignore[arg-type]
+        if not kind and "question" in df.columns:  # the question rule of the kind it turns out to be
+            try:
+                found = overview.detect_kind(df)
+            except WorkbenchError:
+                found = None
+            df = io.one_question(df, None, source=f"'{path}'", kind=found)
     profile = overview.profile_table(df, kind=kind or None)
     return OverviewReport(verdict=_verdict(profile), inputs=inputs, table=df, profile=profile)

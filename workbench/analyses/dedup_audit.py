@@ -222,6 +222,7 @@ def run(
     semantic_docs: int = DEFAULTS["semantic_docs"],
     semantic_threshold: float = DEFAULTS["semantic_threshold"],
     min_recall: float = DEFAULTS["min_recall"],
+    options: dict[str, Any] = DEFAULTS["options"],
     max_hamming: int = 3,
     doc_id: str = "doc_id",
     text: str = "text",
@@ -246,6 +247,10 @@ def run(
         Recall against exact Jaccard MinHash must reach (a sanity check, and the verdict).
     doc_id, text
         The corpus' id and text columns (read as ``doc_id`` and ``text``).
+    options
+        Reader options of the corpus file, e.g. ``{"question": "sentiment"}`` (one question of a
+        multi-question export or table; such a file is refused without it, with the list of its
+        questions).
     """
     columns = {k: v for k, v in {"doc_id": doc_id, "text": text}.items() if k != v} or None
     path = corpus_path if corpus_path is not None else (None if isinstance(corpus, pd.DataFrame) else corpus)
@@ -255,7 +260,8 @@ def run(
         resolved = inputs.path("corpus_path")
         if resolved is None:
             raise WorkbenchError("dedup_audit: no corpus file given; pass corpus_path.")
-        table = io.load_table(resolved, kind="corpus", format=format, columns=columns)  # type: ignore[arg-type]
+        table = io.load_table(resolved, kind="corpus", format=format, columns=columns,  # type: ignore[arg-type]
+                              options=options or None)
     elif isinstance(corpus, pd.DataFrame):
         table = corpus.rename(columns={v: k for k, v in (columns or {}).items()})
     else:

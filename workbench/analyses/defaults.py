@@ -32,13 +32,13 @@ __all__ = [
 LENGTH_BIAS: dict[str, Any] = {
     "format": "auto", "chosen_rejected": False, "length": "tokens", "by": "annotator_id", "delta_bins": 5,
     "min_delta": 0.0, "confidence": 0.95, "candidate": "a", "baseline": "", "win_probability": "auto",
-    "rebalance_bins": 10, "seed": 0,
+    "rebalance_bins": 10, "seed": 0, "options": {},
 }
 
 DATA_INTERVENTION_AB: dict[str, Any] = {
     "min_gold_accuracy": 0.85, "reference_docs": 400, "language": "en", "dedup_threshold": 0.8,
     "sweep_metric": "top_4gram_char_fraction", "sweep_direction": "max",
-    "sweep_thresholds": [0.08, 0.12, 0.16, 0.25, 0.5], "n_repeats": 5, "seed": 0,
+    "sweep_thresholds": [0.08, 0.12, 0.16, 0.25, 0.5], "n_repeats": 5, "seed": 0, "options": {},
 }
 
 QUALITY_DASHBOARD: dict[str, Any] = {"refresh_s": 10.0, "cost_per_hour": 30.0, "idle": "10min"}
@@ -64,12 +64,13 @@ ANNOTATOR_DRIFT: dict[str, Any] = {
 DEDUP_AUDIT: dict[str, Any] = {
     "method": "minhash", "threshold": 0.8, "ngram": 5, "unit": "word", "num_perm": 128, "keep": "first",
     "group_by": "source", "n_near_pairs": 8, "compare": ["exact", "simhash", "minhash"], "semantic_docs": 0,
-    "semantic_threshold": 0.9, "min_recall": 0.95,
+    "semantic_threshold": 0.9, "min_recall": 0.95, "options": {},
 }
 
 THRESHOLD_EXPLORATION: dict[str, Any] = {
     "cache_dir": "", "n_docs": 80, "n_pairs": 400, "perplexity_model": "", "perplexity_threshold": 300.0,
     "clip_model": "", "clip_threshold": 0.5, "language": "en", "dedup_threshold": 0.8, "audit_samples": 3, "seed": 0,
+    "options": {},
 }
 
 ANNOTATION_RELIABILITY: dict[str, Any] = {
@@ -81,10 +82,10 @@ ANNOTATION_RELIABILITY: dict[str, Any] = {
 
 VENDOR_COMPARISON: dict[str, Any] = {
     "format": "auto", "kind": "auto", "name_a": "Vendor A", "name_b": "Vendor B", "cost_a": -1.0, "cost_b": -1.0,
-    "confidence": 0.95, "n_resamples": 2000, "near_random_margin": 0.1, "seed": 0, "n_examples": 4,
+    "confidence": 0.95, "n_resamples": 2000, "near_random_margin": 0.1, "seed": 0, "n_examples": 4, "options": {},
 }
 
-DATA_OVERVIEW: dict[str, Any] = {"format": "auto", "kind": ""}
+DATA_OVERVIEW: dict[str, Any] = {"format": "auto", "kind": "", "options": {}}
 
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {

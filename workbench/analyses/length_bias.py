@@ -253,6 +253,7 @@ def run(
     win_probability: str = DEFAULTS["win_probability"],
     rebalance_bins: int = DEFAULTS["rebalance_bins"],
     seed: int = DEFAULTS["seed"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> LengthBiasReport:
     """Test a preferences table for length and position bias, mitigate, re-test and decide.
 
@@ -271,6 +272,10 @@ def run(
     rebalance_bins, seed
         Bins of |length difference| of the length-matched subsample, and its seed (also the
         seed of the a/b order of converted chosen/rejected pairs).
+    options
+        Reader options of the preferences file, e.g. ``{"question": "sentiment"}`` (one question of a
+        multi-question export or table; such a file is refused without it, with the list of its
+        questions).
 
     Returns
     -------
@@ -285,13 +290,14 @@ def run(
         if resolved is None:
             raise WorkbenchError("length_bias: no preferences file given; pass preferences_path.")
         if chosen_rejected:
-            prefs = io.from_chosen_rejected(io.load_table(resolved), rng=seed)
+            prefs = io.from_chosen_rejected(io.load_table(resolved, options=options or None), rng=seed)
         else:
             from workbench.formats import resolve_format
 
             tool, _ = resolve_format(resolved, format, kind="preferences")  # type: ignore[arg-type]
+            opts = {**({"rng": seed} if tool == "chosen-rejected" else {}), **options}
             prefs = io.load_table(resolved, kind="preferences", format=tool,  # type: ignore[arg-type]
-                                  options={"rng": seed} if tool == "chosen-rejected" else None)
+                                  options=opts or None)
     elif isinstance(preferences, pd.DataFrame):
         prefs = io.from_chosen_rejected(preferences, rng=seed) if chosen_rejected else preferences
     else:

@@ -302,11 +302,14 @@ def run(
     dedup_threshold: float = DEFAULTS["dedup_threshold"],
     audit_samples: int = DEFAULTS["audit_samples"],
     seed: int = DEFAULTS["seed"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> ThresholdExplorationReport:
     """Score a corpus (and image–caption pairs), sweep thresholds, run the funnel and decide.
 
     A frame ``corpus`` (doc_id, text; optional source, kind) is scored as given (no subset, no
-    CLIP); ``corpus_path`` reads the files as the notebook does.
+    CLIP); ``corpus_path`` reads the files as the notebook does; ``options`` are the reader
+    options of the corpus file, e.g. ``{"question": "sentiment"}`` (one question of a
+    multi-question table; such a file is refused without it, with the list of its questions).
     """
     rng = np.random.default_rng(seed)
     cache = ScoreCache(cache_dir or None)
@@ -316,7 +319,8 @@ def run(
         inputs = resolve_inputs("threshold_exploration", corpus_path=str(corpus_path),
                                 corpus_truth_path=corpus_truth_path, captions_path=captions_path,
                                 captions_truth_path=captions_truth_path)
-        table = io.load_table(inputs.path("corpus_path"), kind="corpus")  # type: ignore[arg-type]
+        table = io.load_table(inputs.path("corpus_path"), kind="corpus",  # type: ignore[arg-type]
+                              options=options or None)
         if n_docs and n_docs < len(table):
             table = table.iloc[np.sort(rng.choice(len(table), size=n_docs, replace=False))].reset_index(drop=True)
         if inputs.path("corpus_truth_path"):

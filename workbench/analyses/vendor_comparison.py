@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -84,6 +85,7 @@ def load_inputs(
     *,
     kind: Literal["auto", "annotations", "preferences"] = "auto",
     format: str = "auto",
+    options: Mapping[str, object] | None = None,
 ) -> VendorInputs:
     """Read and validate the vendor tables and the gold table; compute nothing.
 
@@ -91,7 +93,8 @@ def load_inputs(
     data-model schema (``kind``; ``"auto"``: told from vendor a's columns by the one
     table-kind rule), then the three tables against each other
     (:func:`workbench.vendors.check_tables`), so a malformed input fails here, before any
-    analysis starts.
+    analysis starts. ``options`` are the vendor files' reader options, e.g.
+    ``{"question": "sentiment"}`` (one question of a multi-question export or table).
 
     Raises
     ------
@@ -112,10 +115,10 @@ def load_inputs(
         )
     fmt = cast(Any, format)
     if kind == "auto":
-        kind = cast(vendors.TableKind, detect_kind(io.load_table(vendor_a, format=fmt),
+        kind = cast(vendors.TableKind, detect_kind(io.load_table(vendor_a, format=fmt, options=options or None),
                                                    kinds=("annotations", "preferences"), name=f"vendor_a ({vendor_a})"))
-    a = io.load_table(vendor_a, kind=kind, format=fmt)
-    b = io.load_table(vendor_b, kind=kind, format=fmt)
+    a = io.load_table(vendor_a, kind=kind, format=fmt, options=options or None)
+    b = io.load_table(vendor_b, kind=kind, format=fmt, options=options or None)
     g = io.load_table(gold, kind="gold") if gold not in (None, "") else None  # type: ignore[arg-type]
     vendors.check_tables(a, b, g)
     return VendorInputs(a=a, b=b, gold=g, kind=kind)
@@ -379,6 +382,7 @@ def run(
     near_random_margin: float = DEFAULTS["near_random_margin"],
     seed: int = DEFAULTS["seed"],
     n_examples: int = DEFAULTS["n_examples"],
+    options: dict[str, Any] = DEFAULTS["options"],
 ) -> VendorComparisonReport:
     """Compare two vendors who labeled the same items and recommend one — or neither.
 
@@ -400,6 +404,10 @@ def run(
         See :func:`workbench.vendors.compare_vendors`.
     n_examples
         Gold disagreements shown in full.
+    options
+        Reader options of the vendor files, e.g. ``{"question": "sentiment"}`` (one question of
+        a multi-question export or table; such a file is refused without it, with the list of
+        its questions).
 
     Returns
     -------
@@ -421,7 +429,8 @@ def run(
         paths = (inputs.path("vendor_a"), inputs.path("vendor_b"))
         if paths[0] is None or paths[1] is None:
             raise WorkbenchError("vendor_comparison: give both vendors' files (vendor_a, vendor_b).")
-        tables = load_inputs(paths[0], paths[1], inputs.path("gold"), kind=cast(Any, kind), format=format)
+        tables = load_inputs(paths[0], paths[1], inputs.path("gold"), kind=cast(Any, kind), format=format,
+                             options=options)
     costs, note = _costs(cost_a, cost_b, inputs, paths)
     if note:
         findings.append(note)
@@ -431,7 +440,7 @@ def run(
     )
     params = {"format": format, "kind": kind, "name_a": name_a, "name_b": name_b, "cost_a": cost_a, "cost_b": cost_b,
               "confidence": confidence, "n_resamples": n_resamples, "near_random_margin": near_random_margin,
-              "seed": seed, "n_examples": n_examples}
+              "seed": seed, "n_examples": n_examples, "options": options}
     report = VendorComparisonReport(verdict=Verdict("pending", "pending"), inputs=inputs, tables=tables,
                                     comparison=comparison, costs=costs, findings=tuple(findings), parameters=params)
     import dataclasses
