@@ -27,8 +27,9 @@ Examples
 [0.03, 0.04, 0.04]
 >>> [round(float(p), 4) for p in adjust([0.01, 0.02, 0.04], correction="fdr_bh")]
 [0.03, 0.03, 0.04]
->>> round(float(excess_p_values(8, 10, 10, 90)), 6)  # 8 of 10 errors in the segment, 10 of 90 in the rest
-1e-06
+>>> p = float(excess_p_values(8, 10, 10, 90))  # 8 of 10 errors in the segment, 10 of 90 in the rest
+>>> round(p, 8), bool(np.isclose(p, stats.fisher_exact([[8, 2], [10, 80]], alternative="greater")[1]))
+(8.63e-06, True)
 """
 
 from __future__ import annotations
