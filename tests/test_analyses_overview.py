@@ -31,3 +31,18 @@ def test_checks_fail_when_the_profile_does_not_add_up() -> None:
     r = data_overview.run(t)
     broken = dataclasses.replace(r, table=pd.concat([t, t]))
     assert {c.name for c in broken.checks().failed} >= {"the profile counts every row", "label counts add up to the rows"}
+
+
+def test_a_multi_question_table_is_profiled_as_it_is_with_its_questions_named(tmp_path) -> None:
+    """The overview looks at any table: a two-question annotations file is profiled whole, and the
+    verdict says it answers two questions and how to pick one (issue 27)."""
+    rows = [(f"t{i}", f"u{j}", q, "yes" if (i + j) % 2 else "no") for i in range(10) for j in range(2)
+            for q in ("sentiment", "toxic")]
+    path = tmp_path / "two.csv"
+    pd.DataFrame(rows, columns=["item_id", "annotator_id", "question", "label"]).to_csv(path, index=False)
+    r = data_overview.run(path)
+    assert r.verdict.outcome == "several_questions" and r.verdict.tone == "warning"
+    assert "answering 2 questions" in r.verdict.headline and "'sentiment' (20 answers)" in r.verdict.bullets[0]
+    assert r.checks().ok and r.profile.n_rows == 40
+    one = data_overview.run(path, options={"question": "toxic"})
+    assert one.verdict.outcome == "annotations" and one.profile.n_rows == 20

@@ -385,8 +385,10 @@ def test_reports_take_options_for_a_two_question_table(tmp_path, data_samples):
     from workbench.analyses import data_overview, length_bias
 
     path = _two_questions(tmp_path)
-    with pytest.raises(WorkbenchError, match=r"'sentiment' \(90 answers\); 'toxic' \(90 answers\).*options=\{'question'"):
-        data_overview.run(path)
+    whole = data_overview.run(path)  # an overview profiles the file as it is and names its questions
+    assert whole.verdict.outcome == "several_questions"
+    assert "'sentiment' (90 answers); 'toxic' (90 answers)" in whole.verdict.bullets[0]
+    assert "options={'question'" in whole.findings[0]
     r = data_overview.run(path, options={"question": "toxic"})
     assert r.verdict.outcome == "annotations" and r.profile.n_rows == 90 and "question" not in r.table.columns
     prefs = pd.read_csv(data_samples / "preferences_5x200.csv", dtype=str).head(300)

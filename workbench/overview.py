@@ -20,7 +20,8 @@ from workbench._internal.dates import _family, parse_dates
 from workbench._validation import TABLE_SCHEMAS, check_choice, require_frame, validate_table
 from workbench.errors import SchemaError
 
-__all__ = ["TableProfile", "closest_kind", "detect_kind", "profile_table"]
+__all__ = [
+    "generic_profile","TableProfile", "closest_kind", "detect_kind", "profile_table"]
 
 _SPAN_COLUMNS = ["column", "first", "last", "span", "dated"]
 
@@ -204,6 +205,17 @@ def _column_profile(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def generic_profile(df: pd.DataFrame) -> TableProfile:
+    """The profile of any table read as it is (no data-model kind): columns, missing and
+    distinct values, time spans, and the closest data-model kind with the columns it lacks."""
+    require_frame(df, table="input")
+    closest, lacking = closest_kind(df)
+    return TableProfile("", len(df), _column_profile(df), pd.DataFrame(columns=["value", "count", "share"]),
+                        pd.DataFrame(columns=["annotator_id", "judgments", "items", "share"]),
+                        pd.DataFrame(columns=["ratings", "items"]), pd.DataFrame(columns=["day", "judgments"]),
+                        _time_spans(df), closest, lacking)
+
+
 def profile_table(df: pd.DataFrame, *, kind: str | None = None) -> TableProfile:
     """Profile a table: any table, and a data-model table with its labels, annotators and timeline.
 
@@ -244,11 +256,7 @@ def profile_table(df: pd.DataFrame, *, kind: str | None = None) -> TableProfile:
         try:
             kind = detect_kind(df)
         except SchemaError:  # no data-model table: the generic profile, and the closest kind
-            closest, lacking = closest_kind(df)
-            return TableProfile("", len(df), _column_profile(df), pd.DataFrame(columns=["value", "count", "share"]),
-                                pd.DataFrame(columns=["annotator_id", "judgments", "items", "share"]),
-                                pd.DataFrame(columns=["ratings", "items"]), pd.DataFrame(columns=["day", "judgments"]),
-                                _time_spans(df), closest, lacking)
+            return generic_profile(df)
     check_choice(kind, name="kind", choices=tuple(TABLE_SCHEMAS))
     validate_table(df, kind)
     n = len(df)

@@ -207,6 +207,22 @@ def run(
                 found = overview.detect_kind(df)
             except WorkbenchError:
                 found = None
-            df = io.one_question(df, None, source=f"'{path}'", kind=found)
+            try:
+                df = io.one_question(df, None, source=f"'{path}'", kind=found)
+            except WorkbenchError as exc:  # several questions: an overview still shows the table as it is
+                profile = overview.generic_profile(df)
+                note = (f"{exc} The profile below covers the whole file as it is; profile one question as "
+                        f"{found} with its question option.")
+                generic = _verdict(profile)
+                asked = str(exc).split(" answers ", 1)[-1].split(". Each table")[0]
+                verdict = Verdict(
+                    outcome="several_questions",
+                    headline=(f"{'An' if str(found)[:1] in 'aeiou' else 'A'} {found} table of "
+                              f"{fmt_count(profile.n_rows)} rows answering {asked.split(':')[0]}, profiled as it is."),
+                    bullets=(f"It answers {asked}; each {found} table holds one question: profile or analyse one "
+                             "with the question option.",
+                             *[b for b in generic.bullets if "add or rename" not in b][:4]),
+                    tone="warning")
+                return OverviewReport(verdict=verdict, inputs=inputs, table=df, profile=profile, findings=(note,))
     profile = overview.profile_table(df, kind=kind or None)
     return OverviewReport(verdict=_verdict(profile), inputs=inputs, table=df, profile=profile)
