@@ -20,8 +20,7 @@ from workbench._internal.dates import _family, parse_dates
 from workbench._validation import TABLE_SCHEMAS, check_choice, require_frame, validate_table
 from workbench.errors import SchemaError
 
-__all__ = [
-    "generic_profile","TableProfile", "closest_kind", "detect_kind", "profile_table"]
+__all__ = ["closest_kind", "detect_kind", "generic_profile", "profile_table", "TableProfile"]
 
 _SPAN_COLUMNS = ["column", "first", "last", "span", "dated"]
 
