@@ -9,18 +9,21 @@ write a file.
 
 from __future__ import annotations
 
+import io as _io
 import os
 import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any, cast
 
 import pandas as pd
 
 from workbench.errors import SchemaError, WorkbenchError
 
-__all__ = ["atomic_path", "read_plain_table", "remove_at_exit", "table_format"]
+__all__ = ["MAX_UNCOMPRESSED_BYTES", "BoundedReader", "atomic_path", "open_bounded", "read_plain_table",
+           "remove_at_exit", "require_regular_file", "table_format"]
 
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -39,6 +42,88 @@ def table_format(path: Path) -> tuple[str, str | None]:
         )
     return _FORMATS[suffixes[-1]], compression
 
+
+
+#: The most bytes a compressed input may expand to (a gzip "bomb" of a few kilobytes can
+#: expand to terabytes); ``WORKBENCH_MAX_UNCOMPRESSED_BYTES`` overrides it.
+MAX_UNCOMPRESSED_BYTES = 16 << 30
+
+
+def _max_uncompressed() -> int:
+    value = os.environ.get("WORKBENCH_MAX_UNCOMPRESSED_BYTES", "")
+    return int(value) if value.strip().isdigit() else MAX_UNCOMPRESSED_BYTES
+
+
+def require_regular_file(path: str | os.PathLike[str], *, what: str = "input") -> Path:
+    """``path`` as a :class:`Path` if it is a regular file (or a link to one); else a clean error.
+
+    Checked before anything is opened: reading a FIFO waits forever for a writer, a device
+    such as ``/dev/zero`` never ends, and a folder is no table.
+
+    Examples
+    --------
+    >>> require_regular_file("/dev/null")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchError: '/dev/null' is a character device, not a regular file; pass the input file itself.
+    """
+    import stat
+
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise WorkbenchError(f"no such file: '{p}'. Check the path (relative paths start at {Path.cwd()}).") from None
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read '{p}': {exc.strerror or exc}.") from exc
+    if stat.S_ISREG(mode):
+        return p
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise WorkbenchError(f"'{p}' is {kind}, not a regular file; pass the {what} file itself.")
+
+
+class BoundedReader(_io.RawIOBase):
+    """A binary stream that raises a clean error once more than ``limit`` bytes were read."""
+
+    def __init__(self, raw: IO[bytes], path: Path, limit: int | None = None) -> None:
+        self._raw, self._path = raw, path
+        self._limit = _max_uncompressed() if limit is None else limit
+        self._seen = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self._raw.read(min(len(view), self._limit - self._seen + 1))
+        n = len(data)
+        view[:n] = data
+        self._seen += n
+        if self._seen > self._limit:
+            raise WorkbenchError(
+                f"'{self._path}' expands to more than {self._limit:,} bytes when decompressed; it is "
+                "not read (a compressed file this large is unusual, and a gzip bomb would exhaust "
+                "memory). Decompress it yourself if it is genuine, or raise the limit with "
+                "WORKBENCH_MAX_UNCOMPRESSED_BYTES."
+            )
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_bounded(path: str | os.PathLike[str]) -> IO[bytes]:
+    """Open a regular file for reading bytes; a ``.gz`` file is decompressed as a stream whose
+    size is bounded (:data:`MAX_UNCOMPRESSED_BYTES`)."""
+    import gzip
+
+    p = require_regular_file(path)
+    if p.suffix.lower() == ".gz":
+        return cast(IO[bytes], _io.BufferedReader(BoundedReader(cast(IO[bytes], gzip.open(p, "rb")), p), 1 << 16))
+    return open(p, "rb")
 
 
 #: pandas' default missing-value strings; in a CSV they mean "missing" everywhere except in id,
@@ -72,21 +157,26 @@ def read_plain_table(
     """
     p = Path(path)
     fmt, compression = table_format(p)
+    require_regular_file(p)
     dtypes = {c: str for c in id_columns}
     kept = {*id_columns, *value_columns}
     try:
         if fmt == "csv":
-            header = pd.read_csv(p, compression=compression, nrows=0, encoding="utf-8").columns
+            with open_bounded(p) as fh:
+                header = pd.read_csv(fh, nrows=0, encoding="utf-8").columns
             na = {c: ([""] if c in kept else list(_NA_STRINGS)) for c in header}
-            return pd.read_csv(p, compression=compression, dtype=dtypes, encoding="utf-8", keep_default_na=False,
-                               na_values=na)
+            with open_bounded(p) as fh:
+                return pd.read_csv(fh, dtype=dtypes, encoding="utf-8", keep_default_na=False, na_values=na)
         if fmt in ("jsonl", "json"):
-            return pd.read_json(p, lines=fmt == "jsonl", compression=compression, dtype=dtypes, encoding="utf-8")
+            with open_bounded(p) as fh:
+                return pd.read_json(fh, lines=fmt == "jsonl", dtype=dtypes, encoding="utf-8")
         df = pd.read_parquet(p)
         for c in id_columns:  # ids as text, like the text formats (missing stays missing)
             if c in df.columns:
                 df[c] = df[c].where(df[c].isna(), df[c].astype(str))
         return df
+    except WorkbenchError:
+        raise
     except UnicodeDecodeError as exc:
         line = _first_bad_line(p, compression)
         raise SchemaError(

@@ -300,6 +300,8 @@ class EventLog:
 
     def read(self, store: Any) -> pd.DataFrame:
         """Every event of ``store`` (a :class:`ReviewStore`), with ``undone``, oldest first."""
+        from workbench.review.store import event_times
+
         path = Path(store.path).resolve()
         if path != self.path:
             self._reset(path)
@@ -311,7 +313,7 @@ class EventLog:
         if rows:
             new = pd.DataFrame(rows, columns=list(self.COLUMNS))
             new["event_id"] = new["event_id"].astype("int64")
-            new["created_at"] = pd.to_datetime(new["created_at"], utc=True, format="ISO8601")
+            new["created_at"] = event_times(new["created_at"], new["event_id"])  # bad text: a clean error
             new["undoes"] = pd.array(new["undoes"], dtype="Int64")
             new["display_ms"] = pd.to_numeric(new["display_ms"], errors="coerce").astype(float)
             self._parts.append(new)
@@ -469,6 +471,16 @@ def _trend_table(decisions: pd.DataFrame, freq: str) -> pd.DataFrame:
 DEFAULTS: dict[str, Any] = QUALITY_DASHBOARD
 
 
+#: Why a KPI column can be undefined (shown as "—" in :meth:`DashboardReport.summary`).
+_UNDEFINED = {
+    "items_per_hour": "no active time: one decision, or all within one idle gap",
+    "median_display_ms": "no display times recorded: an older store, or decisions not made in the widget",
+    "kappa": "both reviewers used a single label, so chance agreement is total",
+    "agreement": "no overlap items",
+    "accuracy": "no gold items",
+}
+
+
 @dataclass(frozen=True)
 class DashboardReport:
     """The quality dashboard at one moment: the snapshot, its verdict and its checks."""
@@ -484,9 +496,12 @@ class DashboardReport:
         snap = self.snapshot
         parts = [self.verdict.summary(), ""]
         if snap.kpis is not None:
-            parts += [snap.kpis.summary(), snap.kpis.to_frame().to_string(index=False)]
-            if len(snap.kpis.agreement):
-                parts.append(snap.kpis.agreement.to_string(index=False))
+            tables = [snap.kpis.to_frame(), *([snap.kpis.agreement] if len(snap.kpis.agreement) else [])]
+            parts += [snap.kpis.summary(), *(t.to_string(index=False, na_rep="—") for t in tables)]
+            undefined = [c for t in tables for c in t.columns if t[c].isna().any()]
+            if undefined:  # never 'nan': a dash, and why
+                parts.append("— undefined: " + "; ".join(f"{c} ({_UNDEFINED.get(c, 'no value to compute it from')})"
+                                                       for c in dict.fromkeys(undefined)) + ".")
         parts += [*self.findings, self.checks().summary()]
         return "\n".join(p for p in parts if p)
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
+from workbench._internal.files import require_regular_file
 from workbench._internal.format_names import FORMAT_NAMES, Format
 from workbench._validation import check_choice
 from workbench.errors import WorkbenchError
@@ -71,6 +72,7 @@ def resolve_format(path: str | os.PathLike[str], format: Format, *, kind: str | 
     p = Path(path)
     if not p.exists():
         raise WorkbenchError(f"no such file: '{p}'. Check the path (relative paths start at {Path.cwd()}).")
+    require_regular_file(p)  # a FIFO or device would hang the first read
     try:
         pk = peek(p)
     except (ValueError, OSError, UnicodeDecodeError) as exc:

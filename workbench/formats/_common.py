@@ -6,14 +6,13 @@ leaves out, by reason, so that ``rows_read == rows_kept + sum(dropped)`` always 
 
 from __future__ import annotations
 
-import gzip
 import io as _io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -231,17 +230,16 @@ def container(path: Path) -> str:
 
 
 def open_text(path: Path) -> IO[str]:
-    """Open a (possibly gzip-compressed) UTF-8 text file."""
-    _, gz = _suffixes(path)
-    if gz:
-        return _io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
+    """Open a (possibly gzip-compressed) UTF-8 text file: a regular file only, and a ``.gz``
+    file streamed with its decompressed size bounded (a gzip bomb is a clean error)."""
+    return _io.TextIOWrapper(open_binary(path), encoding="utf-8")
 
 
 def open_binary(path: Path) -> IO[bytes]:
-    """Open a (possibly gzip-compressed) file for reading bytes."""
-    _, gz = _suffixes(path)
-    return cast(IO[bytes], gzip.open(path, "rb")) if gz else open(path, "rb")
+    """Open a (possibly gzip-compressed) regular file for reading bytes (size bounded)."""
+    from workbench._internal.files import open_bounded
+
+    return open_bounded(path)
 
 
 def _bad_json(path: Path, where: str, exc: Exception) -> WorkbenchError:

@@ -307,9 +307,10 @@ class ReviewKPIs:
         return self.per_reviewer.copy()
 
     def summary(self) -> str:
-        kappa = "n/a (no overlap items)" if np.isnan(self.mean_kappa) else f"{self.mean_kappa:.2f}"
-        gold = "n/a (no gold items)" if np.isnan(self.gold_accuracy) else f"{self.gold_accuracy:.1%}"
-        cpv = "n/a" if np.isnan(self.cost_per_validated) else f"{self.cost_per_validated:,.2f}"
+        why_kappa = ("a single shared label on every overlap item" if len(self.agreement) else "no overlap items")
+        kappa = f"— ({why_kappa})" if np.isnan(self.mean_kappa) else f"{self.mean_kappa:.2f}"
+        gold = "— (no gold items)" if np.isnan(self.gold_accuracy) else f"{self.gold_accuracy:.1%}"
+        cpv = "— (no validated items)" if np.isnan(self.cost_per_validated) else f"{self.cost_per_validated:,.2f}"
         return (
             f"{self.n_decisions} decisions on {self.n_items} items by "
             f"{len(self.per_reviewer)} reviewer(s) in {self.active_hours:.1f} active hours; "

@@ -34,6 +34,11 @@ SCHEMA_VERSION = 2
 #: The event kinds this version understands; a store holding any other kind is refused.
 EVENT_KINDS = ("decision", "skip", "undo")
 
+#: Declared type of each column of the events table (another type is refused).
+_COLUMN_TYPES = {"event_id": "INTEGER", "kind": "TEXT", "item_id": "TEXT", "reviewer": "TEXT", "decision": "TEXT",
+                 "tags": "TEXT", "note": "TEXT", "queue": "TEXT", "session": "TEXT", "created_at": "TEXT",
+                 "undoes": "INTEGER", "meta": "TEXT", "display_ms": "REAL"}
+
 #: Columns of :meth:`ReviewStore.events`, in order.
 EVENT_COLUMNS = (
     "event_id",
@@ -157,11 +162,11 @@ class Event:
             item_id=r[2],
             reviewer=r[3],
             decision=r[4],
-            tags=tuple(json.loads(r[5])),
+            tags=_tag_list(r[5], r[0]),
             note=r[6],
             queue=r[7],
             session=r[8],
-            created_at=pd.Timestamp(r[9]),
+            created_at=event_times(pd.Series([r[9]]), pd.Series([r[0]])).iloc[0],
             undoes=None if r[10] is None else int(r[10]),
             meta=r[11],
             display_ms=None if len(r) < 13 or r[12] is None else float(r[12]),
@@ -265,6 +270,10 @@ class ReviewStore:
                 f"review store: '{self.path}' is a folder; pass a file path such as "
                 f"'{self.path / 'reviews.sqlite'}'."
             )
+        if self.path.exists():  # a FIFO or device would hang SQLite's first read
+            from workbench._internal.files import require_regular_file
+
+            require_regular_file(self.path, what="review store (.sqlite)")
         self.read_only = bool(read_only)
         if self.read_only and not self.path.is_file():
             raise WorkbenchError(
@@ -355,7 +364,24 @@ class ReviewStore:
             )
 
     def _check_contents(self) -> None:
-        """Refuse tables this version would misread: unknown columns or event kinds."""
+        """Refuse tables this version would misread: a view, unknown columns or types, event
+        kinds, or rows without the ids and values every reading relies on."""
+        kinds = [r[0] for r in self._conn.execute("SELECT type FROM main.sqlite_master WHERE name = 'events'")]
+        if kinds and kinds != ["table"]:
+            raise WorkbenchError(
+                f"review store: 'events' in '{self.path}' is a {kinds[0]}, not a table; a review store "
+                "holds its events in a table (a view can be endless or change under a reader). Pass "
+                "the .sqlite file the review widget writes to."
+            )
+        info = self._conn.execute("PRAGMA main.table_info(events)").fetchall()
+        wrong = [f"{r[1]} {r[2] or 'untyped'} (expected {_COLUMN_TYPES[r[1]]})" for r in info
+                 if r[1] in _COLUMN_TYPES and str(r[2]).upper() != _COLUMN_TYPES[r[1]]]
+        if wrong:
+            raise WorkbenchError(
+                f"review store: the events table of '{self.path}' has columns of other types than a "
+                f"review store's: {', '.join(wrong)}; it was not written by workbench. Pass the .sqlite "
+                "file the review widget writes to."
+            )
         cols = [r[1] for r in self._conn.execute("PRAGMA table_info(events)").fetchall()]
         if not cols:
             if self.read_only:
@@ -386,6 +412,26 @@ class ReviewStore:
             "GROUP BY kind ORDER BY COUNT(*) DESC LIMIT 5",
             EVENT_KINDS,
         ).fetchall()
+        if not unknown:
+            (bad,) = self._conn.execute(
+                "SELECT MIN(event_id) FROM events WHERE event_id IS NULL OR typeof(item_id) != 'text' "
+                "OR typeof(reviewer) != 'text' OR typeof(created_at) != 'text' OR typeof(tags) != 'text' "
+                "OR (kind = 'decision' AND typeof(decision) != 'text')"
+            ).fetchone()
+            (n_null,) = self._conn.execute("SELECT COUNT(*) FROM events WHERE event_id IS NULL").fetchone()
+            if bad is not None or n_null:
+                (n_bad,) = self._conn.execute(
+                    "SELECT COUNT(*) FROM events WHERE event_id IS NULL OR typeof(item_id) != 'text' "
+                    "OR typeof(reviewer) != 'text' OR typeof(created_at) != 'text' OR typeof(tags) != 'text' "
+                    "OR (kind = 'decision' AND typeof(decision) != 'text')"
+                ).fetchone()
+                first = f" (the first is event {bad})" if bad is not None else ""
+                raise WorkbenchError(
+                    f"review store: '{self.path}' holds {n_bad:,} event(s){first} without an item id, "
+                    "reviewer, decision, time or tags as text (NULL or another type); counting them "
+                    "as decisions would be a guess. The widget never writes such rows: restore the "
+                    "store from a copy, or remove them with sqlite3."
+                )
         if unknown:
             found = ", ".join(f"{_short(k)} ({n:,} events)" for k, n in unknown)
             raise WorkbenchError(
@@ -801,13 +847,41 @@ def _add_display_ms(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE events ADD COLUMN display_ms REAL")
 
 
+def _tag_list(text: object, event_id: object) -> tuple[str, ...]:
+    """The tags of one event (stored as a JSON list of strings); anything else is a clean error."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        value = None
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return tuple(value)
+    raise WorkbenchError(
+        f"review store: event {event_id} has tags {_short(text)}, not a JSON list of strings; the "
+        "widget never writes such tags. Restore the store from a copy or correct the row with sqlite3."
+    )
+
+
+def event_times(values: pd.Series, event_ids: pd.Series) -> pd.Series:
+    """``created_at`` texts as UTC times; a text that is not an ISO 8601 time is a clean error."""
+    times = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    bad = times.isna().to_numpy()
+    if bad.any():
+        raise WorkbenchError(
+            f"review store: event {event_ids[bad].iloc[0]} has created_at {_short(values[bad].iloc[0])}, not an "
+            f"ISO 8601 time ({int(bad.sum()):,} such event(s)); the widget never writes such times. "
+            "Restore the store from a copy or correct the row with sqlite3."
+        )
+    return times
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["event_id"] = frame["event_id"].astype("int64")
     frame["display_ms"] = pd.to_numeric(frame["display_ms"], errors="coerce").astype("float64")
     # most events share a handful of tag lists: parse each distinct text once
-    parsed = {text: tuple(json.loads(text)) for text in pd.unique(frame["tags"])}
+    first = frame.drop_duplicates("tags")
+    parsed = {text: _tag_list(text, eid) for text, eid in zip(first["tags"], first["event_id"], strict=True)}
     frame["tags"] = frame["tags"].map(parsed).astype(object)
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    frame["created_at"] = event_times(frame["created_at"], frame["event_id"])
     frame["undoes"] = pd.array(frame["undoes"], dtype="Int64")
     return frame
 
