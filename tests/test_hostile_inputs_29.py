@@ -3,6 +3,7 @@ or function, the exit code or exception and a fragment of the message."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -136,3 +137,59 @@ def test_review_kpis_never_prints_nan(tmp_path: Path) -> None:
     assert "— undefined: items_per_hour (no active time" in r.stdout
     assert "kappa (both reviewers used a single label" in r.stdout
     assert "— (a single shared label on every overlap item)" in r.stdout
+
+
+# ---- part 5: text from data is never plotly markup -------------------------------------
+LINK = '<a href="https://x">y</a>'
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for k, v in node.items() if k not in ("hovertemplate", "texttemplate", "template")
+                for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def _no_markup(fig: object) -> None:
+    spec = json.loads(fig.to_json())  # type: ignore[attr-defined]
+    texts = _strings(spec)
+    assert not [t for t in texts if "<a" in t or "<br>" in t or "<b>" in t], texts
+    assert any("&lt;a href=" in t for t in texts)  # shown, as text
+
+
+def test_a_data_id_never_becomes_a_link_in_a_report_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from workbench.analyses.base import show
+    from workbench.plots import forest_plot
+
+    shown: list[go.Figure] = []
+    monkeypatch.setattr(go.Figure, "show", lambda self, *a, **k: shown.append(self))
+    frame = pd.DataFrame({"label": [LINK, "<br><b>bold</b>"], "estimate": [0.1, 0.2],
+                          "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]})
+    fig = forest_plot(frame, title=f"by {LINK}")
+    fig.add_annotation(text=LINK, x=0.1, y=LINK)
+    fig.add_bar(x=[LINK], y=[1], name=LINK, hovertext=[LINK], customdata=[[LINK]])
+    show(fig)
+    (out,) = shown
+    _no_markup(out)
+    assert fig.data[-1].name == LINK  # the caller's figure is not changed
+    assert out.data[-1].hovertemplate == fig.data[-1].hovertemplate
+
+
+def test_a_reviewer_name_is_text_in_the_dashboard_charts(tmp_path: Path) -> None:
+    from workbench.analyses.quality_dashboard import DashboardConfig, read_snapshot
+    from workbench.dashboard import trend_figures
+
+    path = tmp_path / "r.sqlite"
+    with ReviewStore(path, synchronous="NORMAL") as s:
+        s.record("doc-1", LINK, "Acceptable")
+        s.record("doc-2", LINK, "Unsafe")
+    figs = trend_figures(read_snapshot(DashboardConfig(store=path)))
+    for fig in figs:
+        _no_markup(fig)

@@ -240,7 +240,9 @@ def tiles_html(snap: DashboardSnapshot, *, demo: bool = False, refresh_s: float 
 
 def trend_figures(snap: DashboardSnapshot) -> list[go.Figure]:
     """Two plotly figures: decisions per period by reviewer, and items per hour by reviewer."""
-    return [_decisions_figure(snap), _rate_figure(snap)]
+    from workbench.plots import sanitize_figure
+
+    return [sanitize_figure(_decisions_figure(snap)), sanitize_figure(_rate_figure(snap))]  # reviewer names are data
 
 
 def _decisions_figure(snap: DashboardSnapshot) -> go.Figure:

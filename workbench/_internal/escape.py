@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from pandas.io.formats.style import Styler
 
-__all__ = ["escape_html", "escape_markdown", "markdown_code", "styled", "shorten"]
+__all__ = ["escape_html", "escape_markdown", "markdown_code", "plotly_text", "styled", "shorten"]
 
 # HTML's five specials as named entities; Markdown and LaTeX punctuation as numeric ones.
 _MD_ENTITIES = str.maketrans(
@@ -55,6 +55,22 @@ def escape_markdown(value: object) -> str:
     """
     text = " ".join(str(value).splitlines())
     return text.translate(_MD_ENTITIES)
+
+
+_PLOTLY_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def plotly_text(value: str) -> str:
+    """``value`` as plotly text shown literally: plotly reads ``<a href>``, ``<br>``, ``<b>``…
+    in names, labels and hover text as markup (a data id could become a link); ``& < >`` become
+    the entities plotly turns back into the characters.
+
+    Examples
+    --------
+    >>> plotly_text('<a href="https://x">y</a> & <br>')
+    '&lt;a href="https://x"&gt;y&lt;/a&gt; &amp; &lt;br&gt;'
+    """
+    return value.translate(_PLOTLY_ENTITIES)
 
 
 def markdown_code(value: object) -> str:

@@ -273,7 +273,9 @@ def show(*items: Any, precision: int = 3) -> None:
         elif isinstance(item, pd.DataFrame):
             display(table(item, precision=precision))
         elif hasattr(item, "to_plotly_json") and hasattr(item, "show"):
-            item.show()
+            from workbench.plots import sanitize_figure
+
+            sanitize_figure(item).show()  # text from data shown literally, never as plotly markup
         else:
             display(item)
 

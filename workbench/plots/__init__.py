@@ -12,7 +12,61 @@ import plotly.io as pio
 
 from workbench.plots._layout import rate_ci_figure
 
-__all__ = ["forest_plot", "rate_ci_figure", "use_offline_renderer"]
+__all__ = ["forest_plot", "rate_ci_figure", "sanitize_figure", "use_offline_renderer"]
+
+
+#: Figure keys (at any depth) whose strings plotly shows as pseudo-HTML text, or that must
+#: match such text (category arrays, tick values, annotation positions on category axes).
+#: Templates (``hovertemplate``, ``texttemplate``) are the builders' own markup and are kept;
+#: the data they substitute is escaped here.
+_TEXT_KEYS = frozenset({"name", "text", "hovertext", "x", "y", "z", "labels", "parents", "customdata",
+                        "ticktext", "tickvals", "categoryarray", "values"})
+
+
+def _escaped(value: object) -> object:
+    import numpy as np
+
+    from workbench._internal.escape import plotly_text
+
+    if isinstance(value, str):
+        return plotly_text(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "OUS":
+            return [_escaped(v) for v in value.tolist()]
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    return value
+
+
+def _walk(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: (_escaped(v) if k in _TEXT_KEYS and not isinstance(v, dict) else
+                    v if k == "template" else _walk(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_walk(v) for v in node]
+    return node
+
+
+def sanitize_figure(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` whose text from data is shown literally, never as plotly markup.
+
+    Plotly reads ``<a href=…>``, ``<br>``, ``<b>`` in trace names, tick labels, category
+    values, titles, annotations and hover text; an id such as ``<a href="https://x">y</a>``
+    would become a link in the report. Every such string is escaped once, here, where reports
+    and the dashboard show figures.
+
+    Examples
+    --------
+    >>> fig = go.Figure(go.Bar(x=['<a href="https://x">y</a>'], y=[1], name="<b>A</b>"))
+    >>> safe = sanitize_figure(fig)
+    >>> safe.data[0].x[0], safe.data[0].name
+    ('&lt;a href="https://x"&gt;y&lt;/a&gt;', '&lt;b&gt;A&lt;/b&gt;')
+    """
+    spec = fig.to_plotly_json()
+    return go.Figure(_walk(spec))  # type: ignore[arg-type]
 
 
 def use_offline_renderer() -> None:
