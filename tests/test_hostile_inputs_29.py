@@ -3,6 +3,7 @@ or function, the exit code or exception and a fragment of the message."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sqlite3
@@ -193,3 +194,96 @@ def test_a_reviewer_name_is_text_in_the_dashboard_charts(tmp_path: Path) -> None
     figs = trend_figures(read_snapshot(DashboardConfig(store=path)))
     for fig in figs:
         _no_markup(fig)
+
+
+# ---- part 3: one typed reading of each export ------------------------------------------
+def _task(**annotation: object) -> dict[str, object]:
+    return {"id": 1, "data": {"text": "a"},
+            "annotations": [{"id": 9, "completed_by": 1, **annotation}]}
+
+
+def _choice(value: object) -> dict[str, object]:
+    return {"type": "choices", "from_name": "q", "to_name": "text", "value": value}
+
+
+READER_ERRORS = {  # file name, content, format, message fragment
+    "data as a string": ("t.json", [{"id": 1, "data": "x"}], "label-studio", "element 1: field 'data' is str"),
+    "annotations as an object": ("t.json", [{"id": 1, "data": {}, "annotations": {"a": 1}}], "label-studio",
+                                 "task 1: field 'annotations' is dict"),
+    "result value as a list": ("t.json", [_task(result=[_choice([1])])], "label-studio", "field 'value' is list"),
+    "completed_by as a list": ("t.json", [_task(completed_by=[0, 1], result=[_choice({"choices": ["x"]})])],
+                               "label-studio", "field 'completed_by' is list [0, 1]"),
+    "rating inf": ("t.json", [_task(result=[{"type": "rating", "from_name": "q", "value": {"rating": "inf"}}])],
+                   "label-studio", "holds 'inf', not a finite number"),
+    "null JSONL line": ("p.jsonl", '{"_input_hash": 1, "answer": "accept"}\nnull\n', "prodigy",
+                        "line 2 holds a JSON null"),
+    "list JSONL line": ("p.jsonl", '[1, 2]\n', "prodigy", "line 1 holds a JSON list"),
+    "100,000-deep nesting (JSONL)": ("p.jsonl", '{"_input_hash": 1, "answer": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+                                     "auto", "nested too deeply"),
+    "100,000-deep nesting (Prodigy)": ("p.jsonl", '{"_input_hash": 1, "answer": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+                                       "prodigy", "nested too deeply"),
+    "100,000-deep nesting (JSON)": ("t.json", "[" * 100_000 + "]" * 100_000, "label-studio", "nested too deeply"),
+    "Prodigy accept as an object": ("p.jsonl", '{"_input_hash": 1, "answer": "accept", "options": [], "accept": {"a": 1}}\n',
+                                    "prodigy", "field 'accept' is dict"),
+    "Labelbox projects as a list": ("l.jsonl", json.dumps({"data_row": {"id": "r"}, "projects": [1]}) + "\n", "labelbox",
+                                    "could not read"),
+    "arena conversation as a number": ("a.json", [{"model_a": "x", "model_b": "y", "winner": "model_a", "judge": "j",
+                                                   "conversation_a": 5}], "arena", "could not read"),
+    "Argilla fields as a string": ("g.json", [{"id": "r", "fields": "a", "responses": 5}], "argilla", "could not read"),
+    "AlpacaEval preference 7": ("e.json", [{"instruction": "i", "output_1": "a", "output_2": "b", "preference": 7}],
+                                "alpaca-eval", "preference '7' is not an AlpacaEval preference"),
+    "AlpacaEval preference -3": ("e.json", [{"instruction": "i", "output_1": "a", "output_2": "b", "preference": -3}],
+                                 "alpaca-eval", "is not an AlpacaEval preference"),
+    "AlpacaEval preference Infinity": ("e.jsonl", '{"instruction": "i", "output_1": "a", "output_2": "b", "preference": Infinity}\n',
+                                       "alpaca-eval", "is not an AlpacaEval preference"),
+}
+
+
+def _write(tmp_path: Path, name: str, content: object) -> Path:
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case", list(READER_ERRORS))
+def test_malformed_export_is_a_clean_error_naming_record_and_field(tmp_path: Path, case: str) -> None:
+    name, content, fmt, fragment = READER_ERRORS[case]
+    path = _write(tmp_path, name, content)
+    with pytest.raises(WorkbenchError) as info:
+        io.import_annotations(path, format=fmt)  # never AttributeError, TypeError, RecursionError
+    assert fragment in str(info.value)
+
+
+def test_cli_reports_a_malformed_export_with_exit_2(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.json", [{"id": 1, "data": "x"}])
+    r = _cli("convert", str(path), "-o", str(tmp_path / "out.csv"), "--from", "label-studio", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert "field 'data' is str" in r.stderr
+    assert not (tmp_path / "out.csv").exists()  # the marker: nothing written from a bad export
+
+
+def test_gzip_bomb_stops_at_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_MAX_UNCOMPRESSED_BYTES", "100000")
+    line = b'{"_input_hash": 1, "answer": "accept", "_annotator_id": "a"}\n'
+    for name, fmt in (("p.jsonl.gz", "prodigy"), ("p.jsonl.gz", "auto"), ("t.csv.gz", "table")):
+        path = tmp_path / name
+        with gzip.open(path, "wb") as fh:
+            fh.write((b"item_id,label\n" + b"q1,a\n" * 200_000) if name.endswith("csv.gz") else line * 20_000)
+        assert path.stat().st_size < 20_000  # about 1 MB decompressed
+        with pytest.raises(WorkbenchError, match="expands to more than 100,000 bytes when decompressed"):
+            io.import_annotations(path, format=fmt)
+
+
+def test_silent_misreadings_are_read_right(tmp_path: Path) -> None:
+    ls = _write(tmp_path, "t.json", [_task(result=[_choice({"choices": "positive"})])])
+    assert io.import_annotations(ls, format="label-studio").annotations["label"].tolist() == ["positive"]
+    pr = _write(tmp_path, "p.jsonl", '{"_input_hash": 1, "answer": "accept", "options": [], "accept": "abc", "_annotator_id": "a"}\n')
+    assert io.import_annotations(pr, format="prodigy").annotations["label"].tolist() == ["abc"]
+    ratings = [{"id": i, "data": {"text": "a"}, "annotations": [
+        {"id": 9, "completed_by": 1, "result": [{"type": "rating", "from_name": "q", "value": {"rating": r}}]}]}
+        for i, r in ((1, 5), (2, "5"), (3, 5.0))]
+    got = io.import_annotations(_write(tmp_path, "r.json", ratings), format="label-studio").annotations["label"]
+    assert got.map(repr).nunique() == 1  # '5', 5 and 5.0 are one label
+    ms = _write(tmp_path, "m.jsonl", '{"_input_hash": 1, "answer": "accept", "_annotator_id": "a", "_timestamp": 1700000000000}\n')
+    ts = io.import_annotations(ms, format="prodigy").annotations["timestamp"]
+    assert ts.dt.year.tolist() == [2023]  # milliseconds told from seconds by magnitude, not year 55840

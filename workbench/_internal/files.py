@@ -44,14 +44,19 @@ def table_format(path: Path) -> tuple[str, str | None]:
 
 
 
-#: The most bytes a compressed input may expand to (a gzip "bomb" of a few kilobytes can
-#: expand to terabytes); ``WORKBENCH_MAX_UNCOMPRESSED_BYTES`` overrides it.
-MAX_UNCOMPRESSED_BYTES = 16 << 30
+#: The most bytes a compressed input may expand to: this many, or 200 times its compressed
+#: size when that is more (real exports compress 5-50 times; a gzip "bomb" of a few kilobytes
+#: expands about 1,000 times per layer, to terabytes); ``WORKBENCH_MAX_UNCOMPRESSED_BYTES``
+#: overrides it.
+MAX_UNCOMPRESSED_BYTES = 256 << 20
 
 
-def _max_uncompressed() -> int:
+def _max_uncompressed(path: Path | None = None) -> int:
     value = os.environ.get("WORKBENCH_MAX_UNCOMPRESSED_BYTES", "")
-    return int(value) if value.strip().isdigit() else MAX_UNCOMPRESSED_BYTES
+    if value.strip().isdigit():
+        return int(value)
+    size = path.stat().st_size if path is not None else 0
+    return max(MAX_UNCOMPRESSED_BYTES, 200 * size)
 
 
 def require_regular_file(path: str | os.PathLike[str], *, what: str = "input") -> Path:
@@ -89,7 +94,7 @@ class BoundedReader(_io.RawIOBase):
 
     def __init__(self, raw: IO[bytes], path: Path, limit: int | None = None) -> None:
         self._raw, self._path = raw, path
-        self._limit = _max_uncompressed() if limit is None else limit
+        self._limit = _max_uncompressed(path) if limit is None else limit
         self._seen = 0
 
     def readable(self) -> bool:
@@ -212,6 +217,8 @@ def _jsonl_hint(path: Path, fmt: str, compression: str | None, exc: Exception) -
                 except json.JSONDecodeError as bad:
                     return (f"line {n} is not valid JSON ({bad.msg} at column {bad.colno}): "
                             f"{shorten(line.rstrip(), 120)}. Each line must hold one JSON object.")
+                except RecursionError:
+                    return f"line {n} is nested too deeply to be a record (no table nests that deep)."
                 if not isinstance(value, dict):
                     return f"line {n} holds a JSON {type(value).__name__}, not an object. Each line must hold one JSON object."
     except (OSError, EOFError, UnicodeDecodeError):

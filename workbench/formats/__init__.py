@@ -104,5 +104,18 @@ def read(
 
         return table.read(Path(path), pk, options)
     module = importlib.import_module(f"workbench.formats.{_MODULES[fmt]}")
-    result: ImportResult = module.read(Path(path), pk, options)
+    try:
+        result: ImportResult = module.read(Path(path), pk, options)
+    except WorkbenchError:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError, RecursionError) as exc:
+        # the readers check the types of the fields they use; anything they missed is still
+        # a malformed export, never a traceback
+        from workbench._internal.escape import shorten
+
+        raise WorkbenchError(
+            f"could not read '{path}' as {fmt}: a field has a type or value this format never holds "
+            f"({type(exc).__name__}: {shorten(str(exc), 160)}). Check that the file is a complete "
+            f"{fmt} export; report it if it is one."
+        ) from exc
     return result

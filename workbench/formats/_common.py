@@ -33,7 +33,9 @@ __all__ = [
     "describe",
     "detect",
     "items_frame",
+    "field",
     "iter_json_records",
+    "json_object",
     "join_labels",
     "json_value",
     "keep_latest",
@@ -249,6 +251,48 @@ def _bad_json(path: Path, where: str, exc: Exception) -> WorkbenchError:
     )
 
 
+def _not_object(path: Path, where: str, value: object) -> WorkbenchError:
+    from workbench._internal.escape import shorten
+
+    return WorkbenchError(
+        f"'{path}' {where} holds a JSON {'null' if value is None else type(value).__name__} "
+        f"({shorten(value, 60)}), not an object; each record of an export is a JSON object."
+    )
+
+
+def json_object(text: str, path: Path, where: str) -> dict[str, Any]:
+    """One JSON record (a line) as a dict; bad JSON, another type or nesting too deep to
+    decode is a clean error naming ``where``."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad_json(path, where, exc) from exc
+    except RecursionError as exc:
+        raise WorkbenchError(f"could not read '{path}' {where}: it is nested too deeply to be a record.") from exc
+    if not isinstance(value, dict):
+        raise _not_object(path, where, value)
+    return value
+
+
+def field(rec: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str, *, path: Path,
+          default: Any = None) -> Any:
+    """``rec[name]`` checked to be of JSON type ``kind`` (missing or null: ``default``); another
+    type is a clean error naming the record and the field."""
+    value = rec.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        names = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}
+        want = " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,))))
+        from workbench._internal.escape import shorten
+
+        raise WorkbenchError(
+            f"'{path}' {where}: field '{name}' is {type(value).__name__} {shorten(value, 60)}, not {want}; "
+            "the export is malformed or from another tool."
+        )
+    return value
+
+
 def iter_json_records(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the objects of a JSON array file, a single JSON object, or a JSON-lines file.
 
@@ -261,12 +305,15 @@ def iter_json_records(path: Path) -> Iterator[dict[str, Any]]:
             if kind == "jsonl":
                 for n, line in enumerate(fh, start=1):
                     if line.strip():
-                        try:
-                            yield json.loads(line)
-                        except json.JSONDecodeError as exc:
-                            raise _bad_json(path, f"line {n}", exc) from exc
+                        yield json_object(line, path, f"line {n}")
                 return
-            yield from _iter_array(fh, path)
+            for n, rec in enumerate(_iter_array(fh, path), start=1):
+                if not isinstance(rec, dict):
+                    raise _not_object(path, f"element {n}", rec)
+                yield rec
+    except RecursionError as exc:
+        raise WorkbenchError(f"could not read '{path}': a record is nested too deeply (more than "
+                             "Python's recursion limit of levels); no export nests that deep.") from exc
     except UnicodeDecodeError as exc:
         raise SchemaError(f"'{path}' is not valid UTF-8 text ({exc.reason}). Re-save the file as UTF-8.") from exc
 
@@ -476,8 +523,13 @@ def join_labels(values: Iterable[Any]) -> str:
 def to_utc(values: Sequence[Any] | pd.Series, *, unit: str | None = None) -> pd.Series:
     """Timestamps as UTC ``datetime64``; ISO strings, or numbers in ``unit`` (``"s"``)."""
     s = pd.Series(values)
-    if unit is not None:
-        return pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit=unit, utc=True)
+    if unit is not None:  # epoch numbers: milli-, micro- and nanoseconds told apart by magnitude
+        num = pd.to_numeric(s, errors="coerce").astype("float64")
+        num = num.where(np.isfinite(num))
+        size = num.abs()
+        scale = np.where(size >= 1e17, 1e9, np.where(size >= 1e14, 1e6, np.where(size >= 1e11, 1e3, 1.0)))
+        seconds = num / scale if unit == "s" else num
+        return pd.to_datetime(seconds, unit=unit, utc=True, errors="coerce")
     return pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
 
 

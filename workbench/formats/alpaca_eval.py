@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.errors import WorkbenchError
 from workbench.formats._common import (
     ImportResult,
     Peek,
@@ -55,6 +56,14 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     missing = pref.isna().to_numpy()
     tally.drop("no preference (the judge gave no answer)", int(missing.sum()))
     raw, pref = raw[~missing], pref[~missing]
+    valid = pref.isin([0, 1, 1.5, 2]) | pref.between(1, 2)
+    if not valid.all():
+        first = raw.index[~valid.to_numpy()][0]
+        raise WorkbenchError(
+            f"'{path}' record {first + 1}: preference {str(raw.loc[first, 'preference'])!r} is not an AlpacaEval "
+            f"preference (0, 1, 1.5, 2, or a soft value in [1, 2]); {int((~valid).sum()):,} record(s) hold "
+            "such values. Reading them as wins would be a guess: check the annotator's output."
+        )
     wp = win_probability(pref.to_numpy())
     judge = raw["annotator"].astype(str) if "annotator" in raw.columns else pd.Series("alpaca_eval", index=raw.index)
     out = pd.DataFrame({

@@ -37,6 +37,7 @@ from workbench.formats._common import (
     Peek,
     Tally,
     check_options,
+    field,
     items_frame,
     iter_json_records,
     join_labels,
@@ -97,11 +98,13 @@ def _label(rtype: str, value: Mapping[str, Any], where: str) -> Any:
     try:
         if rtype == "choices":
             ch = value["choices"]
+            if isinstance(ch, (str, int, float)):  # one choice given as a string, not its letters
+                return ch
+            if not isinstance(ch, list) or any(isinstance(c, (dict, list)) for c in ch):
+                raise TypeError(ch)
             return ch[0] if len(ch) == 1 else join_labels(ch)
-        if rtype == "rating":
-            return value["rating"]
-        if rtype == "number":
-            return value["number"]
+        if rtype in ("rating", "number"):
+            return _number(value[rtype], where, rtype)
         if rtype == "taxonomy":
             paths = ["/".join(map(str, p)) for p in value["taxonomy"]]
             return paths[0] if len(paths) == 1 else join_labels(paths)
@@ -111,6 +114,20 @@ def _label(rtype: str, value: Mapping[str, Any], where: str) -> Any:
             f"(value is {json.dumps(value)[:200]}). Check the export; the result is malformed."
         ) from exc
     raise AssertionError(rtype)  # pragma: no cover
+
+
+def _number(raw: Any, where: str, rtype: str) -> Any:
+    """A rating as one label however it is written: ``5``, ``5.0`` and ``"5"`` are ``5``; a value
+    that is not a finite number is a clean error."""
+    value = raw
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise WorkbenchError(f"Label Studio {where}: a '{rtype}' result holds {str(raw)[:60]!r}, not a finite number.")
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _unknown_type(rtype: Any, where: str) -> WorkbenchError:
@@ -135,15 +152,18 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
                 f"'{path}': element {n_tasks} is not a Label Studio task (no 'data'); it has keys "
                 f"{', '.join(map(repr, list(task)[:10])) if isinstance(task, dict) else type(task).__name__}."
             )
-        data = task.get("data") or {}
+        where = f"element {n_tasks}"
+        data = field(task, "data", dict, where, path=path, default={})
         task_id = task.get("id")
         item = data.get("item_id", task_id)
         if item is None:
             raise SchemaError(f"'{path}': task {n_tasks} has neither an 'id' nor data.item_id; re-export with task ids.")
         item = str(item)
         rows.items.append({"item_id": item, "task_id": None if task_id is None else str(task_id), **scalar_fields({k: v for k, v in data.items() if k != "item_id"})})
-        for a in task.get("annotations") or []:
-            results = a.get("result") or []
+        for a in field(task, "annotations", list, f"task {task_id}", path=path, default=[]):
+            if not isinstance(a, dict):
+                raise WorkbenchError(f"'{path}' task {task_id}: an annotation is {type(a).__name__}, not an object.")
+            results = field(a, "result", list, _where(task_id, a), path=path, default=[])
             n = max(len(results), 1)
             tally.read += n
             if a.get("was_cancelled"):
@@ -152,14 +172,16 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
             if not results:
                 tally.drop("annotation with no result", 1)
                 continue
-            cb = a.get("completed_by")
+            cb = field(a, "completed_by", (int, str, dict), _where(task_id, a), path=path)
             who = str(cb) if type(cb) is int else _annotator(cb)
             if who is None:
                 raise SchemaError(f"'{path}': task {task_id}, annotation {a.get('id')} has no completed_by; re-export from Label Studio.")
             created, lead, gt = a.get("created_at"), a.get("lead_time"), bool(a.get("ground_truth"))
             for r in results:
+                if not isinstance(r, dict):
+                    raise WorkbenchError(f"'{path}' {_where(task_id, a)}: a result is {type(r).__name__}, not an object.")
                 rtype = r.get("type")
-                value = r.get("value") or {}
+                value = field(r, "value", dict, _where(task_id, a), path=path, default={})
                 if rtype == "choices" and _REGION_KEYS.isdisjoint(value):  # the common case, inline
                     ch = value.get("choices")
                     label = ch[0] if type(ch) is list and len(ch) == 1 else _label(rtype, value, _where(task_id, a))

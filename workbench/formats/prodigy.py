@@ -36,6 +36,7 @@ from workbench.formats._common import (
     check_options,
     items_frame,
     join_labels,
+    json_object,
     json_value,
     keep_latest,
     no_records,
@@ -100,10 +101,7 @@ def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
         for n, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise WorkbenchError(f"could not read '{path}' line {n} as JSON: {exc}. Is the export complete?") from exc
+            rec = json_object(line, path, f"line {n}")
             tally.read += 1
             item = get(rec, "item_id")
             if item is None:
@@ -132,6 +130,11 @@ def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
                 continue
             if "options" in rec:
                 acc = get(rec, "accept") or []
+                if isinstance(acc, (str, int, float)):  # one choice, not its letters
+                    acc = [acc]
+                elif not isinstance(acc, list) or any(isinstance(a, (dict, list)) for a in acc):
+                    raise WorkbenchError(f"'{path}' line {n}: field 'accept' is {type(acc).__name__} "
+                                         f"{str(acc)[:60]!r}, not a list of option ids.")
                 label: Any = (acc[0] if len(acc) == 1 else join_labels(acc)) if answer == "accept" else answer
                 question = get(rec, "label")
             else:
@@ -145,6 +148,9 @@ def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
             cols["ts"].append(get(rec, "_timestamp"))
     return cols, pd.DataFrame(list(items.values()), columns=["item_id", "text", "input_hash"]), spans, anonymous
 
+
+#: The largest (decompressed) file parsed in one buffer by Arrow; larger ones are streamed.
+_ARROW_MAX_BYTES = 1 << 30
 
 #: Keys whose presence anywhere in the file sends it to the general reader.
 _GENERAL_ONLY = (b'"options"', b'"spans"', b'"item_id"')
@@ -162,9 +168,9 @@ def _read_arrow(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    with open_binary(path) as fh:
-        raw = fh.read()
-    if any(key in raw for key in _GENERAL_ONLY):
+    with open_binary(path) as fh:  # streamed and bounded; a file too large for one buffer goes line by line
+        raw = fh.read(_ARROW_MAX_BYTES + 1)
+    if len(raw) > _ARROW_MAX_BYTES or any(key in raw for key in _GENERAL_ONLY):
         return None
     schema = pa.schema([("_input_hash", pa.int64()), ("_annotator_id", pa.string()), ("_session_id", pa.string()),
                         ("answer", pa.string()), ("label", pa.string()), ("_timestamp", pa.float64()),
