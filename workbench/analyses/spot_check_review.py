@@ -45,8 +45,11 @@ __all__ = ["DEFAULTS", "SpotCheckReport", "run"]
 #: The report's parameters and their defaults (one home: :mod:`workbench.analyses.defaults`).
 DEFAULTS: dict[str, Any] = SPOT_CHECK_REVIEW
 
-#: Below this F1 against the reviewers a calibrated threshold is reported as a weak filter.
+#: Below this F1 against the reviewers a calibrated threshold is reported as a weak filter; so is
+#: one whose precision is not at least this much above the share reviewers flag (a rule that flags
+#: nearly everything has recall 1 and an F1 that looks good while it tells nothing).
 _WEAK_F1 = 0.5
+_MIN_LIFT = 0.1
 
 
 @dataclass(frozen=True)
@@ -222,10 +225,12 @@ def _verdict(decisions: pd.DataFrame, kpis: ReviewKPIs, best: CalibrationResult 
         outcome, tone = "calibrated", "good"
         head = (f"{demo}{fmt_count(n)} review decisions; best filter {best.metric} {side} {best.threshold:.4g} "
                 f"(F1 {best.fbeta:.2f}, {best.confidence:.0%} CI {best.ci_low:.4g}–{best.ci_high:.4g}).")
-        if best.fbeta < _WEAK_F1:
+        base = best.n_flagged_by_humans / best.n_items if best.n_items else 0.0
+        if best.fbeta < _WEAK_F1 or best.precision < base + _MIN_LIFT:  # flag-all rules reach F1 0.7 at base 0.55
             outcome, tone = "weak_filter", "warning"
             head = (f"{demo}{fmt_count(n)} review decisions; no calibrated score matches the reviewers well "
-                    f"(best: {best.metric} {side} {best.threshold:.4g}, F1 {best.fbeta:.2f}).")
+                    f"(best: {best.metric} {side} {best.threshold:.4g}, F1 {best.fbeta:.2f}, precision "
+                    f"{best.precision:.2f} where reviewers flag {base:.0%}).")
         bullets.append(f"Precision {best.precision:.2f}, recall {best.recall:.2f} against the reviewers on "
                        f"{fmt_count(best.n_items)} reviewed items.")
         if rules_file is not None and not temporary:
