@@ -260,7 +260,7 @@ def test_airflow_dag_runs_the_flow_and_a_failing_task_fails_the_run(tmp_path: Pa
     assert truth.reindex(queue["doc_id"]).isin(["near_duplicate", "clean"]).all()  # near copies go to a person
     assert truth.reindex(exact).isin(["exact_duplicate", "clean"]).all()
     report = json.loads((flow / "reports" / "data_overview" / "manifest.json").read_text())
-    assert report["status"] == "succeeded" and report["headlines"] == ["corpus table of 150 rows and 3 columns"]
+    assert report["status"] == "succeeded" and report["headlines"] == ["A corpus table of 150 rows and 3 columns."]
     broken = runs["broken"]
     assert broken["state"] == "failed"
     assert broken["tasks"]["ingest"] == "failed"

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._internal import tables
-from workbench._internal.dates import _family, parse_dates
+from workbench._internal.dates import date_family, parse_dates
 from workbench._validation import TABLE_SCHEMAS, check_choice, require_frame, validate_table
 from workbench.errors import SchemaError
 
@@ -169,7 +169,7 @@ def _time_spans(df: pd.DataFrame) -> pd.DataFrame:
             text = s.dropna()
             if not len(text) or not all(isinstance(v, str) for v in text.head(1000)):
                 continue
-            families = {_family(v) for v in text.astype(str).unique()}
+            families = {date_family(v) for v in text.astype(str).unique()}
             if not families <= {"iso", "zone", "dmy", "mdy", "ambiguous"} or families <= {"ambiguous"}:
                 continue
         try:

@@ -15,7 +15,7 @@ import pandas as pd
 from workbench._validation import format_rows
 from workbench.errors import SchemaError
 
-__all__ = ["parse_dates", "parse_zone_abbreviation_times"]
+__all__ = ["date_family", "parse_dates", "parse_zone_abbreviation_times"]
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})([T ].*)?$")
@@ -54,7 +54,8 @@ def parse_zone_abbreviation_times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.Series(out, index=values.index), format="%Y-%b-%d %H:%M:%S%z", utc=True, errors="coerce")
 
 
-def _family(value: str) -> str:
+def date_family(value: str) -> str:
+    """Which format family a date string belongs to (``iso``, ``zone``, ``dmy``, ``mdy``, ``ambiguous``, ``other``)."""
     v = value.strip()
     if _ISO.match(v):
         return "iso"
@@ -131,7 +132,7 @@ def parse_dates(
     text = values[keep].astype(str).str.strip().reset_index(drop=True)
     rows = values.index[keep]
     distinct = pd.Series(text.unique())
-    family_of = dict(zip(distinct, distinct.map(_family), strict=True))
+    family_of = dict(zip(distinct, distinct.map(date_family), strict=True))
     row_family = text.map(family_of).to_numpy()
     found = [f for f in _FAMILIES if (row_family == f).any()]
     if "other" in found and date_format is None:  # text that is no date at all is its own error

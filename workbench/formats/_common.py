@@ -33,7 +33,7 @@ __all__ = [
     "describe",
     "detect",
     "items_frame",
-    "field",
+    "record_field",
     "iter_json_records",
     "json_object",
     "join_labels",
@@ -274,7 +274,7 @@ def json_object(text: str, path: Path, where: str) -> dict[str, Any]:
     return value
 
 
-def field(rec: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str, *, path: Path,
+def record_field(rec: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str, *, path: Path,
           default: Any = None) -> Any:
     """``rec[name]`` checked to be of JSON type ``kind`` (missing or null: ``default``); another
     type is a clean error naming the record and the field."""

@@ -37,7 +37,6 @@ from workbench.formats._common import (
     Peek,
     Tally,
     check_options,
-    field,
     items_frame,
     iter_json_records,
     join_labels,
@@ -45,6 +44,7 @@ from workbench.formats._common import (
     keep_latest,
     no_records,
     pick_question,
+    record_field,
     require_format,
     scalar_fields,
     to_utc,
@@ -153,17 +153,17 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
                 f"{', '.join(map(repr, list(task)[:10])) if isinstance(task, dict) else type(task).__name__}."
             )
         where = f"element {n_tasks}"
-        data = field(task, "data", dict, where, path=path, default={})
+        data = record_field(task, "data", dict, where, path=path, default={})
         task_id = task.get("id")
         item = data.get("item_id", task_id)
         if item is None:
             raise SchemaError(f"'{path}': task {n_tasks} has neither an 'id' nor data.item_id; re-export with task ids.")
         item = str(item)
         rows.items.append({"item_id": item, "task_id": None if task_id is None else str(task_id), **scalar_fields({k: v for k, v in data.items() if k != "item_id"})})
-        for a in field(task, "annotations", list, f"task {task_id}", path=path, default=[]):
+        for a in record_field(task, "annotations", list, f"task {task_id}", path=path, default=[]):
             if not isinstance(a, dict):
                 raise WorkbenchError(f"'{path}' task {task_id}: an annotation is {type(a).__name__}, not an object.")
-            results = field(a, "result", list, _where(task_id, a), path=path, default=[])
+            results = record_field(a, "result", list, _where(task_id, a), path=path, default=[])
             n = max(len(results), 1)
             tally.read += n
             if a.get("was_cancelled"):
@@ -172,7 +172,7 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
             if not results:
                 tally.drop("annotation with no result", 1)
                 continue
-            cb = field(a, "completed_by", (int, str, dict), _where(task_id, a), path=path)
+            cb = record_field(a, "completed_by", (int, str, dict), _where(task_id, a), path=path)
             who = str(cb) if type(cb) is int else _annotator(cb)
             if who is None:
                 raise SchemaError(f"'{path}': task {task_id}, annotation {a.get('id')} has no completed_by; re-export from Label Studio.")
@@ -181,7 +181,7 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
                 if not isinstance(r, dict):
                     raise WorkbenchError(f"'{path}' {_where(task_id, a)}: a result is {type(r).__name__}, not an object.")
                 rtype = r.get("type")
-                value = field(r, "value", dict, _where(task_id, a), path=path, default={})
+                value = record_field(r, "value", dict, _where(task_id, a), path=path, default={})
                 if rtype == "choices" and _REGION_KEYS.isdisjoint(value):  # the common case, inline
                     ch = value.get("choices")
                     label = ch[0] if type(ch) is list and len(ch) == 1 else _label(rtype, value, _where(task_id, a))
