@@ -226,10 +226,19 @@ READER_ERRORS = {  # file name, content, format, message fragment
     "Prodigy accept as an object": ("p.jsonl", '{"_input_hash": 1, "answer": "accept", "options": [], "accept": {"a": 1}}\n',
                                     "prodigy", "field 'accept' is dict"),
     "Labelbox projects as a list": ("l.jsonl", json.dumps({"data_row": {"id": "r"}, "projects": [1]}) + "\n", "labelbox",
-                                    "could not read"),
+                                    "line 1: field 'projects' is list [1], not an object"),
+    "Labelbox radio answer as a string": ("l.jsonl", json.dumps({"data_row": {"id": "r"}, "projects": {"p": {"labels": [
+        {"annotations": {"classifications": [{"name": "Q", "radio_answer": "yes"}]}}]}}}) + "\n", "labelbox",
+        "line 1, project 'p', label 1 (data row 'r'): field 'radio_answer' is str"),
+    "Labelbox labels as an object": ("l.jsonl", json.dumps({"data_row": {"id": "r"}, "projects": {"p": {"labels": {}}}}) + "\n",
+                                     "labelbox", "line 1, project 'p': field 'labels' is dict"),
     "arena conversation as a number": ("a.json", [{"model_a": "x", "model_b": "y", "winner": "model_a", "judge": "j",
-                                                   "conversation_a": 5}], "arena", "could not read"),
-    "Argilla fields as a string": ("g.json", [{"id": "r", "fields": "a", "responses": 5}], "argilla", "could not read"),
+                                                   "conversation_a": 5}], "arena", "record 1: field 'conversation_a' is int 5, not a list or a string"),
+    "arena winner as a list": ("a.jsonl", '{"model_a": "x", "model_b": "y", "winner": "tie"}\n{"model_a": "x", "model_b": "y", "winner": ["model_a"]}\n',
+                               "arena", "record 2: field 'winner' is list"),
+    "Argilla fields as a string": ("g.json", [{"id": "r", "fields": "a", "responses": 5}], "argilla", "record 1: field 'fields' is str"),
+    "Argilla response as a string": ("g.json", [{"id": "r", "fields": {}, "responses": {"q": ["yes"]}}], "argilla",
+                                     "record 1: a response to 'q' in field 'responses' is str"),
     "AlpacaEval preference 7": ("e.json", [{"instruction": "i", "output_1": "a", "output_2": "b", "preference": 7}],
                                 "alpaca-eval", "preference '7' is not an AlpacaEval preference"),
     "AlpacaEval preference -3": ("e.json", [{"instruction": "i", "output_1": "a", "output_2": "b", "preference": -3}],
@@ -287,3 +296,22 @@ def test_silent_misreadings_are_read_right(tmp_path: Path) -> None:
     ms = _write(tmp_path, "m.jsonl", '{"_input_hash": 1, "answer": "accept", "_annotator_id": "a", "_timestamp": 1700000000000}\n')
     ts = io.import_annotations(ms, format="prodigy").annotations["timestamp"]
     assert ts.dt.year.tolist() == [2023]  # milliseconds told from seconds by magnitude, not year 55840
+
+
+def test_labelbox_empty_checklist_is_no_answer_not_the_label_empty(tmp_path: Path) -> None:
+    def row(item: str, checks: list[dict[str, str]]) -> str:
+        label = {"label_details": {"created_by": "a@x"}, "annotations": {"classifications": [
+            {"name": "Attrs", "checklist_answers": checks}]}}
+        return json.dumps({"data_row": {"id": item}, "projects": {"p": {"labels": [label]}}})
+
+    path = _write(tmp_path, "l.ndjson", row("r1", []) + "\n" + row("r2", [{"name": "Crowded"}]) + "\n")
+    res = io.import_annotations(path, format="labelbox")
+    assert res.annotations is not None and res.annotations["label"].tolist() == ["Crowded"]
+    assert res.report.dropped == {"checklist with nothing ticked (no answer)": 1}
+
+
+def test_arena_millisecond_timestamps_read_as_the_right_year(tmp_path: Path) -> None:
+    recs = [{"question_id": f"q{i}", "model_a": "x", "model_b": "y", "winner": "model_a", "judge": "j", "tstamp": t}
+            for i, t in enumerate((1700000000, 1700000000123, 1700000000123456))]
+    got = io.import_annotations(_write(tmp_path, "a.json", recs), format="arena").preferences
+    assert got is not None and got["timestamp"].dt.year.tolist() == [2023, 2023, 2023]  # not year 55840, nor an int64 wrap to 1972

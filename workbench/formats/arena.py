@@ -31,12 +31,31 @@ from workbench.formats._common import (
     Tally,
     check_options,
     keep_latest,
+    record_field,
     record_frame,
     require_format,
     to_utc,
 )
 
 __all__ = ["read"]
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "model_a": str, "model_b": str, "winner": str, "judge": (str, int), "question_id": (str, int),
+    "conversation_a": (list, str), "conversation_b": (list, str), "turn": (int, float), "tstamp": (int, float),
+    "language": str,
+}
+
+
+def _check_types(raw: pd.DataFrame, path: Path) -> None:
+    """Each JSON record's fields of the JSON type this reader uses (record and field named)."""
+    cols = [c for c in _TYPES if c in raw.columns]
+    for n, rec in enumerate(raw[cols].to_dict("records"), start=1):
+        for col in cols:
+            value = rec[col]
+            if isinstance(value, float) and np.isnan(value):
+                continue
+            record_field(rec, col, _TYPES[col], f"record {n}", path=path)
+
 
 _WINNER = {"model_a": "a", "model_b": "b", "tie": "tie", "tie (bothbad)": "tie"}
 
@@ -67,6 +86,8 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     check_options(options, (), format="arena")
     require_format(peek, "arena")
     raw = record_frame(path, peek, "arena", ["model_a", "model_b", "winner"])
+    if peek.container not in ("parquet", "csv"):
+        _check_types(raw, path)
     tally = Tally(str(path), "arena", "judgments")
     tally.read = len(raw)
     winner = raw["winner"].astype(str)

@@ -38,6 +38,7 @@ from workbench.formats._common import (
     keep_latest,
     no_records,
     pick_question,
+    record_field,
     require_format,
     scalar_fields,
 )
@@ -74,20 +75,24 @@ def _value(v: Any) -> tuple[str, Any]:
     return "label", v
 
 
-def _nested(rec: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any, Any, Any]], list[tuple[str, Any, Any]]]:
-    fields = dict(rec.get("fields") or {})
+def _nested(rec: Mapping[str, Any], where: str, path: Path
+            ) -> tuple[dict[str, Any], list[tuple[str, Any, Any, Any]], list[tuple[str, Any, Any]]]:
+    fields = dict(record_field(rec, "fields", dict, where, path=path, default={}))
     responses = []
-    for q, answers in (rec.get("responses") or {}).items():
+    for q, answers in record_field(rec, "responses", dict, where, path=path, default={}).items():
         for a in _listish(answers):
+            if not isinstance(a, Mapping):
+                raise WorkbenchError(f"'{path}' {where}: a response to {q!r} in field 'responses' is "
+                                     f"{type(a).__name__}, not an object; the export is malformed or from another tool.")
             responses.append((q, a.get("user_id"), a.get("value"), a.get("status", "submitted")))
     suggestions = []
-    for q, s in (rec.get("suggestions") or {}).items():
+    for q, s in record_field(rec, "suggestions", dict, where, path=path, default={}).items():
         if isinstance(s, Mapping):
             suggestions.append((q, s.get("agent"), s.get("value")))
     return fields, responses, suggestions
 
 
-def _flat(rec: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any, Any, Any]], list[tuple[str, Any, Any]]]:
+def _flat(rec: Mapping[str, Any], where: str, path: Path) -> tuple[dict[str, Any], list[tuple[str, Any, Any, Any]], list[tuple[str, Any, Any]]]:
     questions = sorted({k[: -len(".responses")] for k in rec if k.endswith(".responses")}
                        | {k[: -len(".suggestion")] for k in rec if k.endswith(".suggestion")})
     fields = {k: v for k, v in rec.items()
@@ -125,9 +130,12 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     n = 0
     for rec in records:
         n += 1
+        where = f"record {n}"
         flat = "fields" not in rec and "responses" not in rec
-        fields, responses, suggestions = (_flat if flat else _nested)(rec)
+        fields, responses, suggestions = (_flat if flat else _nested)(rec, where, path)
         item = rec.get("id") if rec.get("id") is not None else rec.get("_server_id")
+        if item is not None and not isinstance(item, (str, int, np.integer)):
+            record_field(rec, "id" if rec.get("id") is not None else "_server_id", (str, int), where, path=path)
         if item is None:
             raise WorkbenchError(f"'{path}': record {n} has neither 'id' nor '_server_id'; export the records with their ids.")
         item = str(item)
@@ -141,7 +149,10 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
                 continue
             if user is None:
                 raise WorkbenchError(f"'{path}': record {item!r}, question {q!r}: a submitted response has no user_id.")
-            kind, label = _value(value)
+            try:
+                kind, label = _value(value)
+            except WorkbenchError as exc:
+                raise WorkbenchError(f"'{path}' {where} (id {item!r}), question {q!r}: {exc}") from exc
             if kind == "span":
                 spans.append({"item_id": item, "annotator_id": str(user), "question": q,
                               "value": json.dumps(label, ensure_ascii=False)})

@@ -36,6 +36,7 @@ from workbench.formats._common import (
     keep_latest,
     no_records,
     pick_question,
+    record_field,
     require_format,
     to_utc,
 )
@@ -45,12 +46,21 @@ __all__ = ["read"]
 _OPTIONS = ("question",)
 
 
-def _answer(c: Mapping[str, Any], where: str) -> tuple[str, Any]:
+def _answer(c: Mapping[str, Any], where: str, path: Path) -> tuple[str, Any]:
     if "radio_answer" in c:
-        a = c["radio_answer"] or {}
+        a = record_field(c, "radio_answer", dict, where, path=path, default={})
         return "label", a.get("name", a.get("value"))
     if "checklist_answers" in c:
-        return "label", join_labels(a.get("name", a.get("value")) for a in c["checklist_answers"] or [])
+        checks = record_field(c, "checklist_answers", list, where, path=path, default=[])
+        names = []
+        for a in checks:
+            if not isinstance(a, Mapping):
+                raise WorkbenchError(f"'{path}' {where}: an item of field 'checklist_answers' is "
+                                     f"{type(a).__name__}, not an object; the export is malformed.")
+            names.append(a.get("name", a.get("value")))
+        if not names:  # nothing ticked: no answer, not the label ''
+            return "empty", None
+        return "label", join_labels(names)
     if "text_answer" in c:
         return "text", None
     raise WorkbenchError(
@@ -72,33 +82,53 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     unknown = 0
     for row in iter_json_records(path):
         n += 1
-        dr = row.get("data_row") or {}
+        where = f"line {n}"
+        dr = record_field(row, "data_row", dict, where, path=path, default={})
         item = dr.get("global_key") or dr.get("id")
         if item is None:
             raise WorkbenchError(f"'{path}': line {n} has no data_row.id or data_row.global_key; it is not a Labelbox data row.")
         item = str(item)
         items.append({"item_id": item, "data_row_id": dr.get("id"), "row_data": dr.get("row_data")})
         position = 0
-        for project in (row.get("projects") or {}).values():
-            for label in project.get("labels") or []:
+        projects = record_field(row, "projects", dict, where, path=path, default={})
+        for pid, project in projects.items():
+            if not isinstance(project, Mapping):
+                raise WorkbenchError(f"'{path}' {where}: project {pid!r} is {type(project).__name__}, not an object; "
+                                     "the export is malformed or from another tool.")
+            for label in record_field(project, "labels", list, f"{where}, project {pid!r}", path=path, default=[]):
                 position += 1
-                details = label.get("label_details") or {}
+                lw = f"{where}, project {pid!r}, label {position}"
+                if not isinstance(label, Mapping):
+                    raise WorkbenchError(f"'{path}' {lw}: the label is {type(label).__name__}, not an object; "
+                                         "the export is malformed or from another tool.")
+                details = record_field(label, "label_details", dict, lw, path=path, default={})
                 who = details.get("created_by")
                 if who is None:  # exported without label details (Labelbox's default): annotator unknown
                     who = f"unknown-{position}"
                     unknown += 1
-                seconds = (label.get("performance_details") or {}).get("seconds_to_create")
-                body = label.get("annotations") or {}
-                for obj in (body.get("objects") or []) + (body.get("relationships") or []):
+                seconds = record_field(label, "performance_details", dict, lw, path=path, default={}).get("seconds_to_create")
+                body = record_field(label, "annotations", dict, lw, path=path, default={})
+                objs = (record_field(body, "objects", list, lw, path=path, default=[])
+                        + record_field(body, "relationships", list, lw, path=path, default=[]))
+                for obj in objs:
+                    if not isinstance(obj, Mapping):
+                        raise WorkbenchError(f"'{path}' {lw}: an object or relationship is {type(obj).__name__}, "
+                                             "not an object; the export is malformed.")
                     tally.read += 1
                     spans.append({"item_id": item, "annotator_id": str(who), "question": obj.get("name"),
                                   "value": json.dumps(obj, ensure_ascii=False)})
                     tally.drop("object or relationship (in table 'spans')")
-                for c in body.get("classifications") or []:
+                for c in record_field(body, "classifications", list, lw, path=path, default=[]):
                     tally.read += 1
-                    kind, value = _answer(c, f"data row {item!r}")
+                    if not isinstance(c, Mapping):
+                        raise WorkbenchError(f"'{path}' {lw}: a classification is {type(c).__name__}, not an "
+                                             "object; the export is malformed.")
+                    kind, value = _answer(c, f"{lw} (data row {item!r})", path)
                     if kind == "text":
                         tally.drop("free-text answer (text classification) is not a label")
+                        continue
+                    if kind == "empty":
+                        tally.drop("checklist with nothing ticked (no answer)")
                         continue
                     ann["item_id"].append(item)
                     ann["annotator_id"].append(str(who))
