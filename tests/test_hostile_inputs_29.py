@@ -315,3 +315,37 @@ def test_arena_millisecond_timestamps_read_as_the_right_year(tmp_path: Path) -> 
             for i, t in enumerate((1700000000, 1700000000123, 1700000000123456))]
     got = io.import_annotations(_write(tmp_path, "a.json", recs), format="arena").preferences
     assert got is not None and got["timestamp"].dt.year.tolist() == [2023, 2023, 2023]  # not year 55840, nor an int64 wrap to 1972
+
+
+_MTURK_HEAD = "HITId,WorkerId,AssignmentStatus,SubmitTime,Input.id,Answer.sentiment.label\n"
+
+
+def test_mturk_ragged_row_is_a_clean_error_naming_the_row(tmp_path: Path) -> None:
+    for body in ("h1,w1,Approved,,i1,pos\nh1,w2,Approved,,i1,neg,extra\n",  # pandas: ParserError
+                 "h1,w1,Approved,,i1,pos,x\nh1,w2,Approved,,i1,neg,y\n"):    # pandas: every column shifted
+        path = _write(tmp_path, "batch.csv", _MTURK_HEAD + body)
+        with pytest.raises(WorkbenchError, match=r"has 7 fields but the header has 6") as info:
+            io.import_annotations(path, format="mturk")
+        assert "row 2 (line 3)" in str(info.value) or "row 1 (line 2)" in str(info.value)
+
+
+def test_mturk_numeric_score_columns_are_not_a_checkbox_group(tmp_path: Path) -> None:
+    head = "HITId,WorkerId,AssignmentStatus,Input.id,Answer.score.0,Answer.score.1\n"
+    path = _write(tmp_path, "batch.csv", head + "h1,w1,Approved,i1,0,1\nh1,w2,Approved,i1,1,0\n")
+    res = io.import_annotations(path, format="mturk")
+    ann = res.annotations
+    assert ann is not None and sorted(ann["question"].unique()) == ["score.0", "score.1"]
+    assert sorted(ann["label"].tolist()) == ["0", "0", "1", "1"]  # no 0 dropped
+    assert not res.report.dropped
+    ticks = _write(tmp_path, "ticks.csv", "HITId,WorkerId,AssignmentStatus,Input.id,Answer.tag.a,Answer.tag.b\n"
+                   "h1,w1,Approved,i1,true,false\n")
+    got = io.import_annotations(ticks, format="mturk").annotations
+    assert got is not None and got["label"].tolist() == ["a"]  # true/false options stay a group
+
+
+def test_mturk_unknown_time_zone_is_noted(tmp_path: Path) -> None:
+    path = _write(tmp_path, "batch.csv", _MTURK_HEAD + "h1,w1,Approved,Mon Mar 04 10:21:33 PST 2024,i1,pos\n"
+                  "h1,w2,Approved,Mon Mar 04 10:21:33 CET 2024,i1,neg\n")
+    res = io.import_annotations(path, format="mturk")
+    assert res.annotations is not None and int(res.annotations["timestamp"].isna().sum()) == 1
+    assert any("1 SubmitTime value(s) could not be read (time zone 'CET': 1)" in n for n in res.report.notes)

@@ -13,6 +13,7 @@ columns ``Answer.Q.option`` (radio buttons / checkboxes, ``true``/``false``) is 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from workbench.formats._common import (
     join_labels,
     keep_latest,
     no_records,
+    open_text,
     require_format,
 )
 
@@ -38,6 +40,44 @@ __all__ = ["parse_submit_time", "read"]
 _OPTIONS = ("rejected", "question")
 _TRUE = {"true", "on", "1", "yes"}
 _FALSE = {"false", "off", "0", "no", ""}
+
+
+def _boolean(values: set[str]) -> bool:
+    """Values of a checkbox/radio option column: boolean words only, and not just the digits
+    0 and 1 (a column ``Answer.score.0`` holding numbers is a number, not an option)."""
+    return values <= (_TRUE | _FALSE) and (not values or bool(values - {"0", "1"}))
+
+
+def _check_ragged(path: Path) -> None:
+    """A row with more fields than the header is a clean error naming it (pandas would
+    raise a parser error, or silently shift every column when all rows have one more)."""
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        for n, row in enumerate(reader, start=2):
+            if len(row) > len(header):
+                raise WorkbenchError(
+                    f"'{path}': row {n - 1} (line {reader.line_num}) has {len(row)} fields but the header has "
+                    f"{len(header)}; the batch results are damaged (a value with an unquoted comma?)."
+                )
+
+
+def _unread_times(raw: pd.Series, parsed: pd.Series) -> str | None:
+    """A note on SubmitTime values that could not be read (an unknown time zone, another form)."""
+    bad = raw.notna().to_numpy() & parsed.isna().to_numpy()
+    if not bad.any():
+        return None
+    zones: dict[str, int] = {}
+    for v in raw[bad]:
+        parts = str(v).split()
+        key = f"time zone {parts[4]!r}" if len(parts) == 6 else "not of the form 'Mon Mar 04 10:21:33 PST 2024'"
+        zones[key] = zones.get(key, 0) + 1
+    detail = "; ".join(f"{k}: {c:,}" for k, c in sorted(zones.items(), key=lambda kv: -kv[1])[:5])
+    return (f"{int(bad.sum()):,} SubmitTime value(s) could not be read ({detail}); their timestamp is empty. "
+            "Known zones are UTC, GMT and the US zones (PST/PDT, MST/MDT, CST/CDT, EST/EDT); convert the "
+            "times to ISO 8601 to keep them.")
 
 
 def parse_submit_time(values: pd.Series) -> pd.Series:
@@ -64,7 +104,7 @@ def _questions(frame: pd.DataFrame) -> dict[str, list[str]]:
             continue
         head, dot, _ = name.rpartition(".")
         values = set(frame[c].dropna().astype(str).str.lower())
-        if dot and values <= (_TRUE | _FALSE):
+        if dot and _boolean(values):
             groups.setdefault(head, []).append(c)
         else:
             groups[name] = [c]
@@ -73,7 +113,7 @@ def _questions(frame: pd.DataFrame) -> dict[str, list[str]]:
 
 def _labels(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
     values = set(frame[cols[0]].dropna().astype(str).str.lower())
-    if len(cols) == 1 and not (cols[0].count(".") >= 2 and values <= (_TRUE | _FALSE)):
+    if len(cols) == 1 and not (cols[0].count(".") >= 2 and _boolean(values)):
         return frame[cols[0]].where(frame[cols[0]].notna() & (frame[cols[0]].astype(str) != "{}"))
     ticked = np.column_stack([frame[c].astype(str).str.lower().isin(_TRUE).to_numpy() for c in cols])
     names = [c.rpartition(".")[2] for c in cols]
@@ -89,6 +129,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     require_format(peek, "mturk")
     if peek.container != "csv":
         raise WorkbenchError(f"'{path}': MTurk batch results are a CSV file; this is {peek.container or 'of unknown type'}.")
+    _check_ragged(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
     if frame.empty:
         raise no_records(path, "MTurk")
@@ -116,7 +157,11 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
         keep_rows = np.ones(len(frame), dtype=bool)
     base = pd.DataFrame({"item_id": item.astype(str).to_numpy(), "annotator_id": frame["WorkerId"].astype(str).to_numpy()})
     if "SubmitTime" in frame.columns:
-        base["timestamp"] = parse_submit_time(frame["SubmitTime"]).to_numpy()
+        parsed = parse_submit_time(frame["SubmitTime"])
+        base["timestamp"] = parsed.to_numpy()
+        note = _unread_times(frame["SubmitTime"], parsed)
+        if note:
+            tally.note(note)
     if "WorkTimeInSeconds" in frame.columns:
         base["duration_s"] = pd.to_numeric(frame["WorkTimeInSeconds"], errors="coerce").to_numpy()
     base["assignment_status"] = status.to_numpy()
