@@ -349,3 +349,12 @@ def test_mturk_unknown_time_zone_is_noted(tmp_path: Path) -> None:
     res = io.import_annotations(path, format="mturk")
     assert res.annotations is not None and int(res.annotations["timestamp"].isna().sum()) == 1
     assert any("1 SubmitTime value(s) could not be read (time zone 'CET': 1)" in n for n in res.report.notes)
+
+
+def test_label_studio_csv_na_answers_are_counted_as_dropped(tmp_path: Path) -> None:
+    path = _write(tmp_path, "export.csv", "id,text,sentiment,annotator,annotation_id\n"
+                  "1,a,positive,1,11\n1,a,N/A,2,12\n2,b,negative,1,13\n2,b,,2,14\n")
+    res = io.import_annotations(path, format="label-studio")
+    assert res.annotations is not None and sorted(res.annotations["label"]) == ["negative", "positive"]
+    assert res.report.dropped == {"answer 'N/A' (a missing-value marker, not a label)": 1}
+    assert res.report.rows_read == 3  # the blank cell is no answer; 'N/A' is an answer, dropped and counted

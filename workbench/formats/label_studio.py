@@ -242,6 +242,11 @@ def _decode_min(value: Any) -> tuple[str, Any]:
     return "label", value
 
 
+# what pandas would have read as missing in a CSV: an answer holding one is counted as dropped
+_NA_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                         "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+
+
 def _read_min(path: Path, frame: pd.DataFrame, tally: Tally, opts: dict[str, Any]) -> _Rows:
     rows = _Rows()
     if frame.empty:
@@ -274,6 +279,10 @@ def _read_min(path: Path, frame: pd.DataFrame, tally: Tally, opts: dict[str, Any
     seq = 0
     for q in questions:
         for i, (item, who, cell) in enumerate(zip(items["item_id"], frame["annotator"], frame[q], strict=True)):
+            if isinstance(cell, str) and cell.strip() in _NA_MARKERS:
+                tally.read += 1
+                tally.drop(f"answer {cell.strip()!r} (a missing-value marker, not a label)")
+                continue
             kind, value = _decode_min(cell)
             if kind == "none":
                 continue  # this annotator did not answer this question
@@ -338,7 +347,8 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     require_format(peek, "label-studio", accept_unknown=True)
     tally = Tally(str(path), "label-studio", "answers")
     if peek.container == "csv":
-        frame = pd.read_csv(path, dtype={"id": str, "item_id": str, "annotator": str}, encoding="utf-8")
+        frame = pd.read_csv(path, dtype={"id": str, "item_id": str, "annotator": str}, encoding="utf-8",
+                            keep_default_na=False, na_values=[""])  # 'N/A' answers are counted, not lost
         rows = _read_min(path, frame, tally, opts)
     elif peek.first is not None and "data" not in peek.keys:
         frame = pd.DataFrame.from_records(list(iter_json_records(path)))
