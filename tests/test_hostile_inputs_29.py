@@ -183,6 +183,27 @@ def test_a_data_id_never_becomes_a_link_in_a_report_figure(monkeypatch: pytest.M
     assert out.data[-1].hovertemplate == fig.data[-1].hovertemplate
 
 
+def test_a_figure_shown_any_way_in_a_report_is_escaped_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # fig.show(), display(fig) or a cell's last value all go through the report's renderers;
+    # a figure already escaped by show() is not escaped again (no '&amp;lt;')
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from workbench.plots import sanitize_figure, use_offline_renderer
+
+    monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)
+    use_offline_renderer()
+    fig = go.Figure(go.Bar(x=[LINK], y=[1], name="<b>A</b>"))
+    for shown in (fig, sanitize_figure(fig)):
+        bundle = pio.renderers._build_mime_bundle(shown.to_dict(), pio.renderers.default)
+        spec = bundle["application/vnd.plotly.v1+json"]
+        assert spec["data"][0]["x"] == ['&lt;a href="https://x"&gt;y&lt;/a&gt;']
+        assert spec["data"][0]["name"] == "&lt;b&gt;A&lt;/b&gt;"
+        html = bundle["text/html"]
+        assert "&lt;b&gt;A" in html and "<b>A" not in html and "&amp;lt;" not in html
+    assert fig.data[0].name == "<b>A</b>"  # the caller's figure is not changed
+
+
 def test_a_reviewer_name_is_text_in_the_dashboard_charts(tmp_path: Path) -> None:
     from workbench.analyses.quality_dashboard import DashboardConfig, read_snapshot
     from workbench.dashboard import trend_figures
@@ -351,10 +372,34 @@ def test_mturk_unknown_time_zone_is_noted(tmp_path: Path) -> None:
     assert any("1 SubmitTime value(s) could not be read (time zone 'CET': 1)" in n for n in res.report.notes)
 
 
-def test_label_studio_csv_na_answers_are_counted_as_dropped(tmp_path: Path) -> None:
+def test_label_studio_csv_na_answers_are_kept_as_labels_with_a_note(tmp_path: Path) -> None:
     path = _write(tmp_path, "export.csv", "id,text,sentiment,annotator,annotation_id\n"
                   "1,a,positive,1,11\n1,a,N/A,2,12\n2,b,negative,1,13\n2,b,,2,14\n")
     res = io.import_annotations(path, format="label-studio")
-    assert res.annotations is not None and sorted(res.annotations["label"]) == ["negative", "positive"]
-    assert res.report.dropped == {"answer 'N/A' (a missing-value marker, not a label)": 1}
-    assert res.report.rows_read == 3  # the blank cell is no answer; 'N/A' is an answer, dropped and counted
+    assert res.annotations is not None and sorted(res.annotations["label"]) == ["N/A", "negative", "positive"]
+    assert res.report.dropped == {}
+    assert res.report.rows_read == 3  # the blank cell is no answer; 'N/A' is an answer, kept
+    assert any("'N/A' in column 'sentiment' are kept as a label" in n for n in res.report.notes)
+
+
+@pytest.mark.parametrize(("name", "text", "where"), [
+    ("null-first.jsonl", 'null\n{"item_id":"a","label":"x"}\n', "line 1 holds a JSON null"),
+    ("array.jsonl", '[1,2]\n{"item_id":"a"}\n', "line 1 holds a JSON array"),
+    ("string.jsonl", '"just text"\n', "line 1 holds a JSON string"),
+    ("later-null.jsonl", '{"item_id":"a","label":"x"}\nnull\n', "line 2 holds a JSON null"),
+    ("mixed.json", '[{"item_id":"a","label":"x"}, 3]', "element 2 holds a JSON number"),
+    ("nulls.json", "[null]", "element 1 holds a JSON null"),
+])
+def test_a_json_table_whose_records_are_not_objects_is_refused(tmp_path: Path, name: str, text: str,
+                                                               where: str) -> None:
+    # pandas reads a null/array/number record as a column named 0 (a wrong table, silently);
+    # format "auto" used to fall back to exactly that
+    path = _write(tmp_path, name, text)
+    for call in (lambda: io.load_table(path), lambda: io.import_annotations(path)):
+        with pytest.raises(WorkbenchError, match=where):
+            call()
+
+
+def test_a_json_key_that_looks_like_a_number_stays_a_column_name(tmp_path: Path) -> None:
+    path = _write(tmp_path, "keys.jsonl", '{"item_id":"a","0":1}\n{"item_id":"b","0":2}\n')
+    assert list(io.load_table(path).columns) == ["item_id", "0"]

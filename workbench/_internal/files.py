@@ -173,8 +173,19 @@ def read_plain_table(
             with open_bounded(p) as fh:
                 return pd.read_csv(fh, dtype=dtypes, encoding="utf-8", keep_default_na=False, na_values=na)
         if fmt in ("jsonl", "json"):
-            with open_bounded(p) as fh:
-                return pd.read_json(fh, lines=fmt == "jsonl", dtype=dtypes, encoding="utf-8")
+            try:
+                with open_bounded(p) as fh:
+                    df = pd.read_json(fh, lines=fmt == "jsonl", dtype=dtypes, encoding="utf-8")
+            except TypeError as exc:  # pandas on a record that is not an object
+                raise ValueError(str(exc)) from exc
+            if not all(isinstance(c, str) for c in df.columns):
+                # pandas reads a non-object record (null, a list, a number) as a column named 0, and
+                # a key "0" as the number 0: tell the two apart by reading the records themselves
+                problem = _non_object_record(p, fmt, compression)
+                if problem:
+                    raise WorkbenchError(f"could not read '{p}' as {fmt.upper()}: {problem}")
+                df.columns = [str(c) for c in df.columns]
+            return df
         df = pd.read_parquet(p)
         for c in id_columns:  # ids as text, like the text formats (missing stays missing)
             if c in df.columns:
@@ -201,14 +212,31 @@ def _jsonl_hint(path: Path, fmt: str, compression: str | None, exc: Exception) -
     """pandas reports a bad JSON line by byte offset (or not at all); name the line instead."""
     from workbench._internal.escape import shorten
 
-    if fmt != "jsonl":
-        return shorten(str(exc), 300)
+    return _non_object_record(path, fmt, compression) or shorten(str(exc), 300)
+
+
+def _non_object_record(path: Path, fmt: str, compression: str | None) -> str | None:
+    """Where the first record of a JSON (array) or JSON-lines table that is not an object is,
+    in words; ``None`` when every record is an object (or the file cannot be read again)."""
     import gzip
     import json
+
+    from workbench._internal.escape import shorten
 
     opener = gzip.open if compression == "gzip" else open
     try:
         with opener(path, "rt", encoding="utf-8") as fh:
+            if fmt == "json":
+                try:
+                    whole = json.load(fh)
+                except (json.JSONDecodeError, RecursionError):
+                    return None  # pandas' own message says where
+                records = whole if isinstance(whole, list) else [whole]
+                for n, value in enumerate(records, start=1):
+                    if not isinstance(value, dict):
+                        return (f"element {n} holds a JSON {_json_type(value)}, not an object. A JSON table is "
+                                "an array of objects, one per row.")
+                return None
             for n, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
@@ -220,10 +248,15 @@ def _jsonl_hint(path: Path, fmt: str, compression: str | None, exc: Exception) -
                 except RecursionError:
                     return f"line {n} is nested too deeply to be a record (no table nests that deep)."
                 if not isinstance(value, dict):
-                    return f"line {n} holds a JSON {type(value).__name__}, not an object. Each line must hold one JSON object."
+                    return f"line {n} holds a JSON {_json_type(value)}, not an object. Each line must hold one JSON object."
     except (OSError, EOFError, UnicodeDecodeError):
         pass
-    return shorten(str(exc), 300)
+    return None
+
+
+def _json_type(value: object) -> str:
+    return "null" if value is None else {"list": "array", "str": "string", "int": "number",
+                                         "float": "number", "bool": "boolean"}.get(type(value).__name__, "value")
 
 
 def _first_bad_line(path: Path, compression: str | None) -> int:

@@ -242,7 +242,9 @@ def _decode_min(value: Any) -> tuple[str, Any]:
     return "label", value
 
 
-# what pandas would have read as missing in a CSV: an answer holding one is counted as dropped
+# what pandas would have read as missing in a CSV. Label Studio writes "no answer" as an empty cell
+# and choices are the project's own words ('N/A', 'None' are common ones), so an answer holding
+# one of these is kept as the label it is, with a note (as in plain tables, issue 27)
 _NA_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
                          "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 
@@ -280,9 +282,10 @@ def _read_min(path: Path, frame: pd.DataFrame, tally: Tally, opts: dict[str, Any
     for q in questions:
         for i, (item, who, cell) in enumerate(zip(items["item_id"], frame["annotator"], frame[q], strict=True)):
             if isinstance(cell, str) and cell.strip() in _NA_MARKERS:
-                tally.read += 1
-                tally.drop(f"answer {cell.strip()!r} (a missing-value marker, not a label)")
-                continue
+                tally.note(
+                    f"answers {cell.strip()!r} in column {q!r} are kept as a label (Label Studio writes no "
+                    "answer as an empty cell); filter them out if they mean 'no answer' in your project."
+                )
             kind, value = _decode_min(cell)
             if kind == "none":
                 continue  # this annotator did not answer this question
@@ -348,7 +351,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     tally = Tally(str(path), "label-studio", "answers")
     if peek.container == "csv":
         frame = pd.read_csv(path, dtype={"id": str, "item_id": str, "annotator": str}, encoding="utf-8",
-                            keep_default_na=False, na_values=[""])  # 'N/A' answers are counted, not lost
+                            keep_default_na=False, na_values=[""])  # 'N/A' answers are labels, not lost
         rows = _read_min(path, frame, tally, opts)
     elif peek.first is not None and "data" not in peek.keys:
         frame = pd.DataFrame.from_records(list(iter_json_records(path)))

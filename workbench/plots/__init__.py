@@ -50,6 +50,26 @@ def _walk(node: object) -> object:
     return node
 
 
+#: Set in ``layout.meta`` of a figure whose text is escaped, so that escaping twice (a report's
+#: ``show`` and then the renderer) never turns ``&lt;`` into ``&amp;lt;``.
+_ESCAPED_MARK = "workbench_text_escaped"
+
+
+def _escaped_spec(spec: dict[str, object]) -> dict[str, object]:
+    """``spec`` (a figure as a dict) with its text from data escaped, once."""
+    layout = spec.get("layout")
+    meta = layout.get("meta") if isinstance(layout, dict) else None
+    if isinstance(meta, dict) and meta.get(_ESCAPED_MARK):
+        return spec
+    out = _walk(spec)
+    assert isinstance(out, dict)
+    if meta is None or isinstance(meta, dict):  # a user's list/str meta is kept as it is (no mark)
+        out_layout = out.setdefault("layout", {})
+        assert isinstance(out_layout, dict)
+        out_layout["meta"] = {**(meta or {}), _ESCAPED_MARK: True}
+    return out
+
+
 def sanitize_figure(fig: go.Figure) -> go.Figure:
     """A copy of ``fig`` whose text from data is shown literally, never as plotly markup.
 
@@ -66,17 +86,35 @@ def sanitize_figure(fig: go.Figure) -> go.Figure:
     ('&lt;a href="https://x"&gt;y&lt;/a&gt;', '&lt;b&gt;A&lt;/b&gt;')
     """
     spec = fig.to_plotly_json()
-    return go.Figure(_walk(spec))  # type: ignore[arg-type]
+    return go.Figure(_escaped_spec(spec))  # type: ignore[arg-type]
 
 
 def use_offline_renderer() -> None:
     """Make figures render both in JupyterLab and in self-contained offline HTML reports.
 
     JupyterLab shows the plotly mime bundle; nbconvert's HTML export keeps the ``text/html``
-    bundle, which embeds plotly.js once (no CDN), so reports open without a network.
+    bundle, which embeds plotly.js once (no CDN), so reports open without a network. Both
+    renderers escape text from data (:func:`sanitize_figure`), so a figure shown any way in a
+    report (``fig.show()``, ``display(fig)``, a cell's last value) is never plotly markup.
     """
-    pio.renderers.default = "plotly_mimetype+notebook"
+    for name in ("plotly_mimetype", "notebook"):
+        pio.renderers[f"workbench_{name}"] = _escaping(pio.renderers[name])
+    pio.renderers.default = "workbench_plotly_mimetype+workbench_notebook"
     _notes_for_warnings()
+
+
+def _escaping(renderer: object) -> object:
+    """A copy of a plotly mimetype ``renderer`` that escapes each figure's text before drawing it."""
+    import copy
+
+    base = type(renderer)
+
+    def to_mimebundle(self: object, fig_dict: dict[str, object]) -> object:
+        return base.to_mimebundle(self, _escaped_spec(fig_dict))  # type: ignore[attr-defined]
+
+    escaping = copy.copy(renderer)
+    escaping.__class__ = type(f"Escaping{base.__name__}", (base,), {"to_mimebundle": to_mimebundle})
+    return escaping
 
 
 def _notes_for_warnings() -> None:
