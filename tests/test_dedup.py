@@ -167,6 +167,33 @@ def test_empty_signature_is_datasketch_empty():
     np.testing.assert_array_equal(sig[0], MinHash(num_perm=16).hashvalues)
 
 
+def test_compiled_kernels_from_several_threads_at_once_agree():
+    # numba's default threading layer aborts the process when two Python threads enter a
+    # parallel kernel at once; compiled.LOCK makes callers wait instead
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"doc {i} " + "the quick brown fox jumps over the lazy dog " * (i % 7 + 1) for i in range(3_000)]
+    want = kernels.hash_and_sign(texts, ngram=5, unit="word", num_perm=64, seed=3, method="minhash")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda _: kernels.hash_and_sign(texts, ngram=5, unit="word", num_perm=64, seed=3,
+                                                             method="minhash"), range(8)))
+    for h, off, sig in got:
+        assert (h == want[0]).all() and (off == want[1]).all() and (sig == want[2]).all()
+
+
+def test_compiled_signatures_do_not_depend_on_the_thread_count():
+    import numba
+
+    h, off = kernels.shingle_hashes([f"w{i % 97} w{i % 13} w{i % 5} w{i}" * 3 for i in range(500)], ngram=3)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = kernels.minhash_signatures(h, off, num_perm=32)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one, kernels.minhash_signatures(h, off, num_perm=32))
+
+
 def test_jaccard_estimates_agree_with_datasketch_and_truth(generated):
     """Unselected pairs: our estimate and datasketch's (SHA-1 of shingle strings) are both
     unbiased for the exact Jaccard, with the binomial spread sqrt(J(1-J)/128)."""

@@ -9,11 +9,12 @@ clusters (:mod:`workbench.dedup.clusters`).
 Normalization is Unicode NFKC, then full case folding (``str.casefold``), then runs of
 whitespace collapsed to one space. A word shingle is ``ngram`` consecutive whitespace
 tokens, a char shingle ``ngram`` consecutive characters; a document shorter than ``ngram``
-tokens is one shingle. Shingles are hashed without building Python strings: Arrow splits
-the texts and each token's UTF-8 bytes are hashed in place, 8 bytes at a time (splitmix64
-rounds), and the hashes of ``ngram`` consecutive tokens are combined by a polynomial in
-:math:`\\mathbb{Z}/2^{64}` followed by the splitmix64 finalizer. MinHash uses the low 32 bits
-of that hash.
+tokens is one shingle. Shingles are hashed without building Python strings: the texts' UTF-8
+bytes (one Arrow buffer) are split at whitespace and each token is hashed in place, 8 bytes
+at a time (splitmix64 rounds), and the hashes of ``ngram`` consecutive tokens are combined by
+a polynomial in :math:`\\mathbb{Z}/2^{64}` followed by the splitmix64 finalizer, in one
+compiled pass per text (:mod:`workbench.dedup.compiled`). MinHash uses the low 32 bits of
+that hash.
 
 MinHash permutations are datasketch's ``affine32`` scheme (datasketch ≥ 2.0):
 :math:`\\pi_k(x) = a_k\\,\\mathrm{fmix32}(x) + b_k \\bmod 2^{32}` with odd :math:`a_k`, the
@@ -27,21 +28,18 @@ shingle hashes; fingerprints within Hamming distance d agree on one of d + 1 blo
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from workbench.dedup import compiled
 from workbench.dedup.options import DEFAULT_SEED, MAX_PARTNERS, Unit
 
 __all__ = [
     "MASK32",
-    "THREADS",
     "band_keys",
     "bucket_pairs",
-    "bytes_hashes",
     "char_token_hashes",
     "chunks",
     "fmix32",
@@ -58,6 +56,7 @@ __all__ = [
     "simhash_fingerprints",
     "sorted_unique",
     "splitmix64",
+    "utf8_buffer",
     "word_token_hashes",
 ]
 
@@ -66,7 +65,6 @@ MASK32 = _U64(0xFFFFFFFF)
 _POLY = _U64(0x9E3779B97F4A7C15)  # odd multiplier of the rolling n-gram combination
 _CHAR_SALT = _U64(0x51ED27A1B3C9F00D)
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
-_BLOCK_ELEMENTS = 1 << 18  # shingle × permutation values per signature block (1 MiB of uint32)
 
 
 # --------------------------------------------------------------------------------------
@@ -132,72 +130,29 @@ def _replace_odd_spaces(text: str) -> str:
     return text
 
 
-_LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
-_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+def utf8_buffer(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of all texts in one buffer (uint8) and each text's byte offsets (int64).
 
-
-def bytes_hashes(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    r"""64-bit hash of each byte string ``data[starts[i] : starts[i] + lengths[i]]``.
-
-    The bytes are read as little-endian 8-byte words (an unaligned uint64 view of the
-    buffer, so no per-token Python object): :math:`h = m(w_0 \oplus L c)`, then
-    :math:`h = m(h p + w_k)` for each further word, with :math:`m` the splitmix64 finalizer
-    and :math:`L` the length in bytes. ``data`` must carry 8 bytes of zero padding.
+    Arrow encodes the texts in C, with no Python bytes object per text. The few characters
+    Python's ``str.split`` but not an ASCII scan treats as whitespace are replaced by a space
+    first, so the compiled tokenizer splits exactly as ``str.split`` does.
     """
-    words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
-    n_words = (lengths + 7) // 8
-    first = words[starts] & _BYTE_MASKS[np.minimum(lengths, 8)]
-    h = splitmix64(first ^ (lengths.astype(np.uint64) * _LENGTH_MIX))
-    k = 1
-    longer = np.flatnonzero(n_words > 1)
-    while len(longer):
-        rest = lengths[longer] - 8 * k
-        w = words[starts[longer] + 8 * k] & _BYTE_MASKS[np.minimum(rest, 8)]
-        h[longer] = splitmix64(h[longer] * _POLY + w)
-        k += 1
-        longer = longer[n_words[longer] > k]
-    return h
+    import pyarrow as pa
+
+    arr = pa.array([_replace_odd_spaces(t) for t in folded], type=pa.large_string())
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[: len(folded) + 1] if off_buf is not None else np.zeros(1, np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    return data, offsets
 
 
 def word_token_hashes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hashes of the whitespace tokens of all texts, and the token offsets per text.
 
-    Arrow splits all texts at once; the tokens' UTF-8 bytes stay in Arrow's buffer and are
-    hashed there, 8 bytes at a time (:func:`bytes_hashes`), with no Python string per token.
-    Whitespace is Python's (``str.split``): after NFKC and the replacement of the few
-    characters Python but not Arrow treats as whitespace, both split alike.
+    Whitespace is Python's (``str.split``); each token's UTF-8 bytes are hashed in place,
+    8 bytes at a time, with no Python string per token.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    texts = [_replace_odd_spaces(t) for t in folded]
-    # a sentinel text last: pyarrow's split sometimes misreads whitespace at the very end of
-    # its buffer (seen with pyarrow 26: "a " left unsplit, non-deterministically)
-    texts.append("x")
-    arr = pa.array(texts, type=pa.large_string())
-    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:  # same split, twice as fast
-        lists = pc.ascii_split_whitespace(arr)
-    else:
-        lists = pc.utf8_split_whitespace(arr)
-    offsets = lists.offsets.to_numpy().astype(np.int64)[: len(folded) + 1]
-    flat = lists.flatten()
-    bufs = flat.buffers()
-    n_tok = int(offsets[-1])
-    tok_off = np.frombuffer(bufs[1], dtype=np.int64)[flat.offset : flat.offset + n_tok + 1]
-    starts, token_len = tok_off[:-1], np.diff(tok_off)
-    if (token_len == 0).any():  # leading/trailing whitespace and empty texts give "" tokens
-        keep = token_len > 0
-        kept = np.zeros(len(keep) + 1, np.int64)
-        np.cumsum(keep, out=kept[1:])
-        offsets = kept[offsets]
-        starts, token_len = starts[keep], token_len[keep]
-    if len(starts) == 0:
-        return np.zeros(0, np.uint64), offsets
-    raw = np.frombuffer(bufs[2], dtype=np.uint8)
-    end = int(tok_off[-1])
-    data = np.zeros(end + 8, np.uint8)
-    data[:end] = raw[:end]
-    return bytes_hashes(data, starts, token_len), offsets
+    return compiled.token_hashes(*utf8_buffer(folded))
 
 
 def char_token_hashes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -262,9 +217,9 @@ def shingle_hashes(
     """
     folded = fold_texts(texts)
     if unit == "word":
-        tokens, offsets = word_token_hashes(folded)
-    else:
-        tokens, offsets = char_token_hashes(folded)
+        data, text_offsets = utf8_buffer(folded)
+        return compiled.word_shingle_hashes(data, text_offsets, ngram)
+    tokens, offsets = char_token_hashes(folded)
     return ngram_hashes(tokens, offsets, ngram)
 
 
@@ -282,48 +237,21 @@ def minhash_signatures(
     """MinHash signatures (``n_docs × num_perm`` uint32) from shingle hashes and offsets.
 
     Only the low 32 bits of each hash enter. Texts without shingles get the all-ones
-    sentinel (``2**32 - 1`` everywhere), as datasketch's empty MinHash does. Documents are
-    processed in blocks of similar length, padded with a repeat of their own shingle, so
-    that the minimum is a plain axis reduction over a cache-sized block.
+    sentinel (``2**32 - 1`` everywhere), as datasketch's empty MinHash does. The compiled
+    kernel keeps each document's running minima in registers and spreads documents over the
+    cores (:func:`workbench.dedup.compiled.minhash`).
+
+    Examples
+    --------
+    >>> h, off = shingle_hashes(["a b c d e f", "A  B c d e f", "a b c d e g", ""], ngram=3)
+    >>> sig = minhash_signatures(h, off, num_perm=64, seed=1)
+    >>> sig.shape, bool((sig[3] == 2**32 - 1).all())
+    ((4, 64), True)
+    >>> bool((sig[0] == sig[1]).all()), bool((sig[0] == sig[2]).all())  # same shingles; Jaccard 3/5
+    (True, False)
     """
     a, b = permutations(num_perm, seed)
-    n_docs = len(offsets) - 1
-    sig = np.full((n_docs, num_perm), np.uint32(0xFFFFFFFF), np.uint32)
-    x = fmix32((hashes & MASK32).astype(np.uint32))
-    counts = np.diff(offsets)
-    order = np.argsort(counts, kind="stable")
-    order = order[counts[order] > 0]
-    budget = max(1, _BLOCK_ELEMENTS // num_perm)
-    buf = np.empty(budget * 2 * num_perm, np.uint32)
-    i, m = 0, len(order)
-    while i < m:
-        length = int(counts[order[i]])
-        if length > budget:  # one long document: running minimum over slices
-            d = order[i]
-            lo, hi = int(offsets[d]), int(offsets[d + 1])
-            acc = np.full(num_perm, np.uint32(0xFFFFFFFF), np.uint32)
-            for s in range(lo, hi, budget):
-                xs = x[s : min(s + budget, hi)]
-                t = np.multiply(xs[:, None], a)
-                t += b
-                np.minimum(acc, t.min(axis=0), out=acc)
-            sig[d] = acc
-            i += 1
-            continue
-        g = max(1, budget // length)
-        docs = order[i : i + g]
-        width = int(counts[docs[-1]])
-        if len(docs) * width > 2 * budget:
-            docs = docs[: max(1, 2 * budget // width)]
-            width = int(counts[docs[-1]])
-        g = len(docs)
-        idx = offsets[docs][:, None] + np.minimum(np.arange(width), counts[docs][:, None] - 1)
-        t = buf[: g * width * num_perm].reshape(g, width, num_perm)
-        np.multiply(x[idx][:, :, None], a, out=t)
-        t += b
-        sig[docs] = t.min(axis=1)
-        i += g
-    return sig
+    return compiled.minhash(hashes, offsets, a, b)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,42 +326,24 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return v[keep]
 
 
-# Shingling and hashing are numpy/Arrow kernels that release the GIL, so contiguous parts of a
-# chunk run in threads; results are concatenated in order and equal the one-thread results.
-THREADS = max(1, min(4, os.cpu_count() or 1))
-
-
 def hash_and_sign(
-    texts: Sequence[str], *, ngram: int, unit: Unit, num_perm: int, seed: int, method: str, threads: int = THREADS
+    texts: Sequence[str], *, ngram: int, unit: Unit, num_perm: int, seed: int, method: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shingle hashes, offsets and MinHash signatures (or SimHash fingerprints) of ``texts``.
 
+    The compiled kernels spread the texts over ``compiled.threads()`` cores.
+
     Examples
     --------
-    >>> texts = ["the cat sat on the mat today", "a dog", ""] * 700
-    >>> h1, o1, s1 = hash_and_sign(texts, ngram=3, unit="word", num_perm=16, seed=1, method="minhash", threads=1)
-    >>> h2, o2, s2 = hash_and_sign(texts, ngram=3, unit="word", num_perm=16, seed=1, method="minhash", threads=3)
-    >>> bool((h1 == h2).all() and (o1 == o2).all() and (s1 == s2).all())
-    True
+    >>> h, off, sig = hash_and_sign(["the cat sat on the mat", "a dog", ""], ngram=3, unit="word",
+    ...                             num_perm=16, seed=1, method="minhash")
+    >>> off.tolist(), sig.shape
+    ([0, 4, 5, 5], (3, 16))
     """
-    n = len(texts)
-    k = max(1, min(threads, n // 1000))
-    bounds = np.linspace(0, n, k + 1).astype(np.int64)
-
-    def work(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        h, off = shingle_hashes(texts[bounds[i] : bounds[i + 1]], ngram=ngram, unit=unit)
-        if method == "minhash":
-            return h, off, minhash_signatures(h, off, num_perm=num_perm, seed=seed)
-        return h, off, simhash_fingerprints(h, off)
-
-    if k == 1:
-        return work(0)
-    with ThreadPoolExecutor(max_workers=k) as pool:
-        parts = list(pool.map(work, range(k)))
-    counts = np.concatenate([np.diff(p[1]) for p in parts])
-    offsets = np.zeros(n + 1, dtype=parts[0][1].dtype)
-    np.cumsum(counts, out=offsets[1:])
-    return np.concatenate([p[0] for p in parts]), offsets, np.concatenate([p[2] for p in parts])
+    h, off = shingle_hashes(texts, ngram=ngram, unit=unit)
+    if method == "minhash":
+        return h, off, minhash_signatures(h, off, num_perm=num_perm, seed=seed)
+    return h, off, simhash_fingerprints(h, off)
 
 
 def chunks(n: int, size: int) -> Iterator[slice]:
