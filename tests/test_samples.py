@@ -442,15 +442,16 @@ def test_image_captions_kinds_files_and_captions(tmp_path: Path) -> None:
     s = samples.make_image_captions(120, out_dir=tmp_path, rng=1)
     table = s.tables["image_captions"]
     rows = s.rows.set_index("pair_id")
-    assert (table["image"] == "images/" + table["pair_id"] + ".png").all()
-    files = {p.stem: p for p in (tmp_path / "images").glob("*.png")}
+    jpeg = table["pair_id"].isin(rows.index[rows["transform"] == "jpeg"])
+    assert (table["image"] == "images/" + table["pair_id"] + np.where(jpeg, ".jpg", ".png")).all()
+    files = {p.stem: p for p in (tmp_path / "images").glob("*.*")}
     assert set(files) == set(table["pair_id"])
     first = Image.open(files[table["pair_id"].iloc[0]])
     assert first.size == (64, 64) and max(p.stat().st_size for p in files.values()) < 4000
     digest = {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items()}
     caps = table.set_index("pair_id")["caption"]
     for pid, r in rows.iterrows():
-        if r["kind"] in ("correct", "exact_duplicate", "near_duplicate"):
+        if r["kind"] in ("correct", "exact_duplicate", "near_duplicate", "edited_duplicate"):
             assert _caption_matches(caps[pid], r), (caps[pid], r.to_dict())
         elif r["kind"] == "mismatched":
             assert not _caption_matches(caps[pid], r), (caps[pid], r.to_dict())
@@ -500,7 +501,7 @@ def test_committed_corpus_and_image_tables_equal_generators(data_samples: Path) 
     img = samples.make_image_captions(out_dir=None, rng=0)
     table = load_table(data_samples / "image_captions" / "image_captions.csv", kind="image_captions")
     pd.testing.assert_frame_equal(table, img.tables["image_captions"], check_dtype=False)
-    assert len(list((data_samples / "image_captions" / "images").glob("*.png"))) == 2000
+    assert len(list((data_samples / "image_captions" / "images").glob("*.*"))) == 2000
     truth = json.loads((data_samples / "truth" / "image_captions.json").read_text())
     assert truth == json.loads(json.dumps(img.truth_json()))
 
@@ -551,6 +552,6 @@ def test_every_mismatched_caption_is_false_and_every_correct_one_true() -> None:
     s = samples.make_image_captions(2000, out_dir=None, rng=0)
     m = s.tables["image_captions"].merge(s.rows, on="pair_id")
     ok = m.apply(lambda r: _caption_matches(r["caption"], r), axis=1)
-    assert ok[m["kind"].isin(["correct", "exact_duplicate", "near_duplicate"])].all()
+    assert ok[m["kind"].isin(["correct", "exact_duplicate", "near_duplicate", "edited_duplicate"])].all()
     assert not ok[m["kind"].isin(["mismatched", "spam"])].any()
     assert set(m.loc[m["kind"] == "mismatched", "mismatch"]) == {"attribute", "random"}

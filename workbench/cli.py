@@ -760,9 +760,9 @@ def _samples(
     from workbench.samples import write_all
 
     paths = write_all(out, seed=seed, names=only or None)
-    n_png = sum(p.suffix == ".png" for p in paths)
+    n_png = sum(p.suffix in (".png", ".jpg") for p in paths)
     for p in paths:
-        if p.suffix != ".png":
+        if p.suffix not in (".png", ".jpg"):
             typer.echo(str(p))
     if n_png:
         typer.echo(f"{n_png} images in {out / 'image_captions' / 'images'}")

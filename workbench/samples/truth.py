@@ -240,14 +240,15 @@ class CorpusTruth(TruthRecord):
 class ImageCaptionsTruth(TruthRecord):
     """Planted truth of :func:`~workbench.samples.make_image_captions`.
 
-    ``rows``: pair_id, kind, duplicate_of, mismatch, shape, colour, count, position, size,
-    true_caption.
+    ``rows``: pair_id, kind, duplicate_of, mismatch, transform, shape, colour, count,
+    position, size, true_caption.
     """
 
     description: str = (
         "Per-pair kind in truth/image_captions_rows.csv; duplicate_of names the "
-        "correct original of exact (byte-identical) and near (re-rendered) duplicates; the "
-        "spec columns describe what the image shows."
+        "correct original of exact (byte-identical), near (re-rendered) and edited duplicates "
+        "(transform: resize, jpeg, crop, brightness or flip); the spec columns describe what "
+        "the image shows."
     )
     counts: dict[str, int]
     shares: dict[str, float]

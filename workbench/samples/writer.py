@@ -77,7 +77,7 @@ _SAMPLES: dict[str, _Entry] = {
     "image_captions": _Entry(
         lambda out, seed: make_image_captions(out_dir=out / "image_captions", rng=seed),
         subdir="image_captions",
-        also_written="image_captions/images/*.png",
+        also_written="image_captions/images/*.*",
     ),
 }
 

@@ -32,7 +32,6 @@ decodes and preprocesses the images of the next ones (Pillow and torch release t
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import threading
@@ -45,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench._internal.images import open_image
 from workbench._internal.paths import locate_images
 from workbench._models import (
     DEMO_CLIP_DIR,
@@ -547,18 +547,7 @@ def _require_any_cached(repo: str, looked: list[str], label: str) -> None:
 
 def _open_image(item: Any) -> Image.Image:
     """Decode one image input to an RGB PIL image; raises with a short reason."""
-    from PIL import Image
-
-    if isinstance(item, Image.Image):
-        img = item
-    elif isinstance(item, (bytes, bytearray, memoryview)):
-        img = Image.open(io.BytesIO(bytes(item)))
-    elif isinstance(item, (str, os.PathLike)):
-        img = Image.open(os.fspath(item))
-    else:
-        raise TypeError(f"not an image, path or bytes: {type(item).__name__}")
-    img.load()
-    return img.convert("RGB") if img.mode != "RGB" else img
+    return open_image(item)
 
 
 def _reason(item: Any, exc: BaseException) -> str:
