@@ -117,3 +117,23 @@ def test_sample_plants_edited_duplicates_with_truth() -> None:
     table = s.tables["image_captions"].set_index("pair_id")
     jpeg = edited.loc[edited["transform"] == "jpeg", "pair_id"]
     assert table.loc[jpeg, "image"].str.endswith(".jpg").all()
+
+
+def test_cli_dedup_by_image_caption_and_pair(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.samples import make_image_captions
+
+    s = make_image_captions(60, out_dir=tmp_path, rng=2)
+    s.tables["image_captions"].to_csv(tmp_path / "pairs.csv", index=False)
+    for by in ("image", "caption", "pair"):
+        res = CliRunner().invoke(app, ["dedup", str(tmp_path / "pairs.csv"), "--by", by, "-q", "--out",
+                                       str(tmp_path / f"{by}.csv")])
+        assert res.exit_code == 0, res.output
+        audit = pd.read_csv(tmp_path / f"{by}.csv")
+        assert {"pair_id", "cluster", "kept"} <= set(audit.columns) and len(audit) == 60
+    rows = s.rows.set_index("pair_id")
+    image = pd.read_csv(tmp_path / "image.csv").set_index("pair_id")
+    exact = rows.index[rows["kind"] == "exact_duplicate"]
+    assert (image.loc[exact, "cluster"].to_numpy() == image.loc[rows.loc[exact, "duplicate_of"], "cluster"].to_numpy()).all()

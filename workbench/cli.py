@@ -661,16 +661,37 @@ def dedup_command(
     min_recall: Annotated[float, typer.Option("--min-recall", help="Recall against exact Jaccard MinHash must reach (local engine).")] = _DA["min_recall"],
     option: _OptionOpt = None,
     question: _QuestionOpt = None,
+    by: Annotated[str, typer.Option("--by", help="An image_captions table: dedup by image (same picture whatever the caption; --method image-exact, phash, dhash, phash-crop or clip), caption, or pair (same picture and near-same caption). '' : a corpus table.")] = "",
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="With --by: accept image paths outside the table's folder.")] = False,
 ) -> None:
     """Find duplicate documents; write every input row with its cluster columns.
 
     The local engine computes the dedup_audit report's analysis and prints its summary
     (verdict, clusters, precision and recall against exact Jaccard, the methods compared).
+    With --by image|caption|pair the input is an image_captions table and the output its
+    audit frame (pair_id, image, caption, cluster, kept and the distances behind them).
     """
     import pandas as pd
 
     from workbench import io
 
+    if by:
+        from workbench.dedup.images import dedup_image_captions
+
+        table = io.load_table(input, kind="image_captions", format=fmt)
+        io.check_writable(out)
+        image_method = None if method == _DA["method"] and by != "caption" else method
+        audit = dedup_image_captions(
+            table, by=by, method=image_method,  # type: ignore[arg-type]
+            threshold=None if threshold == _DA["threshold"] else threshold, base_dir=input.parent,
+            allow_outside=allow_outside, progress=not quiet,
+        )
+        io.save_table(audit, out)
+        dropped = int((~audit["kept"]).sum())
+        typer.echo(f"by {by}: {dropped:,} of {len(audit):,} pairs ({dropped / max(len(audit), 1):.1%}) duplicate a kept "
+                   f"one, in {int(audit.loc[~audit['kept'], 'cluster'].nunique()):,} clusters")
+        typer.echo(f"wrote {len(audit):,} rows to {out}")
+        return
     opts = _reader_options(option, question)
     if engine == "spark":  # issue 10: same clusters, computed by Spark executors
         from workbench import spark as wspark

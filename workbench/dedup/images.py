@@ -57,6 +57,7 @@ __all__ = [
     "ImageDedupResult",
     "ImageMethod",
     "crop_windows",
+    "dedup_image_captions",
     "deduplicate_images",
     "dhash",
     "hamming_pairs",
@@ -662,3 +663,62 @@ def _result(
     })
     return ImageDedupResult(frame=frame, pairs=pairs, method=method, threshold=threshold,
                             distance_name=_DISTANCE[method], keep=keep, n_candidates=int(n_candidates))
+
+
+def dedup_image_captions(
+    table: pd.DataFrame,
+    *,
+    by: Literal["image", "caption", "pair"] = "image",
+    method: str | None = None,
+    threshold: float | None = None,
+    caption_threshold: float = 0.8,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_outside: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """The audit frame of an ``image_captions`` table deduplicated by image, caption or pair.
+
+    ``by="image"``: the same picture whatever the caption (:func:`deduplicate_images` with
+    ``method``, default ``phash``); ``"caption"``: near-same captions (MinHash, Jaccard of word
+    3-grams ≥ ``caption_threshold``; ``method`` may name another text method); ``"pair"``: the
+    same picture *and* a near-same caption (both clusterings; a pair cluster is one image
+    cluster within one caption cluster).
+
+    Returns
+    -------
+    DataFrame
+        pair_id, image, caption, cluster, kept, image_cluster, caption_cluster, image_distance
+        (to the image cluster's kept image), in table order.
+    """
+    from workbench.dedup.local import deduplicate
+
+    check_choice(by, name="by", choices=("image", "caption", "pair"))
+    df = require_frame(table, table="image_captions")
+    require_columns(df, ["pair_id", "image", "caption"], table="image_captions")
+    out = df[["pair_id", "image", "caption"]].reset_index(drop=True)
+    if by in ("image", "pair"):
+        res = deduplicate_images(df, method=(method if by == "image" and method else "phash"),  # type: ignore[arg-type]
+                                 threshold=threshold if by == "image" else None, base_dir=base_dir,
+                                 allow_outside=allow_outside, progress=progress)
+        out["image_cluster"] = res.frame["cluster"].to_numpy()
+        out["image_distance"] = res.frame["distance"].to_numpy()
+        out["image_kept"] = res.frame["kept"].to_numpy()
+    if by in ("caption", "pair"):
+        corpus = pd.DataFrame({"doc_id": out["pair_id"].astype(str), "text": out["caption"].fillna("").astype(str)})
+        text_method = method if by == "caption" and method else "minhash"
+        clusters = deduplicate(corpus, method=text_method, threshold=caption_threshold, ngram=3,  # type: ignore[arg-type]
+                               progress=progress).clusters
+        out["caption_cluster"] = clusters["cluster_id"].to_numpy()
+        out["caption_similarity"] = clusters["similarity"].to_numpy()
+    if by == "image":
+        out["cluster"], out["kept"] = out["image_cluster"], out["image_kept"]
+    elif by == "caption":
+        out["cluster"] = out["caption_cluster"]
+        out["kept"] = ~out["caption_cluster"].duplicated()
+    else:
+        out["cluster"] = pd.factorize(pd.Series(list(zip(out["image_cluster"], out["caption_cluster"], strict=True))))[0]
+        # the pair cluster keeps the image cluster's kept member when it is in it, else its first row
+        has_kept = out.groupby("cluster")["image_kept"].transform("any")
+        first = ~out["cluster"].duplicated()
+        out["kept"] = np.where(has_kept, out["image_kept"], first)
+    return out.drop(columns=[c for c in ("image_kept",) if c in out])
