@@ -6,12 +6,14 @@ then times:
 
 1. page load: ``read_snapshot`` (a fresh read-only connection, every KPI) + the tiles' HTML +
    both figures — what the kernel does before the page appears;
-2. refresh: the same again after 50 more decisions, with the page's event log (only the new
-   events are read — what the timer does every period);
+2. the live page's first load (its event log and incremental KPIs built from every event),
+   then a refresh after 50 more decisions (only the new events are read, checked and counted
+   — what the timer does every period);
 3. the anchor: a bare ``pandas.read_sql_query("SELECT * FROM events")`` on a fresh
    connection — the floor of any dashboard that reads the whole log.
 
-The machine may be shared: compare the ratio, not the absolute times. Goal: a refresh under 1 s.
+The machine may be shared: compare the ratio, not the absolute times. Goals: a refresh under
+1 s, and at most 0.1x the bare read (issue 33).
 """
 
 from __future__ import annotations
@@ -90,10 +92,10 @@ def main() -> None:
         t, c, snap = page(cfg)
         loads.append(t)
         load_cpu.append(c)
-    refreshes, refresh_cpu = [], []
+    refreshes, refresh_cpu, firsts = [], [], []
     for r in range(args.repeat):
         log = dashboard.EventLog()  # the live page's log: it has read the store once already
-        page(cfg, log)
+        firsts.append(page(cfg, log)[0])
         with ReviewStore(path, synchronous="NORMAL") as s:
             for i in range(50):
                 s.record(f"new-{r}-{i}", "reviewer-00", "Acceptable")
@@ -113,10 +115,13 @@ def main() -> None:
     load, refresh, anchor = min(loads), min(refreshes), min(anchors)
     print(f"(wall and CPU seconds, best of {args.repeat}; on a loaded machine trust the CPU column)")
     print(f"page load (snapshot + tiles + figures): {load:.3f} s wall, {min(load_cpu):.3f} s CPU")
+    print(f"live page, first load (log + tallies):  {min(firsts):.3f} s wall")
     print(f"refresh after 50 new decisions:         {refresh:.3f} s wall, {min(refresh_cpu):.3f} s CPU"
           f"  goal < 1 s: {'met' if refresh < 1 else 'NOT met'}")
+    ratio = refresh / anchor
     print(f"anchor: bare read_sql of every event:   {anchor:.3f} s wall, {min(anchor_cpu):.3f} s CPU"
-          f"  -> refresh / anchor = {refresh / anchor:.1f}x wall, {min(refresh_cpu) / min(anchor_cpu):.1f}x CPU")
+          f"  -> refresh / anchor = {ratio:.3f}x wall, {min(refresh_cpu) / min(anchor_cpu):.3f}x CPU"
+          f"  goal <= 0.1x: {'met' if ratio <= 0.1 else 'NOT met'}")
 
 
 if __name__ == "__main__":

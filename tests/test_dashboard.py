@@ -23,6 +23,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from tests.test_browser import CHROMIUM_FLAGS, _chromium, _free_port
 from workbench import dashboard
+from workbench.errors import WorkbenchError
 from workbench.review import ReviewStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -359,3 +360,45 @@ def test_a_few_quick_decisions_do_not_make_a_rate_and_too_fast_reviewers_are_nam
     steady = float(snap.per_reviewer.set_index("reviewer").loc["steady", "items_per_hour"])
     assert f">{steady:.0f}<" in html  # the tile is the steady reviewer's rate alone
     assert "too fast to have read the items: clicker" in html
+
+
+def test_a_live_page_shows_what_a_full_read_shows_after_every_refresh(tmp_path: Path) -> None:
+    """The live page's incremental tallies (EventLog + LiveKPIs) equal a fresh full read:
+    KPIs, gold table and CI, backlog, trends, today's count (issue 33)."""
+    path = tmp_path / "live.sqlite"
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame({"item_id": [f"i{k}" for k in range(0, 30, 3)], "label": "ok"}).to_csv(gold, index=False)
+    cfg = dashboard.DashboardConfig(store=path, gold=gold)
+    gen = np.random.default_rng(5)
+    log = dashboard.EventLog()
+    t = NOW - pd.Timedelta(days=2)
+    with _store(path) as s:
+        for step in range(12):
+            for _ in range(int(gen.integers(1, 15))):
+                t += pd.Timedelta(minutes=float(gen.exponential(20)))
+                who, item = f"r{int(gen.integers(4))}", f"i{int(gen.integers(30))}"
+                queue = ["q1", "q2", ""][int(gen.integers(3))]
+                u = gen.uniform()
+                if u < 0.1:
+                    try:
+                        s.undo(who, created_at=t)
+                    except WorkbenchError:
+                        pass  # nothing of this reviewer's to undo yet
+                elif u < 0.2:
+                    s.skip(item, who, queue=queue, created_at=t, meta={"planned": int(gen.integers(10, 40))})
+                else:
+                    s.record(item, who, ["ok", "bad"][int(gen.integers(2))], queue=queue, created_at=t,
+                             meta={"planned": int(gen.integers(10, 40))},
+                             display_ms=float(gen.lognormal(7, 1)))
+            live = dashboard.read_snapshot(cfg, now=NOW, log=log)
+            full = dashboard.read_snapshot(cfg, now=NOW)
+            assert live.state == full.state, step
+            for name in ("n_events", "n_decisions", "n_today", "n_reviewers", "n_gold", "n_validated", "trend_freq"):
+                assert getattr(live, name) == getattr(full, name), (step, name)
+            for name in ("mean_kappa", "gold_accuracy", "cost_per_validated"):
+                np.testing.assert_allclose(getattr(live, name), getattr(full, name), rtol=1e-9)
+            np.testing.assert_allclose(live.gold_ci, full.gold_ci, rtol=1e-9)
+            for name in ("per_reviewer", "agreement", "gold", "backlog", "trends"):
+                pd.testing.assert_frame_equal(getattr(live, name).reset_index(drop=True),
+                                              getattr(full, name).reset_index(drop=True), check_dtype=False,
+                                              rtol=1e-9, obj=f"step {step}: {name}")

@@ -290,8 +290,9 @@ def test_a_version_1_store_reads_without_display_times_and_is_upgraded_when_writ
 def test_one_rule_of_what_is_in_effect(actions: list[tuple[str, str, str, str]]) -> None:
     """The SQL of the store, the pandas rule of the dashboard and the KPIs, and the incremental
     dashboard log all say the same decisions are in effect (issue 26: one home)."""
-    from workbench.analyses.quality_dashboard import EventLog
+    from workbench.analyses.quality_dashboard import event_frame
     from workbench.review.kpis import review_kpis
+    from workbench.review.live import LiveKPIs
     from workbench.review.store import decisions_in_effect
 
     with tempfile.TemporaryDirectory() as tmp, ReviewStore(Path(tmp) / "r.sqlite", synchronous="NORMAL") as s:
@@ -307,5 +308,9 @@ def test_one_rule_of_what_is_in_effect(actions: list[tuple[str, str, str, str]])
 
         from_sql = key(s.decisions())
         assert key(decisions_in_effect(s.events().drop(columns="undone"))) == from_sql
-        assert key(decisions_in_effect(EventLog().read(s))) == from_sql
+        assert key(decisions_in_effect(event_frame(s.events_since(0)))) == from_sql
+        live = LiveKPIs()
+        for row in s.events_since(0):  # the live page's tally, one event at a time
+            live.add(event_frame([row]))
+        assert key(live.decisions()) == from_sql
         assert review_kpis(s).n_decisions == len(from_sql)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench._internal.escape import escape_html
+from workbench._internal.escape import escape_html, plotly_text
 from workbench.analyses.quality_dashboard import (  # the data part lives in the analysis
     ENV_PREFIX,
     DashboardConfig,
@@ -42,6 +42,7 @@ from workbench.analyses.quality_dashboard import (  # the data part lives in the
     recent_runs,
 )
 from workbench.errors import WorkbenchError
+from workbench.plots import mark_text_escaped
 
 __all__ = [
     "DashboardConfig",
@@ -242,7 +243,8 @@ def trend_figures(snap: DashboardSnapshot) -> list[go.Figure]:
     """Two plotly figures: decisions per period by reviewer, and items per hour by reviewer."""
     from workbench.plots import sanitize_figure
 
-    return [sanitize_figure(_decisions_figure(snap)), sanitize_figure(_rate_figure(snap))]  # reviewer names are data
+    # reviewer names are data: the builders escape them (and say so), sanitize_figure checks
+    return [sanitize_figure(_decisions_figure(snap)), sanitize_figure(_rate_figure(snap))]
 
 
 def _decisions_figure(snap: DashboardSnapshot) -> go.Figure:
@@ -250,12 +252,12 @@ def _decisions_figure(snap: DashboardSnapshot) -> go.Figure:
     t = snap.trends
     if not t.empty:
         for reviewer, g in t.groupby("reviewer", sort=True):
-            fig.add_bar(x=g["period"], y=g["n_decisions"], name=str(reviewer),
+            fig.add_bar(x=g["period"], y=g["n_decisions"], name=plotly_text(str(reviewer)),
                         hovertemplate="%{x}<br>%{y} decisions<extra>" + escape_html(str(reviewer)) + "</extra>")
     label = {"10min": "10 minutes", "1h": "hour", "1D": "day", "7D": "week"}.get(snap.trend_freq, snap.trend_freq)
     fig.update_layout(barmode="stack", height=320, margin={"l": 50, "r": 20, "t": 50, "b": 40},
                       title=f"Decisions per {label}", yaxis_title="decisions", legend_title="reviewer")
-    return fig
+    return mark_text_escaped(fig)
 
 
 def _rate_figure(snap: DashboardSnapshot) -> go.Figure:
@@ -263,12 +265,12 @@ def _rate_figure(snap: DashboardSnapshot) -> go.Figure:
     fig = go.Figure()
     if not per.empty and "items_per_hour" in per:
         per = per.sort_values("items_per_hour", na_position="first")
-        fig.add_bar(x=per["items_per_hour"], y=per["reviewer"].astype(str), orientation="h",
+        fig.add_bar(x=per["items_per_hour"], y=[plotly_text(str(r)) for r in per["reviewer"]], orientation="h",
                     hovertemplate="%{y}: %{x:.0f} items/hour<extra></extra>")
     n = max(1, len(per))
     fig.update_layout(height=max(220, 60 + 26 * n), margin={"l": 120, "r": 20, "t": 50, "b": 40},
                       title="Items per hour of active time, by reviewer", xaxis_title="items per hour")
-    return fig
+    return mark_text_escaped(fig)
 
 
 class Dashboard:

@@ -37,6 +37,7 @@ __all__ = [
     "DashboardSnapshot",
     "EventLog",
     "RunHeadline",
+    "event_frame",
     "configure",
     "demo_store",
     "read_snapshot",
@@ -271,12 +272,14 @@ def _trend_freq(times: pd.Series) -> str:
 
 
 class EventLog:
-    """The events of one review store, read incrementally.
+    """What a live page has read of one review store, kept between refreshes.
 
     Each :meth:`read` fetches only the events appended since the previous one (an event-id
-    watermark, :meth:`ReviewStore.events_since`), so a page that refreshes every few seconds
-    does not re-read a store of 100,000 events each time. A store that was replaced (the
-    last event seen is gone or different) is read again from the start.
+    watermark, :meth:`ReviewStore.events_since`) and hands them to the page's
+    :class:`~workbench.review.live.LiveKPIs`, so a refresh costs what changed, not the size of
+    the store: at a million events, 50 new decisions are read, checked and counted in
+    milliseconds. A store that was replaced (the last event seen is gone or different), or
+    a change of the gold table or the KPI settings, starts again from the first event.
     """
 
     COLUMNS = ("event_id", "kind", "item_id", "reviewer", "decision", "queue", "session",
@@ -286,45 +289,76 @@ class EventLog:
         self.path: Path | None = None
         self.last_id = 0
         self._last_key: tuple[str, str] | None = None
-        self._parts: list[pd.DataFrame] = []
-        self.frame = self._empty()
-
-    def _empty(self) -> pd.DataFrame:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in self.COLUMNS})
-        frame["undone"] = pd.Series(dtype=bool)
-        return frame
+        self.live: Any = None
+        self._settings: tuple[Any, ...] | None = None
+        self._planned: dict[int, float] = {}
+        self._gold: tuple[tuple[Any, ...], Any, str] | None = None
 
     def _reset(self, path: Path) -> None:
-        self.path, self.last_id, self._last_key, self._parts = path, 0, None, []
-        self.frame = self._empty()
+        self.path, self.last_id, self._last_key, self.live, self._planned = path, 0, None, None, {}
 
-    def read(self, store: Any) -> pd.DataFrame:
-        """Every event of ``store`` (a :class:`ReviewStore`), with ``undone``, oldest first."""
-        from workbench.review.store import event_times
+    def checked_through(self, path: Path) -> int:
+        """The last event this log read from ``path`` (rows up to it need no new check)."""
+        return self.last_id if self.path == path.resolve() else 0
 
+    def read(self, store: Any, settings: tuple[Any, ...], make: Any) -> Any:
+        """Read the new events of ``store`` into this log's :class:`LiveKPIs` (made by
+        ``make()`` on the first read, or again when ``settings`` change) and return it."""
         path = Path(store.path).resolve()
-        if path != self.path:
+        if path != self.path or settings != self._settings:
             self._reset(path)
         elif self.last_id:
             last = store.event(self.last_id)
             if last is None or (last.kind, last.item_id) != self._last_key:
                 self._reset(path)
-        rows = store.events_since(self.last_id)
-        if rows:
-            new = pd.DataFrame(rows, columns=list(self.COLUMNS))
-            new["event_id"] = new["event_id"].astype("int64")
-            new["created_at"] = event_times(new["created_at"], new["event_id"])  # bad text: a clean error
-            new["undoes"] = pd.array(new["undoes"], dtype="Int64")
-            new["display_ms"] = pd.to_numeric(new["display_ms"], errors="coerce").astype(float)
-            self._parts.append(new)
-            frame = pd.concat(self._parts, ignore_index=True) if len(self._parts) > 1 else new.copy()
-            self._parts = [frame.drop(columns="undone", errors="ignore")]
-            undone = frame["event_id"].isin(frame["undoes"].dropna().astype("int64"))
-            frame["undone"] = undone.to_numpy(dtype=bool)
-            self.frame = frame
+        if self.live is None:
+            self.live, self._settings = make(), settings
+        new = event_frame(store.events_since(self.last_id))
+        if len(new):
+            self.live.add(new)
             self.last_id = int(new["event_id"].iloc[-1])
             self._last_key = (str(new["kind"].iloc[-1]), str(new["item_id"].iloc[-1]))
-        return self.frame
+        return self.live
+
+    def planned(self, store: Any, event_id: int) -> float:
+        """The planned queue size event ``event_id`` recorded (read once per event)."""
+        from workbench.review.live import planned_from_meta
+
+        if event_id not in self._planned:
+            event = store.event(int(event_id))
+            self._planned[event_id] = planned_from_meta(event.meta if event is not None else None)
+        return self._planned[event_id]
+
+    def gold(self, path: Path | None) -> tuple[Any, str]:
+        """The gold table at ``path`` and a note if it cannot be used; read again only when
+        the file changes (its size and modification time)."""
+        from workbench import io
+
+        if path is None:
+            return None, ""
+        try:
+            st = path.stat()
+            key: tuple[Any, ...] = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        except OSError:
+            key = (str(path), None, None)
+        if self._gold is None or self._gold[0] != key:
+            try:
+                self._gold = (key, io.load_table(path, kind="gold"), "")
+            except (WorkbenchError, OSError) as exc:
+                self._gold = (key, None, f"Gold table not used: {exc}")
+        return self._gold[1], self._gold[2]
+
+
+def event_frame(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
+    """Rows of :meth:`ReviewStore.events_since` as an events frame (times as UTC timestamps)."""
+    from workbench.review.store import event_times
+
+    new = pd.DataFrame(list(rows), columns=list(EventLog.COLUMNS))
+    new["event_id"] = new["event_id"].astype("int64")
+    new["created_at"] = event_times(new["created_at"], new["event_id"])  # bad text: a clean error
+    new["undoes"] = pd.array(new["undoes"], dtype="Int64")
+    new["display_ms"] = pd.to_numeric(new["display_ms"], errors="coerce").astype(float)
+    return new
 
 
 def read_snapshot(
@@ -365,9 +399,11 @@ def read_snapshot(
             f"no review store at '{cfg.store}'. Start the review widget with store_path pointing "
             "at this file, or pass the .sqlite file it writes to."
         ))
+    if log is not None:
+        return _live_snapshot(cfg, log, base, started=started, timeout_s=timeout_s)
     try:
         with ReviewStore(cfg.store, read_only=True, timeout_s=timeout_s) as store:
-            events = (log if log is not None else EventLog()).read(store)
+            events = event_frame(store.events_since(0))
             active = events_in_effect(events)
             backlog = _backlog(active, store)
     except WorkbenchError as exc:
@@ -383,49 +419,91 @@ def read_snapshot(
             gold_note = f"Gold table not used: {exc}"
     decisions = decisions_in_effect(active)
     if decisions.empty:
-        return replace(base, state="empty", message="no decisions yet" + (f". {gold_note}" if gold_note else ""),
-                       n_events=len(events), read_seconds=time.perf_counter() - started)
+        return _empty(base, gold_note, len(events), started)
     freq = _trend_freq(decisions["created_at"])
     kpis = review_kpis(events, gold=gold, cost_per_hour=cfg.cost_per_hour, freq=freq,
                        keep=cfg.keep, idle=cfg.idle)
-    per = kpis.per_reviewer
     gold_table = pd.DataFrame()
     gold_ci = (float("nan"), float("nan"))
-    n_gold = 0
     if gold is not None:
         gold_table = gold_accuracy(decisions, gold)
-        n_gold = int(gold_table["n_gold"].sum())
-        if n_gold:
+        if int(gold_table["n_gold"].sum()):
             pooled = gold_accuracy(decisions.assign(reviewer="all"), gold).iloc[0]
             gold_ci = (float(pooled["ci_low"]), float(pooled["ci_high"]))
-    today = clock.floor("D")
-    n_today = int((decisions["created_at"] >= today).sum())
-    return DashboardSnapshot(
-        store=cfg.store,
-        read_at=clock,
+    return _ok(base, kpis, message=gold_note, n_events=len(events),
+               n_today=int((decisions["created_at"] >= base.read_at.floor("D")).sum()),
+               n_reviewers=int(decisions["reviewer"].nunique()), gold_table=gold_table, gold_ci=gold_ci,
+               gold_given=gold is not None, backlog=backlog, trends=_trend_table(decisions, freq), freq=freq,
+               started=started)
+
+
+def _empty(base: DashboardSnapshot, gold_note: str, n_events: int, started: float) -> DashboardSnapshot:
+    return replace(base, state="empty", message="no decisions yet" + (f". {gold_note}" if gold_note else ""),
+                   n_events=n_events, read_seconds=time.perf_counter() - started)
+
+
+def _ok(base: DashboardSnapshot, kpis: ReviewKPIs, *, message: str, n_events: int, n_today: int, n_reviewers: int,
+        gold_table: pd.DataFrame, gold_ci: tuple[float, float], gold_given: bool, backlog: pd.DataFrame,
+        trends: pd.DataFrame, freq: str, started: float) -> DashboardSnapshot:
+    return replace(
+        base,
         state="ok",
-        message=gold_note,
-        n_events=len(events),
+        message=message,
+        n_events=n_events,
         n_decisions=kpis.n_decisions,
         n_today=n_today,
-        n_reviewers=int(decisions["reviewer"].nunique()),
-        per_reviewer=per,
+        n_reviewers=n_reviewers,
+        per_reviewer=kpis.per_reviewer,
         agreement=kpis.agreement,
         mean_kappa=kpis.mean_kappa,
         gold=gold_table,
         gold_accuracy=kpis.gold_accuracy,
         gold_ci=gold_ci,
-        n_gold=n_gold,
-        gold_given=gold is not None,
+        n_gold=int(gold_table["n_gold"].sum()) if len(gold_table) else 0,
+        gold_given=gold_given,
         cost_per_validated=kpis.cost_per_validated,
         n_validated=kpis.n_validated,
         backlog=backlog,
-        trends=_trend_table(decisions, freq),
+        trends=trends,
         trend_freq=freq,
-        runs=runs,
         read_seconds=time.perf_counter() - started,
         kpis=kpis,
     )
+
+
+def _live_snapshot(cfg: DashboardConfig, log: EventLog, base: DashboardSnapshot, *, started: float,
+                   timeout_s: float) -> DashboardSnapshot:
+    """The snapshot of a live page: the same numbers as a full read (tests compare them), from
+    the events appended since the page's previous refresh (:class:`EventLog`)."""
+    from workbench.review.live import LiveKPIs
+    from workbench.review.store import ReviewStore
+
+    gold, gold_note = log.gold(cfg.gold)
+    settings = (id(gold), cfg.cost_per_hour, tuple(cfg.keep), cfg.idle)
+    try:
+        with ReviewStore(cfg.store, read_only=True, timeout_s=timeout_s,
+                         checked_through=log.checked_through(cfg.store)) as store:
+            live = log.read(store, settings, lambda: LiveKPIs(gold=gold, cost_per_hour=cfg.cost_per_hour,
+                                                              idle=cfg.idle, keep=cfg.keep))
+            backlog = live.backlog(lambda event_id: log.planned(store, event_id))
+    except WorkbenchError as exc:
+        return replace(base, message=str(exc))
+    except Exception as exc:  # a page must never show a traceback  # noqa: BLE001
+        return replace(base, message=f"could not read '{cfg.store}': {type(exc).__name__}: {exc}")
+    times = live.decision_times()
+    if times.empty:
+        return _empty(base, gold_note, live.n_events, started)
+    freq = _trend_freq(times)
+    kpis = live.kpis(freq)
+    gold_table = live.gold_table() if gold is not None else pd.DataFrame()
+    gold_ci = (float("nan"), float("nan"))
+    if len(gold_table) and int(gold_table["n_gold"].sum()):
+        pooled = live.gold_table(pooled=True).iloc[0]
+        gold_ci = (float(pooled["ci_low"]), float(pooled["ci_high"]))
+    return _ok(base, kpis, message=gold_note, n_events=live.n_events, n_today=live.n_today(base.read_at.floor("D")),
+               n_reviewers=int((kpis.per_reviewer["n_decisions"] > 0).sum()), gold_table=gold_table,
+               gold_ci=gold_ci, gold_given=gold is not None, backlog=backlog, trends=live.trend_table(freq),
+               freq=freq, started=started)
 
 
 def _backlog(active: pd.DataFrame, store: Any) -> pd.DataFrame:

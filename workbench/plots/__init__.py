@@ -12,7 +12,8 @@ import plotly.io as pio
 
 from workbench.plots._layout import rate_ci_figure
 
-__all__ = ["forest_plot", "rate_ci_figure", "sanitize_figure", "use_offline_renderer"]
+__all__ = ["forest_plot", "is_text_escaped", "mark_text_escaped", "rate_ci_figure", "sanitize_figure",
+           "use_offline_renderer"]
 
 
 #: Figure keys (at any depth) whose strings plotly shows as pseudo-HTML text, or that must
@@ -84,9 +85,29 @@ def sanitize_figure(fig: go.Figure) -> go.Figure:
     >>> safe = sanitize_figure(fig)
     >>> safe.data[0].x[0], safe.data[0].name
     ('&lt;a href="https://x"&gt;y&lt;/a&gt;', '&lt;b&gt;A&lt;/b&gt;')
+    >>> sanitize_figure(safe) is safe  # escaped once
+    True
     """
+    if is_text_escaped(fig):  # escaped already (by its builder, or an earlier call)
+        return fig
     spec = fig.to_plotly_json()
     return go.Figure(_escaped_spec(spec))  # type: ignore[arg-type]
+
+
+def is_text_escaped(fig: go.Figure) -> bool:
+    """Whether ``fig`` is marked as holding escaped text (:func:`mark_text_escaped`)."""
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and bool(meta.get(_ESCAPED_MARK))
+
+
+def mark_text_escaped(fig: go.Figure) -> go.Figure:
+    """Mark ``fig`` as built from text its builder escaped itself (each name, label and
+    category through :func:`workbench._internal.escape.plotly_text`), so that
+    :func:`sanitize_figure` returns it as it is instead of rebuilding it — the live dashboard
+    redraws its charts every few seconds."""
+    meta = fig.layout.meta
+    fig.update_layout(meta={**(meta if isinstance(meta, dict) else {}), _ESCAPED_MARK: True})
+    return fig
 
 
 def use_offline_renderer() -> None:

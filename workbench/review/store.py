@@ -254,6 +254,7 @@ class ReviewStore:
         timeout_s: float = 30.0,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         read_only: bool = False,
+        checked_through: int = 0,
     ) -> None:
         if str(path) == ":memory:" or str(path) == "":
             raise WorkbenchError(
@@ -300,7 +301,7 @@ class ReviewStore:
                         self._conn.execute(stmt)
                     _add_display_ms(self._conn)  # version 1 -> 2
                     self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._check_contents()
+            self._check_contents(int(checked_through))
         except sqlite3.Error as exc:
             if getattr(self, "_conn", None) is not None:
                 self._conn.close()
@@ -363,9 +364,13 @@ class ReviewStore:
                 "(pip install -U workbench) to open it; the file was not changed."
             )
 
-    def _check_contents(self) -> None:
+    def _check_contents(self, checked_through: int = 0) -> None:
         """Refuse tables this version would misread: a view, unknown columns or types, event
-        kinds, or rows without the ids and values every reading relies on."""
+        kinds, or rows without the ids and values every reading relies on.
+
+        Rows up to event ``checked_through`` were checked by this reader before (the events are
+        append-only): a live page that reopens the store every few seconds checks only the new
+        ones, so opening costs what changed, not the size of the store."""
         kinds = [r[0] for r in self._conn.execute("SELECT type FROM main.sqlite_master WHERE name = 'events'")]
         if kinds and kinds != ["table"]:
             raise WorkbenchError(
@@ -407,16 +412,18 @@ class ReviewStore:
                 "the workbench version that wrote it, or export its decisions there."
             )
         placeholders = ", ".join("?" for _ in EVENT_KINDS)
+        new = "event_id > ? AND " if checked_through else ""
+        since = (checked_through,) if checked_through else ()
         unknown = self._conn.execute(
-            f"SELECT kind, COUNT(*) FROM events WHERE kind NOT IN ({placeholders}) OR kind IS NULL "
+            f"SELECT kind, COUNT(*) FROM events WHERE {new}(kind NOT IN ({placeholders}) OR kind IS NULL) "
             "GROUP BY kind ORDER BY COUNT(*) DESC LIMIT 5",
-            EVENT_KINDS,
+            (*since, *EVENT_KINDS),
         ).fetchall()
         if not unknown:
             (bad,) = self._conn.execute(
-                "SELECT MIN(event_id) FROM events WHERE event_id IS NULL OR typeof(item_id) != 'text' "
+                f"SELECT MIN(event_id) FROM events WHERE {new}(event_id IS NULL OR typeof(item_id) != 'text' "
                 "OR typeof(reviewer) != 'text' OR typeof(created_at) != 'text' OR typeof(tags) != 'text' "
-                "OR (kind = 'decision' AND typeof(decision) != 'text')"
+                "OR (kind = 'decision' AND typeof(decision) != 'text'))", since
             ).fetchone()
             (n_null,) = self._conn.execute("SELECT COUNT(*) FROM events WHERE event_id IS NULL").fetchone()
             if bad is not None or n_null:
