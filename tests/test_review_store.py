@@ -314,3 +314,25 @@ def test_one_rule_of_what_is_in_effect(actions: list[tuple[str, str, str, str]])
             live.add(event_frame([row]))
         assert key(live.decisions()) == from_sql
         assert review_kpis(s).n_decisions == len(from_sql)
+
+
+def test_a_reader_that_checked_the_old_rows_still_checks_the_new_ones(tmp_path: Path) -> None:
+    """checked_through (the live page's watermark) skips only rows checked before: a bad row
+    appended later is still refused."""
+    import sqlite3
+
+    path = tmp_path / "r.sqlite"
+    with ReviewStore(path, synchronous="NORMAL") as s:
+        s.record("a", "alice", "Acceptable")
+        s.record("b", "alice", "Unsafe")
+    with ReviewStore(path, read_only=True, checked_through=2) as s:
+        assert len(s.events_since(0)) == 2
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO events (kind, item_id, reviewer, decision, created_at) "
+                 "VALUES ('decision', 'c', 'alice', NULL, '2026-01-01T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(WorkbenchError, match="the first is event 3"):
+        ReviewStore(path, read_only=True, checked_through=2)
+    with pytest.raises(WorkbenchError, match="the first is event 3"):
+        ReviewStore(path, read_only=True)
