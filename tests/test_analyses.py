@@ -30,6 +30,7 @@ CLI_OF: dict[str, tuple[str, ...]] = {
     "dedup_audit": ("dedup",),
     "threshold_exploration": ("score text",),
     "quality_dashboard": ("review kpis",),
+    "acceptance_plan": ("acceptance plan", "acceptance check"),
 }
 _RENAMED = {"fmt": "format"}
 

@@ -552,6 +552,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     io.save_table(_poisoned(captions, ["pair_id", "caption"]), root / "image_captions.csv")
     cap_truth = io.load_table(DATA_SAMPLES / "truth" / "image_captions_rows.csv")
     io.save_table(_poisoned(cap_truth, ["pair_id"]), root / "image_captions_rows.csv")
+    reviewed = pd.DataFrame({"item_id": [f"doc-{i}" for i in range(80)], "correct": [i % 20 != 3 for i in range(80)]})
+    io.save_table(_poisoned(reviewed, ["item_id"]), root / "reviewed.csv")  # issue 32: the errors table shows ids
     return root
 
 
@@ -580,6 +582,7 @@ def _parameters(name: str, d: Path) -> dict[str, object]:
             "simulated_per_reviewer": 100,
         },
         "quality_dashboard": {"store_path": d / "reviews.sqlite", "reports_dir": ""},
+        "acceptance_plan": {"reviewed_path": d / "reviewed.csv", "method": "iso2859", "lot_size": 1000},
         "data_intervention_ab": {
             "annotations_path": d / "ann_full.csv", "texts_path": d / "texts.csv", "gold_path": d / "gold.csv",
             "corpus_path": d / "corpus.jsonl", "n_repeats": 2, "reference_docs": 200,

@@ -945,6 +945,94 @@ def step_review_queue_command(
     typer.echo(f"{len(items):,} items need review -> {out}" + (f"; review store {store}" if store else ""))
 
 
+# ---- acceptance (issue 32): views of workbench.analyses.acceptance_plan ----
+_AP = _defaults.ACCEPTANCE_PLAN
+acceptance_app = typer.Typer(help="Acceptance sampling: how many items of a lot to review, and the lot's verdict.",
+                             no_args_is_help=True)
+app.add_typer(acceptance_app, name="acceptance")
+
+
+@acceptance_app.command(
+    "plan",
+    epilog="Examples: workbench acceptance plan --lot 1000000 --target 0.999 --confidence 0.95 | "
+    "workbench acceptance plan --lot 20000 --aql 1 --ltpd 5 --out plan.json | "
+    "workbench acceptance plan --lot 20000 --iso --aql 1.0 --level II --inspection normal | "
+    "workbench acceptance plan --lot 20000 --sequential --aql 1 --ltpd 5",
+)
+def acceptance_plan_command(
+    ctx: typer.Context,
+    lot_size: Annotated[int, typer.Option("--lot", help="Items in the lot; 0 for an unbounded lot (a stream).")] = _AP["lot_size"],
+    target: Annotated[float, typer.Option(help="Accuracy a zero-failure plan shows, e.g. 0.999.")] = _AP["target"],
+    confidence: Annotated[float, typer.Option(help="Confidence of the zero-failure plan.")] = _AP["confidence"],
+    aql: Annotated[float, typer.Option(help="Acceptable quality level, in percent of items wrong (1.0 = 1%).")] = _AP["aql"],
+    ltpd: Annotated[float, typer.Option(help="Lot tolerance percent defective, in percent of items wrong; "
+                                        "giving it makes a two-point plan.")] = _AP["ltpd"],
+    producer_risk: Annotated[float, typer.Option(help="Largest chance of rejecting a lot at the AQL.")] = _AP["producer_risk"],
+    consumer_risk: Annotated[float, typer.Option(help="Largest chance of accepting a lot at the LTPD.")] = _AP["consumer_risk"],
+    kind: Annotated[str, typer.Option(help="hypergeometric (this finite lot) or binomial (a stream of lots).")] = _AP["kind"],
+    iso: Annotated[bool, typer.Option("--iso", help="The ISO 2859-1 / ANSI Z1.4 plan (with --aql, --level, --inspection).")] = False,
+    sequential: Annotated[bool, typer.Option("--sequential", help="Wald's sequential test of --aql against --ltpd.")] = False,
+    level: Annotated[str, typer.Option(help="ISO 2859-1 inspection level: I, II, III, S-1 ... S-4.")] = _AP["level"],
+    inspection: Annotated[str, typer.Option(help="ISO 2859-1 inspection: normal or tightened.")] = _AP["inspection"],
+    method: Annotated[str, typer.Option(help="zero-failure, two-point, iso2859 or sequential; unless given, told "
+                                        "from the options given (--iso, --sequential, --ltpd).")] = _AP["method"],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the plan as JSON (for `workbench acceptance check --plan`).")] = None,
+) -> None:
+    """Print the sampling plan: how many items to review and how many errors the lot may hold: the acceptance_plan report's analysis."""
+    from workbench.analyses import acceptance_plan
+
+    def given(name: str) -> bool:  # typed on the command line (not the default)
+        return getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+
+    if iso and sequential:
+        raise WorkbenchError("acceptance plan: choose --iso or --sequential, not both.")
+    chosen = method if given("method") else (
+        "iso2859" if iso else "sequential" if sequential else "two-point" if given("ltpd") else None)
+    if chosen is None:
+        if given("aql"):
+            raise WorkbenchError("acceptance plan: --aql needs --ltpd (a two-point plan), --iso (the ISO 2859-1 tables) "
+                                 "or --sequential; for a zero-failure plan give --target and --confidence.")
+        chosen = method
+    if out is not None:
+        from workbench.io import check_writable
+
+        check_writable(out, table=False)
+    res = acceptance_plan.run(method=chosen, lot_size=lot_size, target=target, confidence=confidence, aql=aql, ltpd=ltpd,
+                              producer_risk=producer_risk, consumer_risk=consumer_risk, kind=kind, level=level,
+                              inspection=inspection)
+    typer.echo(res.summary())
+    if out is not None:
+        from workbench._internal.files import atomic_path
+
+        with atomic_path(out) as tmp:
+            Path(tmp).write_text(acceptance_plan.plan_json(res.plan), encoding="utf-8")
+        typer.echo(f"plan -> {out}")
+
+
+@acceptance_app.command(
+    "check",
+    epilog="Example: workbench acceptance check reviewed.csv --plan plan.json --item doc_id --correct decision "
+    "--correct-value Acceptable",
+)
+def acceptance_check_command(
+    reviewed: Annotated[Path, typer.Argument(help="The reviewed sample: one row per reviewed item, in review order.")],
+    plan: Annotated[Path, typer.Option("--plan", help="The plan JSON written by `workbench acceptance plan --out`.")],
+    item_column: Annotated[str, typer.Option("--item", help="Id column of the reviewed table.")] = _AP["item_column"],
+    correct_column: Annotated[str, typer.Option("--correct", help="Outcome column: true/false, 1/0, yes/no, correct/incorrect "
+                                                "(or see --correct-value).")] = _AP["correct_column"],
+    correct_values: Annotated[list[str], typer.Option("--correct-value", help="A value of --correct that counts as a correct "
+                                                      "item (repeatable); every other value is an error.")] = _AP["correct_values"],
+    fmt: _FormatOpt = _AP["format"],
+    option: _OptionOpt = None,
+) -> None:
+    """Judge the lot from its reviewed sample under the plan; print the verdict and the lot's accuracy bound."""
+    from workbench.analyses import acceptance_plan
+
+    res = acceptance_plan.run(reviewed, plan, item_column=item_column, correct_column=correct_column,
+                              correct_values=list(correct_values), format=fmt, options=_reader_options(option))
+    typer.echo(res.summary())
+
+
 def _error_message(exc: BaseException) -> str | None:
     """The one message of an error a user can cause; ``None`` for a bug (shown as a traceback).
 

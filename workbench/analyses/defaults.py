@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ACCEPTANCE_PLAN",
     "ANNOTATION_RELIABILITY",
     "ANNOTATOR_DRIFT",
     "DATA_INTERVENTION_AB",
@@ -87,6 +88,12 @@ VENDOR_COMPARISON: dict[str, Any] = {
 
 DATA_OVERVIEW: dict[str, Any] = {"format": "auto", "kind": "", "options": {}}
 
+ACCEPTANCE_PLAN: dict[str, Any] = {
+    "method": "zero-failure", "lot_size": 1000000, "target": 0.999, "confidence": 0.95, "aql": 1.0, "ltpd": 5.0,
+    "producer_risk": 0.05, "consumer_risk": 0.10, "kind": "hypergeometric", "level": "II", "inspection": "normal",
+    "item_column": "item_id", "correct_column": "correct", "correct_values": [], "format": "auto", "options": {},
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "data_overview": DATA_OVERVIEW,
@@ -99,4 +106,5 @@ REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "data_intervention_ab": DATA_INTERVENTION_AB,
     "quality_dashboard": QUALITY_DASHBOARD,
     "spot_check_review": SPOT_CHECK_REVIEW,
+    "acceptance_plan": ACCEPTANCE_PLAN,
 }

@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "AcceptanceSample",
     "DEFAULT_TAXONOMY",
     "Event",
     "HistoryEntry",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "AcceptanceSample": "strategies",
     "Event": "store",
     "ReviewStore": "store",
     "HistoryEntry": "queue",

@@ -43,6 +43,7 @@ from workbench.review.strategies import (
     make_strategy,
     posterior_entropy,
 )
+from workbench.sampling import SequentialCheck, SequentialPlan
 
 __all__ = [
     "HistoryEntry",
@@ -54,7 +55,7 @@ __all__ = [
     "posterior_entropy",
 ]
 
-Strategy = Literal["random", "stratified", "triage", "uncertainty"]
+Strategy = Literal["random", "stratified", "triage", "uncertainty", "acceptance-sample"]
 _RATE_AFTER = 10  # events in the session before a rate is shown
 _RATE_WINDOW = 20  # gaps the smoothed rate looks at
 
@@ -96,13 +97,15 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a reviewer stands in a queue: counts and the rate (items per hour)."""
+    """Where a reviewer stands in a queue: counts, the rate (items per hour) and, with a
+    sequential acceptance plan attached, where its test stands (``acceptance``)."""
 
     done: int
     skipped: int
     remaining: int
     total: int
     rate_per_hour: float | None
+    acceptance: str | None = None
 
     @property
     def fraction(self) -> float:
@@ -111,7 +114,8 @@ class Progress:
 
     def summary(self) -> str:
         rate = "" if self.rate_per_hour is None else f", {self.rate_per_hour:,.0f} items/hour"
-        return f"{self.done} done, {self.skipped} skipped, {self.remaining} remaining{rate}"
+        check = "" if self.acceptance is None else f" · sequential check: {self.acceptance}"
+        return f"{self.done} done, {self.skipped} skipped, {self.remaining} remaining{rate}{check}"
 
 
 class ReviewQueue:
@@ -155,6 +159,13 @@ class ReviewQueue:
         row, so a table cannot make the widget read and embed files elsewhere.
     repeat
         Serve items this reviewer already handled (once per session).
+    sequential, correct
+        A sequential acceptance plan (:func:`workbench.sampling.sequential_plan`) to run on
+        this reviewer's decisions in this queue, in the order made: a decision in ``correct``
+        counts as a correct item, any other decision as an error (skips do not count). Its
+        state ("continue", "accept reached after 412 items") is in :meth:`progress`, which
+        the widget shows; undo and revisions are followed. Pair it with
+        ``strategy=AcceptanceSample(plan)`` to serve the lot in its random order.
     clock
         Returns the time stamped on each event (default: now). Simulations pass their own.
     rng
@@ -191,6 +202,8 @@ class ReviewQueue:
         image_root: str | Path | None = None,
         allow_outside: bool = False,
         repeat: bool = False,
+        sequential: SequentialPlan | None = None,
+        correct: Sequence[str] = ("Acceptable",),
         clock: Callable[[], datetime | pd.Timestamp] | None = None,
         rng: int | np.random.Generator | None = 0,
     ) -> None:
@@ -219,6 +232,15 @@ class ReviewQueue:
             )
         if size is not None and size < 1:
             raise WorkbenchError(f"review queue: size={size} must be a positive number of items.")
+        if sequential is not None and not isinstance(sequential, SequentialPlan):
+            raise WorkbenchError(
+                f"review queue: sequential={type(sequential).__name__} must be a SequentialPlan "
+                "(workbench.sampling.sequential_plan(p0, p1, alpha, beta)); a single-sampling plan is judged "
+                "after the review with workbench.sampling.check_sample."
+            )
+        if isinstance(correct, str) or not all(isinstance(c, str) for c in correct) or not correct:
+            raise WorkbenchError(f"review queue: correct={correct!r} must be a list of decisions that count as a "
+                                 "correct item, e.g. ['Acceptable'].")
         item = id_column(frame, item=item, table="items")
         require_columns(frame, [item], table="items", option_names=["item"])
         require_no_missing(frame, item, table="items")
@@ -230,6 +252,13 @@ class ReviewQueue:
         self.reviewer = reviewer
         self.strategy = plan_strategy.name
         self.strategy_options = plan_strategy
+        record = getattr(plan_strategy, "record", None)
+        self._strategy_meta: dict[str, Any] = dict(record()) if callable(record) else {}
+        self.sequential = sequential
+        self._correct = frozenset(correct)
+        self._check = SequentialCheck(sequential) if sequential is not None else None
+        self._seq_items: dict[str, bool] = {}  # item -> correct, in the order first decided
+        self._seq_dirty = False
         self.item = item
         self.name = name or plan_strategy.name
         self.size = size
@@ -388,6 +417,8 @@ class ReviewQueue:
         if queue == self.name and session == self.session:
             self._session_times[event_id] = created
         self._tally(item_id, before)
+        if self._check is not None and queue == self.name:
+            self._track(item_id)
 
     def _drop_mine(self, event_id: int) -> None:
         item_id, _, _, session, _, _ = self._mine[event_id]
@@ -399,6 +430,49 @@ class ReviewQueue:
             self._mine_count[pos] -= 1
         self._session_times.pop(event_id, None)
         self._tally(item_id, before)
+        if self._check is not None:
+            self._track(item_id)
+
+    def _decision_in_effect(self, item_id: str) -> str | None:
+        """My decision in effect on the item in this queue (``None``: none, or a skip)."""
+        for event_id in reversed(self._mine_by_item.get(item_id, ())):
+            _, kind, queue, session, _, decision = self._mine[event_id]
+            if self._counts_here(session, queue):
+                return decision if kind == "decision" else None
+        return None
+
+    def _track(self, item_id: str) -> None:
+        """Follow the sequential check: an appended decision is one O(1) update; an undo of the
+        latest pops it; a revision or an older undo rebuilds the path on the next progress()."""
+        assert self._check is not None
+        decision = self._decision_in_effect(item_id)
+        new = None if decision is None else decision in self._correct
+        old = self._seq_items.get(item_id)
+        if old is None and new is not None:
+            self._seq_items[item_id] = new
+            if not self._seq_dirty:
+                self._check.update(new)
+        elif old is not None and new is None:
+            last = next(reversed(self._seq_items))
+            del self._seq_items[item_id]
+            if last == item_id and not self._seq_dirty:
+                self._check.undo()
+            else:
+                self._seq_dirty = True
+        elif old is not None and new is not None and old != new:
+            self._seq_items[item_id] = new
+            self._seq_dirty = True
+
+    def sequential_state(self) -> SequentialCheck | None:
+        """The sequential check over this reviewer's decisions (``None`` without a sequential plan)."""
+        self._refresh()
+        if self._check is not None and self._seq_dirty:
+            assert self.sequential is not None
+            self._check = SequentialCheck(self.sequential)
+            for value in self._seq_items.values():
+                self._check.update(value)
+            self._seq_dirty = False
+        return self._check
 
     def _other(self, pos: int, who: str, step: int) -> None:
         key = (pos, who)
@@ -438,7 +512,7 @@ class ReviewQueue:
             order = ("b", "a") if bool(self._b_left[pos]) else ("a", "b")
         reason = str(self._reasons[pos])
         planned = len(self.plan) if self.size is None else min(self.size, len(self.plan))
-        meta: dict[str, Any] = {"position": pos, "reason": reason, "planned": planned}
+        meta: dict[str, Any] = {"position": pos, "reason": reason, "planned": planned, **self._strategy_meta}
         if bool(self._gold[pos]):
             meta["gold"] = True
         if bool(self._overlap[pos]):
@@ -661,7 +735,9 @@ class ReviewQueue:
             gap = statistics.median((b - a).total_seconds() for a, b in itertools.pairwise(recent))
             if gap > 0:
                 rate = 3600.0 / gap
-        return Progress(done=done, skipped=skipped, remaining=remaining, total=total, rate_per_hour=rate)
+        check = self.sequential_state() if self._check is not None else None
+        return Progress(done=done, skipped=skipped, remaining=remaining, total=total, rate_per_hour=rate,
+                        acceptance=None if check is None else check.summary())
 
     def composition(self) -> pd.DataFrame:
         """What the queue holds: count of planned items by reason group and gold/overlap.

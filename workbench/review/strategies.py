@@ -28,9 +28,11 @@ import pandas as pd
 
 from workbench._validation import check_choice, require_columns, require_frame, require_numeric
 from workbench.errors import SchemaError, WorkbenchError
+from workbench.sampling import SequentialPlan, SingleSamplingPlan
 
 __all__ = [
     "STRATEGIES",
+    "AcceptanceSample",
     "QueueStrategy",
     "RandomOrder",
     "Stratified",
@@ -41,7 +43,7 @@ __all__ = [
     "posterior_entropy",
 ]
 
-STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty")
+STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty", "acceptance-sample")
 
 
 class QueueStrategy(Protocol):
@@ -312,8 +314,77 @@ class Uncertainty:
 
 
 
+@dataclass(frozen=True)
+class AcceptanceSample:
+    """The random sample of an acceptance-sampling plan (:mod:`workbench.sampling`), drawn from
+    the lot with its own ``seed``: the plan's ``n`` items of a single-sampling plan, or the whole
+    lot in random order for a sequential plan (the reviewer stops when the test decides).
+
+    The draw depends only on the seed and the lot's items (in table order), so it can be drawn
+    again; :meth:`record` (the seed and the plan) goes into every decision's meta. A plan made
+    for another lot size is refused: its risks hold for the lot it was made for.
+
+    Examples
+    --------
+    >>> from workbench.sampling import SingleSamplingPlan
+    >>> items = pd.DataFrame({"item_id": [f"i{k}" for k in range(10)], "text": ["x"] * 10})
+    >>> s = AcceptanceSample(SingleSamplingPlan(3, 0, lot_size=10), seed=7)
+    >>> order, reasons = s.order(items, "item_id", np.random.default_rng(0), np.arange(10))
+    >>> len(order), reasons[0], s.record()["sample_seed"]
+    (3, 'acceptance sample', 7)
+    """
+
+    plan: SingleSamplingPlan | SequentialPlan | int
+    seed: int = 0
+    name: ClassVar[str] = "acceptance-sample"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.plan, bool) or not isinstance(self.plan, (SingleSamplingPlan, SequentialPlan, int)):
+            raise WorkbenchError(
+                f"strategy 'acceptance-sample': plan={self.plan!r} must be a plan of workbench.sampling "
+                "(e.g. sampling.iso2859_plan(len(items), 1.0)) or a sample size."
+            )
+        if isinstance(self.plan, int) and self.plan < 1:
+            raise WorkbenchError(f"strategy 'acceptance-sample': a sample size of {self.plan} items; pass n ≥ 1.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise WorkbenchError(f"strategy 'acceptance-sample': seed={self.seed!r} must be an integer (it is recorded "
+                                 "with every decision so the sample can be drawn again).")
+
+    @property
+    def size(self) -> int | None:
+        """Items drawn (``None``: the whole lot, for a sequential plan)."""
+        if isinstance(self.plan, int):
+            return self.plan
+        return self.plan.n if isinstance(self.plan, SingleSamplingPlan) else None
+
+    def record(self) -> dict[str, Any]:
+        """What each decision records: the sample's seed and the plan."""
+        plan = {"type": "single", "n": self.plan} if isinstance(self.plan, int) else self.plan.to_dict()
+        return {"sample_seed": int(self.seed), "acceptance_plan": plan}
+
+    def order(
+        self, items: pd.DataFrame, item: str, gen: np.random.Generator, candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        lot = getattr(self.plan, "lot_size", None)
+        if lot is not None and lot != len(candidates):
+            raise WorkbenchError(
+                f"strategy 'acceptance-sample': the plan was made for a lot of {lot:,} items, but the queue's lot "
+                f"holds {len(candidates):,} (gold items excluded); make the plan with lot_size={len(candidates)}."
+            )
+        size = self.size
+        if size is not None and size > len(candidates):
+            raise WorkbenchError(
+                f"strategy 'acceptance-sample': the plan's sample of {size:,} items exceeds the lot's "
+                f"{len(candidates):,}; review the whole lot instead (strategy='random')."
+            )
+        drawn = np.random.default_rng(int(self.seed)).permutation(candidates)
+        if size is not None:
+            drawn = drawn[:size]
+        return drawn, np.full(len(items), "acceptance sample", dtype=object)
+
+
 _CLASSES: dict[str, Any] = {"random": RandomOrder, "stratified": Stratified, "triage": Triage,
-                            "uncertainty": Uncertainty}
+                            "uncertainty": Uncertainty, "acceptance-sample": AcceptanceSample}
 
 
 def make_strategy(name: str | QueueStrategy, **options: Any) -> QueueStrategy:
