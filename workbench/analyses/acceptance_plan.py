@@ -125,7 +125,8 @@ class AcceptancePlanReport:
                         asn_at_p1=self.plan.asn_p1, earliest_accept=self.plan.min_accept_n)
         else:
             data.update(reject_at=self.plan.re, aoql_percent=100 * self.plan.aoql)
-        return pd.DataFrame({"parameter": list(data), "value": [str(v) for v in data.values()]})
+        shown = [f"{v:.6g}" if isinstance(v, float) else str(v) for v in data.values()]
+        return pd.DataFrame({"parameter": list(data), "value": shown})
 
     def check_line(self) -> str:
         """The verdict on the reviewed sample, or how to get one."""
