@@ -15,9 +15,14 @@ memory is measured too:
    ``ignore`` handled, validation included). Baseline: ``json.loads`` of every line, then
    ``pd.json_normalize`` of the records, no deduplication, no validation.
 
+Both files are also read by the columnar readers, with no validation or resolution of
+repeated answers: ``pyarrow.json.read_json`` and ``polars.read_ndjson`` for the Prodigy
+JSON lines, ``polars.read_json`` for the Label Studio JSON array (Arrow's reader takes JSON
+lines only). Issue 33's goal: ours at least 0.7x their speed, validation included.
+
 Prints wall time, peak resident memory (of that process, so it includes the interpreter and
-pandas) and the ratio baseline / ours (above 1: ours is faster). The machine may be shared:
-compare the ratios, not the absolute times.
+pandas) and the ratio baseline / ours (above 1: ours is faster). Run it alone: timings on a
+loaded machine are not evidence; compare the ratios, not the absolute times.
 """
 
 from __future__ import annotations
@@ -98,6 +103,19 @@ BASELINE = {
 }
 
 
+#: The columnar readers on the same files (flat tables of the records: no validation, no
+#: repeated answers resolved, Label Studio's annotations left nested).
+COLUMNAR = {
+    "label-studio": {
+        "polars.read_json": "import polars as pl\ndf = pl.read_json(PATH)\nrows = df.height",
+    },
+    "prodigy": {
+        "pyarrow.json.read_json": "import pyarrow.json as pj\nt = pj.read_json(PATH)\nrows = t.num_rows",
+        "polars.read_ndjson": "import polars as pl\ndf = pl.read_ndjson(PATH)\nrows = df.height",
+    },
+}
+
+
 def measure(code: str, path: Path) -> tuple[float, float, int]:
     """Run ``code`` in a fresh interpreter: (seconds, peak RSS in MiB, rows)."""
     prog = (
@@ -133,6 +151,10 @@ def main() -> None:
             print(f"  ours      {t_ours:7.2f} s  peak {m_ours:7,.0f} MiB  {r_ours:,} rows (validated long table)")
             print(f"  baseline  {t_base:7.2f} s  peak {m_base:7,.0f} MiB  {r_base:,} rows (json + pd.json_normalize)")
             print(f"  ratio baseline/ours: time {t_base / t_ours:.2f}x, memory {m_base / m_ours:.2f}x")
+            for name, code in COLUMNAR[fmt].items():
+                t_col, m_col, r_col = measure(code, path)
+                print(f"  {name:<24} {t_col:7.2f} s  peak {m_col:7,.0f} MiB  {r_col:,} rows -> ours at "
+                      f"{t_col / t_ours:.2f}x its speed (goal >= 0.7x)")
             path.unlink()
 
 

@@ -277,6 +277,25 @@ def test_prodigy_fast_and_general_readers_agree(tmp_path: Path, monkeypatch: pyt
     assert fast.report == general.report and "1 answers have no _annotator_id" in fast.report.summary()
 
 
+@pytest.mark.parametrize("extra", [{"spans": [{"start": 0, "end": 1, "label": "X"}], "_view_id": "ner_manual"},
+                                   {"item_id": "own-id"},
+                                   {"options": [{"id": "A"}], "accept": ["A"], "_view_id": "choice"}])
+def test_prodigy_a_late_line_of_another_interface_goes_to_the_general_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: dict[str, object]) -> None:
+    # the fast reader declares these keys of Arrow's null type: one such line anywhere fails
+    # its typed parse, and the general reader reads the file (the same tables as without it)
+    from workbench.formats import prodigy
+
+    rows = [prodigy_line(f"t{i}", "u", "accept", 100 + i, inp=i) for i in range(50)]
+    rows.append({**prodigy_line("late", "v", "accept", 500, inp=77), **extra})
+    path = write_jsonl(tmp_path / "mixed.jsonl", rows)
+    fast = io.import_annotations(path, format="prodigy")
+    monkeypatch.setattr(prodigy, "_read_arrow", lambda path, tally: None)
+    general = io.import_annotations(path, format="prodigy")
+    pd.testing.assert_frame_equal(fast.annotations, general.annotations)
+    assert fast.report == general.report
+
+
 def test_prodigy_choice_interface_and_labels_as_questions(tmp_path: Path) -> None:
     opts = [{"id": "SPORT", "text": "Sport"}, {"id": "NEWS", "text": "News"}]
     rows = [

@@ -35,8 +35,8 @@ def label_variants(labels: pd.Series) -> pd.DataFrame:
     >>> label_variants(pd.Series(["Positive", "positive ", "positive", "neg", " "])).to_dict("list")
     {'key': ['', 'positive', 'positive', 'positive'], 'spelling': [' ', 'Positive', 'positive', 'positive '], 'count': [1, 1, 1, 1]}
     """
-    text = labels[labels.map(lambda v: isinstance(v, str))]
-    counts = text.value_counts()
+    counts = labels.value_counts()  # count first: the type test then runs once per distinct value
+    counts = counts[[isinstance(v, str) for v in counts.index]]
     if counts.empty:
         return pd.DataFrame(columns=["key", "spelling", "count"])
     frame = pd.DataFrame({"spelling": counts.index.astype(str), "count": counts.to_numpy(dtype="int64")})

@@ -540,7 +540,7 @@ def keep_latest(
 
     Returns the frame (in its original row order) and how many rows were dropped.
     """
-    if df.empty:
+    if df.empty or not df.duplicated(subset=list(keys)).any():  # the common case: nothing to resolve, no sort
         return df, 0
     ranked = df.sort_values(list(order), kind="stable", na_position="first")
     dup = ranked.duplicated(subset=list(keys), keep="last")

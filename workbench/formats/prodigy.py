@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench._internal.files import require_regular_file
 from workbench._validation import require_columns
 from workbench.errors import WorkbenchError
 from workbench.formats._common import (
@@ -152,8 +153,9 @@ def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
 #: The largest (decompressed) file parsed in one buffer by Arrow; larger ones are streamed.
 _ARROW_MAX_BYTES = 1 << 30
 
-#: Keys whose presence anywhere in the file sends it to the general reader.
-_GENERAL_ONLY = (b'"options"', b'"spans"', b'"item_id"')
+#: Keys that send a file to the general reader: declared of Arrow's null type, so a line that
+#: holds any of them (a choice, a span, an own item id) fails the typed parse.
+_GENERAL_ONLY = ("options", "spans", "item_id")
 _ARROW_FIELDS = ("_input_hash", "_annotator_id", "_session_id", "answer", "label", "_timestamp", "text")
 
 
@@ -168,41 +170,52 @@ def _read_arrow(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    with open_binary(path) as fh:  # streamed and bounded; a file too large for one buffer goes line by line
-        raw = fh.read(_ARROW_MAX_BYTES + 1)
-    if len(raw) > _ARROW_MAX_BYTES or any(key in raw for key in _GENERAL_ONLY):
-        return None
+    source: Any
+    if path.suffix.lower() == ".gz":  # streamed and bounded (a gzip bomb stops at the limit)
+        with open_binary(path) as fh:
+            raw = fh.read(_ARROW_MAX_BYTES + 1)
+        if len(raw) > _ARROW_MAX_BYTES:
+            return None  # too large for one buffer: line by line
+        source = pa.BufferReader(raw)
+    else:  # a plain regular file: Arrow reads it itself, in parallel blocks
+        require_regular_file(path)
+        if path.stat().st_size > _ARROW_MAX_BYTES:
+            return None
+        source = str(path)
     schema = pa.schema([("_input_hash", pa.int64()), ("_annotator_id", pa.string()), ("_session_id", pa.string()),
                         ("answer", pa.string()), ("label", pa.string()), ("_timestamp", pa.float64()),
-                        ("text", pa.string())])
+                        ("text", pa.string()), *((key, pa.null()) for key in _GENERAL_ONLY)])
     try:
-        table = pj.read_json(pa.BufferReader(raw), parse_options=pj.ParseOptions(
+        table = pj.read_json(source, parse_options=pj.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    del raw
+    del source
     if table.num_rows == 0 or table.column("_input_hash").null_count:
         return None  # empty, or a line without _input_hash: the general reader says which
     tally.read = table.num_rows
-    ids = table.column("_input_hash").to_numpy().astype(str).astype(object)
-    first = pd.Series(ids).duplicated().to_numpy()
-    item_frame = pd.DataFrame({"item_id": ids[~first], "text": table.column("text").to_numpy(zero_copy_only=False)[~first],
-                               "input_hash": table.column("_input_hash").to_numpy()[~first]})
+    hashes = table.column("_input_hash")
+    ids = pc.cast(hashes, pa.string())
+    first = pd.Series(hashes.to_numpy()).duplicated().to_numpy()
+    new_item = pa.array(~first)
+    item_frame = pd.DataFrame({"item_id": ids.filter(new_item).to_pandas(),
+                               "text": table.column("text").filter(new_item).to_pandas(),
+                               "input_hash": hashes.filter(new_item).to_numpy()})
     answer = table.column("answer")
-    unanswered = answer.is_null().to_numpy(zero_copy_only=False)
-    tally.drop("task without an answer (not annotated yet)", int(unanswered.sum()))
+    answered = answer.is_valid()
+    tally.drop("task without an answer (not annotated yet)", table.num_rows - int(pc.sum(answered).as_py() or 0))
     who = pc.coalesce(table.column("_annotator_id"), table.column("_session_id"))
-    anonymous = int(pc.sum(pc.and_(who.is_null(), pc.invert(answer.is_null()))).as_py() or 0)
+    anonymous = int(pc.sum(pc.and_(who.is_null(), answered)).as_py() or 0)
     who = pc.fill_null(who, "anonymous")
-    keep = ~unanswered
+    # columns stay Arrow strings into pandas (no Python object per cell)
     cols: dict[str, Any] = {
-        "item_id": ids[keep],
-        "annotator_id": who.to_numpy(zero_copy_only=False)[keep],
-        "answer": answer.to_numpy(zero_copy_only=False)[keep],
+        "item_id": ids.filter(answered).to_pandas(),
+        "annotator_id": who.filter(answered).to_pandas(),
+        "answer": answer.filter(answered).to_pandas(),
     }
     cols["label"] = cols["answer"]
-    cols["question"] = table.column("label").to_numpy(zero_copy_only=False)[keep]
-    cols["ts"] = table.column("_timestamp").to_numpy(zero_copy_only=False)[keep]
+    cols["question"] = table.column("label").filter(answered).to_pandas()
+    cols["ts"] = table.column("_timestamp").filter(answered).to_numpy()
     return cols, item_frame, [], anonymous
 
 
