@@ -115,7 +115,10 @@ def main() -> None:
     load, refresh, anchor = min(loads), min(refreshes), min(anchors)
     print(f"(wall and CPU seconds, best of {args.repeat}; on a loaded machine trust the CPU column)")
     print(f"page load (snapshot + tiles + figures): {load:.3f} s wall, {min(load_cpu):.3f} s CPU")
-    print(f"live page, first load (log + tallies):  {min(firsts):.3f} s wall")
+    import resource
+
+    print(f"live page, first load (log + tallies):  {min(firsts):.3f} s wall; peak memory of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")
     print(f"refresh after 50 new decisions:         {refresh:.3f} s wall, {min(refresh_cpu):.3f} s CPU"
           f"  goal < 1 s: {'met' if refresh < 1 else 'NOT met'}")
     ratio = refresh / anchor
