@@ -277,6 +277,23 @@ def test_prodigy_fast_and_general_readers_agree(tmp_path: Path, monkeypatch: pyt
     assert fast.report == general.report and "1 answers have no _annotator_id" in fast.report.summary()
 
 
+def test_prodigy_fast_reader_without_repeats_drops_ignores_like_the_general_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.formats import prodigy
+
+    rows = [prodigy_line(f"t{i}", f"u{i % 3}", ("accept", "reject", "ignore")[i % 3], 100 + i, inp=i)
+            for i in range(60)]
+    rows.append({"text": "no answer yet", "_input_hash": 999, "_task_hash": 1})
+    path = write_jsonl(tmp_path / "norepeat.jsonl", rows)
+    assert prodigy._read_arrow(path, prodigy.Tally(str(path), "prodigy", "lines"))[4]  # type: ignore[index]
+    fast = io.import_annotations(path, format="prodigy")
+    monkeypatch.setattr(prodigy, "_read_arrow", lambda path, tally: None)
+    general = io.import_annotations(path, format="prodigy")
+    pd.testing.assert_frame_equal(fast.annotations, general.annotations)
+    pd.testing.assert_frame_equal(fast.items, general.items)
+    assert fast.report == general.report and fast.report.dropped["ignore answer (no judgment)"] == 20
+
+
 @pytest.mark.parametrize("extra", [{"spans": [{"start": 0, "end": 1, "label": "X"}], "_view_id": "ner_manual"},
                                    {"item_id": "own-id"},
                                    {"options": [{"id": "A"}], "accept": ["A"], "_view_id": "choice"}])

@@ -65,8 +65,9 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
         )
     tally = Tally(str(path), "prodigy", "lines")
     fast = _read_arrow(path, tally)
+    resolved = fast is not None and fast[4]
     if fast is not None:
-        cols, item_frame, spans, anonymous = fast
+        cols, item_frame, spans, anonymous = fast[:4]
     else:
         cols, item_frame, spans, anonymous = _read_lines(path, tally)
     if tally.read == 0:
@@ -76,11 +77,13 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     ann = pd.DataFrame(cols)
     ann["seq"] = np.arange(len(ann))
     ann["timestamp"] = to_utc(ann.pop("ts"), unit="s")
-    ann, n_dup = keep_latest(ann, ["item_id", "annotator_id", "question"], order=["timestamp", "seq"])
-    tally.drop("repeated answer by the same annotator (kept the latest)", n_dup)
-    ignored = (ann["answer"] == "ignore").to_numpy()
-    tally.drop("ignore answer (no judgment)", int(ignored.sum()))
-    ann = ann[~ignored].drop(columns=["answer", "seq"])
+    if not resolved:  # (the fast reader found no repeated answer and dropped the ignores itself)
+        ann, n_dup = keep_latest(ann, ["item_id", "annotator_id", "question"], order=["timestamp", "seq"])
+        tally.drop(_REPEATED, n_dup)
+        ignored = (ann["answer"] == "ignore").to_numpy()
+        tally.drop(_IGNORED, int(ignored.sum()))
+        ann = ann[~ignored]
+    ann = ann.drop(columns=["answer", "seq"])
     ann = pick_question(ann, opts.get("question"), tally, path)
     if ann["timestamp"].isna().all():
         ann = ann.drop(columns="timestamp")
@@ -89,6 +92,10 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     return tally.result(annotations=ann.reset_index(drop=True), items=item_frame,
                         spans=pd.DataFrame(spans) if spans else None)
 
+
+
+_REPEATED = "repeated answer by the same annotator (kept the latest)"
+_IGNORED = "ignore answer (no judgment)"
 
 
 def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int]:
@@ -159,12 +166,16 @@ _GENERAL_ONLY = ("options", "spans", "item_id")
 _ARROW_FIELDS = ("_input_hash", "_annotator_id", "_session_id", "answer", "label", "_timestamp", "text")
 
 
-def _read_arrow(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int] | None:
+def _read_arrow(
+    path: Path, tally: Tally
+) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int, bool] | None:
     """Binary-interface exports parsed by Arrow's JSON reader (same result, several times faster).
 
     Used only when no line can hold a choice, span or own item id (the file never contains
     those keys); anything Arrow cannot type (an id that is not an integer…) falls back to
-    :func:`_read_lines`.
+    :func:`_read_lines`. When no annotator answered the same item and label twice (checked on
+    integer codes), the ``ignore`` answers are dropped here, in Arrow, and the last flag is
+    true: there is nothing left for :func:`read` to resolve.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -207,16 +218,33 @@ def _read_arrow(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
     who = pc.coalesce(table.column("_annotator_id"), table.column("_session_id"))
     anonymous = int(pc.sum(pc.and_(who.is_null(), answered)).as_py() or 0)
     who = pc.fill_null(who, "anonymous")
+    keep = answered
+    resolved = not _repeats(hashes.filter(answered), who.filter(answered), table.column("label").filter(answered))
+    if resolved:
+        ignored = pc.equal(answer, "ignore")
+        tally.drop(_IGNORED, int(pc.sum(pc.and_(answered, ignored)).as_py() or 0))
+        keep = pc.and_(answered, pc.invert(ignored))
     # columns stay Arrow strings into pandas (no Python object per cell)
     cols: dict[str, Any] = {
-        "item_id": ids.filter(answered).to_pandas(),
-        "annotator_id": who.filter(answered).to_pandas(),
-        "answer": answer.filter(answered).to_pandas(),
+        "item_id": ids.filter(keep).to_pandas(),
+        "annotator_id": who.filter(keep).to_pandas(),
+        "answer": answer.filter(keep).to_pandas(),
     }
     cols["label"] = cols["answer"]
-    cols["question"] = table.column("label").filter(answered).to_pandas()
-    cols["ts"] = table.column("_timestamp").filter(answered).to_numpy()
-    return cols, item_frame, [], anonymous
+    cols["question"] = table.column("label").filter(keep).to_pandas()
+    cols["ts"] = table.column("_timestamp").filter(keep).to_numpy()
+    return cols, item_frame, [], anonymous, resolved
+
+
+def _repeats(hashes: Any, who: Any, question: Any) -> bool:
+    """Whether an (item, annotator, question) occurs twice, on integer codes (no strings hashed)."""
+    import pyarrow.compute as pc
+
+    codes = {"item": hashes.to_numpy()}
+    for name, column in (("who", who), ("question", question)):
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        codes[name] = pc.fill_null(encoded.indices, -1).to_numpy()
+    return bool(pd.DataFrame(codes).duplicated().any())
 
 
 def write_jsonl(
