@@ -137,3 +137,45 @@ def test_cli_dedup_by_image_caption_and_pair(tmp_path: Path) -> None:
     image = pd.read_csv(tmp_path / "image.csv").set_index("pair_id")
     exact = rows.index[rows["kind"] == "exact_duplicate"]
     assert (image.loc[exact, "cluster"].to_numpy() == image.loc[rows.loc[exact, "duplicate_of"], "cluster"].to_numpy()).all()
+
+
+def test_cli_threshold_given_explicitly_always_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--threshold 0.8` equals the corpus default, yet typed with `--by image --method clip` it must
+    reach the image method (it once became the clip default 0.95); left out, each method's own default."""
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.dedup import images
+    from workbench.samples import make_image_captions
+
+    s = make_image_captions(40, out_dir=tmp_path, rng=4)
+    s.tables["image_captions"].to_csv(tmp_path / "pairs.csv", index=False)
+    seen: list[dict[str, object]] = []
+    real = images.dedup_image_captions
+
+    def spy(table: pd.DataFrame, **kw: object) -> pd.DataFrame:
+        seen.append(kw)
+        return real(table, **{**kw, "method": None if kw["by"] != "caption" else kw["method"],  # type: ignore[arg-type]
+                              "threshold": None})
+
+    monkeypatch.setattr(images, "dedup_image_captions", spy)
+    cases = [
+        (["--by", "image", "--method", "clip", "--threshold", "0.8"], {"method": "clip", "threshold": 0.8}),
+        (["--by", "image", "--method", "clip"], {"method": "clip", "threshold": None}),
+        (["--by", "image"], {"method": None, "threshold": None}),
+        (["--by", "pair", "--method", "dhash", "--threshold", "3"], {"method": "dhash", "threshold": 3.0}),
+        (["--by", "caption", "--threshold", "0.9"], {"threshold": None, "caption_threshold": 0.9}),
+        (["--by", "caption"], {"method": None, "caption_threshold": 0.8}),
+    ]
+    for args, want in cases:
+        res = CliRunner().invoke(app, ["dedup", str(tmp_path / "pairs.csv"), *args, "-q", "--out",
+                                       str(tmp_path / "a.csv")])
+        assert res.exit_code == 0, (args, res.output)
+        assert {k: seen[-1][k] for k in want} == want, args
+    monkeypatch.setattr(images, "dedup_image_captions", real)
+    res = CliRunner().invoke(app, ["dedup", str(tmp_path / "pairs.csv"), "--by", "image", "--threshold", "0.8",
+                                   "-q", "--out", str(tmp_path / "a.csv")])
+    # phash: a given 0.8 is refused (the error names the unit), not replaced by the default
+    assert isinstance(res.exception, WorkbenchError) and "largest Hamming distance" in str(res.exception)
+    with pytest.raises(WorkbenchError, match="caption_threshold"):
+        real(s.tables["image_captions"], by="caption", threshold=0.9, base_dir=tmp_path)

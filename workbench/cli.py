@@ -641,6 +641,7 @@ _DA = _defaults.DEDUP_AUDIT
 
 @app.command("dedup")
 def dedup_command(
+    ctx: typer.Context,
     input: Annotated[Path, typer.Argument(help="Corpus table (.csv, .jsonl, .parquet, optionally .gz) with doc_id and text.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table; every input row plus cluster_id, is_representative, similarity, representative_id, cluster_size.")],
     method: Annotated[str, typer.Option(help="exact, minhash, simhash or semantic.")] = _DA["method"],
@@ -661,7 +662,7 @@ def dedup_command(
     min_recall: Annotated[float, typer.Option("--min-recall", help="Recall against exact Jaccard MinHash must reach (local engine).")] = _DA["min_recall"],
     option: _OptionOpt = None,
     question: _QuestionOpt = None,
-    by: Annotated[str, typer.Option("--by", help="An image_captions table: dedup by image (same picture whatever the caption; --method image-exact, phash, dhash, phash-crop or clip), caption, or pair (same picture and near-same caption). '' : a corpus table.")] = "",
+    by: Annotated[str, typer.Option("--by", help="An image_captions table: dedup by image (same picture whatever the caption; --method image-exact, phash, dhash, phash-crop or clip, --threshold in the method's unit, default its own), caption (--method/--threshold of the text methods), or pair (same picture and near-same caption; --method/--threshold of the image side). '' : a corpus table.")] = "",
     allow_outside: Annotated[bool, typer.Option("--allow-outside", help="With --by: accept image paths outside the table's folder.")] = False,
 ) -> None:
     """Find duplicate documents; write every input row with its cluster columns.
@@ -678,13 +679,19 @@ def dedup_command(
     if by:
         from workbench.dedup.images import dedup_image_captions
 
+        def given(name: str) -> bool:  # typed (or set in the environment), not the corpus default
+            return getattr(ctx.get_parameter_source(name), "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
+
         table = io.load_table(input, kind="image_captions", format=fmt)
         io.check_writable(out)
-        image_method = None if method == _DA["method"] and by != "caption" else method
+        # the corpus defaults (minhash, 0.8) are not the image methods' defaults: an option given
+        # explicitly always wins, one left out means the method's own default (issue 31)
+        caption_side = by == "caption"
         audit = dedup_image_captions(
-            table, by=by, method=image_method,  # type: ignore[arg-type]
-            threshold=None if threshold == _DA["threshold"] else threshold, base_dir=input.parent,
-            allow_outside=allow_outside, progress=not quiet,
+            table, by=by, method=method if given("method") else None,  # type: ignore[arg-type]
+            threshold=threshold if given("threshold") and not caption_side else None,
+            caption_threshold=threshold if given("threshold") and caption_side else _DA["threshold"],
+            base_dir=input.parent, allow_outside=allow_outside, progress=not quiet,
         )
         io.save_table(audit, out)
         dropped = int((~audit["kept"]).sum())

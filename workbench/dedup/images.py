@@ -679,10 +679,11 @@ def dedup_image_captions(
     """The audit frame of an ``image_captions`` table deduplicated by image, caption or pair.
 
     ``by="image"``: the same picture whatever the caption (:func:`deduplicate_images` with
-    ``method``, default ``phash``); ``"caption"``: near-same captions (MinHash, Jaccard of word
-    3-grams ≥ ``caption_threshold``; ``method`` may name another text method); ``"pair"``: the
-    same picture *and* a near-same caption (both clusterings; a pair cluster is one image
-    cluster within one caption cluster).
+    ``method`` and ``threshold``, default ``phash`` at its default threshold); ``"caption"``:
+    near-same captions (MinHash, Jaccard of word 3-grams ≥ ``caption_threshold``; ``method`` may
+    name another text method; ``threshold`` must then be ``None``); ``"pair"``: the same picture
+    *and* a near-same caption (both clusterings, ``method`` and ``threshold`` on the image side;
+    a pair cluster is one image cluster within one caption cluster).
 
     Returns
     -------
@@ -695,10 +696,13 @@ def dedup_image_captions(
     check_choice(by, name="by", choices=("image", "caption", "pair"))
     df = require_frame(table, table="image_captions")
     require_columns(df, ["pair_id", "image", "caption"], table="image_captions")
+    if by == "caption" and threshold is not None:
+        raise WorkbenchError(f"dedup_image_captions(by='caption'): threshold={threshold!r} is the image "
+                             "side's; pass the caption similarity as caption_threshold= instead.")
     out = df[["pair_id", "image", "caption"]].reset_index(drop=True)
     if by in ("image", "pair"):
-        res = deduplicate_images(df, method=(method if by == "image" and method else "phash"),  # type: ignore[arg-type]
-                                 threshold=threshold if by == "image" else None, base_dir=base_dir,
+        res = deduplicate_images(df, method=method or "phash",  # type: ignore[arg-type]
+                                 threshold=threshold, base_dir=base_dir,
                                  allow_outside=allow_outside, progress=progress)
         out["image_cluster"] = res.frame["cluster"].to_numpy()
         out["image_distance"] = res.frame["distance"].to_numpy()
