@@ -189,7 +189,7 @@ LAYERS: dict[str, int] = {
     "io": 1, "formats": 1, "overview": 1,
     # 2: statistics and scoring
     "agreement": 2, "aggregation": 2, "acceptance": 2, "bias": 2, "drift": 2, "vendors": 2, "ablation": 2,
-    "calibration": 2, "dedup": 2, "spark": 2, "scoring": 2, "samples": 2, "sampling": 2,
+    "calibration": 2, "flywheel": 2, "dedup": 2, "spark": 2, "scoring": 2, "samples": 2, "sampling": 2,
     # 3: review
     "review": 3,
     # 4: analyses (one per report) and what they show: figures, findings, the inputs statement

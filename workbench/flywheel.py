@@ -1,0 +1,490 @@
+"""The data flywheel: reviewers' decisions train a filter that combines the workbench's scores.
+
+:func:`workbench.calibration.calibrate` moves one threshold per score. A reviewer's rule is
+often not one threshold ("unsafe wording, or short and repetitive"); :func:`train_filter`
+learns a combination of the scores (standardised, class-weighted logistic regression, as
+FineWeb-Edu and DCLM build their quality classifiers on annotated samples) and says, on the
+same cross-validation folds, how much better it ranks the flagged items than the best single
+score used alone (any threshold on one score ranks items by that score, so its held-out AUC
+bounds every single-threshold rule on it). Out-of-fold probabilities find the items where the
+filter confidently disagrees with the reviewers (cleanlab-style label issues) for a second
+look. :func:`learning_curve` simulates a labeling budget spent at random or on the items the
+filter is least sure about (active learning), with a seeded random share that keeps the
+accuracy estimate unbiased.
+
+A :class:`LearnedFilter` is saved as JSON (coefficients, the feature spec, versions and a
+hash of the training set): no pickle, so loading one runs no code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench._internal.stats import check_confidence, multinomial_weights, percentile_interval
+from workbench._validation import as_rng, check_choice, require_columns, require_frame
+from workbench.calibration import human_flags
+from workbench.errors import WorkbenchError
+
+__all__ = ["FORMAT_VERSION", "LearnedFilter", "learning_curve", "load_filter", "ranking_scores", "train_filter"]
+
+#: Version of the saved filter's JSON layout.
+FORMAT_VERSION = 1
+Strategy = Literal["random", "filter-uncertainty"]
+
+
+def _scores_table(items: pd.DataFrame, item: str, columns: Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    require_frame(items, table="items")
+    require_columns(items, [item], table="items", option_names=["item"])
+    if columns is None:
+        columns = [c for c in items.columns if c != item and pd.api.types.is_numeric_dtype(items[c])]
+    columns = [str(c) for c in columns]
+    require_columns(items, columns, table="items", option_names=["columns"] * len(columns))
+    if not columns:
+        raise WorkbenchError(
+            "items: no numeric score columns to learn from. Score the items first (workbench score "
+            "text ... or scoring.score_texts) or name the columns with columns=[...]."
+        )
+    frame = items[[item, *columns]].copy()
+    frame[item] = frame[item].astype(str)
+    for c in columns:
+        values = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        bad = values.isna() & frame[c].notna()
+        if bad.any():
+            raise WorkbenchError(
+                f"items, column '{c}': {int(bad.sum())} value(s) are not numbers (e.g. "
+                f"{frame.loc[bad, c].iloc[0]!r} at row {int(np.flatnonzero(bad.to_numpy())[0])}); a filter "
+                "learns from numeric scores. Drop the column or convert it."
+            )
+        frame[c] = values
+    return frame.drop_duplicates(item, keep="last").set_index(item), columns
+
+
+def _labels(decisions: pd.DataFrame, *, target: str | None, keep: Sequence[str], item: str,
+            decision: str) -> pd.Series:
+    """Per item, whether the reviewers flagged it (or chose ``target``), by majority."""
+    if target is None:
+        return human_flags(decisions, keep=keep, item=item, decision=decision)
+    others = [d for d in decisions[decision].astype(str).unique() if d != str(target)]
+    if len(others) == decisions[decision].astype(str).nunique():
+        raise WorkbenchError(
+            f"decisions: no reviewer chose target={target!r}; the decisions are "
+            f"{sorted(decisions[decision].astype(str).unique())[:10]}. Pick one of them."
+        )
+    return human_flags(decisions, keep=others, item=item, decision=decision)
+
+
+def _auc(y: np.ndarray, s: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def _ap(y: np.ndarray, s: np.ndarray) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, s)) if y.sum() > 0 else float("nan")
+
+
+def ranking_scores(y: np.ndarray, s: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ROC AUC and average precision of scores ``s`` for labels ``y`` under each row of
+    ``weights`` (resamples × items, e.g. bootstrap counts), ties handled as scikit-learn does.
+
+    One sort serves every resample: the weighted true- and false-positive counts are
+    cumulative sums at the ends of the groups of tied scores.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import average_precision_score, roc_auc_score
+    >>> y = np.array([0, 1, 1, 0, 1, 0]); s = np.array([0.1, 0.8, 0.4, 0.4, 0.9, 0.2])
+    >>> auc, ap = ranking_scores(y, s, np.ones((1, 6)))
+    >>> bool(np.isclose(auc[0], roc_auc_score(y, s))), bool(np.isclose(ap[0], average_precision_score(y, s)))
+    (True, True)
+    """
+    order = np.argsort(-s, kind="stable")
+    ys = np.asarray(y, bool)[order]
+    ss = s[order]
+    ends = np.flatnonzero(np.r_[ss[1:] != ss[:-1], True])  # last index of each tie group
+    w = np.asarray(weights, float)[:, order]
+    tp = np.cumsum(w * ys, axis=1)[:, ends]
+    fp = np.cumsum(w * ~ys, axis=1)[:, ends]
+    pos, neg = tp[:, -1:], fp[:, -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr, fpr = tp / pos, fp / neg
+        tpr0 = np.c_[np.zeros(len(w)), tpr]
+        fpr0 = np.c_[np.zeros(len(w)), fpr]
+        auc = np.sum(np.diff(fpr0, axis=1) * (tpr0[:, 1:] + tpr0[:, :-1]) / 2, axis=1)
+        precision = tp / (tp + fp)
+        ap = np.sum(np.diff(tpr0, axis=1) * np.nan_to_num(precision), axis=1)
+    ok = (pos[:, 0] > 0) & (neg[:, 0] > 0)
+    return np.where(ok, auc, np.nan), np.where(pos[:, 0] > 0, ap, np.nan)
+
+
+@dataclass(frozen=True)
+class LearnedFilter:
+    """A filter learned from reviewers' decisions: a standardised logistic regression on scores.
+
+    ``predict_proba(items)`` gives each item's probability of being flagged. ``cv`` holds the
+    cross-validated evidence: AUC and average precision of the filter and of the best single
+    score, with bootstrap intervals; ``oof`` the out-of-fold probabilities of the training items.
+    """
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    target: str
+    threshold: float
+    n_items: int
+    n_flagged: int
+    training_hash: str
+    versions: dict[str, str]
+    cv: dict[str, Any] = field(default_factory=dict)
+    oof: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    labels: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+
+    # -- using it ----------------------------------------------------------------------------
+    def _matrix(self, items: pd.DataFrame) -> np.ndarray:
+        missing = [f for f in self.features if f not in items.columns]
+        if missing:
+            raise WorkbenchError(
+                f"items: the filter was trained on the scores {list(self.features)} but these columns are "
+                f"missing: {missing}. Score the items with the same scorers (workbench score text ...) first."
+            )
+        x = items[list(self.features)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        return (x - np.asarray(self.mean)) / np.asarray(self.scale)
+
+    def predict_proba(self, items: pd.DataFrame) -> pd.Series:
+        """Each item's probability of being flagged (``nan`` where a score is missing)."""
+        z = self._matrix(items) @ np.asarray(self.coef) + self.intercept
+        return pd.Series(1.0 / (1.0 + np.exp(-z)), index=items.index, name="flag_probability")
+
+    def top_features(self, k: int = 5) -> pd.DataFrame:
+        """The scores that move the probability most (per standard deviation), in words."""
+        coef = np.asarray(self.coef)
+        order = np.argsort(-np.abs(coef))[:k]
+        rows = []
+        for j in order:
+            odds = float(np.exp(coef[j]))
+            way = "higher" if coef[j] > 0 else "lower"
+            rows.append({"feature": self.features[j], "weight": float(coef[j]), "odds_per_sd": odds,
+                         "in_words": f"{way} {self.features[j]} → flagged more often "
+                                     f"(odds × {odds if coef[j] > 0 else 1 / odds:.2f} per standard deviation)"})
+        return pd.DataFrame(rows)
+
+    def label_issues(self, *, confidence: float = 0.9) -> pd.DataFrame:
+        """Training items where the out-of-fold filter confidently disagrees with the reviewers:
+        flagged items it gives less than ``1 - confidence``, kept items more than ``confidence``."""
+        p, y = self.oof, self.labels.reindex(self.oof.index)
+        issue = (y & (p < 1 - confidence)) | (~y & (p > confidence))
+        out = pd.DataFrame({"reviewers_flagged": y[issue], "filter_probability": p[issue]})
+        return out.sort_values("filter_probability", key=lambda s: (s - 0.5).abs(), ascending=False)
+
+    def calibration_curve(self, bins: int = 10) -> pd.DataFrame:
+        """Out-of-fold mean predicted probability vs share flagged, per probability bin."""
+        from sklearn.calibration import calibration_curve
+
+        frac, mean = calibration_curve(self.labels.reindex(self.oof.index).to_numpy(bool), self.oof.to_numpy(),
+                                       n_bins=bins, strategy="quantile")
+        return pd.DataFrame({"mean_predicted": mean, "share_flagged": frac})
+
+    def summary(self) -> str:
+        cv = self.cv
+        gain = cv.get("auc_gain", float("nan"))
+        return (
+            f"Learned filter ({self.target}) from {self.n_items:,} reviewed items ({self.n_flagged:,} flagged) on "
+            f"{len(self.features)} score(s): cross-validated AUC {cv.get('auc', float('nan')):.3f} "
+            f"[{cv.get('auc_ci', (np.nan, np.nan))[0]:.3f}, {cv.get('auc_ci', (np.nan, np.nan))[1]:.3f}], "
+            f"average precision {cv.get('average_precision', float('nan')):.3f}; the best single score "
+            f"({cv.get('best_single', '—')}) reaches AUC {cv.get('single_auc', float('nan')):.3f}: the learned "
+            f"filter is {100 * gain:+.1f} AUC points ({100 * cv.get('gain_ci', (np.nan, np.nan))[0]:+.1f} to "
+            f"{100 * cv.get('gain_ci', (np.nan, np.nan))[1]:+.1f})."
+        )
+
+    # -- saving ------------------------------------------------------------------------------
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write ``filter.json`` into ``folder`` (atomically): coefficients, feature spec,
+        versions and the training-set hash."""
+        from workbench._internal.files import atomic_path
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "format_version": FORMAT_VERSION, "model": "logistic", "features": list(self.features),
+            "coef": list(self.coef), "intercept": self.intercept, "mean": list(self.mean), "scale": list(self.scale),
+            "target": self.target, "threshold": self.threshold, "n_items": self.n_items, "n_flagged": self.n_flagged,
+            "training_hash": self.training_hash, "versions": self.versions,
+            "cv": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.cv.items()},
+        }
+        path = out / "filter.json"
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(spec, indent=2, allow_nan=True), encoding="utf-8")
+        return path
+
+
+def load_filter(folder: str | os.PathLike[str], *, features: Sequence[str] | None = None) -> LearnedFilter:
+    """Read a filter written by :meth:`LearnedFilter.save`; ``features`` (the scores you will
+    give it) must be the ones it was trained on, else a clear error (not a silent mis-scoring)."""
+    path = Path(folder) / "filter.json" if Path(folder).is_dir() else Path(folder)
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkbenchError(f"could not read a learned filter from '{path}': {exc}") from exc
+    need = {"format_version", "features", "coef", "intercept", "mean", "scale", "target", "threshold"}
+    if not isinstance(spec, dict) or not need <= set(spec):
+        raise WorkbenchError(f"'{path}' is not a learned filter (keys {sorted(need)} expected).")
+    if spec["format_version"] != FORMAT_VERSION:
+        raise WorkbenchError(f"'{path}' has format version {spec['format_version']}; this workbench reads "
+                             f"{FORMAT_VERSION}. Train the filter again with this version.")
+    n = len(spec["features"])
+    if not (len(spec["coef"]) == len(spec["mean"]) == len(spec["scale"]) == n):
+        raise WorkbenchError(f"'{path}': {n} features but coefficients of other lengths; the file is damaged.")
+    if features is not None and list(features) != list(spec["features"]):
+        raise WorkbenchError(
+            f"'{path}' was trained on the features {spec['features']}, not {list(features)}: a filter "
+            "scores only the features it learned. Train a new filter on these scores."
+        )
+    cv = {k: (tuple(v) if isinstance(v, list) else v) for k, v in dict(spec.get("cv", {})).items()}
+    return LearnedFilter(
+        features=tuple(spec["features"]), coef=tuple(map(float, spec["coef"])), intercept=float(spec["intercept"]),
+        mean=tuple(map(float, spec["mean"])), scale=tuple(map(float, spec["scale"])), target=str(spec["target"]),
+        threshold=float(spec["threshold"]), n_items=int(spec.get("n_items", 0)),
+        n_flagged=int(spec.get("n_flagged", 0)), training_hash=str(spec.get("training_hash", "")),
+        versions=dict(spec.get("versions", {})), cv=cv,
+    )
+
+
+def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Standardise, then a class-weighted L2 logistic regression; returns coef, intercept, mean, scale."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = np.nanmean(x, axis=0)
+    scale = np.nanstd(x, axis=0)
+    scale[~(scale > 0)] = 1.0
+    z = np.nan_to_num((x - mean) / scale)
+    model = LogisticRegression(class_weight="balanced", max_iter=1000, random_state=seed)
+    model.fit(z, y)
+    return model.coef_[0], float(model.intercept_[0]), mean, scale
+
+
+def _proba(x: np.ndarray, coef: np.ndarray, intercept: float, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    z = np.nan_to_num((x - mean) / scale) @ coef + intercept
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _best_single(x: np.ndarray, y: np.ndarray) -> tuple[int, float]:
+    """The score (column) that alone ranks the flagged items best, and its sign."""
+    best, sign, top = 0, 1.0, -1.0
+    for j in range(x.shape[1]):
+        col = np.nan_to_num(x[:, j], nan=np.nanmedian(x[:, j]) if np.isfinite(x[:, j]).any() else 0.0)
+        a = _auc(y, col)
+        if np.isnan(a):
+            continue
+        if max(a, 1 - a) > top:
+            best, sign, top = j, (1.0 if a >= 0.5 else -1.0), max(a, 1 - a)
+    return best, sign
+
+
+def train_filter(
+    items: pd.DataFrame,
+    decisions: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    target: str | None = None,
+    keep: Sequence[str] = ("Acceptable",),
+    model: str = "logistic",
+    folds: int = 5,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    item: str = "item_id",
+    decision: str = "decision",
+    seed: int = 0,
+) -> LearnedFilter:
+    """Learn which items reviewers flag from the items' scores.
+
+    Parameters
+    ----------
+    items
+        One row per item: ``item`` and numeric score columns (heuristics, perplexity, CLIP
+        score, duplicate flags...).
+    decisions
+        Reviewers' decisions in effect (``ReviewStore.decisions()``: ``item_id``, ``decision``).
+    columns
+        The scores to learn from; default every numeric (or boolean) column of ``items``.
+    target
+        A decision class to learn (``"Unsafe"``) against all others; default flagged
+        (a decision outside ``keep``) against kept, by majority of the item's reviewers.
+    model
+        ``"logistic"`` (standardised features, class weights for imbalance).
+    folds, n_resamples, confidence, seed
+        Stratified cross-validation folds; bootstrap over items of the out-of-fold
+        predictions for the intervals of AUC, average precision and the gain over the best
+        single score (paired).
+
+    Examples
+    --------
+    >>> gen = np.random.default_rng(0)
+    >>> items = pd.DataFrame({"item_id": [f"d{i}" for i in range(400)], "short": gen.random(400),
+    ...                       "repetitive": gen.random(400), "noise": gen.random(400)})
+    >>> flagged = (items["short"] > 0.7) & (items["repetitive"] > 0.5)
+    >>> decisions = pd.DataFrame({"item_id": items["item_id"],
+    ...                           "decision": np.where(flagged, "Poor quality", "Acceptable")})
+    >>> f = train_filter(items, decisions, n_resamples=200)
+    >>> f.cv["auc"] > f.cv["single_auc"], f.top_features(2)["feature"].tolist()
+    (True, ['short', 'repetitive'])
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    check_choice(model, name="model", choices=("logistic",))
+    if folds < 2:
+        raise WorkbenchError(f"folds={folds}: cross-validation needs at least 2 folds.")
+    conf = check_confidence(confidence)
+    require_frame(decisions, table="decisions")
+    require_columns(decisions, [item, decision], table="decisions", option_names=["item", "decision"])
+    scores, features = _scores_table(items, item, columns)
+    flags = _labels(decisions, target=target, keep=keep, item=item, decision=decision)
+    shared = scores.index.intersection(flags.index)
+    if not len(shared):
+        raise WorkbenchError(
+            f"no reviewed item has scores: items' '{item}' and decisions' '{item}' share no id "
+            f"(e.g. items {list(scores.index[:3])}, decisions {list(flags.index[:3])})."
+        )
+    y = flags.reindex(shared).to_numpy(bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if min(n_pos, n_neg) < folds:
+        raise WorkbenchError(
+            f"reviewers flagged {n_pos} and kept {n_neg} of the {len(y)} scored items: each side needs at least "
+            f"folds={folds} items to cross-validate a filter. Review more items first."
+        )
+    x = scores.loc[shared, features].to_numpy(float)
+    oof = np.empty(len(y))
+    single = np.empty(len(y))
+    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y):
+        coef, b, mean, scale = _fit(x[train], y[train], seed)
+        oof[test] = _proba(x[test], coef, b, mean, scale)
+        j, sign = _best_single(x[train], y[train])
+        col = x[:, j]
+        fill = np.nanmedian(col[train]) if np.isfinite(col[train]).any() else 0.0
+        single[test] = sign * np.nan_to_num(col[test], nan=fill)
+    j_all, _ = _best_single(x, y)
+    auc, ap, s_auc = _auc(y, oof), _ap(y, oof), _auc(y, single)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for w in multinomial_weights(as_rng(seed), len(y), n_resamples, chunk_cells=4_000_000):
+        a, p = ranking_scores(y, oof, w)
+        parts.append((a, p, a - ranking_scores(y, single, w)[0]))
+    boot_auc, boot_ap, boot_gain = (np.concatenate([part[k] for part in parts]) if parts else np.zeros(0)
+                                    for k in range(3))
+    coef, b, mean, scale = _fit(x, y, seed)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(
+        pd.DataFrame(x, index=shared).assign(_y=y), index=True).to_numpy().tobytes()).hexdigest()[:16]
+    import sklearn
+
+    versions = {"sklearn": sklearn.__version__, "numpy": np.__version__}
+    try:
+        from importlib.metadata import version
+
+        versions["workbench"] = version("workbench")
+    except Exception:  # noqa: BLE001 - a source checkout without metadata
+        versions["workbench"] = "unknown"
+    cv = {
+        "folds": folds, "auc": auc, "auc_ci": percentile_interval(boot_auc, conf),
+        "average_precision": ap, "average_precision_ci": percentile_interval(boot_ap, conf),
+        "best_single": features[j_all], "single_auc": s_auc,
+        "auc_gain": auc - s_auc, "gain_ci": percentile_interval(boot_gain, conf),
+        "flag_rate": n_pos / len(y),
+    }
+    return LearnedFilter(
+        features=tuple(features), coef=tuple(map(float, coef)), intercept=b, mean=tuple(map(float, mean)),
+        scale=tuple(map(float, scale)), target=f"decision == {target!r}" if target else f"decision not in {list(keep)}",
+        threshold=0.5, n_items=len(y), n_flagged=n_pos, training_hash=digest, versions=versions, cv=cv,
+        oof=pd.Series(oof, index=shared, name="flag_probability"), labels=pd.Series(y, index=shared, name="flagged"),
+    )
+
+
+def learning_curve(
+    items: pd.DataFrame,
+    oracle: Callable[[pd.DataFrame], Sequence[bool] | np.ndarray | pd.Series],
+    *,
+    strategy: Strategy = "random",
+    budget: int = 500,
+    step: int = 50,
+    columns: Sequence[str] | None = None,
+    random_share: float = 0.2,
+    test_size: float = 0.3,
+    item: str = "item_id",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How fast a labeling budget teaches the filter: AUC and average precision on held-out
+    items after each ``step`` labels.
+
+    ``oracle(frame)`` plays the reviewer: it returns, for the rows of ``frame``, whether each
+    is flagged. ``"random"`` labels items in a seeded random order; ``"filter-uncertainty"``
+    starts with ``step`` random labels, then retrains after each ``step`` and labels the items
+    whose probability is nearest 0.5, mixed with a seeded random share ``random_share`` (so
+    the accuracy estimated on that share stays unbiased).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n_labels, auc, average_precision`` (and ``random_share_accuracy``, the filter's
+        accuracy on the random-share labels so far, for the active strategy).
+    """
+    check_choice(strategy, name="strategy", choices=("random", "filter-uncertainty"))
+    if not 0 <= random_share <= 1:
+        raise WorkbenchError(f"random_share={random_share} must be between 0 and 1.")
+    if step < 1 or budget < step:
+        raise WorkbenchError(f"budget={budget} and step={step}: need 1 <= step <= budget.")
+    scores, features = _scores_table(items, item, columns)
+    x_all = scores[features].to_numpy(float)
+    y_all = np.asarray(oracle(scores.reset_index()), dtype=bool)
+    if len(y_all) != len(scores):
+        raise WorkbenchError(f"oracle returned {len(y_all)} labels for {len(scores)} items.")
+    gen = as_rng(seed)
+    order = gen.permutation(len(y_all))
+    n_test = int(round(test_size * len(y_all)))
+    test, pool = order[:n_test], order[n_test:]
+    if budget > len(pool):
+        raise WorkbenchError(f"budget={budget} is more than the {len(pool)} items left after the test split.")
+    labelled: list[int] = list(pool[:step])
+    random_picks: list[int] = list(pool[:step])
+    rows = []
+    while True:
+        idx = np.array(labelled)
+        y = y_all[idx]
+        if 0 < y.sum() < len(y):
+            coef, b, mean, scale = _fit(x_all[idx], y, seed)
+            p_test = _proba(x_all[test], coef, b, mean, scale)
+            row = {"n_labels": len(idx), "auc": _auc(y_all[test], p_test), "average_precision": _ap(y_all[test], p_test)}
+        else:
+            coef = None
+            row = {"n_labels": len(idx), "auc": float("nan"), "average_precision": float("nan")}
+        if strategy == "filter-uncertainty" and coef is not None and random_picks:
+            rp = np.array(random_picks)
+            row["random_share_accuracy"] = float(((_proba(x_all[rp], coef, b, mean, scale) >= 0.5) == y_all[rp]).mean())
+        rows.append(row)
+        if len(labelled) >= budget:
+            break
+        taken = set(labelled)
+        rest = np.array([i for i in pool if i not in taken])
+        k = min(step, budget - len(labelled))
+        if strategy == "random" or coef is None:
+            pick = list(rest[:k])
+            random_picks += pick
+        else:
+            n_rand = int(round(random_share * k))
+            rand = list(gen.choice(rest, size=n_rand, replace=False)) if n_rand else []
+            left = np.array([i for i in rest if i not in set(rand)])
+            p = _proba(x_all[left], coef, b, mean, scale)
+            pick = rand + list(left[np.argsort(np.abs(p - 0.5), kind="stable")[: k - n_rand]])
+            random_picks += rand
+        labelled += pick
+    return pd.DataFrame(rows)
