@@ -22,22 +22,15 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from workbench.flywheel import learning_curve, train_filter  # noqa: E402
+from workbench.samples import make_scored_items, reviewer_rule  # noqa: E402
 
 
 def scored_items(n: int, seed: int) -> pd.DataFrame:
-    gen = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "item_id": [f"d{i}" for i in range(n)],
-        "unsafe_words": gen.poisson(0.15, n).astype(float),
-        "short": gen.random(n),
-        "repetitive": gen.random(n),
-        "perplexity": gen.lognormal(3, 0.5, n),
-        "noise": gen.normal(size=n),
-    })
+    return make_scored_items(n, rng=seed).tables["items"]
 
 
 def rule(items: pd.DataFrame) -> np.ndarray:
-    return ((items["unsafe_words"] > 0) | ((items["short"] > 0.6) & (items["repetitive"] > 0.6))).to_numpy()
+    return reviewer_rule(items, "combined")
 
 
 def main() -> None:

@@ -11,23 +11,16 @@ import pytest
 
 from workbench.errors import WorkbenchError
 from workbench.flywheel import learning_curve, load_filter, train_filter
+from workbench.samples import make_scored_items, reviewer_rule
 
 
 def scored_items(n: int = 1_200, seed: int = 0) -> pd.DataFrame:
-    gen = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "item_id": [f"d{i}" for i in range(n)],
-        "unsafe_words": gen.poisson(0.15, n).astype(float),
-        "short": gen.random(n),
-        "repetitive": gen.random(n),
-        "perplexity": gen.lognormal(3, 0.5, n),
-        "noise": gen.normal(size=n),
-    })
+    return make_scored_items(n, rng=seed).tables["items"]
 
 
 def combined_rule(items: pd.DataFrame) -> np.ndarray:
     """The planted reviewer rule: unsafe wording, or short and repetitive."""
-    return ((items["unsafe_words"] > 0) | ((items["short"] > 0.6) & (items["repetitive"] > 0.6))).to_numpy()
+    return reviewer_rule(items, "combined")
 
 
 def decisions_for(items: pd.DataFrame, flagged: np.ndarray) -> pd.DataFrame:
@@ -148,3 +141,10 @@ def test_weighted_ranking_scores_equal_scikit_learn_on_resampled_rows() -> None:
     for k in range(4):
         assert auc[k] == pytest.approx(roc_auc_score(y[idx[k]], s[idx[k]]))
         assert ap[k] == pytest.approx(average_precision_score(y[idx[k]], s[idx[k]]))
+
+
+@pytest.mark.parametrize(("rule", "gain_found"), [("combined", True), ("threshold", False), ("none", False)])
+def test_on_the_sample_the_filter_finds_the_planted_combination_and_nothing_else(rule: str, gain_found: bool) -> None:
+    s = make_scored_items(1_500, rule=rule, label_noise=0.03, rng=11)  # type: ignore[arg-type]
+    f = train_filter(s.tables["items"], s.tables["decisions"], n_resamples=200)
+    assert (f.cv["gain_ci"][0] > 0) is gain_found, f.summary()

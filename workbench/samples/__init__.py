@@ -25,12 +25,14 @@ from workbench.samples.image_captions import caption_spec, make_image_captions, 
 from workbench.samples.preferences import make_preferences
 from workbench.samples.relevance import make_relevance
 from workbench.samples.reviews import make_reviews
+from workbench.samples.scored_items import make_scored_items, reviewer_rule
 from workbench.samples.truth import (
     CorpusTruth,
     ImageCaptionsTruth,
     PreferencesTruth,
     RelevanceTruth,
     ReviewsTruth,
+    ScoredItemsTruth,
     VendorsTruth,
 )
 from workbench.samples.vendors import make_vendors
@@ -44,6 +46,8 @@ __all__ = [
     "make_relevance",
     "make_corpus",
     "make_image_captions",
+    "make_scored_items",
+    "reviewer_rule",
     "render_caption_image",
     "caption_spec",
     "SAMPLE_NAMES",
@@ -54,5 +58,6 @@ __all__ = [
     "PreferencesTruth",
     "RelevanceTruth",
     "ReviewsTruth",
+    "ScoredItemsTruth",
     "VendorsTruth",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "PreferencesTruth",
     "RelevanceTruth",
     "ReviewsTruth",
+    "ScoredItemsTruth",
     "TruthRecord",
     "VendorTruth",
     "VendorsTruth",
@@ -254,4 +255,22 @@ class ImageCaptionsTruth(TruthRecord):
     shares: dict[str, float]
     image_size: int
     spam_captions: tuple[str, ...]
+    rows: pd.DataFrame
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoredItemsTruth(TruthRecord):
+    """Planted truth of :func:`~workbench.samples.make_scored_items`.
+
+    ``rows``: item_id, rule_flag (what the rule says), flipped (label noise), flagged (the
+    reviewer's decision).
+    """
+
+    description: str = (
+        "The reviewer's planted rule over the items' scores; per-item rule flag, noise flip and "
+        "decision in rows."
+    )
+    rule: str
+    label_noise: float
+    flag_rate: float
     rows: pd.DataFrame
