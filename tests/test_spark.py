@@ -332,3 +332,40 @@ def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
     assert (pd.read_csv(tmp_path / "d_spark.csv")["is_representative"] == False).sum() > 20  # noqa: E712
     r = runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "x.csv"), "--engine", "ray"])
     assert r.exit_code != 0
+
+
+# --------------------------------------------------------------------------------------
+# image duplicates (issue 31): hashes per partition, the same banding, the local result
+# --------------------------------------------------------------------------------------
+
+
+def test_image_dedup_equals_the_local_engine(spark, tmp_path):
+    import shutil
+
+    from workbench.samples.image_duplicates import make_image_duplicates
+
+    bed = make_image_duplicates(24, out_dir=tmp_path, size=48, copies=1.0, rng=5)
+    names = list(bed["image"])
+    for k in range(3):  # the same picture in three more files: one pixel group, chained
+        shutil.copy(tmp_path / names[0], tmp_path / f"again{k}.png")
+        names.append(f"again{k}.png")
+    table = pd.DataFrame({"pair_id": [f"p{i}" for i in range(len(names))], "image": names,
+                          "pos": np.random.default_rng(0).permutation(len(names))}).sort_values("pos")
+    sdf = spark.createDataFrame(table).repartition(3)
+    for method, threshold, keep in (("phash", None, "largest"), ("image-exact", None, "first")):  # dhash: phash's path
+        local = dedup.deduplicate_images(table, method=method, threshold=threshold, keep=keep, base_dir=tmp_path)
+        remote = dspark.deduplicate_images(sdf, method=method, threshold=threshold, keep=keep, base_dir=tmp_path,
+                                           order="pos")
+        pd.testing.assert_frame_equal(remote.to_frame(), local.to_frame().reset_index(drop=True))
+        got = remote.pairs.toPandas()
+        assert got["verified"].all()
+        assert sorted(map(tuple, got[["image_a", "image_b", "distance"]].to_numpy().tolist())) == sorted(
+            map(tuple, local.pairs[["image_a", "image_b", "distance"]].to_numpy().tolist())), method
+        assert (~local.frame["kept"]).sum() >= 3
+    assert "on Spark" in remote.summary()
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    bad = spark.createDataFrame(pd.DataFrame({"pair_id": ["a", "b", "c"], "image": [names[0], "broken.png", "../x.png"]}))
+    with pytest.raises(WorkbenchError, match=r"2 image\(s\) cannot be read — row b: unreadable.*row c: path leads outside"):
+        dspark.deduplicate_images(bad, base_dir=tmp_path)
+    with pytest.raises(WorkbenchError, match="method"):
+        dspark.deduplicate_images(sdf, method="clip")  # type: ignore[arg-type]

@@ -31,9 +31,11 @@ import pandas as pd
 from workbench._validation import check_choice
 from workbench.dedup.spark import (
     SparkDedupResult,
+    SparkImageDedupResult,
     SparkMethod,
     checkpoint,
     deduplicate,
+    deduplicate_images,
     find_duplicates,
 )
 from workbench.errors import SchemaError, WorkbenchError
@@ -43,9 +45,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "SparkDedupResult",
+    "SparkImageDedupResult",
     "decide",
     "dedup_table",
     "deduplicate",
+    "deduplicate_images",
     "find_duplicates",
     "read_table",
     "score",

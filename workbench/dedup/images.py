@@ -53,17 +53,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "DISTANCE_NAMES",
     "IMAGE_METHODS",
     "ImageDedupResult",
     "ImageMethod",
+    "check_image_threshold",
     "crop_windows",
     "dedup_image_captions",
     "deduplicate_images",
     "dhash",
     "hamming_pairs",
+    "hash_image",
     "image_hashes",
     "phash",
     "pixel_digest",
+    "unreadable_images_error",
 ]
 
 ImageMethod = Literal["image-exact", "phash", "dhash", "phash-crop", "clip"]
@@ -76,7 +80,8 @@ DEFAULT_THRESHOLDS: dict[str, float] = {"image-exact": 0, "phash": 8, "dhash": 8
 CROP_WINDOWS: tuple[tuple[float, float, float], ...] = tuple(
     (s, ox, oy) for s in (0.95, 0.9) for oy in (0.0, 0.5, 1.0) for ox in (0.0, 0.5, 1.0)
 )
-_DISTANCE = {
+#: What the ``distance`` of each method measures (stated by ``verification()``).
+DISTANCE_NAMES: dict[str, str] = {
     "image-exact": "identical decoded pixels (SHA-256 of mode, size and RGB bytes); distance 0",
     "phash": "Hamming distance of 64-bit DCT perceptual hashes",
     "dhash": "Hamming distance of 64-bit difference hashes",
@@ -183,8 +188,19 @@ def _why(item: Any, exc: BaseException) -> str:
     return f"unreadable image ({first[:120]}): {where}"
 
 
-def _hash_one(item: Any, method: str) -> tuple[str, int, int, np.ndarray | None] | str:
-    """(digest, pixels, full hash, window hashes) of one image, or the reason it fails."""
+def hash_image(item: Any, method: str) -> tuple[str, int, int, np.ndarray | None] | str:
+    """(pixel digest, pixel count, whole-view hash, window hashes) of one image, or the reason
+    it cannot be read (a string) — the per-image step of both engines.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> digest, pixels, full, wins = hash_image(Image.new("RGB", (4, 2)), "dhash")
+    >>> pixels, full, wins
+    (8, 0, None)
+    >>> hash_image(None, "phash")
+    'missing image'
+    """
     if item is None or (isinstance(item, float) and math.isnan(item)):
         return "missing image"
     try:
@@ -227,7 +243,7 @@ def image_hashes(
 
     def work(sl: slice) -> None:
         for i in range(sl.start, sl.stop):
-            out[i] = _hash_one(images[i], method)
+            out[i] = hash_image(images[i], method)
         bar.update(sl.stop - sl.start)
 
     parts = list(chunks(n, 256))
@@ -241,16 +257,27 @@ def image_hashes(
     bad = [i for i, x in enumerate(out) if isinstance(x, str)]
     if bad:
         names = list(rows) if rows is not None else list(range(n))
-        shown = "; ".join(f"row {names[i]}: {out[i]}" for i in bad[:5])
-        more = f" (and {len(bad) - 5:,} more)" if len(bad) > 5 else ""
-        raise WorkbenchError(
-            f"table '{table}', column '{column}': {len(bad):,} image(s) cannot be read — {shown}{more}. "
-            "Fix or remove these rows (every image must be a file Pillow can decode, relative to the "
-            "table's folder), then run again."
-        )
+        raise unreadable_images_error([(names[i], out[i]) for i in bad[:5]], len(bad), table=table, column=column)
     wins = np.stack([x[3] for x in out]) if method == "phash-crop" and n else None
     return ([x[0] for x in out], np.array([x[1] for x in out], np.int64),
             np.array([x[2] for x in out], np.uint64), wins)
+
+
+def unreadable_images_error(first: Sequence[tuple[Any, str]], n_bad: int, *, table: str, column: str) -> WorkbenchError:
+    """The error of both engines for images that cannot be read: the first rows with their reasons.
+
+    Examples
+    --------
+    >>> str(unreadable_images_error([("p2", "file not found: a.png")], 1, table="t", column="image"))[:72]
+    "table 't', column 'image': 1 image(s) cannot be read — row p2: file not "
+    """
+    shown = "; ".join(f"row {row}: {why}" for row, why in first[:5])
+    more = f" (and {n_bad - 5:,} more)" if n_bad > 5 else ""
+    return WorkbenchError(
+        f"table '{table}', column '{column}': {n_bad:,} image(s) cannot be read — {shown}{more}. "
+        "Fix or remove these rows (every image must be a file Pillow can decode, relative to the "
+        "table's folder), then run again."
+    )
 
 
 # --------------------------------------------------------------------------- candidate pairs
@@ -484,7 +511,14 @@ def _crop_distance(full: np.ndarray, windows: np.ndarray, pairs: np.ndarray) -> 
     return np.minimum(np.minimum(d_ab, d_ba), d_ff).astype(np.int64)
 
 
-def _check_threshold(method: str, threshold: float | None) -> float:
+def check_image_threshold(method: str, threshold: float | None) -> float:
+    """The threshold of ``method`` checked in its unit (``None``: the method's default).
+
+    Examples
+    --------
+    >>> check_image_threshold("phash", None), check_image_threshold("clip", 0.9)
+    (8.0, 0.9)
+    """
     if threshold is None:
         return float(DEFAULT_THRESHOLDS[method])
     if method == "clip":
@@ -569,7 +603,7 @@ def deduplicate_images(
     """
     check_choice(method, name="method", choices=IMAGE_METHODS)
     check_choice(keep, name="keep", choices=("largest", "first"))
-    t = _check_threshold(method, threshold)
+    t = check_image_threshold(method, threshold)
     items, given, ids = _inputs(paths_or_table, image=image, id_column=id_column, base_dir=base_dir,
                                 allow_outside=allow_outside)
     rows = ids.index.tolist() if ids is not None else None
@@ -662,7 +696,7 @@ def _result(
         "verified": np.isclose(check, dist, atol=1e-5) & bound(check),
     })
     return ImageDedupResult(frame=frame, pairs=pairs, method=method, threshold=threshold,
-                            distance_name=_DISTANCE[method], keep=keep, n_candidates=int(n_candidates))
+                            distance_name=DISTANCE_NAMES[method], keep=keep, n_candidates=int(n_candidates))
 
 
 def dedup_image_captions(

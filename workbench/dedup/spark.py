@@ -24,12 +24,15 @@ MinHash-LSH on Spark, stage by stage (see ``docs/spark.md`` for costs and shuffl
    similarity of each member to its representative.
 
 Each method is one stage function behind the dispatch table ``_STAGES`` (``exact`` and
-``minhash``; SimHash and semantic dedup run locally only). The session, scoring and file
+``minhash``; SimHash and semantic dedup run locally only). Image duplicates
+(:func:`deduplicate_images`: ``image-exact``, ``phash``, ``dhash``) decode and hash the images
+per partition with the local engine's per-image step and find pairs by the same banding. The session, scoring and file
 helpers are in :mod:`workbench.spark`, which also re-exports this engine.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -57,12 +60,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
 
 __all__ = [
+    "SPARK_IMAGE_METHODS",
     "SPARK_METHODS",
     "SparkDedupResult",
+    "SparkImageDedupResult",
+    "SparkImageMethod",
     "SparkMethod",
     "checkpoint",
     "connected_components",
     "deduplicate",
+    "deduplicate_images",
     "find_duplicates",
     "validate_corpus",
 ]
@@ -726,3 +733,230 @@ def find_duplicates(
         keep=keep, **options,
     ).clusters
 
+
+
+# --------------------------------------------------------------------------------------
+# image duplicates (issue 31): hashes per partition, the banded index as a join
+# --------------------------------------------------------------------------------------
+
+SparkImageMethod = Literal["image-exact", "phash", "dhash"]
+SPARK_IMAGE_METHODS = ("image-exact", "phash", "dhash")
+
+
+@dataclass(frozen=True)
+class SparkImageDedupResult:
+    """Clusters of duplicate images computed on Spark (lazily evaluated Spark DataFrames).
+
+    Attributes
+    ----------
+    clusters
+        One row per image in input order, the columns of the local
+        :meth:`workbench.dedup.ImageDedupResult.to_frame`: the id column (when the table has
+        it), ``image``, ``cluster``, ``kept``, ``distance``, ``kept_image``, ``cluster_size``.
+    pairs
+        The duplicate pairs (the clusters' edges): ``image_a``, ``image_b``, ``distance``,
+        ``verified`` (the Hamming distance recomputed on the pair is within the threshold).
+    method, threshold, keep, distance_name
+        As in the local result.
+    n_images, n_candidates
+        Images, and pairs compared (identical pictures plus hashes sharing a band).
+    """
+
+    clusters: DataFrame
+    pairs: DataFrame
+    method: str
+    threshold: float
+    keep: str
+    distance_name: str
+    n_images: int
+    n_candidates: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """The clusters collected to pandas, typed as the local ``to_frame()``."""
+        f = pd.DataFrame(self.clusters.toPandas())
+        return f.astype({"cluster": np.int64, "kept": bool, "distance": float, "cluster_size": np.int64})
+
+    def summary(self) -> str:
+        """One paragraph: method, threshold, images dropped, clusters."""
+        from pyspark.sql import functions as F
+
+        row = self.clusters.agg(
+            F.sum((~F.col("kept")).cast("long")).alias("dropped"),
+            F.sum((F.col("kept") & (F.col("cluster_size") > 1)).cast("long")).alias("multi"),
+        ).collect()[0]
+        dropped, multi = int(row["dropped"] or 0), int(row["multi"] or 0)
+        return (f"Image duplicates by {self.method} on Spark: {dropped:,} of {self.n_images:,} images "
+                f"({dropped / max(self.n_images, 1):.1%}) duplicate another, in {multi:,} clusters of two or more "
+                f"(distance: {self.distance_name}; {self.n_candidates:,} candidate pairs compared).")
+
+
+def _image_hash_batches(
+    batches: Iterator[pd.DataFrame], *, method: str, bands: int, base: str | None, allow_outside: bool, image: str,
+) -> Iterator[pd.DataFrame]:
+    """Decode and hash the images of a batch (the local engine's per-image step); a row that
+    cannot be read carries its reason instead of failing the task."""
+    from pathlib import Path
+
+    from workbench._internal.paths import locate_images
+    from workbench.dedup.images import hash_image
+    from workbench.dedup.kernels import simhash_block_keys
+
+    root = Path(base) if base is not None else None
+    for pdf in batches:
+        if len(pdf) == 0:
+            continue
+        n = len(pdf)
+        digest, reason = [""] * n, [""] * n
+        pixels, full = np.zeros(n, np.int64), np.zeros(n, np.uint64)
+        for i, value in enumerate(pdf[image].tolist()):
+            try:
+                item = locate_images(pd.Series([value], dtype=object), root, allow_outside=allow_outside,
+                                     column=image)[0]
+            except WorkbenchError:
+                reason[i] = ("path leads outside the table's folder (if you trust this table, pass "
+                             f"allow_outside=True): {str(value)[:80]}")
+                continue
+            got = hash_image(item, method)
+            if isinstance(got, str):
+                reason[i] = got
+            else:
+                digest[i], pixels[i], full[i] = got[0], got[1], got[2]
+        keys = simhash_block_keys(full, bands - 1).view(np.int64) if bands else np.zeros((n, 0), np.int64)
+        yield pd.DataFrame({_ROW: pdf[_ROW].to_numpy(np.int64), "digest": digest, "pixels": pixels,
+                            "h": full.view(np.int64), "keys": list(keys), "reason": reason})
+
+
+def deduplicate_images(
+    df: DataFrame,
+    *,
+    method: SparkImageMethod = "phash",
+    threshold: float | None = None,
+    keep: Literal["largest", "first"] = "largest",
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_outside: bool = False,
+    image: str = "image",
+    id_column: str | None = "pair_id",
+    order: str | None = None,
+    max_iter: int = 100,
+) -> SparkImageDedupResult:
+    """Find duplicate images of a Spark DataFrame, exactly as :func:`workbench.dedup.deduplicate_images`.
+
+    The images are decoded and hashed per partition (``mapInPandas``, the local per-image
+    step); identical pictures (same decoded pixels) are grouped; for ``phash``/``dhash`` the
+    64-bit hashes of the distinct pictures are split into ``threshold + 1`` bands, as locally,
+    and the pairs sharing a band value (an equi-join on ``(band, key)``) are kept when their
+    Hamming distance is within ``threshold``; clusters are the connected components
+    (:func:`connected_components`), the kept image the largest (or first), ties to the first.
+
+    Parameters
+    ----------
+    df
+        Spark DataFrame with the ``image`` column (paths relative to ``base_dir``; read by
+        the executors, so the folder must be visible to them).
+    method, threshold, keep, base_dir, allow_outside, image, id_column
+        As in :func:`workbench.dedup.deduplicate_images` (``image-exact``, ``phash`` and
+        ``dhash``; ``phash-crop`` and ``clip`` run locally only).
+    order
+        Column giving the input order; ``None``: the DataFrame's order as read.
+    max_iter
+        Cap on large-star/small-star rounds.
+
+    Returns
+    -------
+    SparkImageDedupResult
+        ``to_frame()`` equals the local ``to_frame()`` on the same rows in the same order.
+
+    Raises
+    ------
+    WorkbenchError
+        Unknown method, bad threshold, a missing column, images that cannot be read or paths
+        outside the table's folder (named by row, with the fix).
+    """
+    from pyspark.sql import DataFrame as SparkDataFrame
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from workbench.dedup.images import DISTANCE_NAMES, check_image_threshold
+
+    check_choice(method, name="method", choices=SPARK_IMAGE_METHODS)
+    check_choice(keep, name="keep", choices=("largest", "first"))
+    t = check_image_threshold(method, threshold)
+    if not isinstance(df, SparkDataFrame):
+        raise TypeError(f"df must be a Spark DataFrame, got {type(df).__name__}; for a pandas frame use "
+                        "workbench.dedup.deduplicate_images.")
+    for col in (image, order):
+        if col is not None and col not in df.columns:
+            raise SchemaError(f"table 'image_captions' has no column '{col}'; it has {df.columns}. "
+                              "Rename it or pass image=/order= with your column name.")
+    ident = id_column if id_column and id_column in df.columns else None
+    order_col = F.col(order) if order is not None else F.monotonically_increasing_id()
+    base = checkpoint(df.select(*([F.col(ident)] if ident else []), F.col(image).alias("image"),
+                                order_col.alias(_ROW)))
+    n = base.count()
+    bands = int(t) + 1 if method != "image-exact" else 0
+    opts: dict[str, Any] = dict(method=method, bands=bands, allow_outside=allow_outside, image="image",
+                                base=os.fspath(base_dir) if base_dir is not None else None)
+    hashed = checkpoint(base.select(_ROW, "image").mapInPandas(
+        lambda it: _image_hash_batches(it, **opts),
+        f"{_ROW} long, digest string, pixels long, h long, keys array<long>, reason string"))
+    _raise_unreadable(hashed, base, ident, image)
+
+    # identical pictures: each row linked to the next one with the same pixels (the local chain)
+    nxt = Window.partitionBy("digest").orderBy(_ROW)
+    same = hashed.select(_ROW, "digest", F.lead(_ROW).over(nxt).alias("b")).filter(F.col("b").isNotNull())
+    compared = same.select(F.col(_ROW).alias("a"), "b", F.lit(0).cast("long").alias("d"))
+    if bands:
+        distinct = hashed.withColumn("_first", F.row_number().over(nxt) == 1).filter("_first")
+        k = distinct.select(_ROW, "h", F.posexplode("keys").alias("band", "key"))
+        left = k.select("band", "key", F.col(_ROW).alias("a"), F.col("h").alias("ha"))
+        right = k.select("band", "key", F.col(_ROW).alias("b"), F.col("h").alias("hb"))
+        cand = (left.join(right, ["band", "key"]).filter(F.col("a") < F.col("b"))
+                .select("a", "b", F.bit_count(F.col("ha").bitwiseXOR(F.col("hb"))).cast("long").alias("d"))
+                .distinct())
+        compared = compared.union(cand)
+    compared = checkpoint(compared)
+    n_candidates = compared.count()
+    edges = compared.filter(F.col("d") <= int(t))
+    comp, _ = connected_components(edges.select("a", "b"), max_iter=max_iter)
+    prio = F.col("pixels").cast("double") if keep == "largest" else F.lit(0.0)
+    labelled = checkpoint(hashed.select(_ROW, "h", prio.alias("priority"))
+                          .join(comp, F.col(_ROW) == F.col("node"), "left")
+                          .select(_ROW, "h", "priority", F.coalesce("label", _ROW).alias("label")))
+    reps = labelled.groupBy("label").agg(
+        F.min(F.struct((-F.col("priority")).alias("p"), F.col(_ROW).alias("r"))).getField("r").alias("rep"),
+        F.count(F.lit(1)).alias("cluster_size"),
+    )
+    reps = _dense_rank(reps, "label", "cluster")
+    rep_side = labelled.select(F.col(_ROW).alias("rep"), F.col("h").alias("h_rep"))
+    rep_image = base.select(F.col(_ROW).alias("rep"), F.col("image").alias("kept_image"))
+    distance = (F.lit(0.0) if method == "image-exact"
+                else F.bit_count(F.col("h").bitwiseXOR(F.col("h_rep"))).cast("double"))
+    clusters = (
+        labelled.join(reps, "label").join(rep_side, "rep").join(rep_image, "rep").join(base, _ROW)
+        .select(_ROW, *([F.col(ident)] if ident else []), "image", F.col("cluster").cast("long").alias("cluster"),
+                (F.col(_ROW) == F.col("rep")).alias("kept"), distance.alias("distance"), "kept_image",
+                F.col("cluster_size").cast("long").alias("cluster_size"))
+        .orderBy(_ROW).drop(_ROW)
+    )
+    img_a = base.select(F.col(_ROW).alias("a"), F.col("image").alias("image_a"))
+    img_b = base.select(F.col(_ROW).alias("b"), F.col("image").alias("image_b"))
+    pairs = (edges.join(img_a, "a").join(img_b, "b").orderBy("a", "b")
+             .select("image_a", "image_b", F.col("d").cast("double").alias("distance"),
+                     (F.col("d") <= int(t)).alias("verified")))
+    return SparkImageDedupResult(clusters=clusters, pairs=pairs, method=method, threshold=t, keep=keep,
+                                 distance_name=DISTANCE_NAMES[method], n_images=int(n), n_candidates=int(n_candidates))
+
+
+def _raise_unreadable(hashed: DataFrame, base: DataFrame, ident: str | None, image: str) -> None:
+    """The local engine's error for images that cannot be read, naming the rows by id."""
+    from pyspark.sql import functions as F
+
+    bad = hashed.filter(F.col("reason") != "").select(_ROW, "reason")
+    first = bad.join(base, _ROW).orderBy(_ROW).limit(6).collect()
+    if not first:
+        return
+    from workbench.dedup.images import unreadable_images_error
+
+    n_bad = bad.count() if len(first) > 5 else len(first)
+    raise unreadable_images_error([(r[ident] if ident else r[_ROW], r["reason"]) for r in first[:5]], n_bad,
+                                  table="image_captions", column=image)
