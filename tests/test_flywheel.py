@@ -29,7 +29,7 @@ def decisions_for(items: pd.DataFrame, flagged: np.ndarray) -> pd.DataFrame:
 
 def test_a_rule_that_combines_signals_is_learned_better_than_any_single_threshold() -> None:
     items = scored_items()
-    f = train_filter(items, decisions_for(items, combined_rule(items)), n_resamples=300)
+    f = train_filter(items, decisions_for(items, combined_rule(items)))
     assert f.cv["auc"] > f.cv["single_auc"]
     low, high = f.cv["gain_ci"]
     assert low > 0.03, f.summary()  # the gain is real: its interval is well above zero
@@ -39,7 +39,7 @@ def test_a_rule_that_combines_signals_is_learned_better_than_any_single_threshol
 
 def test_a_rule_that_is_one_threshold_ties_with_the_best_single_score() -> None:
     items = scored_items(seed=1)
-    f = train_filter(items, decisions_for(items, (items["perplexity"] > 30).to_numpy()), n_resamples=300)
+    f = train_filter(items, decisions_for(items, (items["perplexity"] > 30).to_numpy()))
     assert f.cv["best_single"] == "perplexity"
     assert f.cv["single_auc"] == pytest.approx(1.0)
     low, high = f.cv["gain_ci"]
@@ -49,7 +49,7 @@ def test_a_rule_that_is_one_threshold_ties_with_the_best_single_score() -> None:
 def test_reviewers_who_decide_at_random_give_a_filter_no_better_than_chance() -> None:
     items = scored_items(seed=2)
     flagged = np.random.default_rng(9).random(len(items)) < 0.3
-    f = train_filter(items, decisions_for(items, flagged), n_resamples=300)
+    f = train_filter(items, decisions_for(items, flagged))
     # no evidence of skill (out-of-fold AUC on null labels sits at or a little below 0.5)
     assert f.cv["auc_ci"][0] < 0.5 and f.cv["auc"] < 0.56
     assert f.cv["gain_ci"][0] < 0.0 + 0.02
@@ -62,7 +62,7 @@ def test_predictions_equal_scikit_learns_pipeline() -> None:
 
     items = scored_items(seed=3)
     y = combined_rule(items)
-    f = train_filter(items, decisions_for(items, y), n_resamples=50)
+    f = train_filter(items, decisions_for(items, y))
     cols = list(f.features)
     pipe = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=1000, random_state=0))
     pipe.fit(items[cols].to_numpy(float), y)
@@ -76,7 +76,7 @@ def test_label_issues_find_flipped_decisions() -> None:
     flipped = np.random.default_rng(1).choice(len(items), 15, replace=False)
     noisy = clean.copy()
     noisy[flipped] = ~noisy[flipped]
-    f = train_filter(items, decisions_for(items, noisy), n_resamples=50)
+    f = train_filter(items, decisions_for(items, noisy))
     found = set(f.label_issues(confidence=0.9).index)
     planted = set(items["item_id"].iloc[flipped])
     assert len(found & planted) >= 12 and len(found - planted) <= 3
@@ -84,7 +84,7 @@ def test_label_issues_find_flipped_decisions() -> None:
 
 def test_save_and_load_round_trip_and_a_mismatched_feature_spec_is_refused(tmp_path: Path) -> None:
     items = scored_items(seed=5)
-    f = train_filter(items, decisions_for(items, combined_rule(items)), n_resamples=50)
+    f = train_filter(items, decisions_for(items, combined_rule(items)))
     path = f.save(tmp_path / "filter")
     again = load_filter(tmp_path / "filter", features=list(f.features))
     pd.testing.assert_series_equal(again.predict_proba(items), f.predict_proba(items))
@@ -104,7 +104,7 @@ def test_a_decision_class_as_target_and_clear_errors() -> None:
     items = scored_items(seed=6)
     d = decisions_for(items, combined_rule(items))
     d.loc[items["unsafe_words"].to_numpy() > 0, "decision"] = "Unsafe"
-    f = train_filter(items, d, target="Unsafe", n_resamples=50)
+    f = train_filter(items, d, target="Unsafe")
     assert f.top_features(1)["feature"].iloc[0] == "unsafe_words" and "Unsafe" in f.target
     with pytest.raises(WorkbenchError, match="no reviewer chose target='Spam'"):
         train_filter(items, d, target="Spam")
@@ -127,24 +127,34 @@ def test_learning_curves_of_both_strategies() -> None:
     assert active["random_share_accuracy"].notna().all()
 
 
-def test_weighted_ranking_scores_equal_scikit_learn_on_resampled_rows() -> None:
-    from sklearn.metrics import average_precision_score, roc_auc_score
+def test_delong_standard_errors_agree_with_the_bootstrap() -> None:
+    from sklearn.metrics import roc_auc_score
 
-    from workbench.flywheel import ranking_scores
+    from workbench.flywheel import delong
 
     gen = np.random.default_rng(3)
-    y = gen.random(300) < 0.3
-    s = np.round(gen.normal(size=300) + y, 1)  # rounded: many ties
-    idx = gen.integers(0, 300, (4, 300))
-    w = np.stack([np.bincount(i, minlength=300) for i in idx])
-    auc, ap = ranking_scores(y, s, w)
-    for k in range(4):
-        assert auc[k] == pytest.approx(roc_auc_score(y[idx[k]], s[idx[k]]))
-        assert ap[k] == pytest.approx(average_precision_score(y[idx[k]], s[idx[k]]))
+    y = gen.random(600) < 0.3
+    a = np.round(gen.normal(size=600) + y, 1)  # rounded: ties
+    b = a + gen.normal(scale=0.8, size=600)
+    auc, se, se_diff = delong(y, a, b)
+    assert auc == pytest.approx(roc_auc_score(y, a))
+    idx = gen.integers(0, 600, (500, 600))
+    boot = np.array([roc_auc_score(y[i], a[i]) for i in idx])
+    diff = boot - np.array([roc_auc_score(y[i], b[i]) for i in idx])
+    assert se == pytest.approx(boot.std(), rel=0.15)
+    assert se_diff == pytest.approx(diff.std(), rel=0.15)
+    assert delong(y, np.where(y, 1.0, 0.0))[:2] == (1.0, 0.0)  # perfectly separated: no spread
+    # DeLong's definition, pair by pair (the placement values), on a small set with ties
+    ys, ss = y[:40], a[:40]
+    pos, neg = ss[ys], ss[~ys]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+    want = np.sqrt(v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg))
+    assert delong(ys, ss)[1] == pytest.approx(want)
 
 
 @pytest.mark.parametrize(("rule", "gain_found"), [("combined", True), ("threshold", False), ("none", False)])
 def test_on_the_sample_the_filter_finds_the_planted_combination_and_nothing_else(rule: str, gain_found: bool) -> None:
     s = make_scored_items(1_500, rule=rule, label_noise=0.03, rng=11)  # type: ignore[arg-type]
-    f = train_filter(s.tables["items"], s.tables["decisions"], n_resamples=200)
+    f = train_filter(s.tables["items"], s.tables["decisions"])
     assert (f.cv["gain_ci"][0] > 0) is gain_found, f.summary()
