@@ -158,3 +158,35 @@ def test_on_the_sample_the_filter_finds_the_planted_combination_and_nothing_else
     s = make_scored_items(1_500, rule=rule, label_noise=0.03, rng=11)  # type: ignore[arg-type]
     f = train_filter(s.tables["items"], s.tables["decisions"])
     assert (f.cv["gain_ci"][0] > 0) is gain_found, f.summary()
+
+
+def test_the_review_queue_serves_what_the_filter_knows_least_with_an_unbiased_random_share(tmp_path: Path) -> None:
+    from workbench.review import FilterUncertainty, ReviewQueue, ReviewStore
+
+    s = make_scored_items(2_000, rule="combined", rng=21)
+    items, truth = s.tables["items"], s.rows.set_index("item_id")["flagged"]
+    first = items.iloc[:300]
+    f = train_filter(first, s.tables["decisions"].iloc[:300])
+    rest = items.iloc[300:].reset_index(drop=True)
+    with ReviewStore(tmp_path / "r.sqlite", synchronous="NORMAL") as store:
+        queue = ReviewQueue(rest, store, reviewer="ann", strategy=FilterUncertainty(f, random_share=0.25, seed=3),
+                            gold_share=0.0)
+        served = []
+        for _ in range(200):
+            it = queue.next()
+            served.append(it)
+            queue.submit(it, "Poor quality" if truth[it.item_id] else "Acceptable")  # type: ignore[arg-type,union-attr]
+    reasons = [q.reason for q in served if q is not None]
+    share = np.mean([r.startswith("random share") for r in reasons])
+    assert 0.15 < share < 0.35
+    p = f.predict_proba(rest.set_index("item_id"))
+    unsure = [q.item_id for q in served if q is not None and q.reason.startswith("filter unsure")]
+    assert (p[unsure] - 0.5).abs().mean() < (p - 0.5).abs().mean() / 2  # the uncertain ones first
+    # the filter's accuracy on the random share estimates its accuracy on all items
+    rand = [q.item_id for q in served if q is not None and q.reason.startswith("random share")]
+    acc_share = ((p[rand] >= 0.5) == truth[rand]).mean()
+    acc_all = ((p >= 0.5) == truth[p.index]).mean()
+    se = np.sqrt(acc_all * (1 - acc_all) / len(rand))
+    assert abs(acc_share - acc_all) < 3 * se + 1e-9
+    acc_unsure = ((p[unsure] >= 0.5) == truth[unsure]).mean()
+    assert acc_unsure < acc_all  # the uncertain items alone would understate it

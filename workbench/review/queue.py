@@ -55,7 +55,7 @@ __all__ = [
     "posterior_entropy",
 ]
 
-Strategy = Literal["random", "stratified", "triage", "uncertainty", "acceptance-sample"]
+Strategy = Literal["random", "stratified", "triage", "uncertainty", "acceptance-sample", "filter-uncertainty"]
 _RATE_AFTER = 10  # events in the session before a rate is shown
 _RATE_WINDOW = 20  # gaps the smoothed rate looks at
 

@@ -33,6 +33,7 @@ from workbench.sampling import SequentialPlan, SingleSamplingPlan
 __all__ = [
     "STRATEGIES",
     "AcceptanceSample",
+    "FilterUncertainty",
     "QueueStrategy",
     "RandomOrder",
     "Stratified",
@@ -43,7 +44,8 @@ __all__ = [
     "posterior_entropy",
 ]
 
-STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty", "acceptance-sample")
+STRATEGIES: tuple[str, ...] = ("random", "stratified", "triage", "uncertainty", "acceptance-sample",
+                               "filter-uncertainty")
 
 
 class QueueStrategy(Protocol):
@@ -383,8 +385,65 @@ class AcceptanceSample:
         return drawn, np.full(len(items), "acceptance sample", dtype=object)
 
 
+@dataclass(frozen=True)
+class FilterUncertainty:
+    """What the learned filter (:mod:`workbench.flywheel`) knows least first: the items whose
+    flag probability is nearest its threshold, mixed with a seeded random share
+    (``random_share``, default 20%) spaced at random places, so that the filter's accuracy
+    measured on that share is an unbiased estimate (the uncertain items alone would
+    understate it).
+
+    Examples
+    --------
+    >>> from workbench.flywheel import LearnedFilter
+    >>> f = LearnedFilter(features=("x",), coef=(2.0,), intercept=0.0, mean=(0.0,), scale=(1.0,),
+    ...                   target="flagged", threshold=0.5, n_items=0, n_flagged=0, training_hash="", versions={})
+    >>> items = pd.DataFrame({"item_id": list("abcd"), "x": [3.0, 0.1, -2.0, -0.05]})
+    >>> order, reasons = FilterUncertainty(f, random_share=0.0).order(items, "item_id", np.random.default_rng(0),
+    ...                                                              np.arange(4))
+    >>> items["item_id"].to_numpy()[order].tolist(), reasons[3]
+    (['d', 'b', 'c', 'a'], 'filter unsure: p(flag) 0.48')
+    """
+
+    filter: Any
+    random_share: float = 0.2
+    seed: int = 0
+    name: ClassVar[str] = "filter-uncertainty"
+
+    def __post_init__(self) -> None:
+        if not hasattr(self.filter, "predict_proba") or not hasattr(self.filter, "threshold"):
+            raise WorkbenchError("strategy 'filter-uncertainty': filter= must be a learned filter "
+                                 "(workbench.flywheel.train_filter(...) or flywheel.load_filter(DIR)).")
+        if not 0.0 <= float(self.random_share) < 1.0:
+            raise WorkbenchError(f"strategy 'filter-uncertainty': random_share={self.random_share} must be in [0, 1).")
+
+    def record(self) -> dict[str, Any]:
+        """What each decision records: the filter it was served by and the random share."""
+        return {"filter_training_hash": str(getattr(self.filter, "training_hash", "")),
+                "random_share": float(self.random_share), "sample_seed": int(self.seed)}
+
+    def order(
+        self, items: pd.DataFrame, item: str, gen: np.random.Generator, candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        p = self.filter.predict_proba(items).to_numpy(dtype=float)
+        dist = np.abs(p - float(self.filter.threshold))
+        key = np.where(np.isnan(dist), np.inf, dist)
+        own = np.random.default_rng(int(self.seed))
+        n_random = int(round(self.random_share * len(candidates)))
+        shuffled = own.permutation(candidates)
+        extra, rest = shuffled[:n_random], shuffled[n_random:]
+        tie = own.uniform(0, 1, len(items))
+        main = rest[np.lexsort((tie[rest], key[rest]))]
+        ordered, from_random = interleave(main, extra, self.random_share, own, cap=False)
+        reason = np.array([f"filter unsure: p(flag) {v:.2f}" if not np.isnan(v) else "no filter score" for v in p],
+                          dtype=object)
+        reason[ordered[from_random]] = "random share (unbiased accuracy estimate)"
+        return ordered, reason
+
+
 _CLASSES: dict[str, Any] = {"random": RandomOrder, "stratified": Stratified, "triage": Triage,
-                            "uncertainty": Uncertainty, "acceptance-sample": AcceptanceSample}
+                            "uncertainty": Uncertainty, "acceptance-sample": AcceptanceSample,
+                            "filter-uncertainty": FilterUncertainty}
 
 
 def make_strategy(name: str | QueueStrategy, **options: Any) -> QueueStrategy:

@@ -38,9 +38,25 @@ def reviewer_rule(items: pd.DataFrame, rule: Rule = "combined") -> np.ndarray:
     raise WorkbenchError(f"rule={rule!r} has no deterministic reviewer; choose 'combined' or 'threshold'.")
 
 
+_WORDS = ("data", "model", "review", "label", "batch", "quality", "sample", "filter", "score", "corpus",
+          "annotator", "caption", "image", "token", "vendor", "gold")
+
+
+def _text(row: tuple, gen: np.random.Generator) -> str:
+    """A text that looks like its scores: short ones are short, repetitive ones repeat a word,
+    each unsafe word is a marked slur placeholder."""
+    n = int(4 + (1 - row.short) * 40)  # type: ignore[attr-defined]
+    words = list(gen.choice(_WORDS, n))
+    if row.repetitive > 0.6:  # type: ignore[attr-defined]
+        words = [words[0]] * n
+    words += ["[unsafe]"] * int(row.unsafe_words)  # type: ignore[attr-defined]
+    return " ".join(words)
+
+
 def make_scored_items(n: int = 2_000, *, rule: Rule = "combined", label_noise: float = 0.0,
                       rng: int | np.random.Generator | None = 0) -> Sample[ScoredItemsTruth]:
-    """``items`` (item_id and five scores) and ``decisions`` (item_id, reviewer, decision).
+    """``items`` (item_id, a text that looks like its scores, and five scores) and ``decisions``
+    (item_id, reviewer, decision).
 
     Examples
     --------
@@ -63,6 +79,7 @@ def make_scored_items(n: int = 2_000, *, rule: Rule = "combined", label_noise: f
         "perplexity": gen.lognormal(3, 0.5, n),
         "noise": gen.normal(size=n),
     })
+    items.insert(1, "text", [_text(row, gen) for row in items.itertuples(index=False)])
     if rule == "none":
         clean = gen.random(n) < reviewer_rule(items).mean()
     else:
