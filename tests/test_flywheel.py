@@ -190,3 +190,29 @@ def test_the_review_queue_serves_what_the_filter_knows_least_with_an_unbiased_ra
     assert abs(acc_share - acc_all) < 3 * se + 1e-9
     acc_unsure = ((p[unsure] >= 0.5) == truth[unsure]).mean()
     assert acc_unsure < acc_all  # the uncertain items alone would understate it
+
+
+def test_the_command_line_trains_writes_and_simulates(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.review import ReviewStore
+
+    s = make_scored_items(600, rng=4, label_noise=0.03)
+    s.tables["items"].to_csv(tmp_path / "scored.csv", index=False)
+    with ReviewStore(tmp_path / "r.sqlite", synchronous="NORMAL") as store:
+        for r in s.tables["decisions"].itertuples():
+            store.record(r.item_id, r.reviewer, r.decision)
+    runner = CliRunner()
+    out = runner.invoke(app, ["flywheel", "train", str(tmp_path / "r.sqlite"), "--items", str(tmp_path / "scored.csv"),
+                              "--out", str(tmp_path / "filter")])
+    assert out.exit_code == 0, out.output
+    assert "Learned filter" in out.output and "AUC points" in out.output
+    f = load_filter(tmp_path / "filter")
+    assert set(f.features) == {"unsafe_words", "short", "repetitive", "perplexity", "noise"}
+    issues = pd.read_csv(tmp_path / "filter" / "label_issues.csv")
+    planted = set(s.rows.loc[s.rows["flipped"], "item_id"])
+    assert len(set(issues["item_id"]) & planted) >= len(issues) // 2
+    curve = runner.invoke(app, ["flywheel", "curve", str(tmp_path / "scored.csv"), "--store", str(tmp_path / "r.sqlite"),
+                                "--budget", "150", "--step", "50"])
+    assert curve.exit_code == 0 and "n_labels" in curve.output and "150" in curve.output, curve.output

@@ -1040,6 +1040,87 @@ def acceptance_check_command(
     typer.echo(res.summary())
 
 
+flywheel_app = typer.Typer(help="The data flywheel: reviewers' decisions train a filter over the scores.",
+                           no_args_is_help=True)
+app.add_typer(flywheel_app, name="flywheel")
+
+
+def _given(**values: object) -> dict[str, object]:
+    """The options typed on the command line (``None`` = not given: the function's default)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@flywheel_app.command(
+    "train",
+    epilog="Example: workbench flywheel train reviews.sqlite --items scored.csv --out filters/quality",
+)
+def flywheel_train_command(
+    store: Annotated[Path, typer.Argument(help="The review store (.sqlite) whose decisions teach the filter.")],
+    items: Annotated[Path, typer.Option("--items", help="The scored items (item_id and score columns).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for filter.json and label_issues.csv.")],
+    columns: Annotated[str | None, typer.Option(help="Score columns to learn from, comma-separated "
+                                                "(default: every numeric column).")] = None,
+    target: Annotated[str | None, typer.Option(help="A decision to learn against all others (default: "
+                                               "flagged vs kept).")] = None,
+    keep: Annotated[list[str] | None, typer.Option("--keep", help="A decision meaning 'fine' (repeatable; "
+                                                   "default Acceptable).")] = None,
+    folds: Annotated[int | None, typer.Option(help="Cross-validation folds (default 5).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the folds (default 0).")] = None,
+    item: Annotated[str, typer.Option(help="Id column of the items table.")] = "item_id",
+) -> None:
+    """Train a filter on the scores from the store's decisions; print its evidence, write it and its label issues."""
+    from workbench import io
+    from workbench.flywheel import train_filter
+    from workbench.review import ReviewStore
+
+    with ReviewStore(store, read_only=True) as s:
+        decisions = s.decisions()
+    table = io.load_table(items)
+    f = train_filter(table, decisions, item=item, **_given(  # type: ignore[arg-type]
+        columns=columns.split(",") if columns else None, target=target, keep=tuple(keep) if keep else None,
+        folds=folds, seed=seed))
+    path = f.save(out)
+    issues = f.label_issues()
+    io.save_table(issues.reset_index().rename(columns={"index": "item_id"}), out / "label_issues.csv")
+    typer.echo(f.summary())
+    typer.echo(f.top_features().drop(columns=["odds_per_sd"]).to_string(index=False))
+    typer.echo(f"{len(issues):,} label issue(s) for a second look -> {out / 'label_issues.csv'}; filter -> {path}")
+
+
+@flywheel_app.command(
+    "curve",
+    epilog="Example: workbench flywheel curve scored.csv --store reviews.sqlite --strategy filter-uncertainty "
+    "--budget 500 --step 25",
+)
+def flywheel_curve_command(
+    items: Annotated[Path, typer.Argument(help="The scored items (item_id and score columns).")],
+    store: Annotated[Path, typer.Option("--store", help="A store whose decisions play the reviewer (items "
+                                        "without a decision are left out).")],
+    strategy: Annotated[str, typer.Option(help="random or filter-uncertainty.")] = "filter-uncertainty",
+    budget: Annotated[int | None, typer.Option(help="Labels to spend (default 500).")] = None,
+    step: Annotated[int | None, typer.Option(help="Labels between retrainings (default 50).")] = None,
+    random_share: Annotated[float | None, typer.Option(help="Random share of the active strategy (default 0.2).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default 0).")] = None,
+    item: Annotated[str, typer.Option(help="Id column of the items table.")] = "item_id",
+) -> None:
+    """Simulate a labeling budget with the store's decisions as the reviewer: AUC after each step."""
+    from workbench import io
+    from workbench.calibration import human_flags
+    from workbench.flywheel import learning_curve
+    from workbench.review import ReviewStore
+
+    with ReviewStore(store, read_only=True) as s:
+        flags = human_flags(s.decisions())
+    table = io.load_table(items)
+    table = table[table[item].astype(str).isin(flags.index)]
+    if table.empty:
+        raise WorkbenchError(f"flywheel curve: no item of '{items}' has a decision in '{store}'.")
+    curve = learning_curve(table, lambda frame: flags.reindex(frame[item].astype(str)).to_numpy(bool),
+                           item=item, strategy=strategy, **_given(  # type: ignore[arg-type]
+                               budget=budget, step=step, random_share=random_share, seed=seed))
+    typer.echo(curve.to_string(index=False))
+
+
 def _error_message(exc: BaseException) -> str | None:
     """The one message of an error a user can cause; ``None`` for a bug (shown as a traceback).
 
