@@ -216,3 +216,31 @@ def test_the_command_line_trains_writes_and_simulates(tmp_path: Path) -> None:
     curve = runner.invoke(app, ["flywheel", "curve", str(tmp_path / "scored.csv"), "--store", str(tmp_path / "r.sqlite"),
                                 "--budget", "150", "--step", "50"])
     assert curve.exit_code == 0 and "n_labels" in curve.output and "150" in curve.output, curve.output
+
+
+def test_a_rule_can_use_a_learned_filter_in_score_text(tmp_path: Path) -> None:
+    """train on text statistics -> score text --filter DIR with a rule on learned:NAME."""
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.scoring import Rule, save_rules, score_texts
+
+    gen = np.random.default_rng(2)
+    words = ["alpha", "beta", "gamma", "delta", "data", "model", "review", "label"]
+    texts = [" ".join(gen.choice(words, int(gen.integers(3, 40)))) + "." for _ in range(300)]
+    corpus = pd.DataFrame({"doc_id": [f"t{i}" for i in range(300)], "text": texts})
+    stats = score_texts(corpus["text"], metrics=["stats"]).assign(item_id=corpus["doc_id"])
+    flagged = (stats["n_words"] < 12).to_numpy()  # the reviewers drop short texts
+    f = train_filter(stats, decisions_for(stats, flagged), columns=["n_words", "n_chars", "mean_word_length"])
+    f.save(tmp_path / "short")
+    corpus.to_csv(tmp_path / "corpus.csv", index=False)
+    save_rules([Rule("learned:short", "max", threshold=0.7)], tmp_path / "rules.yaml")
+    out = CliRunner().invoke(app, ["score", "text", str(tmp_path / "corpus.csv"), "--out", str(tmp_path / "scored.csv"),
+                                   "--metrics", "stats", "--no-cache", "--rules", str(tmp_path / "rules.yaml"),
+                                   "--filter", str(tmp_path / "short")])
+    assert out.exit_code == 0, out.output
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert "learned:short" in scored.columns
+    dropped = scored["decision"] == "drop"
+    assert (dropped == (scored["learned:short"] >= 0.7)).all()
+    assert ((scored["n_words"] < 12) == dropped).mean() > 0.95

@@ -379,6 +379,7 @@ def score_text_command(
     dedup_threshold: Annotated[float, typer.Option("--dedup-threshold", help="MinHash Jaccard threshold of the funnel's dedup stage (the threshold_exploration report's).")] = _defaults.THRESHOLD_EXPLORATION["dedup_threshold"],
     option: _OptionOpt = None,
     question: _QuestionOpt = None,
+    filters: Annotated[list[Path] | None, typer.Option("--filter", help="A learned filter folder (workbench flywheel train --out); adds the column learned:NAME that rules can use (repeatable).")] = None,
 ) -> None:
     """Score a corpus (heuristics, language, perplexity) and decide keep/drop/review per text.
 
@@ -442,6 +443,10 @@ def score_text_command(
         table["text"], metrics=chosen, model=model, language=language, cache=cache,
         batch_size=batch_size, device=device, precision=precision, progress=True,  # type: ignore[arg-type]
     )
+    if filters:  # the flywheel: learned filters' probabilities, as columns rules can name
+        from workbench.flywheel import add_filter_scores
+
+        scores = add_filter_scores(scores, filters)
     if rule_list is None:
         rule_list = [r for r in default_rules(language=language) if set(r.metrics) <= set(scores.columns)]
     decisions = decide(scores, rule_list)

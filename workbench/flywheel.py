@@ -279,6 +279,27 @@ def load_filter(folder: str | os.PathLike[str], *, features: Sequence[str] | Non
     )
 
 
+def filter_column(folder: str | os.PathLike[str]) -> str:
+    """The score column a saved filter adds: ``learned:<folder name>`` (what a rule names).
+
+    Examples
+    --------
+    >>> filter_column("filters/quality")
+    'learned:quality'
+    """
+    return f"learned:{Path(folder).name}"
+
+
+def add_filter_scores(scores: pd.DataFrame, folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """``scores`` with one column per saved filter: its flag probability, named
+    ``learned:<folder name>``, so that a rules file can say ``metric: learned:quality``,
+    ``direction: max``, ``threshold: 0.7``."""
+    out = scores.copy()
+    for folder in folders:
+        out[filter_column(folder)] = load_filter(folder).predict_proba(scores).to_numpy()
+    return out
+
+
 def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """Standardise, then a class-weighted L2 logistic regression; returns coef, intercept, mean, scale."""
     from sklearn.linear_model import LogisticRegression
