@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from workbench import pipelines, scoring
 from workbench.analyses import threshold_exploration as te
 from workbench.cli import app
+from workbench.errors import WorkbenchError
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def sample_result(data_samples: Path) -> te.ThresholdExplorationReport:
 def test_checks_pass_on_the_sample_without_a_kernel(sample_result: te.ThresholdExplorationReport) -> None:
     checks = sample_result.checks()
     assert checks.ok, checks.summary()
-    assert len(checks) == 7  # 4 always, 2 with planted kinds, 1 with CLIP truth
+    assert len(checks) == 9  # 4 always, 2 with planted kinds, 1 with CLIP truth, 2 with images
     v = sample_result.verdict
     assert v.headline.startswith("default rules keep 80.0% of 80 documents; perplexity 300 keeps 95.0%")
     assert [s for s, _ in scoring.funnel_stages([*sample_result.rules, *scoring.dedup_rules()])] == [
@@ -88,3 +89,54 @@ def test_score_text_cli_prints_the_reports_funnel(sample_result: te.ThresholdExp
         assert out.exit_code == 0, out.output
         assert sample_result.funnel.summary() in out.output
         assert sample_result.decision_line().replace("the default rules", "the rules") in out.output
+
+
+# ---- the image-caption view (issue 31) ------------------------------------------------------------------
+
+def test_image_caption_view_on_the_sample(sample_result: te.ThresholdExplorationReport) -> None:
+    r = sample_result
+    p = r.pairs
+    assert r.has_images and r.image_dedup is not None and r.image_dedup.pairs["verified"].all()
+    # every planted spam caption is flagged and nothing else; mismatched captions fill the lowest CLIP scores
+    assert p.loc[p["kind"] == "spam", "caption_spam"].all() and not p.loc[p["kind"] != "spam", "caption_spam"].any()
+    low = p.nsmallest(r.parameters["n_thumbnails"], "clip_score")
+    assert (low["kind"] == "mismatched").mean() >= 0.8
+    assert (p["kept"] == ((p["decision"] == "keep") & ~p["caption_spam"] & ~p["image_duplicate"])).all()
+    assert (p.loc[~p["kept"], "dropped_by"] != "").all() and (p.loc[p["kept"], "dropped_by"] == "").all()
+    view = r.image_caption_view()
+    html = "".join(x.html for x in view if hasattr(x, "html"))
+    n = r.parameters["n_thumbnails"]
+    assert html.count("data:image/jpeg;base64,") >= 3 * n and "src='images/" not in html  # embedded, not linked
+    assert "Image–caption pairs" in html and r.pairs_line() in r.verdict.bullets
+    kept_ids = set(p.loc[p["kept"], "pair_id"])
+    grid = r.kept_grid()
+    assert grid is not None and sum(i in grid.html for i in kept_ids) == n  # a sample of kept pairs only
+    assert r.kept_grid() == grid  # seeded: the same draw every time
+
+
+def test_image_view_absent_without_images_custom_columns_and_escaped(
+        sample_result: te.ThresholdExplorationReport, tmp_path: Path) -> None:
+    from workbench.samples import make_image_captions
+
+    corpus = tmp_path / "corpus.jsonl"
+    sample_result.table[["doc_id", "text"]].head(6).to_json(corpus, orient="records", lines=True)
+    bare = te.run(corpus_path=corpus)  # not the sample: no captions companion, no image view
+    assert not bare.has_images and bare.image_caption_view() == () and bare.image_dedup is None
+    assert bare.checks().ok and "pairs" not in bare.verdict.headline
+
+    s = make_image_captions(24, out_dir=tmp_path, rng=7)
+    table = s.tables["image_captions"].rename(columns={"pair_id": "id", "image": "file", "caption": "alt"})
+    table.loc[0, "alt"] = "<script>alert(1)</script> buy now http://spam.example.com"
+    table.loc[1, "id"] = "<img src=x onerror=alert(2)>"
+    table.to_csv(tmp_path / "alts.csv", index=False)
+    r = te.run(corpus_path=corpus, captions_path=str(tmp_path / "alts.csv"), pair_id_column="id", image_column="file",
+               caption_column="alt", n_thumbnails=30, image_dedup_method="image-exact")
+    assert r.has_images and len(r.pairs) == 24 and r.checks().ok
+    assert bool(r.pairs.loc[0, "caption_spam"]) and "url_count" in r.pairs.loc[0, "spam_reasons"]
+    html = "".join(x.html for x in r.image_caption_view() if hasattr(x, "html"))
+    assert "<script>" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
+    with pytest.raises(WorkbenchError, match="caption_spam_max.*unknown signal.*shouting"):
+        te.run(corpus_path=corpus, captions_path=str(tmp_path / "alts.csv"), pair_id_column="id",
+               image_column="file", caption_column="alt", caption_spam_max={"shouting": 1})
+    with pytest.raises(WorkbenchError, match="'caption'"):  # the default name, which this table lacks
+        te.run(corpus_path=corpus, captions_path=str(tmp_path / "alts.csv"), pair_id_column="id", image_column="file")

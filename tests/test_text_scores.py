@@ -107,3 +107,51 @@ def test_language_id_restricted_and_undetermined():
     assert out["language"].iloc[0] in {"en", "fr"}
     assert out["language"].iloc[1:].tolist() == ["und", "und"]
     assert out["language_score"].iloc[1:].isna().all()
+
+
+# ---- caption spam signals (issue 31): what text_stats lacks --------------------------------------
+
+def _spam_reference(text: str, terms: tuple[str, ...]) -> tuple[int, float]:
+    """Loop-based seo_term_count (longest phrase first, whole words) and repeated_word_fraction."""
+    import re
+
+    low = " " + " ".join(text.lower().split()) + " "
+    n_terms = 0
+    for term in sorted(terms, key=len, reverse=True):
+        hits = len(re.findall(rf"(?<!\w){re.escape(term)}(?!\w)", low))
+        n_terms += hits
+        low = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", "|", low)
+    words = [w.strip(".,;:!?\"'()[]") for w in text.lower().split()]
+    words = [w for w in words if w]
+    seen: set[str] = set()
+    rep = 0
+    for w in words:
+        rep += w in seen
+        seen.add(w)
+    return n_terms, rep / len(words) if words else 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["cheap", "shoes", "free", "shipping", "a", "red", "Sale!", "click", "here",
+                                 "wallpaper", "wallpapers", "circle"]), max_size=12))
+def test_spam_stats_equal_a_loop_reference(words: list[str]) -> None:
+    from workbench.scoring import SEO_TERMS, spam_stats
+
+    text = " ".join(words)
+    got = spam_stats([text]).iloc[0]
+    terms, rep = _spam_reference(text, SEO_TERMS)
+    assert got["seo_term_count"] == terms and got["repeated_word_fraction"] == pytest.approx(rep)
+    assert got["url_count"] == 0
+
+
+def test_spam_stats_find_links_and_flag_every_planted_spam_caption_only() -> None:
+    from workbench.samples.templates.image_captions import SPAM_CAPTIONS
+    from workbench.scoring import spam_stats
+
+    links = spam_stats(["see https://x.io/a?b=1 or www.shop.example", "visit cheapshoes.com today", "3.5 m wide"])
+    assert links["url_count"].tolist() == [2, 1, 0]
+    assert (spam_stats(SPAM_CAPTIONS)["seo_term_count"] >= 2).all()
+    from workbench._shapes import caption_specs, captions_for
+
+    honest = captions_for(caption_specs(300, np.random.default_rng(0)), np.random.default_rng(1))
+    assert spam_stats(honest)[["url_count", "seo_term_count"]].to_numpy().sum() == 0

@@ -72,6 +72,10 @@ THRESHOLD_EXPLORATION: dict[str, Any] = {
     "cache_dir": "", "n_docs": 80, "n_pairs": 400, "perplexity_model": "", "perplexity_threshold": 300.0,
     "clip_model": "", "clip_threshold": 0.5, "language": "en", "dedup_threshold": 0.8, "audit_samples": 3, "seed": 0,
     "options": {},
+    # the image-caption view (issue 31)
+    "pair_id_column": "pair_id", "image_column": "image", "caption_column": "caption",
+    "caption_spam_max": {"url_count": 0, "seo_term_count": 1, "repeated_word_fraction": 0.3},
+    "image_dedup_method": "phash", "image_dedup_threshold": -1.0, "n_thumbnails": 12,
 }
 
 ANNOTATION_RELIABILITY: dict[str, Any] = {

@@ -1,5 +1,11 @@
 """The threshold-exploration report as one analysis: text scores, thresholds, the cleaning funnel, CLIP.
 
+With an image–caption table it adds the image-caption view (issue 31): the CLIP score
+distribution with its threshold, the lowest-scoring pairs as thumbnails, caption spam
+heuristics (:func:`workbench.scoring.spam_stats` beside ``text_stats``' repeated word pairs),
+duplicate images (:func:`workbench.dedup.deduplicate_images`) as thumbnail strips, and seeded
+random grids of the kept and the dropped pairs — thumbnails embedded, so the report stays one file.
+
 ``run`` is what the ``threshold_exploration`` notebook calls, with the defaults declared once
 (:data:`DEFAULTS`). ``workbench score text`` prints the parts it shares with the report
 through the same functions: :func:`cleaning_funnel_of` (the funnel with its declared dedup
@@ -14,15 +20,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from workbench import io
+from workbench._internal.escape import escape_html
 from workbench.analyses.base import Checks, Tone, Verdict, check, fmt_count
 from workbench.analyses.defaults import THRESHOLD_EXPLORATION
+from workbench.errors import WorkbenchError
+from workbench.plots import images as image_plots
 from workbench.plots import scoring as scoring_plots
 from workbench.report_inputs import ReportInputs, resolve_inputs
 from workbench.scoring import (
@@ -41,7 +50,12 @@ from workbench.scoring import (
     keep_rate_sweep,
     rule_threshold,
     score_texts,
+    spam_stats,
+    text_stats,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.dedup.images import ImageDedupResult
 
 __all__ = ["DEFAULTS", "ThresholdExplorationReport", "cleaning_funnel_of", "decision_line", "run"]
 
@@ -96,6 +110,8 @@ class ThresholdExplorationReport:
     clip_seconds: float | None
     findings: tuple[str, ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
+    image_dedup: ImageDedupResult | None = None
+    """Duplicate images among the scored pairs (``None`` without an image–caption table)."""
 
     # ---- numbers and words ----------------------------------------------------------------
     @property
@@ -217,10 +233,125 @@ class ThresholdExplorationReport:
                                                 threshold=self.parameters["clip_threshold"], text="caption",
                                                 image="image", image_base=self.parameters["captions_dir"])
 
+    # ---- the image-caption view (issue 31) -------------------------------------------------
+    @property
+    def has_images(self) -> bool:
+        """Whether the report has image–caption pairs to show (else the view does not appear)."""
+        return bool(len(self.pairs)) and "image" in self.pairs
+
+    def _grid(self, rows: pd.DataFrame, *, title: str, empty: str, notes: tuple[str, ...]) -> image_plots.HtmlBlock:
+        return image_plots.thumbnail_grid(rows, label="pair_id", notes=[n for n in notes if n in rows], title=title,
+                                          empty=empty, base=self.parameters["captions_dir"],
+                                          allow_outside=self.parameters["allow_outside"])
+
+    def pairs_line(self) -> str | None:
+        """How many pairs each filter drops and how many stay."""
+        if not self.has_images:
+            return None
+        p, n = self.pairs, len(self.pairs)
+        clip = int((p["decision"] != "keep").sum())
+        return (f"Of {n:,} image–caption pairs, CLIP below {self.parameters['clip_threshold']:g} drops {clip:,}, the "
+                f"caption spam heuristics flag {int(p['caption_spam'].sum()):,} and {int(p['image_duplicate'].sum()):,} "
+                f"repeat a kept picture ({self.parameters['image_dedup_method']}); {int(p['kept'].sum()):,} "
+                f"({p['kept'].mean():.1%}) pass all three.")
+
+    def lowest_clip_grid(self) -> image_plots.HtmlBlock | None:
+        """The lowest-scoring pairs as thumbnails with their captions (mismatched captions sit here)."""
+        if not self.has_images:
+            return None
+        k = self.parameters["n_thumbnails"]
+        low = self.pairs.dropna(subset=["clip_score"]).nsmallest(k, "clip_score")
+        return self._grid(low, title="", empty="No pair has a CLIP score.", notes=("clip_score", "kind"))
+
+    def spam_line(self) -> str | None:
+        if not self.has_images:
+            return None
+        p = self.pairs
+        limits = self.parameters["caption_spam_max"]
+        parts = ", ".join(f"{c} > {v:g}: {int((p[c] > v).sum()):,}" for c, v in limits.items())
+        return (f"Caption spam heuristics flag {int(p['caption_spam'].sum()):,} of {len(p):,} captions ({parts}); "
+                "links, advertising/SEO phrases and repeated words, with the limits of caption_spam_max.")
+
+    def spam_examples(self) -> pd.DataFrame | None:
+        """The flagged captions with the signals that flagged them (the first ``n_thumbnails``)."""
+        if not self.has_images:
+            return None
+        cols = ["pair_id", "caption", *self.parameters["caption_spam_max"], "spam_reasons"]
+        cols += ["kind"] if "kind" in self.pairs else []
+        flagged = self.pairs.loc[self.pairs["caption_spam"], cols].head(self.parameters["n_thumbnails"])
+        return flagged.rename(columns={"spam_reasons": "flagged by"}).reset_index(drop=True)
+
+    def spam_crosstab(self) -> pd.DataFrame | None:
+        if not self.has_images or "kind" not in self.pairs:
+            return None
+        return pd.crosstab(self.pairs["kind"].rename("planted kind"),
+                           self.pairs["caption_spam"].map({True: "flagged as spam", False: "not flagged"}).rename(""))
+
+    def image_dedup_line(self) -> str | None:
+        return self.image_dedup.summary() if self.image_dedup is not None else None
+
+    def duplicate_strips(self) -> image_plots.HtmlBlock | None:
+        """The largest duplicate clusters (up to ``n_thumbnails``) as strips: kept image first."""
+        if self.image_dedup is None:
+            return None
+        f = self.image_dedup.frame.assign(caption=self.pairs["caption"].to_numpy())
+        multi = f[f["cluster_size"] > 1]
+        order = (multi.drop_duplicates("cluster").sort_values(["cluster_size", "cluster"], ascending=[False, True])
+                 ["cluster"].head(self.parameters["n_thumbnails"]))
+        shown = multi[multi["cluster"].isin(order)].set_index("cluster").loc[order].reset_index()
+        return image_plots.cluster_strips(
+            shown, label="pair_id", base=self.parameters["captions_dir"], allow_outside=self.parameters["allow_outside"],
+            title=f"{len(order)} of {multi['cluster'].nunique():,} duplicate clusters, largest first",
+        )
+
+    def image_dedup_crosstab(self) -> pd.DataFrame | None:
+        """Planted kind against the image-dedup verdict (with the sample's truth)."""
+        if not self.has_images or "kind" not in self.pairs:
+            return None
+        return pd.crosstab(self.pairs["kind"].rename("planted kind"), self.pairs["image_duplicate"].map(
+            {True: "repeats a kept picture", False: "kept by image dedup"}).rename(""))
+
+    def _sample(self, rows: pd.DataFrame) -> pd.DataFrame:
+        k = min(self.parameters["n_thumbnails"], len(rows))
+        pick = np.random.default_rng(self.parameters["seed"]).choice(len(rows), size=k, replace=False) if k else []
+        return rows.iloc[np.sort(np.asarray(pick, dtype=int))]
+
+    def kept_grid(self) -> image_plots.HtmlBlock | None:
+        """A seeded random sample of the kept pairs: look at what the filters let through."""
+        if not self.has_images:
+            return None
+        rows = self._sample(self.pairs[self.pairs["kept"]])
+        return self._grid(rows, title=f"{len(rows)} kept pairs drawn at random (seed {self.parameters['seed']})",
+                          empty="No pair is kept.", notes=("clip_score", "kind"))
+
+    def dropped_grid(self) -> image_plots.HtmlBlock | None:
+        """A seeded random sample of the dropped pairs, each with why it was dropped."""
+        if not self.has_images:
+            return None
+        rows = self._sample(self.pairs[~self.pairs["kept"]])
+        return self._grid(rows, title=f"{len(rows)} dropped pairs drawn at random (seed {self.parameters['seed']})",
+                          empty="No pair is dropped.", notes=("dropped_by", "clip_score", "kind"))
+
+    def image_caption_view(self) -> tuple[Any, ...]:
+        """Everything the image-caption view shows, in order; empty without images (no section)."""
+        if not self.has_images:
+            return ()
+
+        def heading(text: str, level: int = 3) -> image_plots.HtmlBlock:
+            return image_plots.HtmlBlock(f"<h{level}>{escape_html(text)}</h{level}>")
+
+        return (heading("Image–caption pairs: mismatches, spam, duplicates and what is kept", 2), self.pairs_line(),
+                heading(f"The {min(self.parameters['n_thumbnails'], len(self.pairs))} lowest CLIP scores"),
+                self.lowest_clip_grid(),
+                heading("Caption spam"), self.spam_line(), self.spam_examples(), self.spam_crosstab(),
+                heading("Duplicate images"), self.image_dedup_line(), self.duplicate_strips(),
+                self.image_dedup_crosstab(),
+                heading("A look at what is kept and what is dropped"), self.kept_grid(), self.dropped_grid())
+
     # ---- the whole ------------------------------------------------------------------------
     def conclusions(self) -> tuple[str, ...]:
         return tuple(x for x in (self.decision_line(), self.median_line(), self.flagged_line(), *self.clip_lines(),
-                                 self.cache.info().summary()) if x)
+                                 self.pairs_line(), self.cache.info().summary()) if x)
 
     def summary(self) -> str:
         parts = [self.verdict.summary(), "", self.data_line, self.funnel.summary(), self.threshold_line(),
@@ -256,6 +387,14 @@ class ThresholdExplorationReport:
                 items.append(check("matching captions score above mismatching ones",
                                    med["correct"] > med["mismatched"],
                                    f"{med['correct']:.3f} vs {med['mismatched']:.3f}"))
+        if self.image_dedup is not None:
+            v = self.image_dedup.pairs["verified"]
+            items.append(check("every duplicate-image pair is verified by its distance", bool(v.all()),
+                               f"{int(v.sum())} of {len(v)}"))
+            kept = self.pairs["kept"]
+            items.append(check("kept pairs pass CLIP, spam and duplicate filters",
+                               bool(((self.pairs["decision"] == "keep") & ~self.pairs["caption_spam"]
+                                     & ~self.pairs["image_duplicate"]).eq(kept).all())))
         return Checks.of(items)
 
 
@@ -270,16 +409,18 @@ def _verdict(r: ThresholdExplorationReport) -> Verdict:
     bullets = [r.decision_line(),
                "Funnel: " + ", ".join(f"{s} removes {int(n):,}" for s, n in zip(counts["stage"], counts["removed"],
                                                                                  strict=True))
-               + f"; {int(counts['remaining'].iloc[-1]):,} remain.",
-               r.median_line()]
+               + f"; {int(counts['remaining'].iloc[-1]):,} remain."]
+    if r.pairs_line():
+        bullets.append(str(r.pairs_line()))
     if r.flagged_line():
         bullets.append(str(r.flagged_line()))
+    bullets.append(r.median_line())
     clean_ok = True
     if r.has_kind:
         clean_ok = (t.loc[t["kind"].eq("clean"), "decision"] == "keep").mean() >= 0.8
     tone: Tone = "neutral" if clean_ok else "warning"
     if not clean_ok:
-        bullets.append("Action: the rules drop too much clean text; loosen the heuristics before using them.")
+        bullets.insert(0, "Action: the rules drop too much clean text; loosen the heuristics before using them.")
     return Verdict(outcome="thresholds" if clean_ok else "too_strict", headline=head, bullets=tuple(bullets[:5]),
                    tone=tone)
 
@@ -303,6 +444,14 @@ def run(
     audit_samples: int = DEFAULTS["audit_samples"],
     seed: int = DEFAULTS["seed"],
     options: dict[str, Any] = DEFAULTS["options"],
+    pair_id_column: str = DEFAULTS["pair_id_column"],
+    image_column: str = DEFAULTS["image_column"],
+    caption_column: str = DEFAULTS["caption_column"],
+    caption_spam_max: dict[str, float] = DEFAULTS["caption_spam_max"],
+    image_dedup_method: str = DEFAULTS["image_dedup_method"],
+    image_dedup_threshold: float = DEFAULTS["image_dedup_threshold"],
+    n_thumbnails: int = DEFAULTS["n_thumbnails"],
+    allow_outside: bool = False,
 ) -> ThresholdExplorationReport:
     """Score a corpus (and image–caption pairs), sweep thresholds, run the funnel and decide.
 
@@ -310,6 +459,12 @@ def run(
     CLIP); ``corpus_path`` reads the files as the notebook does; ``options`` are the reader
     options of the corpus file, e.g. ``{"question": "sentiment"}`` (one question of a
     multi-question table; such a file is refused without it, with the list of its questions).
+
+    The image–caption table's columns are ``pair_id_column``, ``image_column`` and
+    ``caption_column``; captions above a limit of ``caption_spam_max`` (``url_count``,
+    ``seo_term_count``, ``repeated_word_fraction``, ``top_2gram_char_fraction``) are spam;
+    ``image_dedup_method`` / ``image_dedup_threshold`` (``-1``: the method's default) find
+    duplicate images; ``n_thumbnails`` pictures per grid.
     """
     rng = np.random.default_rng(seed)
     cache = ScoreCache(cache_dir or None)
@@ -329,9 +484,11 @@ def run(
     elif corpus is not None:
         table = corpus.reset_index(drop=True)
     else:
-        from workbench.errors import WorkbenchError
-
         raise WorkbenchError("threshold_exploration: pass a corpus table or corpus_path.")
+    spam_limits = _check_spam_limits(caption_spam_max)
+    if not isinstance(n_thumbnails, int) or n_thumbnails < 0:
+        raise WorkbenchError(f"threshold_exploration: n_thumbnails={n_thumbnails!r} must be a whole number >= 0 "
+                             "(pictures per grid; 12 is the default).")
     rules = default_rules(language=language, perplexity_threshold=perplexity_threshold)
     t0 = time.perf_counter()
     with _quiet_model_loading():  # the verdict, not a "Loading weights" bar, opens the report
@@ -348,15 +505,25 @@ def run(
     funnel = cleaning_funnel_of(table, rules, sample=audit_samples, seed=seed)
     decisions = decide(table, [*rules, *dedup_rules()])
     table = table.join(decisions)
+    columns = {"pair_id": pair_id_column, "image": image_column, "caption": caption_column}
     pairs, clip_sweep, clip_seconds = _clip(captions_file, inputs, n_pairs=n_pairs, rng=rng, model=clip_model,
-                                            cache=cache, threshold=clip_threshold)
+                                            cache=cache, threshold=clip_threshold, columns=columns,
+                                            allow_outside=allow_outside)
+    image_dedup = None
+    if len(pairs):
+        pairs, image_dedup = _image_caption_filters(
+            pairs, spam_limits=spam_limits, method=image_dedup_method, base_dir=Path(str(captions_file)).parent,
+            threshold=None if image_dedup_threshold < 0 else image_dedup_threshold, clip_threshold=clip_threshold,
+            model=clip_model, cache=cache, allow_outside=allow_outside)
     params = {"perplexity_threshold": perplexity_threshold, "clip_threshold": clip_threshold, "language": language,
               "dedup_threshold": dedup_threshold, "audit_samples": audit_samples, "seed": seed, "n_docs": n_docs,
-              "n_pairs": n_pairs, "captions_dir": str(Path(captions_file).parent) if captions_file else None}
+              "n_pairs": n_pairs, "captions_dir": str(Path(captions_file).parent) if captions_file else None,
+              "caption_spam_max": spam_limits, "image_dedup_method": image_dedup_method, "n_thumbnails": n_thumbnails,
+              "allow_outside": allow_outside}
     report = ThresholdExplorationReport(
         verdict=Verdict("pending", "pending"), inputs=inputs, table=table, rules=rules, sweep=sweep, fine_sweep=fine,
         funnel=funnel, decisions=decisions, pairs=pairs, clip_sweep=clip_sweep, cache=cache,
-        text_seconds=text_seconds, clip_seconds=clip_seconds, parameters=params,
+        text_seconds=text_seconds, clip_seconds=clip_seconds, parameters=params, image_dedup=image_dedup,
     )
     object.__setattr__(report, "verdict", _verdict(report))
     return report
@@ -386,21 +553,69 @@ def _quiet_model_loading() -> Iterator[None]:
 
 
 def _clip(captions_file: str | None, inputs: ReportInputs | None, *, n_pairs: int, rng: np.random.Generator,
-          model: str, cache: ScoreCache, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame | None, float | None]:
+          model: str, cache: ScoreCache, threshold: float, columns: dict[str, str],
+          allow_outside: bool) -> tuple[pd.DataFrame, pd.DataFrame | None, float | None]:
     if not captions_file or inputs is None:
         return pd.DataFrame(), None, None
     from workbench.scoring.clip import clip_score_table
 
-    pairs = io.load_table(captions_file, kind="image_captions")
+    renamed = {k: v for k, v in columns.items() if k != v}
+    pairs = io.load_table(captions_file, kind="image_captions", columns=renamed or None)
     if n_pairs and n_pairs < len(pairs):
         pairs = pairs.iloc[np.sort(rng.choice(len(pairs), size=n_pairs, replace=False))].reset_index(drop=True)
     if inputs.path("captions_truth_path"):
         pairs = io.attach_truth(pairs, inputs.path("captions_truth_path"), key="pair_id")  # type: ignore[arg-type]
     t0 = time.perf_counter()
     with _quiet_model_loading():
-        pairs = clip_score_table(pairs, base_dir=Path(captions_file).parent, model=model or None, cache=cache)
+        pairs = clip_score_table(pairs, base_dir=Path(captions_file).parent, model=model or None, cache=cache,
+                                 allow_outside=allow_outside)
     seconds = time.perf_counter() - t0
     clip_sweep = keep_rate_sweep(pairs, "clip_score", direction="min", n=11,
                                  flagged_truth=pairs["kind"].eq("mismatched") if "kind" in pairs else None)
     pairs = pairs.join(decide(pairs, [Rule("clip_score", "min", threshold=threshold)]))
     return pairs, clip_sweep, seconds
+
+
+#: The caption signals a ``caption_spam_max`` limit may name.
+SPAM_SIGNALS: tuple[str, ...] = ("url_count", "seo_term_count", "repeated_word_fraction", "top_2gram_char_fraction")
+
+
+def _check_spam_limits(limits: Any) -> dict[str, float]:
+    if not isinstance(limits, dict) or not limits:
+        raise WorkbenchError(f"threshold_exploration: caption_spam_max={limits!r} must map caption signals to their "
+                             f"largest allowed value, e.g. {DEFAULTS['caption_spam_max']}.")
+    unknown = sorted(set(map(str, limits)) - set(SPAM_SIGNALS))
+    bad = [k for k, v in limits.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v]
+    if unknown or bad:
+        raise WorkbenchError(f"threshold_exploration: caption_spam_max has unknown signal(s) {unknown} or non-numeric "
+                             f"limit(s) {bad}; the signals are {', '.join(SPAM_SIGNALS)}, each with a number.")
+    return {str(k): float(v) for k, v in limits.items()}
+
+
+def _image_caption_filters(
+    pairs: pd.DataFrame, *, spam_limits: dict[str, float], method: str, threshold: float | None, base_dir: Path,
+    clip_threshold: float, model: str, cache: ScoreCache, allow_outside: bool,
+) -> tuple[pd.DataFrame, ImageDedupResult]:
+    """The pairs with caption spam signals and flags, duplicate images, and the combined ``kept``."""
+    from workbench.dedup.images import deduplicate_images
+
+    captions = pairs["caption"].astype("string")
+    signals = pd.concat([spam_stats(captions), text_stats(captions)[["top_2gram_char_fraction"]]], axis=1)
+    spam = decide(signals, [Rule(c, "max", threshold=v) for c, v in spam_limits.items()])
+    with _quiet_model_loading():
+        dups = deduplicate_images(pairs, method=method, threshold=threshold, base_dir=base_dir,  # type: ignore[arg-type]
+                                  allow_outside=allow_outside, model=model or None, cache=cache)
+    out = pairs.assign(**{c: signals[c].to_numpy() for c in spam_limits})
+    out["caption_spam"] = (spam["decision"] != "keep").to_numpy()
+    out["spam_reasons"] = spam["reasons"].to_numpy()
+    out["image_duplicate"] = ~dups.frame["kept"].to_numpy()
+    kept_id = dups.frame.loc[dups.frame["kept"]].set_index("cluster")["pair_id"]
+    out["kept_pair"] = dups.frame["cluster"].map(kept_id).to_numpy()
+    out["kept"] = (out["decision"] == "keep") & ~out["caption_spam"] & ~out["image_duplicate"]
+    why = pd.DataFrame({
+        "clip": np.where(out["decision"] != "keep", f"CLIP < {clip_threshold:g}", ""),
+        "spam": np.where(out["caption_spam"], "spam (" + out["spam_reasons"].astype(str) + ")", ""),
+        "dup": np.where(out["image_duplicate"], "repeats the picture of " + out["kept_pair"].astype(str), ""),
+    })
+    out["dropped_by"] = why.apply(lambda r: "; ".join(x for x in r if x), axis=1)
+    return out, dups

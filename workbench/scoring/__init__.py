@@ -33,7 +33,15 @@ from workbench.scoring.composite import (
     score_texts,
 )
 from workbench.scoring.perplexity import LoadedLM, load_language_model, perplexity, perplexity_frame
-from workbench.scoring.text import STOP_WORDS, TEXT_STAT_COLUMNS, language_id, text_stats
+from workbench.scoring.text import (
+    SEO_TERMS,
+    SPAM_STAT_COLUMNS,
+    STOP_WORDS,
+    TEXT_STAT_COLUMNS,
+    language_id,
+    spam_stats,
+    text_stats,
+)
 
 __all__ = [
     "DUPLICATE_COLUMNS",
@@ -49,6 +57,8 @@ __all__ = [
     "CacheInfo",
     "LoadedLM",
     "Rule",
+    "SEO_TERMS",
+    "SPAM_STAT_COLUMNS",
     "STOP_WORDS",
     "ScoreCache",
     "TEXT_METRICS",
@@ -70,5 +80,6 @@ __all__ = [
     "perplexity_frame",
     "save_rules",
     "score_texts",
+    "spam_stats",
     "text_stats",
 ]

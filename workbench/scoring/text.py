@@ -21,7 +21,8 @@ import pandas as pd
 
 from workbench._internal.text import as_text_list
 
-__all__ = ["STOP_WORDS", "TEXT_STAT_COLUMNS", "language_id", "text_stats"]
+__all__ = ["SEO_TERMS", "SPAM_STAT_COLUMNS", "STOP_WORDS", "TEXT_STAT_COLUMNS", "language_id", "spam_stats",
+           "text_stats"]
 
 #: The Gopher stop-word list: a real English document contains at least two of them.
 STOP_WORDS: frozenset[str] = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
@@ -42,6 +43,20 @@ TEXT_STAT_COLUMNS: tuple[str, ...] = (
 )
 
 _WORD = r"\S+"
+
+#: Advertising and SEO phrases of scraped alt texts and captions ("click here", "free shipping"),
+#: matched as whole words, case-insensitively; a longer phrase is counted once, not with its parts.
+SEO_TERMS: tuple[str, ...] = (
+    "click here", "click the link", "buy now", "order now", "shop now", "free shipping", "best price",
+    "lowest price", "best deals", "best deal", "visit our store", "limited offer", "limited time",
+    "download free", "free download", "royalty free", "stock photo", "wallpapers", "wallpaper", "discount",
+    "coupon", "promo", "sale", "cheap", "deals", "win", "free", "subscribe", "follow us", "best seller",
+    "hd", "4k", "prices",
+)
+
+SPAM_STAT_COLUMNS: tuple[str, ...] = ("url_count", "seo_term_count", "repeated_word_fraction")
+
+_URL = r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|shop|store|io|co|ru|xyz)\b"
 
 
 def _top_ngram_fraction(words: pd.DataFrame, n: int, n_docs: int, word_chars: np.ndarray) -> np.ndarray:
@@ -173,6 +188,65 @@ def text_stats(texts: Sequence[str] | pd.Series) -> pd.DataFrame:
         )
     out.loc[missing, :] = np.nan
     out.index = index if index is not None else pd.RangeIndex(n)
+    return out
+
+
+def spam_stats(texts: Sequence[str] | pd.Series, *, terms: Sequence[str] = SEO_TERMS) -> pd.DataFrame:
+    """Spam signals of short texts (captions, alt texts) that :func:`text_stats` lacks.
+
+    Repetition of word pairs is :func:`text_stats`'s ``top_2gram_char_fraction``; these add what a
+    scraped caption's spam looks like besides.
+
+    Parameters
+    ----------
+    texts
+        Sequence or Series of strings; missing values give a row of missing values.
+    terms
+        Advertising / SEO phrases (default :data:`SEO_TERMS`), matched as whole words, ignoring case.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``texts``; ``url_count`` (links: ``http(s)://…``, ``www.…``, ``name.com`` …),
+        ``seo_term_count`` (occurrences of ``terms``, each phrase once: the longest match wins),
+        ``repeated_word_fraction`` (words, lower-cased and stripped of punctuation, that repeat an
+        earlier word of the text, over all words; 0–1, 0 for an empty text).
+
+    Examples
+    --------
+    >>> spam_stats(["a red circle on the left", "BUY NOW free shipping www.deals.shop",
+    ...             "cheap cheap cheap shoes", None]).round(2)
+       url_count  seo_term_count  repeated_word_fraction
+    0        0.0             0.0                     0.0
+    1        1.0             2.0                     0.0
+    2        0.0             3.0                     0.5
+    3        NaN             NaN                     NaN
+    """
+    import re
+
+    values, index = as_text_list(texts)
+    s = pd.Series(values, dtype="string").reset_index(drop=True)
+    missing = s.isna().to_numpy()
+    filled = s.fillna("")
+    urls = filled.str.count(_URL).to_numpy(dtype=np.float64)
+    phrases = sorted({str(t).strip().lower() for t in terms if str(t).strip()}, key=len, reverse=True)
+    if phrases:
+        pattern = r"(?i)(?<![\w])(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases) + r")(?![\w])"
+        # links are not words: "deals" in www.deals.shop is the link's, not a second term
+        seo = filled.str.replace(_URL, " ", regex=True).str.count(pattern).to_numpy(dtype=np.float64)
+    else:
+        seo = np.zeros(len(values))
+    words = filled.str.lower().str.split().explode().dropna().str.strip(".,;:!?\"'()[]")
+    words = words[words.str.len() > 0]
+    doc = words.index.to_numpy(dtype=np.int64)
+    repeats = pd.DataFrame({"doc": doc, "w": words.to_numpy()}).duplicated().to_numpy()
+    n_words = np.bincount(doc, minlength=len(values)).astype(np.float64)
+    n_rep = np.bincount(doc[repeats], minlength=len(values)).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"url_count": urls, "seo_term_count": seo,
+                            "repeated_word_fraction": np.where(n_words > 0, n_rep / np.maximum(n_words, 1), 0.0)})
+    out.loc[missing, :] = np.nan
+    out.index = index if index is not None else pd.RangeIndex(len(values))
     return out
 
 
