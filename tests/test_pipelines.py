@@ -275,3 +275,34 @@ def test_the_pinned_dvc_is_installed() -> None:
     out = subprocess.run([str(Path(sys.executable).parent / "dvc"), "--version"], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == pins["dvc"]
+
+
+def test_the_flows_retrain_stages_turn_decisions_into_a_filter_and_score_again(tmp_path: Path) -> None:
+    """seed_flow(retrain=True): after the queue, the store's decisions train a filter and the
+    corpus is scored again with its column learned:quality (issue 30). The stages' own command
+    lines run here in order, in process."""
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    corpus = pd.read_json(DATA_SAMPLES / "corpus.jsonl", lines=True).head(300)
+    corpus.to_json(tmp_path / "corpus.jsonl", orient="records", lines=True)
+    stages = pipelines.seed_flow(tmp_path / "corpus.jsonl", tmp_path / "flow", retrain=True,
+                                 reports=[("data_overview", {"table": str(tmp_path / "flow" / "ingested.parquet")})])
+    names = [s.name for s in stages]
+    assert names[5:7] == ["retrain", "rescore"] and stages[5].upstream == ("review_queue",)
+    runner = CliRunner()
+    for stage in stages[:5]:
+        res = runner.invoke(app, stage.command(prefix=()))
+        assert res.exit_code == 0, (stage.name, res.output)
+    scores = pd.read_parquet(tmp_path / "flow" / "scores.parquet")
+    with ReviewStore(tmp_path / "flow" / "review.sqlite", synchronous="NORMAL") as store:  # reviewers at work
+        for doc, n in zip(scores["doc_id"], scores["n_words"], strict=True):
+            store.record(str(doc), "ann", "Poor quality" if n < scores["n_words"].median() else "Acceptable")
+    for stage in stages[5:7]:
+        res = runner.invoke(app, stage.command(prefix=()))
+        assert res.exit_code == 0, (stage.name, res.output)
+    rescored = pd.read_parquet(tmp_path / "flow" / "rescored.parquet")
+    assert rescored["learned:quality"].between(0, 1).all()
+    short = rescored["n_words"] < scores["n_words"].median()
+    assert rescored.loc[short, "learned:quality"].mean() > rescored.loc[~short, "learned:quality"].mean() + 0.3

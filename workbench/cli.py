@@ -897,6 +897,7 @@ def pipeline_airflow_command(
     dedup_method: Annotated[str, typer.Option("--dedup-method", help="exact, minhash, simhash or semantic.")] = "minhash",
     dag_id: Annotated[str, typer.Option("--dag-id", help="The DAG's id (and file name).")] = "workbench_data_quality",
     python: Annotated[str | None, typer.Option("--python", help="Python with workbench installed that the tasks run (default: this one).")] = None,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Add the flywheel's tasks: the store's decisions -> a learned filter -> the corpus scored again (run once reviewers have decided).")] = False,
 ) -> None:
     """Write an Airflow DAG: ingest -> score (text, dedup) -> flag -> review queue -> reports.
 
@@ -906,7 +907,7 @@ def pipeline_airflow_command(
     from workbench import pipelines
 
     stages = pipelines.seed_flow(corpus.resolve(), work.resolve(), metrics=metrics or ("stats", "language"),
-                                 dedup_method=dedup_method, reports=_report_choices(ctx.args))
+                                 dedup_method=dedup_method, reports=_report_choices(ctx.args), retrain=retrain)
     path = pipelines.write_airflow_dag(stages, out, dag_id=dag_id, python=python)
     typer.echo(f"wrote {path} ({len(stages)} tasks: {', '.join(s.name for s in stages)})")
 

@@ -342,6 +342,7 @@ def train_filter(
     folds: int = 5,
     confidence: float = 0.95,
     item: str = "item_id",
+    decisions_item: str = "item_id",
     decision: str = "decision",
     seed: int = 0,
 ) -> LearnedFilter:
@@ -353,7 +354,8 @@ def train_filter(
         One row per item: ``item`` and numeric score columns (heuristics, perplexity, CLIP
         score, duplicate flags...).
     decisions
-        Reviewers' decisions in effect (``ReviewStore.decisions()``: ``item_id``, ``decision``).
+        Reviewers' decisions in effect (``ReviewStore.decisions()``: ``item_id``, ``decision``);
+        ``item`` names the items' id column, ``decisions_item`` the decisions'.
     columns
         The scores to learn from; default every numeric (or boolean) column of ``items``.
     target
@@ -385,13 +387,14 @@ def train_filter(
         raise WorkbenchError(f"folds={folds}: cross-validation needs at least 2 folds.")
     conf = check_confidence(confidence)
     require_frame(decisions, table="decisions")
-    require_columns(decisions, [item, decision], table="decisions", option_names=["item", "decision"])
+    require_columns(decisions, [decisions_item, decision], table="decisions",
+                    option_names=["decisions_item", "decision"])
     scores, features = _scores_table(items, item, columns)
-    flags = _labels(decisions, target=target, keep=keep, item=item, decision=decision)
+    flags = _labels(decisions, target=target, keep=keep, item=decisions_item, decision=decision)
     shared = scores.index.intersection(flags.index)
     if not len(shared):
         raise WorkbenchError(
-            f"no reviewed item has scores: items' '{item}' and decisions' '{item}' share no id "
+            f"no reviewed item has scores: items' '{item}' and decisions' '{decisions_item}' share no id "
             f"(e.g. items {list(scores.index[:3])}, decisions {list(flags.index[:3])})."
         )
     y = flags.reindex(shared).to_numpy(bool)

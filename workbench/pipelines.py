@@ -267,8 +267,12 @@ def seed_flow(
     metrics: Sequence[str] = ("stats", "language"),
     dedup_method: str = "minhash",
     reports: Sequence[tuple[str, Mapping[str, str]]] = (),
+    retrain: bool = False,
 ) -> list[Stage]:
-    """The flow ingest → score (text scores, dedup) → flag → review queue → reports.
+    """The flow ingest → score (text scores, dedup) → flag → review queue → reports, and with
+    ``retrain`` the flywheel's turn: the review store's decisions → a learned filter
+    (``filters/quality/``) → the corpus scored again with it (``rescored.parquet``, column
+    ``learned:quality``).
 
     Parameters
     ----------
@@ -286,6 +290,11 @@ def seed_flow(
     reports
         Reports run on the ingested table at the end, ``(name, {param: value})``; by default
         ``data_overview`` of the ingested corpus.
+    retrain
+        Add the stages ``retrain`` (``workbench flywheel train``) and ``rescore``
+        (``workbench score text --filter``). They need decisions in the store: run them
+        once reviewers have worked the queue (the store is their input, so a scheduler or
+        ``dvc repro`` runs them again as decisions come in).
     """
     from workbench import reports as _reports
     from workbench._validation import check_choice
@@ -313,6 +322,14 @@ def seed_flow(
                                "--out", queue, "--store", store, "--label-studio", tasks),
               deps=(flags, ingested), outs=(queue, store, tasks), upstream=("flag",)),
     ]
+    if retrain:
+        filt, rescored = str(w / "filters" / "quality"), str(w / "rescored.parquet")
+        stages += [
+            Stage("retrain", ("flywheel", "train", store, "--items", scores, "--out", filt, "--item", "doc_id"),
+                  deps=(store, scores), outs=(filt,), upstream=("review_queue",)),
+            Stage("rescore", ("score", "text", ingested, "--out", rescored, *metric_args, "--no-cache",
+                              "--filter", filt), deps=(ingested, filt), outs=(rescored,), upstream=("retrain",)),
+        ]
     chosen = list(reports) or [("data_overview", {"table": ingested})]
     taken = {s.name for s in stages}
     for report, given in chosen:
