@@ -112,6 +112,8 @@ def test_image_caption_view_on_the_sample(sample_result: te.ThresholdExploration
     grid = r.kept_grid()
     assert grid is not None and sum(i in grid.html for i in kept_ids) == n  # a sample of kept pairs only
     assert r.kept_grid() == grid  # seeded: the same draw every time
+    truth = r.image_dedup_truth_line()
+    assert truth is not None and "(precision 100%)" in truth and "exact_duplicate 100%" in truth
 
 
 def test_image_view_absent_without_images_custom_columns_and_escaped(

@@ -201,6 +201,9 @@ def test_threshold_exploration_user_corpus_without_truth(tmp_path: Path) -> None
     text = _run("threshold_exploration", {"corpus_path": _write(corpus, tmp_path / "c.jsonl"),
                                           "cache_dir": str(tmp_path / "cache")}, tmp_path)
     assert "No image-caption table given: CLIP scores skipped." in text
+    assert "Image–caption pairs: mismatches" not in text  # no images, no image view (issue 31)
+    # the model loads in this run (its own cache): no GGUF progress bar above the verdict (issue 31)
+    assert text.index("verdict verdict-") < text.index("An interactive widget stood here")
 
 
 def test_data_intervention_without_texts_skips_label_experiment(tmp_path: Path) -> None:

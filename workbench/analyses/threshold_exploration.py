@@ -15,6 +15,7 @@ stage) and :func:`decision_line`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -167,16 +168,21 @@ class ThresholdExplorationReport:
 
     # ---- tables ---------------------------------------------------------------------------
     def score_preview(self) -> pd.DataFrame:
-        cols = [c for c in self.table.columns if c not in ("text", "decision", "reasons", *DUPLICATE_COLUMNS)]
+        """The first documents with the scores the rules read (not every column of the score table)."""
+        cols = [c for c in ("doc_id", "source", "kind", "language", "perplexity", "n_words", "mean_word_length",
+                            "top_4gram_char_fraction", "duplicate_line_fraction", "stop_word_count", "bucket")
+                if c in self.table.columns]
         return self.table[cols].head()
 
     def boundary(self) -> pd.DataFrame:
-        return boundary_items(self.table, "perplexity", self.parameters["perplexity_threshold"], n=3)[
-            ["doc_id", "perplexity", "side", "text"]]
+        """The documents nearest the perplexity threshold on each side, texts cut to 300 characters."""
+        near = boundary_items(self.table, "perplexity", self.parameters["perplexity_threshold"], n=3)
+        return near.assign(text=_cut(near["text"]))[["doc_id", "perplexity", "side", "text"]].reset_index(drop=True)
 
     def audit(self) -> pd.DataFrame:
-        """The random few removed per funnel stage, with their text."""
-        return self.funnel.samples.merge(self.table[["text"]], left_on="item", right_index=True)
+        """The random few removed per funnel stage, with their text (cut to 300 characters)."""
+        audit = self.funnel.samples.merge(self.table[["text"]], left_on="item", right_index=True)
+        return audit.assign(text=_cut(audit["text"]))
 
     def kind_crosstab(self) -> pd.DataFrame | None:
         return pd.crosstab(self.table["kind"], self.table["decision"]) if self.has_kind else None
@@ -290,6 +296,26 @@ class ThresholdExplorationReport:
     def image_dedup_line(self) -> str | None:
         return self.image_dedup.summary() if self.image_dedup is not None else None
 
+    def image_dedup_truth_line(self) -> str | None:
+        """Precision of the duplicate pairs found and recall per planted kind (with the sample's truth)."""
+        if self.image_dedup is None or "duplicate_of" not in self.pairs:
+            return None
+        p = self.pairs
+        root = p["duplicate_of"].fillna(p["pair_id"]).astype(str)
+        root_of = dict(zip(p["pair_id"].astype(str), root, strict=True))
+        found = p[p["image_duplicate"]]
+        same = [root_of[a] == root_of.get(str(b), "") for a, b in zip(found["pair_id"].astype(str), found["kept_pair"],
+                                                                        strict=True)]
+        cluster = dict(zip(p["pair_id"].astype(str), self.image_dedup.frame["cluster"], strict=True))
+        copies = p[p["duplicate_of"].notna() & p["duplicate_of"].astype(str).isin(cluster)]
+        hit = copies["pair_id"].astype(str).map(cluster) == copies["duplicate_of"].astype(str).map(cluster)
+        recall = hit.groupby(copies["kind"]).agg(["mean", "size"])
+        per_kind = ", ".join(f"{k} {m:.0%} of {int(n)}" for k, (m, n) in recall.iterrows())
+        precision = f"{np.mean(same):.0%}" if same else "—"
+        return (f"Against the planted truth: {sum(same)} of {len(same)} images marked as repeats share a source "
+                f"picture with the one kept (precision {precision}); planted copies whose source is among the "
+                f"pairs found: {per_kind or 'none in this subset'}.")
+
     def duplicate_strips(self) -> image_plots.HtmlBlock | None:
         """The largest duplicate clusters (up to ``n_thumbnails``) as strips: kept image first."""
         if self.image_dedup is None:
@@ -344,7 +370,8 @@ class ThresholdExplorationReport:
                 heading(f"The {min(self.parameters['n_thumbnails'], len(self.pairs))} lowest CLIP scores"),
                 self.lowest_clip_grid(),
                 heading("Caption spam"), self.spam_line(), self.spam_examples(), self.spam_crosstab(),
-                heading("Duplicate images"), self.image_dedup_line(), self.duplicate_strips(),
+                heading("Duplicate images"), self.image_dedup_line(), self.image_dedup_truth_line(),
+                self.duplicate_strips(),
                 self.image_dedup_crosstab(),
                 heading("A look at what is kept and what is dropped"), self.kept_grid(), self.dropped_grid())
 
@@ -541,9 +568,22 @@ def _quiet_model_loading() -> Iterator[None]:
     env = os.environ.get("TQDM_DISABLE")
     hf_logging.disable_progress_bar()
     os.environ["TQDM_DISABLE"] = "1"  # the weight-loading bar of recent transformers is a plain tqdm
+    # the GGUF loader's bar is tqdm.auto imported at module level (a widget in a notebook, above the
+    # verdict), and tqdm reads TQDM_DISABLE only when it is imported: switch that bar off by name
+    patched: list[tuple[Any, Any]] = []
+    with contextlib.suppress(Exception):
+        import importlib
+
+        gguf_utils = importlib.import_module("transformers.modeling_gguf_pytorch_utils")
+        if callable(getattr(gguf_utils, "tqdm", None)):
+            bar = gguf_utils.tqdm
+            patched.append((gguf_utils, bar))
+            gguf_utils.tqdm = functools.partial(bar, disable=True)  # type: ignore[attr-defined]
     try:
         yield
     finally:
+        for module, original in patched:
+            module.tqdm = original
         if was:
             hf_logging.enable_progress_bar()
         if env is None:
@@ -564,7 +604,9 @@ def _clip(captions_file: str | None, inputs: ReportInputs | None, *, n_pairs: in
     if n_pairs and n_pairs < len(pairs):
         pairs = pairs.iloc[np.sort(rng.choice(len(pairs), size=n_pairs, replace=False))].reset_index(drop=True)
     if inputs.path("captions_truth_path"):
-        pairs = io.attach_truth(pairs, inputs.path("captions_truth_path"), key="pair_id")  # type: ignore[arg-type]
+        truth_file = str(inputs.path("captions_truth_path"))
+        truth_cols = tuple(c for c in ("kind", "duplicate_of") if c in pd.read_csv(truth_file, nrows=0).columns)
+        pairs = io.attach_truth(pairs, truth_file, key="pair_id", columns=truth_cols)
     t0 = time.perf_counter()
     with _quiet_model_loading():
         pairs = clip_score_table(pairs, base_dir=Path(captions_file).parent, model=model or None, cache=cache,
@@ -574,6 +616,12 @@ def _clip(captions_file: str | None, inputs: ReportInputs | None, *, n_pairs: in
                                  flagged_truth=pairs["kind"].eq("mismatched") if "kind" in pairs else None)
     pairs = pairs.join(decide(pairs, [Rule("clip_score", "min", threshold=threshold)]))
     return pairs, clip_sweep, seconds
+
+
+def _cut(text: pd.Series, limit: int = 300) -> pd.Series:
+    """Texts cut to ``limit`` characters (an ellipsis marks a cut) for tables a person reads."""
+    t = text.astype(str)
+    return t.where(t.str.len() <= limit, t.str.slice(0, limit - 1) + "…")
 
 
 #: The caption signals a ``caption_spam_max`` limit may name.
