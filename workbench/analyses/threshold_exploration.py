@@ -222,7 +222,7 @@ class ThresholdExplorationReport:
 
     def decision_figure(self) -> go.Figure:
         return scoring_plots.decision_bars(self.decisions, by=self.table["kind"] if self.has_kind else None,
-                                           title="Decisions by planted kind")
+                                           title="Decisions by planted kind" if self.has_kind else "Decisions")
 
     def clip_figures(self) -> tuple[go.Figure, ...]:
         if not len(self.pairs) or self.clip_sweep is None:
