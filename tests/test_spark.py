@@ -369,3 +369,24 @@ def test_image_dedup_equals_the_local_engine(spark, tmp_path):
         dspark.deduplicate_images(bad, base_dir=tmp_path)
     with pytest.raises(WorkbenchError, match="method"):
         dspark.deduplicate_images(sdf, method="clip")  # type: ignore[arg-type]
+
+
+def test_cli_dedup_by_image_on_spark_writes_the_local_audit(spark, tmp_path):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.samples import make_image_captions
+
+    s = make_image_captions(40, out_dir=tmp_path, rng=6)
+    s.tables["image_captions"].to_csv(tmp_path / "pairs.csv", index=False)
+    runner = CliRunner()
+    for engine in ("local", "spark"):
+        r = runner.invoke(app, ["dedup", str(tmp_path / "pairs.csv"), "--by", "image", "--method", "dhash", "--threshold",
+                                "6", "--engine", engine, "--master", "local[2]", "-q", "-o", str(tmp_path / f"{engine}.csv")])
+        assert r.exit_code == 0, r.output
+    local, remote = pd.read_csv(tmp_path / "local.csv"), pd.read_csv(tmp_path / "spark.csv")
+    pd.testing.assert_frame_equal(remote, local[remote.columns.tolist()], check_dtype=False)
+    assert (~local["kept"]).sum() >= 2 and "dhash on Spark" in r.output
+    r = runner.invoke(app, ["dedup", str(tmp_path / "pairs.csv"), "--by", "pair", "--engine", "spark", "-o",
+                            str(tmp_path / "x.csv")])
+    assert isinstance(r.exception, WorkbenchError) and "local engine only" in str(r.exception)

@@ -659,7 +659,7 @@ def dedup_command(
     doc_id: Annotated[str, typer.Option(help="Column with document ids.")] = "doc_id",
     text: Annotated[str, typer.Option(help="Column with the text.")] = "text",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    engine: Annotated[str, typer.Option(help="local, or spark (PySpark; methods exact and minhash).")] = "local",
+    engine: Annotated[str, typer.Option(help="local, or spark (PySpark; methods exact and minhash; with --by image: image-exact, phash, dhash).")] = "local",
     master: Annotated[str, typer.Option(help="Spark master with --engine spark, e.g. local[*], yarn, spark://host:7077.")] = "local[*]",
     fmt: _FormatOpt = "auto",
     group_by: Annotated[str, typer.Option("--group-by", help="Column for duplicate rates per group ('' to skip; local engine).")] = _DA["group_by"],
@@ -687,6 +687,20 @@ def dedup_command(
         def given(name: str) -> bool:  # typed (or set in the environment), not the corpus default
             return getattr(ctx.get_parameter_source(name), "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
 
+        if engine == "spark":  # issue 31: hashes per partition, the same banding and clusters
+            from workbench import spark as wspark
+
+            if by != "image":
+                raise WorkbenchError(f"--by {by} runs on the local engine only; on Spark use --by image "
+                                     "(methods image-exact, phash, dhash) or leave out --engine spark.")
+            io.check_writable(out)
+            found = wspark.dedup_images_table(
+                str(input), str(out), master=master, method=method if given("method") else "phash",  # type: ignore[arg-type]
+                threshold=threshold if given("threshold") else None, allow_outside=allow_outside,
+            )
+            typer.echo(found.summary())
+            typer.echo(f"wrote {found.n_images:,} rows to {out}")
+            return
         table = io.load_table(input, kind="image_captions", format=fmt)
         io.check_writable(out)
         # the corpus defaults (minhash, 0.8) are not the image methods' defaults: an option given

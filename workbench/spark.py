@@ -32,6 +32,7 @@ from workbench._validation import check_choice
 from workbench.dedup.spark import (
     SparkDedupResult,
     SparkImageDedupResult,
+    SparkImageMethod,
     SparkMethod,
     checkpoint,
     deduplicate,
@@ -47,6 +48,7 @@ __all__ = [
     "SparkDedupResult",
     "SparkImageDedupResult",
     "decide",
+    "dedup_images_table",
     "dedup_table",
     "deduplicate",
     "deduplicate_images",
@@ -499,6 +501,40 @@ def dedup_table(
         rows.join(clusters, F.col(doc_id) == F.col("_wb_doc"))
         .orderBy("_wb_pos")
         .select(*[c for c in rows.columns if c != "_wb_pos"], *added)
+    )
+    write_table(output, out)
+    return res
+
+
+def dedup_images_table(
+    input: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    master: str = "local[*]",
+    method: SparkImageMethod = "phash",
+    threshold: float | None = None,
+    allow_outside: bool = False,
+) -> SparkImageDedupResult:
+    """``workbench dedup TABLE --by image --engine spark``: the image_captions table's audit frame
+    (``pair_id``, ``image``, ``caption``, ``image_cluster``, ``image_distance``, ``cluster``,
+    ``kept``, in input order) as the local command writes it; image paths relative to the table."""
+    from pyspark.sql import functions as F
+
+    session = spark_session(master)
+    df = checkpoint(read_table(session, input, id_columns=("pair_id",))
+                    .withColumn("_wb_pos", F.monotonically_increasing_id()))
+    missing = [c for c in ("pair_id", "image", "caption") if c not in df.columns]
+    if missing:
+        raise SchemaError(f"table 'image_captions' ({input}) is missing column(s) {missing}; it has "
+                          f"{[c for c in df.columns if c != '_wb_pos']}. Rename them to pair_id, image, caption.")
+    res = deduplicate_images(df, method=method, threshold=threshold, base_dir=os.path.dirname(os.path.abspath(input)),
+                             allow_outside=allow_outside, order="_wb_pos")
+    clusters = res.clusters.select(F.col("pair_id").alias("_wb_id"), "cluster", "kept", "distance")
+    output = (
+        df.join(clusters, F.col("pair_id") == F.col("_wb_id"))
+        .orderBy("_wb_pos")
+        .select("pair_id", "image", "caption", F.col("cluster").alias("image_cluster"),
+                F.col("distance").alias("image_distance"), "cluster", "kept")
     )
     write_table(output, out)
     return res
