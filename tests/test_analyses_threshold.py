@@ -140,5 +140,9 @@ def test_image_view_absent_without_images_custom_columns_and_escaped(
     with pytest.raises(WorkbenchError, match="caption_spam_max.*unknown signal.*shouting"):
         te.run(corpus_path=corpus, captions_path=str(tmp_path / "alts.csv"), pair_id_column="id",
                image_column="file", caption_column="alt", caption_spam_max={"shouting": 1})
+    with pytest.raises(WorkbenchError, match="image_dedup_threshold — threshold=0.9: for method 'phash'"):
+        te.run(corpus_path=corpus, image_dedup_threshold=0.9)
+    with pytest.raises(WorkbenchError, match="image_dedup_method='ahash' is not one of image-exact"):
+        te.run(corpus_path=corpus, image_dedup_method="ahash")
     with pytest.raises(WorkbenchError, match="'caption'"):  # the default name, which this table lacks
         te.run(corpus_path=corpus, captions_path=str(tmp_path / "alts.csv"), pair_id_column="id", image_column="file")

@@ -513,6 +513,7 @@ def run(
     else:
         raise WorkbenchError("threshold_exploration: pass a corpus table or corpus_path.")
     spam_limits = _check_spam_limits(caption_spam_max)
+    _check_image_dedup(image_dedup_method, image_dedup_threshold)
     if not isinstance(n_thumbnails, int) or n_thumbnails < 0:
         raise WorkbenchError(f"threshold_exploration: n_thumbnails={n_thumbnails!r} must be a whole number >= 0 "
                              "(pictures per grid; 12 is the default).")
@@ -638,6 +639,20 @@ def _check_spam_limits(limits: Any) -> dict[str, float]:
         raise WorkbenchError(f"threshold_exploration: caption_spam_max has unknown signal(s) {unknown} or non-numeric "
                              f"limit(s) {bad}; the signals are {', '.join(SPAM_SIGNALS)}, each with a number.")
     return {str(k): float(v) for k, v in limits.items()}
+
+
+def _check_image_dedup(method: str, threshold: float) -> None:
+    """The image dedup parameters checked before any scoring, named as the report names them."""
+    from workbench.dedup.images import IMAGE_METHODS, check_image_threshold
+
+    if method not in IMAGE_METHODS:
+        raise WorkbenchError(f"threshold_exploration: image_dedup_method={method!r} is not one of "
+                             f"{', '.join(IMAGE_METHODS)}.")
+    try:
+        check_image_threshold(method, None if threshold < 0 else threshold)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"threshold_exploration: image_dedup_threshold — {exc} (-1 means the method's "
+                             "default).") from exc
 
 
 def _image_caption_filters(
