@@ -66,8 +66,96 @@ def test_iso2859_inspects_the_whole_lot_when_the_sample_would_exceed_it() -> Non
     assert plan.full_inspection and plan.n == 50 and plan.lot_size == 50
 
 
+# MIL-STD-105E Table II-C (reduced inspection, single sampling): (lot, AQL %, level) -> (letter, n, Ac, Re).
+#  [R] the resolved reduced-inspection matrices (sample size, acceptance and rejection numbers by code
+#      letter x AQL, arrows already followed) of the R package AQLSchemes 1.7-2 by J. Lawson (CRAN),
+#      "MIL-STD-105E - ANSI/ASQ Z1.4 ... from the published tables", source as kept in
+#      github.com/fjgonzalezmgt/AQLSchemesCust R/AAZ14Single.R (ANSIASQSingleReducedss/ac/re).
+#      The letter is the one whose plan applies (after the arrows); AQLSchemes gives n, Ac, Re.
+REDUCED_CELLS = [
+    ((1000, 0.10, "II"), ("K", 50, 0, 1)),     # [R] J: arrow down to K
+    ((1000, 0.25, "II"), ("H", 20, 0, 1)),     # [R] J: arrow up to H
+    ((1000, 0.40, "II"), ("K", 50, 0, 2)),     # [R] J: arrow down to K
+    ((1000, 0.65, "II"), ("J", 32, 0, 2)),     # [R]
+    ((1000, 1.0, "II"), ("J", 32, 1, 3)),      # [R]
+    ((1000, 1.5, "II"), ("J", 32, 1, 4)),      # [R]
+    ((1000, 2.5, "II"), ("J", 32, 2, 5)),      # [R]
+    ((1000, 4.0, "II"), ("J", 32, 3, 6)),      # [R]
+    ((1000, 6.5, "II"), ("J", 32, 5, 8)),      # [R]
+    ((1000, 10.0, "II"), ("J", 32, 7, 10)),    # [R]
+    ((5000, 6.5, "II"), ("L", 80, 10, 13)),    # [R]
+    ((5000, 10.0, "II"), ("K", 50, 10, 13)),   # [R] L: arrow up to K
+    ((1_000_000, 0.010, "II"), ("Q", 500, 0, 1)),   # [R]
+    ((1_000_000, 0.025, "II"), ("R", 800, 0, 2)),   # [R] Q: arrow down to R
+    ((5, 6.5, "II"), ("A", 2, 0, 1)),          # [R]
+    ((12, 10.0, "II"), ("C", 2, 0, 2)),        # [R] B: arrow down to C (same n = 2)
+    ((30, 10.0, "II"), ("D", 3, 1, 3)),        # [R]
+    ((1000, 1.0, "III"), ("K", 50, 1, 4)),     # [R] level III: K
+    ((2000, 0.65, "II"), ("K", 50, 1, 3)),     # [R]
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), REDUCED_CELLS, ids=[f"{a[0]}-{a[1]}-{a[2]}" for a, _ in REDUCED_CELLS])
+def test_reduced_plans_equal_mil_std_105e_table_ii_c(args: tuple, expected: tuple) -> None:
+    plan = sampling.iso2859_plan(*args, inspection="reduced")
+    assert (plan.code_letter, plan.n, plan.c, plan.re) == expected
+    assert plan.inspection == "reduced" and not plan.full_inspection
+    assert plan.has_gap == (expected[3] > expected[2] + 1)
+
+
+def test_reduced_table_has_the_standards_shape() -> None:
+    """Reduced sample sizes are those of Table II-C (A-C 2, D 3, ... R 800), never above normal's
+    at the same cell, and every plan with Ac >= 1 has a gap (Re > Ac + 1)."""
+    sizes = dict(zip("ABCDEFGHJKLMNPQR", (2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800), strict=True))
+    seen = set()
+    for lot in (5, 12, 20, 40, 70, 120, 200, 400, 1000, 2000, 5000, 20_000, 100_000, 300_000, 1_000_000):
+        for aql in sampling.ISO_AQLS:
+            try:
+                plan = sampling.iso2859_plan(lot, aql, "III" if lot == 1_000_000 else "II", inspection="reduced")
+            except WorkbenchError:
+                continue  # an arrow off the table (tested below)
+            normal = sampling.iso2859_plan(lot, aql, "III" if lot == 1_000_000 else "II")
+            seen.add(plan.code_letter)
+            if not plan.full_inspection:
+                assert plan.n == sizes[plan.code_letter] and plan.n <= normal.n
+            assert (plan.re > plan.c + 1) == (plan.c >= 1 or plan.re == 2)
+    assert seen == set("ABCDEFGHJKLMNPQR")
+
+
+def test_reduced_arrows_off_the_table_are_errors() -> None:
+    with pytest.raises(WorkbenchError, match="Table II-C: the cell of code letter A at AQL 10 points up"):
+        sampling.iso2859_plan(5, 10.0, inspection="reduced")
+    with pytest.raises(WorkbenchError, match="Table II-C: the cell of code letter R at AQL 0.015 points down"):
+        sampling.iso2859_plan(1_000_000, 0.015, "III", inspection="reduced")
+
+
+def test_a_reduced_lot_between_ac_and_re_is_accepted_and_goes_back_to_normal() -> None:
+    plan = sampling.iso2859_plan(1000, 1.5, inspection="reduced")  # J: n 32, Ac 1, Re 4
+    between = sampling.check_sample(plan, [False, False, False] + [True] * 29)
+    assert between.decision == "accept" and between.back_to_normal
+    assert "3 errors between c=1 and Re=4 (accept this lot; return to normal inspection" in between.summary()
+    clean = sampling.check_sample(plan, [False] + [True] * 31)
+    assert clean.accepted and not clean.back_to_normal and "1 error ≤ c=1" in clean.summary()
+    rejected = sampling.check_sample(plan, [False] * 4 + [True] * 28)
+    assert rejected.decision == "reject" and rejected.n_used == 4 and not rejected.back_to_normal
+    # a lot is accepted below Re: the OC curve is P(X <= Re - 1), the binomial at 3
+    p = np.array([0.01, 0.05, 0.1])
+    assert np.allclose(plan.accept_probability(p), stats.binom.cdf(3, 32, p))
+    assert "2–3 errors: accept, and return to normal inspection for the next lot" in plan.describe()
+    assert sampling.plan_from_dict(json.dumps(plan.to_dict())) == plan
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"lot_size": 1000, "aql": 1.0, "inspection": "reduced"}, "Table II-C"),
+    ({"rejection_number": 1}, "rejection_number=1 must be a whole number from c \\+ 1 = 2 to n = 32"),
+    ({"rejection_number": 40}, "rejection_number=40"),
+    ({"rejection_number": 3.0}, "rejection_number=3.0"),
+])
+def test_rejection_number_is_checked(kwargs: dict, match: str) -> None:
+    with pytest.raises(WorkbenchError, match=match):
+        sampling.SingleSamplingPlan(32, 1, **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
     ({"lot_size": 1000, "aql": 25}, "percent-nonconforming AQLs 0.010–10"),
     ({"lot_size": 1000, "aql": 0.5}, "not an AQL of the ISO 2859-1 tables"),
     ({"lot_size": 5, "aql": 10.0}, "points up past the table"),
@@ -77,6 +165,111 @@ def test_iso2859_inspects_the_whole_lot_when_the_sample_would_exceed_it() -> Non
 def test_iso2859_refuses_what_it_cannot_answer(kwargs: dict, match: str) -> None:
     with pytest.raises(WorkbenchError, match=match):
         sampling.iso2859_plan(**kwargs)
+
+
+# ---- switching rules (MIL-STD-105E 4.7 / ANSI/ASQC Z1.4 8.3-8.4, 10.1.4) -----------------------------
+# Hand-worked sequences on a stream of lots of 1,000 at AQL 1.0 %, level II (code letter J):
+# normal n 80 Ac 2 Re 3; tightened n 80 Ac 1 Re 2; reduced n 32 Ac 1 Re 3 (tests above).
+def _feed(sw: sampling.InspectionSwitcher, errors: list[int], steady: list[bool] | None = None) -> list[str]:
+    return [sw.update(e, sw.plan(1000, 1.0), steady=True if steady is None else steady[k]) for k, e in enumerate(errors)]
+
+
+def test_normal_goes_tightened_when_2_of_5_or_fewer_consecutive_lots_are_not_accepted() -> None:
+    sw = sampling.InspectionSwitcher()
+    assert _feed(sw, [3, 0, 0, 3]) == ["normal"] * 3 + ["tightened"]  # lots 1 and 4: 2 of 4
+    sw = sampling.InspectionSwitcher()
+    # lots 1 and 6 are 6 lots apart: never 2 in any 5 consecutive lots
+    assert _feed(sw, [3, 0, 0, 0, 0, 3]) == ["normal"] * 6
+    # lots 6 and 10: 2 of 5 consecutive lots
+    assert _feed(sw, [0, 0, 0, 3]) == ["normal"] * 3 + ["tightened"]
+    assert sw.history()["reason"].iloc[-1] == "2 of the last 5 lots on normal inspection not accepted"
+
+
+def test_tightened_goes_normal_after_5_consecutive_accepted_lots() -> None:
+    sw = sampling.InspectionSwitcher()
+    assert _feed(sw, [3, 3]) == ["normal", "tightened"]
+    assert sw.plan(1000, 1.0).c == 1  # tightened J
+    # a lot not accepted (2 >= Re 2) at the 4th restarts the count: normal after lots 5-9
+    assert _feed(sw, [0, 0, 0, 2, 0, 0, 0, 0, 0]) == ["tightened"] * 8 + ["normal"]
+    # back on normal, the 2-of-5 window starts afresh: one more rejection is not enough
+    assert _feed(sw, [3]) == ["normal"]
+
+
+def test_tightened_is_discontinued_when_5_lots_are_not_accepted_and_resumes_tightened() -> None:
+    sw = sampling.InspectionSwitcher()
+    _feed(sw, [3, 3])
+    # alternating: never 5 accepted in a row, and the 5th lot not accepted stops inspection
+    assert _feed(sw, [2, 0, 2, 0, 2, 0, 2, 0, 2]) == ["tightened"] * 8 + ["discontinued"]
+    with pytest.raises(WorkbenchError, match="discontinued: 5 lots were not accepted on tightened"):
+        sw.plan(1000, 1.0)
+    with pytest.raises(WorkbenchError, match="resume\\(\\)"):
+        sw.update(0, sampling.iso2859_plan(1000, 1.0, inspection="tightened"))
+    assert sw.resume() == "tightened"
+    assert _feed(sw, [2, 2, 2, 2]) == ["tightened"] * 4  # the count restarted at resume
+    assert _feed(sw, [2]) == ["discontinued"]
+
+
+def test_normal_goes_reduced_after_10_accepted_lots_only_when_the_authority_wants_it() -> None:
+    assert _feed(sampling.InspectionSwitcher(), [0] * 30) == ["normal"] * 30
+    sw = sampling.InspectionSwitcher(reduced=True)
+    assert _feed(sw, [0] * 10) == ["normal"] * 9 + ["reduced"]  # the 11th lot is on reduced
+    plan = sw.plan(1000, 1.0)
+    assert (plan.n, plan.c, plan.re, plan.inspection) == (32, 1, 3, "reduced")
+    # a rejection restarts the count of 10: lots 11-20 accepted -> reduced after lot 20
+    sw = sampling.InspectionSwitcher(reduced=True)
+    assert _feed(sw, [0] * 9 + [3] + [0] * 10) == ["normal"] * 19 + ["reduced"]
+
+
+def test_the_limit_number_and_steady_production_gate_reduced_inspection() -> None:
+    # errors 1,1,1 then 0s: 3 > limit 2 after lot 10; lots 2-11 hold 2 <= 2 -> reduced after lot 11
+    sw = sampling.InspectionSwitcher(reduced=True, limit_number=2)
+    assert _feed(sw, [1, 1, 1] + [0] * 8) == ["normal"] * 10 + ["reduced"]
+    assert sw.history()["reason"].iloc[-1] == ("10 consecutive lots accepted on normal inspection, 2 errors ≤ limit "
+                                               "number 2, production steady")
+    # production not steady at the 10th lot: no switch; the 11th (steady) lot switches
+    sw = sampling.InspectionSwitcher(reduced=True)
+    assert _feed(sw, [0] * 11, steady=[True] * 9 + [False, True]) == ["normal"] * 10 + ["reduced"]
+
+
+def test_reduced_goes_back_to_normal_on_a_rejection_a_lot_in_the_gap_or_unsteady_production() -> None:
+    def on_reduced() -> sampling.InspectionSwitcher:
+        sw = sampling.InspectionSwitcher(reduced=True)
+        _feed(sw, [0] * 10)
+        assert sw.inspection == "reduced"
+        return sw
+
+    sw = on_reduced()
+    assert _feed(sw, [0, 1]) == ["reduced", "reduced"]  # 1 error = Ac: stays reduced
+    assert _feed(sw, [2]) == ["normal"]  # Ac 1 < 2 < Re 3: accepted, back to normal
+    last = sw.history().iloc[-1]
+    assert bool(last["accepted"]) and last["reason"].startswith("2 errors between Ac=1 and Re=3")
+    sw = on_reduced()
+    assert _feed(sw, [3]) == ["normal"] and not bool(sw.history()["accepted"].iloc[-1])
+    sw = on_reduced()
+    assert _feed(sw, [0], steady=[False]) == ["normal"]
+    # back on normal, 10 more accepted lots are needed
+    assert _feed(sw, [0] * 10) == ["normal"] * 9 + ["reduced"]
+    assert sw.summary() == ("21 lot(s) recorded; next lot: reduced inspection; last switch after lot 21: 10 "
+                            "consecutive lots accepted on normal inspection, production steady")
+
+
+def test_the_switcher_refuses_what_does_not_fit() -> None:
+    sw = sampling.InspectionSwitcher()
+    tight = sampling.iso2859_plan(1000, 1.0, inspection="tightened")
+    with pytest.raises(WorkbenchError, match="plan is for tightened inspection, but normal inspection applies"):
+        sw.update(0, tight)
+    normal = sw.plan(1000, 1.0)
+    for bad in (-1, 81, 1.5, True):
+        with pytest.raises(WorkbenchError, match="errors=.* from 0 to n=80"):
+            sw.update(bad, normal)  # type: ignore[arg-type]
+    with pytest.raises(WorkbenchError, match="nothing to resume"):
+        sw.resume()
+    with pytest.raises(WorkbenchError, match="limit_number=-1"):
+        sampling.InspectionSwitcher(limit_number=-1)
+    with pytest.raises(TypeError, match="reduced must be True or False"):
+        sampling.InspectionSwitcher(reduced="yes")  # type: ignore[arg-type]
+    assert sw.history().empty and list(sw.history().columns) == [
+        "lot", "inspection", "code_letter", "n", "ac", "re", "errors", "accepted", "next_inspection", "reason"]
 
 
 # ---- two-point plans: equal to a brute-force search ---------------------------------------------
@@ -336,6 +529,31 @@ def test_cli_plan_and_check_print_the_analysis(tmp_path: Path) -> None:
     assert zero.output.startswith("Review 2,990 of 1,000,000 items") and "2995" in zero.output
     bad = CliRunner().invoke(app, ["acceptance", "plan", "--aql", "1"])
     assert bad.exit_code != 0 and "--aql needs --ltpd" in str(bad.exception)
+
+
+def test_cli_plans_and_checks_reduced_inspection(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.analyses import acceptance_plan
+    from workbench.cli import app
+
+    out = tmp_path / "plan.json"
+    res = CliRunner().invoke(app, ["acceptance", "plan", "--lot", "1000", "--iso", "--aql", "1.5", "--inspection",
+                                   "reduced", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    plan = acceptance_plan.read_plan(out)
+    assert (plan.code_letter, plan.n, plan.c, plan.re) == ("J", 32, 1, 4)  # type: ignore[union-attr]
+    assert res.output.splitlines()[0] == ("Review 32 of 1,000 items, drawn at random; accept the lot with at most 1 "
+                                          "error; with 2–3 errors accept it too, but return to normal inspection for "
+                                          "the next lot; reject at 4.")
+    reviewed = tmp_path / "reviewed.csv"
+    pd.DataFrame({"item_id": range(32), "correct": [k not in (3, 9, 20) for k in range(32)]}).to_csv(reviewed, index=False)
+    res = CliRunner().invoke(app, ["acceptance", "check", str(reviewed), "--plan", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("accept: 32 sampled, 3 errors between c=1 and Re=4 (accept this lot; return to "
+                                 "normal inspection for the next one)")
+    r = acceptance_plan.run(pd.read_csv(reviewed), method="iso2859", lot_size=1000, aql=1.5, inspection="reduced")
+    assert r.verdict.outcome == "accept" and r.checks().ok, r.checks().summary()
 
 
 def test_analysis_checks_hold_and_can_fail() -> None:

@@ -1000,7 +1000,8 @@ def acceptance_plan_command(
     iso: Annotated[bool, typer.Option("--iso", help="The ISO 2859-1 / ANSI Z1.4 plan (with --aql, --level, --inspection).")] = False,
     sequential: Annotated[bool, typer.Option("--sequential", help="Wald's sequential test of --aql against --ltpd.")] = False,
     level: Annotated[str, typer.Option(help="ISO 2859-1 inspection level: I, II, III, S-1 ... S-4.")] = _AP["level"],
-    inspection: Annotated[str, typer.Option(help="ISO 2859-1 inspection: normal or tightened.")] = _AP["inspection"],
+    inspection: Annotated[str, typer.Option(help="ISO 2859-1 / MIL-STD-105E inspection: normal, tightened or reduced "
+                                            "(Table II-C).")] = _AP["inspection"],
     method: Annotated[str, typer.Option(help="zero-failure, two-point, iso2859 or sequential; unless given, told "
                                         "from the options given (--iso, --sequential, --ltpd).")] = _AP["method"],
     out: Annotated[Path | None, typer.Option("--out", help="Write the plan as JSON (for `workbench acceptance check --plan`).")] = None,

@@ -11,9 +11,11 @@ and what that rule risks:
   the AQL with probability ≥ 1 − producer's risk and a lot at the LTPD with probability ≤
   consumer's risk;
 * :func:`iso2859_plan` — the plan of ISO 2859-1 / ANSI/ASQ Z1.4 (MIL-STD-105E): code letter
-  from Table I, plan from master Table II-A (normal) or II-B (tightened);
+  from Table I, plan from master Table II-A (normal), II-B (tightened) or II-C (reduced);
 * :func:`sequential_plan` — Wald's sequential probability ratio test; :class:`SequentialCheck`
-  says *continue*, *accept* or *reject* after every reviewed item.
+  says *continue*, *accept* or *reject* after every reviewed item;
+* :class:`InspectionSwitcher` — the switching rules: which inspection (normal, tightened,
+  reduced, or none) applies to the next lot of a stream.
 
 :func:`check_sample` judges a reviewed sample against a plan and states the lot's accuracy as
 an exact lower bound (Clopper–Pearson, or hypergeometric for a finite lot). Every plan is a
@@ -59,6 +61,7 @@ __all__ = [
     "ISO_AQLS",
     "ISO_LEVELS",
     "AcceptanceCheck",
+    "InspectionSwitcher",
     "SequentialCheck",
     "SequentialPlan",
     "SingleSamplingPlan",
@@ -108,7 +111,24 @@ _NORMAL: dict[int, tuple[int, int] | str] = {0: (0, 1), 1: "up", 2: "down", 3: (
                                              6: (5, 6), 7: (7, 8), 8: (10, 11), 9: (14, 15), 10: (21, 22)}
 _TIGHTENED: dict[int, tuple[int, int] | str] = {0: (0, 1), 1: "down", 2: "down", 3: (1, 2), 4: (2, 3), 5: (3, 4),
                                                 6: (5, 6), 7: (8, 9), 8: (12, 13), 9: (18, 19)}
-_TABLES = {"normal": (_NORMAL, 14, 10), "tightened": (_TIGHTENED, 15, 9)}  # cells, offset, last diagonal
+#: MIL-STD-105E (10 May 1989) Table II-C, single sampling plans for reduced inspection (master table),
+#: the percent-nonconforming columns 0.010–10. Sample sizes by letter (A, B and C share n = 2) and the
+#: diagonals, with the gap between Ac and Re that reduced inspection has: a lot with Ac < d < Re is
+#: accepted but normal inspection is reinstated (MIL-STD-105E; ANSI/ASQC Z1.4 10.1.4). Transcribed from
+#: the standard's layout and checked cell by cell (all 256 letter × AQL cells, arrows followed) against
+#: the resolved reduced-inspection matrices of the R package AQLSchemes 1.7-2 (J. Lawson, CRAN; source
+#: as kept in github.com/fjgonzalezmgt/AQLSchemesCust, R/AAZ14Single.R), which differ only on the two
+#: cells whose arrow leads off the table (refused here, as for Table II-A). ISO 2859-1:1999 Table 2-C
+#: is a different table (no gap) and is not implemented.
+_REDUCED_SIZES = (2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800)
+_REDUCED: dict[int, tuple[int, int] | str] = {0: (0, 1), 1: "up", 2: "down", 3: (0, 2), 4: (1, 3), 5: (1, 4),
+                                              6: (2, 5), 7: (3, 6), 8: (5, 8), 9: (7, 10), 10: (10, 13)}
+# cells, offset, last diagonal, sample sizes, table number
+_TABLES: dict[str, tuple[dict[int, tuple[int, int] | str], int, int, tuple[int, ...], str]] = {
+    "normal": (_NORMAL, 14, 10, _SIZES, "II-A"),
+    "tightened": (_TIGHTENED, 15, 9, _SIZES, "II-B"),
+    "reduced": (_REDUCED, 14, 10, _REDUCED_SIZES, "II-C"),
+}
 
 
 def _kind(kind: object) -> Kind:
@@ -170,12 +190,12 @@ def _accept_probability(p: np.ndarray, n: int, c: int, lot_size: int | None, kin
 # ---- plans ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SingleSamplingPlan:
-    """Draw ``n`` items at random; accept the lot with at most ``c`` errors, reject with ``c + 1``.
+    """Draw ``n`` items at random; accept the lot with at most ``c`` errors, reject with ``re``.
 
     Attributes
     ----------
     n, c
-        Sample size and acceptance number (``re = c + 1`` is the rejection number).
+        Sample size and acceptance number.
     lot_size
         Items in the lot (``None``: an unbounded lot or a stream).
     kind
@@ -204,6 +224,10 @@ class SingleSamplingPlan:
     code_letter: str | None = None
     level: str | None = None
     inspection: str | None = None
+    rejection_number: int | None = None
+    """``Re`` when it is above ``c + 1`` (the reduced-inspection plans of MIL-STD-105E Table II-C):
+    a lot with ``c < errors < Re`` is accepted, but normal inspection is reinstated for the next
+    lot. ``None``: ``Re = c + 1``."""
     type: ClassVar[str] = "single"
 
     def __post_init__(self) -> None:
@@ -217,11 +241,22 @@ class SingleSamplingPlan:
             raise WorkbenchError(f"sampling plan: c={self.c} must be below n={self.n} (c errors allowed in n items).")
         if lot is not None and self.n > lot:
             raise WorkbenchError(f"sampling plan: n={self.n} exceeds lot_size={lot}; inspect the whole lot instead.")
+        re = self.rejection_number
+        if re is not None and (not isinstance(re, (int, np.integer)) or isinstance(re, bool)
+                               or not self.c + 1 <= re <= self.n):
+            raise WorkbenchError(f"sampling plan: rejection_number={re!r} must be a whole number from c + 1 = "
+                                 f"{self.c + 1} to n = {self.n} (leave it out for Re = c + 1).")
 
     @property
     def re(self) -> int:
-        """The rejection number, ``c + 1``."""
-        return self.c + 1
+        """The rejection number ``Re``: ``c + 1`` unless the plan has a gap (``rejection_number``)."""
+        return self.c + 1 if self.rejection_number is None else int(self.rejection_number)
+
+    @property
+    def has_gap(self) -> bool:
+        """``Re > c + 1``: a lot with ``c < errors < Re`` is accepted, and normal inspection is
+        reinstated for the next lot (MIL-STD-105E reduced inspection)."""
+        return self.re > self.c + 1
 
     @property
     def default_confidence(self) -> float:
@@ -245,8 +280,10 @@ class SingleSamplingPlan:
 
     def accept_probability(self, p: float | Sequence[float] | np.ndarray) -> np.ndarray:
         """The operating characteristic: probability of accepting a lot whose error rate is ``p``
-        (a proportion; hypergeometric lots hold ``round(p · lot_size)`` errors)."""
-        return _accept_probability(np.atleast_1d(np.asarray(p, dtype=float)), self.n, self.c, self.lot_size, self.kind)
+        (a proportion; hypergeometric lots hold ``round(p · lot_size)`` errors): ``P(errors < Re)``,
+        which is ``P(errors ≤ c)`` unless the plan has a gap (:attr:`has_gap`)."""
+        return _accept_probability(np.atleast_1d(np.asarray(p, dtype=float)), self.n, self.re - 1, self.lot_size,
+                                   self.kind)
 
     def _p_max(self) -> float:
         """An error rate where acceptance has become unlikely (< 0.1 %): the right end of curves."""
@@ -292,13 +329,17 @@ class SingleSamplingPlan:
             what = (f"two-point plan: AQL {self.aql:g}% accepted with ≥ {_pct(1 - (self.producer_risk or 0))}, "
                     f"LTPD {self.ltpd:g}% accepted with ≤ {_pct(self.consumer_risk or 0)}")
         elif self.method == "iso2859":
-            what = (f"ISO 2859-1 / ANSI Z1.4 code letter {self.code_letter}, level {self.level}, "
+            std = "MIL-STD-105E Table II-C / ANSI Z1.4" if self.inspection == "reduced" else "ISO 2859-1 / ANSI Z1.4"
+            what = (f"{std} code letter {self.code_letter}, level {self.level}, "
                     f"{self.inspection} inspection, AQL {self.aql:g}%")
         else:
             what = "a given plan"
         lot = "an unbounded lot" if self.lot_size is None else f"a lot of {self.lot_size:,}"
         full = " — 100% inspection (the plan's sample would be the whole lot)" if self.full_inspection else ""
-        return f"review n={self.n:,} of {lot}, accept with ≤ {self.c} error(s), reject at {self.re} ({what}){full}"
+        gap = (f"; {self.c + 1}–{self.re - 1} errors: accept, and return to normal inspection for the next lot"
+               if self.has_gap else "")
+        return (f"review n={self.n:,} of {lot}, accept with ≤ {self.c} error(s), reject at {self.re}{gap} "
+                f"({what}){full}")
 
     def summary(self) -> str:
         """The plan, its OC points and its AOQL in one paragraph."""
@@ -716,7 +757,8 @@ def iso2859_plan(
     """The single-sampling plan of ISO 2859-1 / ANSI/ASQ Z1.4 (MIL-STD-105E).
 
     The lot size and inspection level give the code letter (Table I); the letter and the AQL
-    give a cell of the master table — Table II-A for normal, II-B for tightened inspection.
+    give a cell of the master table — Table II-A for normal, II-B for tightened, II-C for reduced
+    inspection (MIL-STD-105E).
     Where the cell holds an arrow, the first plan in the arrow's direction is used, with that
     plan's sample size (its own letter). When that sample size equals or exceeds the lot
     size, the standard says to inspect the whole lot (``full_inspection=True``, ``n`` = lot).
@@ -732,10 +774,12 @@ def iso2859_plan(
     level
         ``"I"``, ``"II"`` (the usual), ``"III"`` or a special level ``"S-1"`` … ``"S-4"``.
     inspection
-        ``"normal"`` or ``"tightened"``. ``"reduced"`` (Table II-C) is refused: its
-        acceptance and rejection numbers (with a gap between them in Z1.4 and MIL-STD-105E,
-        without one in ISO 2859-1:1999) could not be checked against a published copy for this
-        version; read the plan from your licensed table and use :class:`SingleSamplingPlan`.
+        ``"normal"``, ``"tightened"`` or ``"reduced"``. Reduced plans are MIL-STD-105E Table
+        II-C's: smaller samples and a gap between Ac and Re (``plan.re > plan.c + 1``); a lot
+        with ``Ac < errors < Re`` is accepted, but normal inspection is reinstated.
+        ISO 2859-1:1999 Table 2-C (reduced plans without the gap, with its switching score) is a
+        different table and is not implemented. Which inspection applies to the next lot is
+        :class:`InspectionSwitcher`'s business.
 
     Notes
     -----
@@ -745,40 +789,34 @@ def iso2859_plan(
     8 → 10/11; 9 → 14/15; 10 → 21/22; ``d > 10`` ↑. A tightened cell depends on
     ``d = i + j - 15``: ``d < 0`` ↓; 0 → 0/1; 1, 2 ↓; 3 → 1/2; 4 → 2/3; 5 → 3/4; 6 → 5/6;
     7 → 8/9; 8 → 12/13; 9 → 18/19; ``d > 9`` ↑. Sample sizes by letter: 2, 3, 5, 8, 13, 20, 32,
-    50, 80, 125, 200, 315, 500, 800, 1250, 2000. An arrow that leads off the table (an ↑ in
-    row A, a tightened ↓ below letter R, where MIL-STD-105E adds a letter S of 3150) is an
-    error naming the cell.
+    50, 80, 125, 200, 315, 500, 800, 1250, 2000. A reduced cell (Table II-C) depends on
+    ``d = i + j - 14`` with the arrows of Table II-A and the plans 0 → 0/1; 3 → 0/2; 4 → 1/3;
+    5 → 1/4; 6 → 2/5; 7 → 3/6; 8 → 5/8; 9 → 7/10; 10 → 10/13, sample sizes 2, 2, 2, 3, 5, 8,
+    13, 20, 32, 50, 80, 125, 200, 315, 500, 800. An arrow that leads off the table (an ↑ in
+    row A, a ↓ below letter R, where MIL-STD-105E's tightened table adds a letter S of 3150) is
+    an error naming the cell.
 
-    **Switching rules** (ISO 2859-1 clause 9, Z1.4 section 8): the plans protect a *stream* of
-    lots only when the rules are applied. Start with normal inspection.
-    Normal → tightened when 2 of 5 or fewer consecutive lots are not accepted on original
-    inspection. Tightened → normal when 5 consecutive lots are accepted. Normal → reduced when
-    the preceding 10 lots were accepted (Z1.4 also bounds their total nonconforming by the limit
-    numbers of Table VIII; ISO 2859-1:1999 uses a switching score ≥ 30), production is steady
-    and the responsible authority approves. Reduced → normal when a lot is not accepted,
-    production becomes irregular, or other conditions warrant. If 5 consecutive lots stay on
-    tightened inspection, stop acceptance inspection until the supplier has improved quality.
+    **Switching rules**: the plans protect a *stream* of lots only when the rules are applied;
+    :class:`InspectionSwitcher` applies them lot by lot (its docstring states them).
 
     References
     ----------
     ISO 2859-1:1999, Sampling procedures for inspection by attributes — Part 1, Tables 1, 2-A,
-    2-B. ANSI/ASQ Z1.4-2008, Tables I, II-A, II-B. MIL-STD-105E (1989), Tables I, II-A, II-B
-    (public domain). Table I and the level II plans were checked against the published charts
-    cited in ``tests/test_sampling.py``.
+    2-B. ANSI/ASQ Z1.4-2008, Tables I, II-A, II-B. MIL-STD-105E (1989), Tables I, II-A, II-B,
+    II-C (public domain). Table I and the level II plans were checked against the published
+    charts cited in ``tests/test_sampling.py``; Table II-C against AQLSchemes 1.7-2 (J. Lawson,
+    CRAN), cell by cell.
 
     Examples
     --------
     >>> p = iso2859_plan(2_000, 0.65, inspection="tightened")
     >>> p.code_letter, p.n, p.c, p.re
     ('K', 125, 1, 2)
+    >>> p = iso2859_plan(2_000, 0.65, inspection="reduced")
+    >>> p.code_letter, p.n, p.c, p.re
+    ('K', 50, 1, 3)
     """
     check_choice(inspection, name="inspection", choices=("normal", "tightened", "reduced"))
-    if inspection == "reduced":
-        raise WorkbenchError(
-            "inspection='reduced' is not supported: Table II-C (reduced inspection) could not be verified against "
-            "a published copy for this version (ISO 2859-1:1999 and ANSI Z1.4 differ there). Use 'normal' or "
-            "'tightened', or read n, Ac and Re from your licensed table and build SingleSamplingPlan(n=..., c=Ac)."
-        )
     number = isinstance(aql, (int, float, np.integer, np.floating)) and not isinstance(aql, bool)
     if number and 10.0 < float(aql) <= 1000.0:
         raise WorkbenchError(
@@ -794,7 +832,7 @@ def iso2859_plan(
     lot = _lot(lot_size, required=True)
     assert lot is not None
     letter = iso2859_code_letter(lot, level)
-    cells, offset, last = _TABLES[inspection]
+    cells, offset, last, sizes, table = _TABLES[inspection]
     i = _LETTERS.index(letter)
     while True:
         d = i + j - offset
@@ -804,15 +842,18 @@ def iso2859_plan(
         i += 1 if cell == "down" else -1
         if not 0 <= i < len(_LETTERS):
             raise WorkbenchError(
-                f"ISO 2859-1 Table II-{'A' if inspection == 'normal' else 'B'}: the cell of code letter {letter} at AQL "
+                f"ISO 2859-1 / MIL-STD-105E Table {table}: the cell of code letter {letter} at AQL "
                 f"{aql:g} points {cell} past the table's last row; there is no plan for it here. Use another "
                 "inspection level (e.g. level='III' or 'I'), another AQL, or inspect the whole lot."
             )
-    ac, _re = cell
-    n = _SIZES[i]
+    ac, re = cell
+    n = sizes[i]
     full = n >= lot
-    return SingleSamplingPlan(lot if full else n, min(ac, (lot if full else n) - 1), lot, "binomial", "iso2859", full,
-                              aql=float(ISO_AQLS[j]), code_letter=_LETTERS[i], level=level, inspection=inspection)
+    size = lot if full else n
+    c = min(ac, size - 1)
+    gap = min(re, size) if re > ac + 1 and min(re, size) > c + 1 else None  # Re > Ac + 1 only in Table II-C
+    return SingleSamplingPlan(size, c, lot, "binomial", "iso2859", full, aql=float(ISO_AQLS[j]),
+                              code_letter=_LETTERS[i], level=level, inspection=inspection, rejection_number=gap)
 
 
 # ---- sequential plans ----------------------------------------------------------------------------
@@ -963,6 +1004,13 @@ class AcceptanceCheck:
     def accepted(self) -> bool:
         return self.decision == "accept"
 
+    @property
+    def back_to_normal(self) -> bool:
+        """An accepted lot whose errors fell between ``c`` and ``Re`` of a plan with a gap
+        (reduced inspection): the lot is accepted, and the next lot goes back to normal inspection."""
+        return (self.decision == "accept" and isinstance(self.plan, SingleSamplingPlan)
+                and self.plan.c < self.errors_used < self.plan.re)
+
     def summary(self) -> str:
         """``"accept: 1,250 sampled, 2 errors ≤ c=3; the lot's accuracy is ≥ 99.57% at 90% confidence"``."""
         plan = self.plan
@@ -979,6 +1027,9 @@ class AcceptanceCheck:
             return (f"continue: {self.n_reviewed:,} of the plan's {plan.n:,} reviewed, {err} (reject at {plan.re}); "
                     f"{bound}.")
         rel = f"≤ c={plan.c}" if self.decision == "accept" else f"≥ Re={plan.re}"
+        if self.back_to_normal:
+            rel = (f"between c={plan.c} and Re={plan.re} (accept this lot; return to normal inspection for the "
+                   "next one)")
         early = f" (stopped early at {self.n_used:,} of {plan.n:,})" if self.n_used < plan.n else ""
         return f"{self.decision}: {self.n_used:,} sampled{early}, {err} {rel}; {bound}."
 
@@ -1007,7 +1058,8 @@ def check_sample(plan: Plan, correct: Sequence[bool] | np.ndarray | pd.Series, *
     """Judge a lot from its reviewed items, in review order (``True`` = the item was right).
 
     A single-sampling plan decides on its first ``n`` items (reject as soon as the errors reach
-    ``Re``; *continue* while fewer than ``n`` are reviewed); a sequential plan on the first line
+    ``Re``; *continue* while fewer than ``n`` are reviewed; a reduced plan's lot with
+    ``c < errors < Re`` is accepted, :attr:`AcceptanceCheck.back_to_normal`); a sequential plan on the first line
     its path crosses. The accuracy bound (:func:`accuracy_lower_bound`) uses every reviewed item,
     at ``confidence`` (default: the plan's — its own for zero-failure plans, 1 − consumer's risk,
     or 0.95).
@@ -1116,3 +1168,190 @@ def reviewed_outcomes(
             "(--correct-value on the command line), e.g. ['Acceptable']."
         )
     return text.isin(_TRUE).to_numpy(dtype=bool)
+
+
+# ---- switching rules -----------------------------------------------------------------------------
+Inspection = Literal["normal", "tightened", "reduced", "discontinued"]
+_INSPECTIONS = ("normal", "tightened", "reduced", "discontinued")
+
+
+class InspectionSwitcher:
+    """Which inspection — normal, tightened, reduced — applies to the next lot of a stream, by the
+    switching rules of MIL-STD-105E / ANSI/ASQC Z1.4, applied lot by lot.
+
+    The plans of :func:`iso2859_plan` protect a *stream* of lots only when these rules are applied.
+    Inspection starts normal; after each lot, :meth:`update` takes the errors found in its sample
+    (on original inspection) and the plan it was judged by, and returns the inspection for the
+    next lot:
+
+    * normal → tightened when 2 of 5 or fewer consecutive lots on normal inspection are not
+      accepted;
+    * tightened → normal when 5 consecutive lots are accepted;
+    * tightened → discontinued when the lots not accepted since tightened inspection began reach
+      5 (Z1.4 8.4 and ISO 2859-1:1999 9.4; some copies of MIL-STD-105E say "10 consecutive lots
+      remain on tightened inspection" instead). :meth:`resume`, once the supplier has acted and
+      the responsible authority agrees, goes back to tightened inspection;
+    * normal → reduced when the preceding 10 lots were all on normal inspection and all accepted,
+      their samples' total errors are within ``limit_number`` (Table VIII), production is steady
+      and the responsible authority wants reduced inspection (``reduced=True``);
+    * reduced → normal when a lot is not accepted, when a lot is accepted with errors between
+      ``c`` and ``Re`` (the gap of Table II-C), or when production is not steady (``steady=False``:
+      irregular or delayed, or other conditions that warrant normal inspection).
+
+    Parameters
+    ----------
+    reduced
+        The responsible authority considers reduced inspection desirable. ``False`` (the default):
+        the stream never leaves normal inspection for reduced.
+    limit_number
+        The Table VIII limit number for the preceding 10 lots: their samples' total errors must not
+        exceed it for reduced inspection. ``None``: the condition is dropped, as Z1.4 8.5 allows
+        when the supplier and the customer agree. Table VIII is not built in (it was not verified
+        for this version); read the number for your AQL and the 10 samples' total size from your
+        licensed copy.
+
+    Notes
+    -----
+    Only lots inspected under normal inspection count for the normal → tightened and
+    normal → reduced rules, counted from the lot that started the current spell of normal
+    inspection. ISO 2859-1:1999 replaces the 10-lot rule and Table VIII by a *switching score*
+    (reduced when it reaches 30) and its Table 2-C has no gap between Ac and Re; this switcher
+    follows MIL-STD-105E / Z1.4, whose reduced plans :func:`iso2859_plan` gives.
+
+    References
+    ----------
+    MIL-STD-105E (1989), switching procedures (4.7) and Table II-C; ANSI/ASQC Z1.4, 8.3–8.5 and
+    10.1.4.
+
+    Examples
+    --------
+    >>> sw = InspectionSwitcher(reduced=True)
+    >>> plan = sw.plan(1_000, 1.0)
+    >>> [sw.update(0, plan) for _ in range(10)][-1]
+    'reduced'
+    >>> plan = sw.plan(1_000, 1.0)
+    >>> plan.n, plan.c, plan.re
+    (32, 1, 3)
+    >>> sw.update(2, plan)  # 2 errors: between Ac 1 and Re 3, the lot is accepted
+    'normal'
+    """
+
+    def __init__(self, *, reduced: bool = False, limit_number: int | None = None) -> None:
+        if not isinstance(reduced, (bool, np.bool_)):
+            raise TypeError(f"reduced must be True or False (the authority wants reduced inspection), got {reduced!r}.")
+        if limit_number is not None and (isinstance(limit_number, bool) or not isinstance(limit_number, (int, np.integer))
+                                         or limit_number < 0):
+            raise WorkbenchError(f"limit_number={limit_number!r} must be a whole number ≥ 0 from Table VIII, or None "
+                                 "to drop the limit-number condition (Z1.4 8.5).")
+        self.reduced = bool(reduced)
+        self.limit_number = None if limit_number is None else int(limit_number)
+        self._state: Inspection = "normal"
+        self._normal: list[tuple[bool, int]] = []  # (accepted, errors) of this spell of normal inspection
+        self._accepted_run = 0  # consecutive lots accepted on tightened inspection
+        self._not_accepted = 0  # lots not accepted since tightened inspection began
+        self._lots: list[dict[str, Any]] = []
+
+    @property
+    def inspection(self) -> Inspection:
+        """The inspection for the next lot: ``"normal"``, ``"tightened"``, ``"reduced"`` or
+        ``"discontinued"`` (no acceptance inspection until :meth:`resume`)."""
+        return self._state
+
+    def plan(self, lot_size: int, aql: float, level: str = "II") -> SingleSamplingPlan:
+        """The next lot's plan: :func:`iso2859_plan` under :attr:`inspection`."""
+        if self._state == "discontinued":
+            raise WorkbenchError(self._discontinued_message())
+        return iso2859_plan(lot_size, aql, level, self._state)
+
+    def _discontinued_message(self) -> str:
+        return ("acceptance inspection is discontinued: 5 lots were not accepted on tightened inspection. Call "
+                "resume() once the supplier has acted to improve quality and the responsible authority agrees; "
+                "inspection then restarts on tightened.")
+
+    def update(self, errors: int, plan: SingleSamplingPlan, *, steady: bool = True) -> Inspection:
+        """Record one lot: ``errors`` found in its sample under ``plan`` (on original inspection);
+        returns the inspection for the next lot.
+
+        ``steady=False`` says production was irregular or delayed (or other conditions warrant
+        normal inspection): it ends reduced inspection and blocks the switch to it.
+        """
+        if self._state == "discontinued":
+            raise WorkbenchError(self._discontinued_message())
+        if not isinstance(plan, SingleSamplingPlan):
+            raise TypeError(f"plan must be the SingleSamplingPlan the lot was judged by, got {type(plan).__name__}.")
+        if plan.inspection is not None and plan.inspection != self._state:
+            raise WorkbenchError(f"the lot's plan is for {plan.inspection} inspection, but {self._state} inspection "
+                                 "applies to this lot; make each lot's plan with switcher.plan(lot_size, aql, level).")
+        if isinstance(errors, bool) or not isinstance(errors, (int, np.integer)) or not 0 <= errors <= plan.n:
+            raise WorkbenchError(f"errors={errors!r} must be the whole number of errors found in the lot's sample, "
+                                 f"from 0 to n={plan.n}.")
+        if not isinstance(steady, (bool, np.bool_)):
+            raise TypeError(f"steady must be True or False, got {steady!r}.")
+        errors, before = int(errors), self._state
+        accepted = errors < plan.re
+        reason = ""
+        if before == "normal":
+            self._normal.append((accepted, errors))
+            recent = [ok for ok, _ in self._normal[-5:]]
+            last10 = self._normal[-10:]
+            total = sum(e for _, e in last10)
+            if not accepted and recent.count(False) >= 2:
+                reason = f"{recent.count(False)} of the last {len(recent)} lots on normal inspection not accepted"
+                self._enter("tightened")
+            elif (self.reduced and steady and len(last10) == 10 and all(ok for ok, _ in last10)
+                  and (self.limit_number is None or total <= self.limit_number)):
+                limit = "" if self.limit_number is None else f", {total} errors ≤ limit number {self.limit_number}"
+                reason = f"10 consecutive lots accepted on normal inspection{limit}, production steady"
+                self._enter("reduced")
+        elif before == "tightened":
+            if accepted:
+                self._accepted_run += 1
+                if self._accepted_run == 5:
+                    reason = "5 consecutive lots accepted on tightened inspection"
+                    self._enter("normal")
+            else:
+                self._accepted_run = 0
+                self._not_accepted += 1
+                if self._not_accepted == 5:
+                    reason = "5 lots not accepted on tightened inspection: stop until the supplier has improved"
+                    self._state = "discontinued"
+        else:  # reduced
+            if not accepted:
+                reason = f"lot not accepted on reduced inspection ({errors} ≥ Re={plan.re})"
+            elif errors > plan.c:
+                reason = f"{errors} errors between Ac={plan.c} and Re={plan.re}: lot accepted, normal inspection again"
+            elif not steady:
+                reason = "production not steady"
+            if reason:
+                self._enter("normal")
+        self._lots.append({"lot": len(self._lots) + 1, "inspection": before, "code_letter": plan.code_letter,
+                           "n": plan.n, "ac": plan.c, "re": plan.re, "errors": errors, "accepted": accepted,
+                           "next_inspection": self._state, "reason": reason})
+        return self._state
+
+    def _enter(self, state: Inspection) -> None:
+        self._state = state
+        self._normal = []
+        self._accepted_run = self._not_accepted = 0
+
+    def resume(self) -> Inspection:
+        """After discontinuation: the supplier has acted and the responsible authority agrees;
+        inspection restarts on tightened (Z1.4 8.4)."""
+        if self._state != "discontinued":
+            raise WorkbenchError(f"resume() restarts a discontinued inspection; inspection is {self._state}, "
+                                 "so there is nothing to resume.")
+        self._enter("tightened")
+        return self._state
+
+    def history(self) -> pd.DataFrame:
+        """One row per lot: ``lot``, ``inspection`` (the one it was inspected under), ``code_letter``,
+        ``n``, ``ac``, ``re``, ``errors``, ``accepted``, ``next_inspection`` and ``reason`` (why
+        the inspection changed; empty when it did not)."""
+        return pd.DataFrame(self._lots, columns=["lot", "inspection", "code_letter", "n", "ac", "re", "errors",
+                                                 "accepted", "next_inspection", "reason"])
+
+    def summary(self) -> str:
+        """The inspection for the next lot and the last switch, in one line."""
+        switches = [r for r in self._lots if r["reason"]]
+        last = (f"; last switch after lot {switches[-1]['lot']}: {switches[-1]['reason']}" if switches else "")
+        return f"{len(self._lots)} lot(s) recorded; next lot: {self._state} inspection{last}"

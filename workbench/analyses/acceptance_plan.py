@@ -232,8 +232,8 @@ class AcceptancePlanReport:
             items.append(check("the accuracy bound is a proportion", 0.0 <= c.accuracy_lower <= 1.0,
                                f"{c.accuracy_lower:.5f}"))
             if isinstance(plan, sampling.SingleSamplingPlan) and c.decision == "accept":
-                items.append(check("an accepted lot kept within c", c.errors_used <= plan.c,
-                                   f"{c.errors_used} ≤ {plan.c}"))
+                items.append(check("an accepted lot kept below the rejection number", c.errors_used < plan.re,
+                                   f"{c.errors_used} < Re={plan.re}"))
         return Checks.of(items)
 
 
@@ -287,6 +287,9 @@ def _plan_verdict(plan: sampling.SingleSamplingPlan | sampling.SequentialPlan) -
         else:
             rule = ("accept the lot only if none of them is wrong" if plan.c == 0 else
                     f"accept the lot with at most {plan.c} error{'s' if plan.c != 1 else ''}")
+            if plan.has_gap:
+                rule += (f"; with {plan.c + 1}–{plan.re - 1} errors accept it too, but return to normal inspection "
+                         f"for the next lot; reject at {plan.re}")
             head = f"Review {fmt_count(plan.n)} of {lot} items, drawn at random; {rule}."
         bullets = [plan.describe()[0].upper() + plan.describe()[1:] + "."]
         if plan.aql is not None and plan.ltpd is not None:
