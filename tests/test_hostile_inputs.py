@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import DATA_SAMPLES
 from tests.tiny_models import save_tiny_lm
-from workbench import io, reports
+from workbench import io, reports, samples
 from workbench.errors import WorkbenchError
 from workbench.review import ReviewStore
 from workbench.review.store import SCHEMA_VERSION
@@ -554,6 +554,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     io.save_table(_poisoned(cap_truth, ["pair_id"]), root / "image_captions_rows.csv")
     reviewed = pd.DataFrame({"item_id": [f"doc-{i}" for i in range(80)], "correct": [i % 20 != 3 for i in range(80)]})
     io.save_table(_poisoned(reviewed, ["item_id"]), root / "reviewed.csv")  # issue 32: the errors table shows ids
+    # issue 30: ids, texts and a score's name reach the label issues, the weights and the verdict
+    scored = samples.make_scored_items(400, label_noise=0.05, rng=0)
+    items = scored.tables["items"].rename(columns={"noise": "noise" + NAME_PAYLOAD})
+    io.save_table(_poisoned(items, ["item_id", "text"]), root / "scored_items.csv")
+    io.save_table(_poisoned(scored.tables["decisions"], ["item_id"]), root / "decisions.csv")
     return root
 
 
@@ -583,6 +588,8 @@ def _parameters(name: str, d: Path) -> dict[str, object]:
         },
         "quality_dashboard": {"store_path": d / "reviews.sqlite", "reports_dir": ""},
         "acceptance_plan": {"reviewed_path": d / "reviewed.csv", "method": "iso2859", "lot_size": 1000},
+        "filter_learning": {"items_path": d / "scored_items.csv", "decisions_path": d / "decisions.csv",
+                            "curve_seeds": 1},
         "data_intervention_ab": {
             "annotations_path": d / "ann_full.csv", "texts_path": d / "texts.csv", "gold_path": d / "gold.csv",
             "corpus_path": d / "corpus.jsonl", "n_repeats": 2, "reference_docs": 200,

@@ -22,6 +22,7 @@ __all__ = [
     "DATA_INTERVENTION_AB",
     "DATA_OVERVIEW",
     "DEDUP_AUDIT",
+    "FILTER_LEARNING",
     "LENGTH_BIAS",
     "QUALITY_DASHBOARD",
     "REPORT_DEFAULTS",
@@ -98,6 +99,13 @@ ACCEPTANCE_PLAN: dict[str, Any] = {
     "item_column": "item_id", "correct_column": "correct", "correct_values": [], "format": "auto", "options": {},
 }
 
+FILTER_LEARNING: dict[str, Any] = {
+    "item_column": "item_id", "decisions_item_column": "item_id", "decision_column": "decision", "columns": [],
+    "target": "", "keep": ["Acceptable"], "folds": 5, "confidence": 0.95, "label_issue_confidence": 0.9,
+    "curve_seeds": 3, "curve_budget": 0, "curve_step": 0, "random_share": 0.2, "seed": 0, "format": "auto",
+    "options": {},
+}
+
 #: report name -> its defaults (the notebook parameters that are not input paths)
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "data_overview": DATA_OVERVIEW,
@@ -111,4 +119,5 @@ REPORT_DEFAULTS: dict[str, dict[str, Any]] = {
     "quality_dashboard": QUALITY_DASHBOARD,
     "spot_check_review": SPOT_CHECK_REVIEW,
     "acceptance_plan": ACCEPTANCE_PLAN,
+    "filter_learning": FILTER_LEARNING,
 }

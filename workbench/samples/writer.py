@@ -18,6 +18,7 @@ from workbench.samples.image_captions import make_image_captions
 from workbench.samples.preferences import make_preferences
 from workbench.samples.relevance import make_relevance
 from workbench.samples.reviews import make_reviews
+from workbench.samples.scored_items import make_scored_items
 from workbench.samples.vendors import make_vendors
 
 __all__ = ["SAMPLE_NAMES", "write_all", "write_sample"]
@@ -79,6 +80,10 @@ _SAMPLES: dict[str, _Entry] = {
         subdir="image_captions",
         also_written="image_captions/images/*.*",
     ),
+    # scored items and one reviewer's decisions under a planted rule that combines signals
+    # (the filter_learning report's sample); 5% of the decisions flipped
+    "scored_items": _Entry(lambda out, seed: make_scored_items(2_000, label_noise=0.05, rng=seed),
+                           subdir="scored_items"),
 }
 
 #: The samples written by :func:`write_all`, in order.
