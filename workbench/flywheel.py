@@ -142,24 +142,17 @@ def embed_texts(
     vector by the text's content hash and the model's identity, like every other score: a
     second call on the same texts embeds nothing.
     """
-    from workbench.scoring.cache import ScoreCache, content_hash
+    from workbench.scoring.cache import ScoreCache
 
     name, location, model_id = _embedding_source(model)
     store = cache if isinstance(cache, ScoreCache) or cache is None else ScoreCache(cache)
     texts = list(texts)
-    keys = [content_hash(t) for t in texts]
-    vectors: dict[str, np.ndarray] = {}
-    if store is not None and keys:
-        known = store.get(keys, metric=EMBEDDING_METRIC, model_id=model_id)
-        for k, v in zip(known.index, known["embedding"] if "embedding" in known else (), strict=False):
-            vectors[k] = np.asarray(v, np.float32)
-    todo = list(dict.fromkeys(k for k in keys if k not in vectors))
-    if todo:
+
+    def encode(batch: list[str]) -> pd.DataFrame:
         from workbench.dedup.semantic import embed
 
-        first = dict(zip(keys, texts, strict=True))
         try:
-            new = embed([first[k] for k in todo], model=location, batch_size=batch_size, device=None, progress=False)
+            vectors = embed(batch, model=location, batch_size=batch_size, device=None, progress=False)
         except WorkbenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a folder that is not a sentence-transformers model
@@ -167,14 +160,14 @@ def embed_texts(
                 f"could not embed with the sentence-embedding model {name!r} at '{location}' "
                 f"({type(exc).__name__}: {exc}); pass embedding_model= a sentence-transformers folder."
             ) from exc
-        for k, v in zip(todo, new, strict=True):
-            vectors[k] = v
-        if store is not None:
-            store.put(todo, pd.DataFrame({"embedding": [v.tolist() for v in new]}), metric=EMBEDDING_METRIC,
-                      model_id=model_id)
-    if not keys:
+        return pd.DataFrame(vectors, columns=[f"e{j}" for j in range(vectors.shape[1])])
+
+    if not texts:
         return np.zeros((0, 0), np.float32)
-    return np.stack([vectors[k] for k in keys]).astype(np.float32)
+    if store is None:
+        return encode(list(dict.fromkeys(texts))).set_axis(list(dict.fromkeys(texts))).loc[texts].to_numpy(np.float32)
+    frame = store.compute(texts, encode, metric=EMBEDDING_METRIC, model_id=model_id)
+    return frame.to_numpy(np.float32)
 
 
 def _labels(decisions: pd.DataFrame, *, target: str | None, keep: Sequence[str], item: str,
