@@ -125,6 +125,22 @@ def test_learning_curves_of_both_strategies() -> None:
     assert rand["auc"].iloc[-1] > 0.75 and active["auc"].iloc[-1] > 0.75
     # the random share of the active strategy estimates accuracy without the selection bias
     assert active["random_share_accuracy"].notna().all()
+    assert (active["random_share_n"].diff().dropna() > 0).all() and active["random_share_n"].iloc[-1] < 150
+
+
+def test_the_random_share_estimate_covers_the_held_out_accuracy_on_a_noisy_rule() -> None:
+    """A uniform share drawn before any filter, judged out of fold: its interval covers the
+    filter's accuracy on held-out items."""
+    covered, steps = 0, 0
+    for seed in range(3):
+        s = make_scored_items(3_000, rule="combined", label_noise=0.1, rng=seed)
+        flags = s.rows.set_index("item_id")["flagged"]
+        curve = learning_curve(s.tables["items"], lambda f: flags.reindex(f["item_id"]).to_numpy(bool),
+                               strategy="filter-uncertainty", budget=300, step=25, seed=seed)
+        inside = (curve["random_share_low"] <= curve["accuracy"]) & (curve["accuracy"] <= curve["random_share_high"])
+        covered, steps = covered + int(inside.sum()), steps + len(curve)
+        assert (curve["random_share_high"] - curve["random_share_low"]).iloc[-1] < 0.2
+    assert covered / steps >= 0.85, (covered, steps)
 
 
 def test_delong_standard_errors_agree_with_the_bootstrap() -> None:

@@ -684,6 +684,23 @@ def train_filter(
     )
 
 
+def _oof_accuracy(x: np.ndarray, y: np.ndarray, labelled: np.ndarray, share: np.ndarray, seed: int,
+                  folds: int = 5) -> float:
+    """Accuracy on the ``share`` items (all labelled) of filters that did not learn them: each
+    fold of the share is predicted by a filter trained on every other label."""
+    if len(share) < folds:
+        return float("nan")
+    parts = np.array_split(np.random.default_rng(seed).permutation(share), folds)
+    right = 0
+    for part in parts:
+        train = np.setdiff1d(labelled, part, assume_unique=False)
+        if not 0 < y[train].sum() < len(train):
+            return float("nan")
+        coef, b, mean, scale = _fit(x[train], y[train], seed)
+        right += int(((_proba(x[part], coef, b, mean, scale) >= 0.5) == y[part]).sum())
+    return right / len(share)
+
+
 def learning_curve(
     items: pd.DataFrame,
     oracle: Callable[[pd.DataFrame], Sequence[bool] | np.ndarray | pd.Series],
@@ -694,29 +711,39 @@ def learning_curve(
     columns: Sequence[str] | None = None,
     random_share: float = 0.2,
     test_size: float = 0.3,
+    confidence: float = 0.95,
     item: str = "item_id",
     seed: int = 0,
 ) -> pd.DataFrame:
     """How fast a labeling budget teaches the filter: AUC and average precision on held-out
-    items after each ``step`` labels.
+    items after each ``step`` labels, and how well the random share estimates its accuracy.
 
     ``oracle(frame)`` plays the reviewer: it returns, for the rows of ``frame``, whether each
     is flagged. ``"random"`` labels items in a seeded random order; ``"filter-uncertainty"``
     starts with ``step`` random labels, then retrains after each ``step`` and labels the items
-    whose probability is nearest 0.5, mixed with a seeded random share ``random_share`` (so
-    the accuracy estimated on that share stays unbiased).
+    whose probability is nearest 0.5, mixed with a random share ``random_share``. The random
+    share follows one seeded random order of the whole pool, drawn before any filter exists
+    (an item the filter already picked still counts in it, at no new label), so it stays a
+    uniform sample of the pool however the filter chooses.
 
     Returns
     -------
     pandas.DataFrame
-        ``n_labels, auc, average_precision`` (and ``random_share_accuracy``, the filter's
-        accuracy on the random-share labels so far, for the active strategy).
+        ``n_labels, auc, average_precision``; ``accuracy``, the current filter's accuracy on
+        the held-out items (the truth an estimate should cover); ``random_share_n`` and
+        ``random_share_accuracy`` with its Wilson interval (``random_share_low``,
+        ``random_share_high``): the accuracy on the random share, each item predicted by a
+        filter trained on every other label (out of fold: no item is judged by a filter that
+        learned it).
     """
+    from workbench._internal.stats import wilson_interval
+
     check_choice(strategy, name="strategy", choices=("random", "filter-uncertainty"))
     if not 0 <= random_share <= 1:
         raise WorkbenchError(f"random_share={random_share} must be between 0 and 1.")
     if step < 1 or budget < step:
         raise WorkbenchError(f"budget={budget} and step={step}: need 1 <= step <= budget.")
+    conf = check_confidence(confidence)
     scores, features = _scores_table(items, item, columns)
     x_all = scores[features].to_numpy(float)
     y_all = np.asarray(oracle(scores.reset_index()), dtype=bool)
@@ -728,37 +755,48 @@ def learning_curve(
     test, pool = order[:n_test], order[n_test:]
     if budget > len(pool):
         raise WorkbenchError(f"budget={budget} is more than the {len(pool)} items left after the test split.")
-    labelled: list[int] = list(pool[:step])
-    random_picks: list[int] = list(pool[:step])
+    # the pool in the random share's order (seeded, drawn before any filter): the first `drawn` are the share
+    rand_order = gen.permutation(pool)
+    drawn = step
+    is_labelled = np.zeros(len(y_all), bool)
+    is_labelled[rand_order[:step]] = True
+    n_labels = step
     rows = []
     while True:
-        idx = np.array(labelled)
+        idx = np.flatnonzero(is_labelled)
         y = y_all[idx]
+        share = rand_order[:drawn]
+        row: dict[str, float] = {"n_labels": n_labels}
+        coef = None
         if 0 < y.sum() < len(y):
             coef, b, mean, scale = _fit(x_all[idx], y, seed)
             p_test = _proba(x_all[test], coef, b, mean, scale)
-            row = {"n_labels": len(idx), "auc": _auc(y_all[test], p_test), "average_precision": _ap(y_all[test], p_test)}
+            row.update(auc=_auc(y_all[test], p_test), average_precision=_ap(y_all[test], p_test),
+                       accuracy=float(((p_test >= 0.5) == y_all[test]).mean()))
         else:
-            coef = None
-            row = {"n_labels": len(idx), "auc": float("nan"), "average_precision": float("nan")}
-        if strategy == "filter-uncertainty" and coef is not None and random_picks:
-            rp = np.array(random_picks)
-            row["random_share_accuracy"] = float(((_proba(x_all[rp], coef, b, mean, scale) >= 0.5) == y_all[rp]).mean())
+            row.update(auc=float("nan"), average_precision=float("nan"), accuracy=float("nan"))
+        acc = _oof_accuracy(x_all, y_all, idx, share, seed)
+        low, high = wilson_interval(acc * len(share), len(share), conf) if np.isfinite(acc) else (np.nan, np.nan)
+        row.update(random_share_n=len(share), random_share_accuracy=acc, random_share_low=float(low),
+                   random_share_high=float(high))
         rows.append(row)
-        if len(labelled) >= budget:
+        if n_labels >= budget:
             break
-        taken = set(labelled)
-        rest = np.array([i for i in pool if i not in taken])
-        k = min(step, budget - len(labelled))
+        k = min(step, budget - n_labels)
         if strategy == "random" or coef is None:
-            pick = list(rest[:k])
-            random_picks += pick
+            new = rand_order[drawn:drawn + k]
+            drawn += k
         else:
-            n_rand = int(round(random_share * k))
-            rand = list(gen.choice(rest, size=n_rand, replace=False)) if n_rand else []
-            left = np.array([i for i in rest if i not in set(rand)])
+            rand: list[int] = []
+            while len(rand) < int(round(random_share * k)) and drawn < len(rand_order):
+                nxt = int(rand_order[drawn])
+                drawn += 1
+                if not is_labelled[nxt]:
+                    rand.append(nxt)
+            left = pool[~is_labelled[pool]]
+            left = left[~np.isin(left, rand)]
             p = _proba(x_all[left], coef, b, mean, scale)
-            pick = rand + list(left[np.argsort(np.abs(p - 0.5), kind="stable")[: k - n_rand]])
-            random_picks += rand
-        labelled += pick
+            new = np.array(rand + list(left[np.argsort(np.abs(p - 0.5), kind="stable")[: k - len(rand)]]), int)
+        is_labelled[new] = True
+        n_labels += len(new)
     return pd.DataFrame(rows)
