@@ -306,3 +306,65 @@ def test_the_flows_retrain_stages_turn_decisions_into_a_filter_and_score_again(t
     assert rescored["learned:quality"].between(0, 1).all()
     short = rescored["n_words"] < scores["n_words"].median()
     assert rescored.loc[short, "learned:quality"].mean() > rescored.loc[~short, "learned:quality"].mean() + 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipelines-dvc")
+def test_dvc_retrain_stages_retrain_when_reviewers_decide_more(tmp_path: Path) -> None:
+    """pipeline dvc --retrain STORE (issue 30): dvc repro trains the filter from the store's
+    decisions and scores the corpus again; nothing reruns until the store changes; a new
+    decision retrains and rescores."""
+    dvc = Path(sys.executable).parent / "dvc"
+    if not dvc.exists():
+        pytest.fail("dvc is a pinned dependency (requirements.txt) but is not installed in this environment")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def run(*args: str) -> str:
+        proc = subprocess.run(list(args), cwd=repo, env=_env(), capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    run("git", "init", "-q")
+    run(str(dvc), "init", "-q")
+    corpus = pd.read_json(DATA_SAMPLES / "corpus.jsonl", lines=True).head(300)
+    corpus.to_json(repo / "corpus.jsonl", orient="records", lines=True)
+    _cli("score", "text", "corpus.jsonl", "--out", "scores.parquet", "--metrics", "stats", "--no-cache", cwd=repo)
+    scores = pd.read_parquet(repo / "scores.parquet")
+    median = scores["n_words"].median()
+    with ReviewStore(repo / "review.sqlite") as store:
+        for doc, n in zip(scores["doc_id"][:200], scores["n_words"][:200], strict=True):
+            store.record(str(doc), "ann", "Poor quality" if n < median else "Acceptable")
+    _cli("pipeline", "dvc", "--out", ".", "--retrain", "review.sqlite", "--items", "scores.parquet",
+         "--corpus", "corpus.jsonl", "--metrics", "stats", cwd=repo)
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    assert list(stages) == ["retrain", "rescore"]
+    assert stages["retrain"]["cmd"] == ("workbench flywheel train review.sqlite --items scores.parquet --out "
+                                        "filters/quality --item doc_id")
+    assert stages["retrain"]["deps"] == ["review.sqlite", "scores.parquet"]
+    assert stages["rescore"]["deps"] == ["corpus.jsonl", "filters/quality"]
+    assert stages["rescore"]["outs"] == ["rescored.parquet"]
+    out = run(str(dvc), "repro")
+    assert "Running stage 'retrain'" in out and "Running stage 'rescore'" in out
+    rescored = pd.read_parquet(repo / "rescored.parquet")
+    short = rescored["n_words"] < median
+    assert rescored.loc[short, "learned:quality"].mean() > rescored.loc[~short, "learned:quality"].mean() + 0.3
+    first = json.loads((repo / "filters" / "quality" / "filter.json").read_text())
+    assert "Running stage" not in run(str(dvc), "repro")
+    with ReviewStore(repo / "review.sqlite") as store:  # reviewers decide 100 more items
+        for doc, n in zip(scores["doc_id"][200:], scores["n_words"][200:], strict=True):
+            store.record(str(doc), "ann", "Poor quality" if n < median else "Acceptable")
+    out = run(str(dvc), "repro")
+    assert "Running stage 'retrain'" in out and "Running stage 'rescore'" in out
+    again = json.loads((repo / "filters" / "quality" / "filter.json").read_text())
+    assert again["n_items"] == 300 and first["n_items"] == 200
+
+
+def test_dvc_retrain_needs_its_inputs_and_refuses_templates(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    proc = subprocess.run([sys.executable, "-m", "workbench", "pipeline", "dvc", "--out", ".", "--retrain",
+                           "r.sqlite"], cwd=tmp_path, env=_env(), capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "needs --items SCORES" in proc.stderr
+    stages = pipelines.retrain_stages(tmp_path / "r${x}.sqlite", tmp_path / "s.parquet", tmp_path / "c.jsonl", tmp_path)
+    with pytest.raises(WorkbenchError, match="template"):
+        pipelines.write_dvc([], tmp_path, stages=stages)

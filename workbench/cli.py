@@ -890,11 +890,27 @@ def pipeline_dvc_command(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Folder of dvc.yaml and params.yaml (in a DVC repository).")],
     runs_dir: Annotated[str, typer.Option("--runs-dir", help="Folder under --out of the fixed run folders.")] = "runs",
+    retrain: Annotated[Path | None, typer.Option("--retrain", help="Add the flywheel's stages: this review store's decisions -> a learned filter (retrain) -> the corpus scored again with it (rescore); needs --items and --corpus.")] = None,
+    items: Annotated[Path | None, typer.Option("--items", help="With --retrain: the scores the filter learns from (output of workbench score text).")] = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="With --retrain: the corpus to score again (doc_id, text).")] = None,
+    metrics: Annotated[list[str] | None, typer.Option("--metrics", "-m", help="With --retrain: the text scores that made --items (repeat; default stats and language).")] = None,
+    item_column: Annotated[str, typer.Option("--item-column", help="With --retrain: id column of --items.")] = "doc_id",
+    work: Annotated[Path | None, typer.Option("--work", help="With --retrain: folder of filters/quality and rescored.parquet (default --out).")] = None,
 ) -> None:
-    """Write dvc.yaml + params.yaml: one stage per --report NAME [-p KEY VALUE ...] (repeatable)."""
+    """Write dvc.yaml + params.yaml: one stage per --report NAME [-p KEY VALUE ...] (repeatable), and with
+    --retrain STORE the flywheel's retrain and rescore stages."""
     from workbench import pipelines
 
-    dvc_yaml, params_yaml = pipelines.write_dvc(_report_choices(ctx.args), out, runs_dir=runs_dir)
+    stages: list[pipelines.Stage] = []
+    if retrain is not None:
+        if items is None or corpus is None:
+            raise WorkbenchError("workbench pipeline dvc --retrain STORE needs --items SCORES (the output of "
+                                 "workbench score text) and --corpus CORPUS (the table to score again).")
+        stages = pipelines.retrain_stages(retrain.resolve(), items.resolve(), corpus.resolve(), (work or out).resolve(),
+                                          item=item_column, metrics=metrics or ("stats", "language"))
+    elif items is not None or corpus is not None:
+        raise WorkbenchError("--items and --corpus belong to --retrain STORE; add it, or leave them out.")
+    dvc_yaml, params_yaml = pipelines.write_dvc(_report_choices(ctx.args), out, runs_dir=runs_dir, stages=stages)
     typer.echo(f"wrote {dvc_yaml} and {params_yaml}; run them with `dvc repro`")
 
 

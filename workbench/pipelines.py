@@ -44,6 +44,7 @@ __all__ = [
     "flag_items",
     "ingest",
     "report_stage",
+    "retrain_stages",
     "seed_flow",
     "write_airflow_dag",
     "write_dvc",
@@ -171,8 +172,10 @@ def write_dvc(
     *,
     runs_dir: str = "runs",
     workbench: Sequence[str] = ("workbench",),
+    stages: Sequence[Stage] = (),
 ) -> tuple[Path, Path]:
-    """Write ``dvc.yaml`` and ``params.yaml`` in ``out``: one stage per report.
+    """Write ``dvc.yaml`` and ``params.yaml`` in ``out``: one stage per report, after the
+    command stages ``stages`` (e.g. :func:`retrain_stages`).
 
     Parameters
     ----------
@@ -186,6 +189,9 @@ def write_dvc(
         Folder, under ``out``, of the stages' fixed run folders (``runs/NAME``).
     workbench
         The command that starts workbench in the stage commands.
+    stages
+        Command stages written before the reports (their words quoted for the shell; a word
+        holding ``${`` is refused, DVC would read it as a template).
 
     Returns
     -------
@@ -199,8 +205,9 @@ def write_dvc(
     """
     from workbench import __version__
 
-    if not reports:
-        raise WorkbenchError("workbench pipeline dvc needs at least one --report NAME (e.g. --report data_overview).")
+    if not reports and not stages:
+        raise WorkbenchError("workbench pipeline dvc needs at least one --report NAME (e.g. --report data_overview) "
+                             "or --retrain STORE.")
     wdir = Path(out).resolve()
     wdir.mkdir(parents=True, exist_ok=True)
     repo = _repo_root(wdir)
@@ -209,19 +216,34 @@ def write_dvc(
         raise WorkbenchError(
             f"workbench pipeline dvc: the run folders ({runs}) must lie inside the repository ({repo}); DVC "
             "refuses outputs outside it. Choose --runs-dir inside the pipeline folder.")
-    taken: set[str] = set()
-    stages: list[Stage] = []
+    taken: set[str] = {s.name for s in stages}
+    doc: dict[str, Any] = {"stages": {}}
+    for stage in stages:
+        words = [*workbench, *stage.argv]
+        for word in (*words, *stage.deps, *stage.outs):
+            if "${" in word:  # DVC reads ${...} in a dvc.yaml value as a template
+                raise WorkbenchError(
+                    f"workbench pipeline dvc: stage {stage.name!r} holds {word!r} with '${{', which DVC reads as a "
+                    "template reference in dvc.yaml; rename the file or folder.")
+        # a path argument written as the stage sees it (relative to the pipeline folder)
+        shown = [_dvc_path(w, wdir=wdir, repo=repo) if w in (*stage.deps, *stage.outs) else w for w in words]
+        doc["stages"][stage.name] = {
+            "cmd": " ".join(shlex.quote(w) for w in shown),
+            "deps": [_dvc_path(d, wdir=wdir, repo=repo) for d in stage.deps],
+            "params": ["workbench.version"],
+            "outs": [_dvc_path(o, wdir=wdir, repo=repo) for o in stage.outs],
+        }
+    report_stages: list[Stage] = []
     params: dict[str, Any] = {"workbench": {"version": __version__}}
     for report, given in reports:
         name = _stage_name(report, taken)
         taken.add(name)
         resolved = {k: str(_absolute_if_path(v)) for k, v in given.items()}
         stage = report_stage(report, resolved, run_dir=f"{runs_dir}/{name}", name=name)
-        stages.append(stage)
+        report_stages.append(stage)
         params[name] = {k: _dvc_path(v, wdir=wdir, repo=repo) if Path(v).is_absolute() else v
                         for k, v in stage.params.items()}
-    doc: dict[str, Any] = {"stages": {}}
-    for stage in stages:
+    for stage in report_stages:
         # No value ever enters the shell command: the stage reads its parameters from
         # params.yaml itself (issue 29: a value holding `"; ...`, `$(...)` or backticks was pasted
         # into the command and run by `dvc repro`). Every word is quoted for the shell.
@@ -259,6 +281,42 @@ def _absolute_if_path(value: str) -> str:
 
 
 # ---- the seeds' flow ----------------------------------------------------------------------
+
+def retrain_stages(
+    store: str | os.PathLike[str],
+    scores: str | os.PathLike[str],
+    corpus: str | os.PathLike[str],
+    work: str | os.PathLike[str],
+    *,
+    item: str = "doc_id",
+    metrics: Sequence[str] = ("stats", "language"),
+    upstream: Sequence[str] = (),
+) -> list[Stage]:
+    """The flywheel's turn as two stages: ``retrain`` (``workbench flywheel train``: the
+    store's decisions in effect and the scores → ``WORK/filters/quality/``) and ``rescore``
+    (``workbench score text --filter``: the corpus scored again with the same ``metrics`` plus
+    the column ``learned:quality`` → ``WORK/rescored.parquet``).
+
+    The store is the retrain stage's dependency, so ``dvc repro`` (or the scheduler) retrains
+    when reviewers have decided more, and rescoring follows the new filter. ``metrics`` must be
+    those that made ``scores``: the filter refuses a table without its features.
+
+    Examples
+    --------
+    >>> [s.name for s in retrain_stages("r.sqlite", "scores.parquet", "corpus.parquet", "flow")]
+    ['retrain', 'rescore']
+    """
+    w = Path(work)
+    filt, rescored = str(w / "filters" / "quality"), str(w / "rescored.parquet")
+    store, scores, corpus = os.fspath(store), os.fspath(scores), os.fspath(corpus)
+    metric_args = [a for m in metrics for a in ("--metrics", m)]
+    return [
+        Stage("retrain", ("flywheel", "train", store, "--items", scores, "--out", filt, "--item", item),
+              deps=(store, scores), outs=(filt,), upstream=tuple(upstream)),
+        Stage("rescore", ("score", "text", corpus, "--out", rescored, *metric_args, "--no-cache", "--filter", filt),
+              deps=(corpus, filt), outs=(rescored,), upstream=("retrain",)),
+    ]
+
 
 def seed_flow(
     corpus: str | os.PathLike[str],
@@ -323,13 +381,7 @@ def seed_flow(
               deps=(flags, ingested), outs=(queue, store, tasks), upstream=("flag",)),
     ]
     if retrain:
-        filt, rescored = str(w / "filters" / "quality"), str(w / "rescored.parquet")
-        stages += [
-            Stage("retrain", ("flywheel", "train", store, "--items", scores, "--out", filt, "--item", "doc_id"),
-                  deps=(store, scores), outs=(filt,), upstream=("review_queue",)),
-            Stage("rescore", ("score", "text", ingested, "--out", rescored, *metric_args, "--no-cache",
-                              "--filter", filt), deps=(ingested, filt), outs=(rescored,), upstream=("retrain",)),
-        ]
+        stages += retrain_stages(store, scores, ingested, w, metrics=metrics, upstream=("review_queue",))
     chosen = list(reports) or [("data_overview", {"table": ingested})]
     taken = {s.name for s in stages}
     for report, given in chosen:
