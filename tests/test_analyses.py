@@ -31,6 +31,7 @@ CLI_OF: dict[str, tuple[str, ...]] = {
     "threshold_exploration": ("score text",),
     "quality_dashboard": ("review kpis",),
     "acceptance_plan": ("acceptance plan", "acceptance check"),
+    "filter_learning": ("flywheel train",),
 }
 _RENAMED = {"fmt": "format"}
 

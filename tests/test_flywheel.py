@@ -224,6 +224,10 @@ def test_the_command_line_trains_writes_and_simulates(tmp_path: Path) -> None:
                               "--out", str(tmp_path / "filter")])
     assert out.exit_code == 0, out.output
     assert "Learned filter" in out.output and "AUC points" in out.output
+    from workbench.analyses import filter_learning  # the command prints the report's analysis
+
+    report = filter_learning.run(tmp_path / "scored.csv", tmp_path / "r.sqlite")
+    assert out.output.splitlines()[0] == report.verdict.headline
     f = load_filter(tmp_path / "filter")
     assert set(f.features) == {"unsafe_words", "short", "repetitive", "perplexity", "noise"}
     issues = pd.read_csv(tmp_path / "filter" / "label_issues.csv")

@@ -1087,41 +1087,51 @@ def _given(**values: object) -> dict[str, object]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+_FL = _defaults.FILTER_LEARNING
+
+
 @flywheel_app.command(
     "train",
     epilog="Example: workbench flywheel train reviews.sqlite --items scored.csv --out filters/quality",
 )
 def flywheel_train_command(
-    store: Annotated[Path, typer.Argument(help="The review store (.sqlite) whose decisions teach the filter.")],
-    items: Annotated[Path, typer.Option("--items", help="The scored items (item_id and score columns).")],
+    store: Annotated[Path, typer.Argument(help="The decisions that teach the filter: a review store (.sqlite) or a "
+                                          "table with an id and a decision column.")],
+    items: Annotated[Path, typer.Option("--items", help="The scored items (an id column and score columns).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for filter.json and label_issues.csv.")],
-    columns: Annotated[str | None, typer.Option(help="Score columns to learn from, comma-separated "
-                                                "(default: every numeric column).")] = None,
-    target: Annotated[str | None, typer.Option(help="A decision to learn against all others (default: "
-                                               "flagged vs kept).")] = None,
-    keep: Annotated[list[str] | None, typer.Option("--keep", help="A decision meaning 'fine' (repeatable; "
-                                                   "default Acceptable).")] = None,
-    folds: Annotated[int | None, typer.Option(help="Cross-validation folds (default 5).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the folds (default 0).")] = None,
-    item: Annotated[str, typer.Option(help="Id column of the items table.")] = "item_id",
+    columns: Annotated[list[str], typer.Option("--columns", help="A score column to learn from (repeatable, or "
+                                               "comma-separated; default: every numeric column).")] = _FL["columns"],
+    target: Annotated[str, typer.Option(help="A decision to learn against all others (default: flagged vs kept).")]
+    = _FL["target"],
+    keep: Annotated[list[str], typer.Option("--keep", help="A decision meaning 'fine' (repeatable).")] = _FL["keep"],
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = _FL["folds"],
+    confidence: Annotated[float, typer.Option(help="Confidence of the intervals.")] = _FL["confidence"],
+    label_issue_confidence: Annotated[float, typer.Option(help="A label issue: the filter gives the other side at "
+                                                          "least this probability.")] = _FL["label_issue_confidence"],
+    curve_seeds: Annotated[int, typer.Option(help="Seeds of the replayed labeling budget, random vs active "
+                                             "(0 skips it: faster on large tables).")] = _FL["curve_seeds"],
+    seed: Annotated[int, typer.Option(help="Seed of the folds and of the first replay.")] = _FL["seed"],
+    item_column: Annotated[str, typer.Option("--item", help="Id column of the items table.")] = _FL["item_column"],
+    decisions_item_column: Annotated[str, typer.Option("--decisions-item", help="Id column of a decisions table.")]
+    = _FL["decisions_item_column"],
+    decision_column: Annotated[str, typer.Option("--decision", help="Decision column of a decisions table.")]
+    = _FL["decision_column"],
 ) -> None:
-    """Train a filter on the scores from the store's decisions; print its evidence, write it and its label issues."""
+    """Train a filter on the scores from the reviewers' decisions: the filter_learning report's analysis; write the
+    filter and its label issues."""
     from workbench import io
-    from workbench.flywheel import train_filter
-    from workbench.review import ReviewStore
+    from workbench.analyses import filter_learning
 
-    with ReviewStore(store, read_only=True) as s:
-        decisions = s.decisions()
-    table = io.load_table(items)
-    f = train_filter(table, decisions, item=item, **_given(  # type: ignore[arg-type]
-        columns=columns.split(",") if columns else None, target=target, keep=tuple(keep) if keep else None,
-        folds=folds, seed=seed))
-    path = f.save(out)
-    issues = f.label_issues()
-    io.save_table(issues.reset_index().rename(columns={"index": "item_id"}), out / "label_issues.csv")
-    typer.echo(f.summary())
-    typer.echo(f.top_features().drop(columns=["odds_per_sd"]).to_string(index=False))
-    typer.echo(f"{len(issues):,} label issue(s) for a second look -> {out / 'label_issues.csv'}; filter -> {path}")
+    chosen = [c.strip() for word in columns for c in word.split(",") if c.strip()]
+    res = filter_learning.run(items, store, item_column=item_column, decisions_item_column=decisions_item_column,
+                              decision_column=decision_column, columns=chosen, target=target, keep=list(keep),
+                              folds=folds, confidence=confidence, label_issue_confidence=label_issue_confidence,
+                              curve_seeds=curve_seeds, seed=seed)
+    path = res.filter.save(out)
+    issues = res.filter.label_issues(confidence=label_issue_confidence)
+    io.save_table(issues.rename_axis(item_column).reset_index(), out / "label_issues.csv")
+    typer.echo(res.summary())
+    typer.echo(f"label issues -> {out / 'label_issues.csv'}; filter -> {path}")
 
 
 @flywheel_app.command(
