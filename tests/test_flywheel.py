@@ -135,7 +135,7 @@ def test_the_random_share_estimate_covers_the_held_out_accuracy_on_a_noisy_rule(
     for seed in range(3):
         s = make_scored_items(3_000, rule="combined", label_noise=0.1, rng=seed)
         flags = s.rows.set_index("item_id")["flagged"]
-        curve = learning_curve(s.tables["items"], lambda f: flags.reindex(f["item_id"]).to_numpy(bool),
+        curve = learning_curve(s.tables["items"], lambda f, flags=flags: flags.reindex(f["item_id"]).to_numpy(bool),
                                strategy="filter-uncertainty", budget=300, step=25, seed=seed)
         inside = (curve["random_share_low"] <= curve["accuracy"]) & (curve["accuracy"] <= curve["random_share_high"])
         covered, steps = covered + int(inside.sum()), steps + len(curve)
