@@ -338,9 +338,13 @@ class LearnedFilter:
         for j in order:
             odds = float(np.exp(coef[j]))
             way = "higher" if coef[j] > 0 else "lower"
+            if abs(coef[j]) < 1e-6:  # e.g. a score that never varied in the training items
+                words = f"{self.features[j]}: no effect"
+            else:
+                words = (f"{way} {self.features[j]} → flagged more often "
+                         f"(odds × {odds if coef[j] > 0 else 1 / odds:,.2f} per standard deviation)")
             rows.append({"feature": self.features[j], "weight": float(coef[j]), "odds_per_sd": odds,
-                         "in_words": f"{way} {self.features[j]} → flagged more often "
-                                     f"(odds × {odds if coef[j] > 0 else 1 / odds:.2f} per standard deviation)"})
+                         "in_words": words})
         return pd.DataFrame(rows)
 
     def label_issues(self, *, confidence: float = 0.9) -> pd.DataFrame:

@@ -196,10 +196,13 @@ class FilterLearningReport:
             return (f"Active learning (filter-uncertainty) did not reach random order's final AUC in "
                     f"{int(share.isna().sum())} of {n} seed(s) within the budget.")
         own = self.reach["random_share_to_reach"].mean()
+        saved = ("active learning saved labels here" if share.mean() < own else
+                 "active learning saved no labels on these data: random order is as good a way to choose what to "
+                 "review")
         return (f"Active learning (filter-uncertainty) reached random order's final AUC "
                 f"(within {REACH_TOLERANCE}) with {share.mean():.0%} of its labels on average over {n} seed(s) "
                 f"(range {share.min():.0%}–{share.max():.0%}); random order itself came that close after "
-                f"{own:.0%}.")
+                f"{own:.0%}: {saved}.")
 
     def curve_summary(self) -> pd.DataFrame:
         """Mean AUC per strategy and labels, with a t interval over the seeds."""
