@@ -105,3 +105,26 @@ def test_bad_parameters_are_refused() -> None:
     few = s.tables["decisions"].head(40)
     with pytest.raises(WorkbenchError, match="Review more items"):
         filter_learning.run(s.tables["items"], few, curve_seeds=2, curve_step=30)
+
+
+def test_embedding_features_reach_the_report_and_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """features='both' with a tiny sentence-transformers model: the embedding dimensions stay out of
+    the weights chart and the verdict, the report says what they are, and a second run embeds nothing."""
+    from tests.test_flywheel_embeddings import Spy, save_tiny_sentence_model
+
+    model = save_tiny_sentence_model(tmp_path / "st")
+    s = samples.make_scored_items(400, label_noise=0.0, rng=4)
+    kw = dict(features="both", embedding_model=str(model), cache_dir=str(tmp_path / "cache"), curve_seeds=1,
+              curve_step=40, curve_budget=200)
+    spy = Spy(monkeypatch)
+    r = filter_learning.run(s.tables["items"], s.tables["decisions"], **kw)  # type: ignore[arg-type]
+    assert r.filter.embedding is not None and len(r.filter.features) > len(r.filter.score_features)
+    assert set(r.weights()["feature"]) == set(r.filter.score_features)
+    assert "embedding" in (r.embedding_line() or "") and "text embedding" in r.comparison()["filter"].iloc[0]
+    assert "embedding[" not in r.verdict.summary() and r.checks().ok
+    embedded = len(spy.texts)
+    assert embedded == s.tables["items"]["text"].nunique()
+    again = filter_learning.run(s.tables["items"], s.tables["decisions"], **kw)  # type: ignore[arg-type]
+    assert again.filter.coef == r.filter.coef and len(spy.texts) == embedded  # read from the cache
+    only = filter_learning.run(s.tables["items"], s.tables["decisions"], **{**kw, "features": "embeddings"})  # type: ignore[arg-type]
+    assert only.curves.empty and any("embeddings only" in f for f in only.findings)

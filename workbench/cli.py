@@ -1108,6 +1108,14 @@ def flywheel_train_command(
     confidence: Annotated[float, typer.Option(help="Confidence of the intervals.")] = _FL["confidence"],
     label_issue_confidence: Annotated[float, typer.Option(help="A label issue: the filter gives the other side at "
                                                           "least this probability.")] = _FL["label_issue_confidence"],
+    features: Annotated[str, typer.Option(help="scores, embeddings (sentence embeddings of the text column) or "
+                                          "both.")] = _FL["features"],
+    text_column: Annotated[str, typer.Option("--text-column", help="The items' text column (embedding features).")]
+    = _FL["text_column"],
+    embedding_model: Annotated[str, typer.Option("--embedding-model", help="A sentence-transformers folder (default: "
+                                                 "the embedded all-MiniLM-L6-v2).")] = _FL["embedding_model"],
+    cache_dir: Annotated[str, typer.Option("--cache-dir", help="Score cache of the embeddings; empty: "
+                                           "$WORKBENCH_CACHE_DIR, else the user cache folder.")] = _FL["cache_dir"],
     curve_seeds: Annotated[int, typer.Option(help="Seeds of the replayed labeling budget, random vs active "
                                              "(0 skips it: faster on large tables).")] = _FL["curve_seeds"],
     seed: Annotated[int, typer.Option(help="Seed of the folds and of the first replay.")] = _FL["seed"],
@@ -1124,7 +1132,9 @@ def flywheel_train_command(
 
     chosen = [c.strip() for word in columns for c in word.split(",") if c.strip()]
     res = filter_learning.run(items, store, item_column=item_column, decisions_item_column=decisions_item_column,
-                              decision_column=decision_column, columns=chosen, target=target, keep=list(keep),
+                              decision_column=decision_column, columns=chosen, features=features,
+                              text_column=text_column, embedding_model=embedding_model, cache_dir=cache_dir,
+                              target=target, keep=list(keep),
                               folds=folds, confidence=confidence, label_issue_confidence=label_issue_confidence,
                               curve_seeds=curve_seeds, seed=seed)
     path = res.filter.save(out)

@@ -159,18 +159,36 @@ class FilterLearningReport:
         lo, hi = cv["auc_ci"]
         ap_lo, ap_hi = cv["average_precision_ci"]
         g_lo, g_hi = cv["gain_ci"]
+        n_scores = len(self.filter.score_features)
+        what = f"{n_scores} score{'s' if n_scores != 1 else ''}" if n_scores else ""
+        if self.filter.embedding is not None:
+            what = (what + " + " if what else "") + "text embedding"
+        learned = {"filter": f"learned ({what})", "auc": cv["auc"], "auc_interval": f"{lo:.3f} – {hi:.3f}",
+                   "average_precision": cv["average_precision"], "ap_interval": f"{ap_lo:.3f} – {ap_hi:.3f}"}
+        if np.isnan(cv["single_auc"]):
+            return pd.DataFrame([learned])
         return pd.DataFrame([
-            {"filter": f"learned ({len(self.filter.features)} scores)", "auc": cv["auc"],
-             "auc_interval": f"{lo:.3f} – {hi:.3f}", "average_precision": cv["average_precision"],
-             "ap_interval": f"{ap_lo:.3f} – {ap_hi:.3f}"},
+            learned,
             {"filter": f"best single score: {cv['best_single']}", "auc": cv["single_auc"],
              "auc_interval": f"gain {100 * cv['auc_gain']:+.1f} points ({100 * g_lo:+.1f} to {100 * g_hi:+.1f})",
              "average_precision": np.nan, "ap_interval": ""},
         ])
 
     def weights(self) -> pd.DataFrame:
-        """Every feature's weight (per standard deviation), largest effect first, in words."""
-        return self.filter.top_features(len(self.filter.features))
+        """Every score's weight (per standard deviation), largest effect first, in words; the
+        embedding dimensions (no meaning one by one) are summed up in :meth:`embedding_line`."""
+        top = self.filter.top_features(len(self.filter.features))
+        return top[top["feature"].isin(self.filter.score_features)].reset_index(drop=True)
+
+    def embedding_line(self) -> str | None:
+        """What the embedding features are (``None`` without them)."""
+        emb = self.filter.embedding
+        if emb is None:
+            return None
+        share = float(np.abs([c for f, c in zip(self.filter.features, self.filter.coef, strict=True)
+                              if f not in self.filter.score_features]).sum() / max(np.abs(self.filter.coef).sum(), 1e-12))
+        return (f"The filter also reads {emb['dim']}-dimensional sentence embeddings of the text ({emb['model']}); "
+                f"they carry {share:.0%} of the total absolute weight and are left out of the chart.")
 
     def label_issues(self, limit: int = 12) -> pd.DataFrame | None:
         """Items where the filter confidently disagrees with the reviewers, the surest first,
@@ -258,7 +276,7 @@ class FilterLearningReport:
     def summary(self) -> str:
         """The verdict, the comparison, the weights, the curves' result and the checks."""
         parts = [self.verdict.summary(), "", self.filter.summary(),
-                 self.weights()[["feature", "weight", "in_words"]].to_string(index=False)]
+                 self.weights()[["feature", "weight", "in_words"]].to_string(index=False), self.embedding_line() or ""]
         issues = self.filter.label_issues(confidence=self.label_issue_confidence)
         parts.append(f"{fmt_count(len(issues))} label issue(s) for a second look.")
         parts += [self.reach_line() or "", *self.findings, self.checks().summary()]
@@ -272,9 +290,10 @@ class FilterLearningReport:
         items = [
             check("the AUC lies in its interval", cv["auc_ci"][0] - 1e-9 <= cv["auc"] <= cv["auc_ci"][1] + 1e-9,
                   f"{cv['auc']:.4f} in [{cv['auc_ci'][0]:.4f}, {cv['auc_ci'][1]:.4f}]"),
-            check("the gain lies in its interval", cv["gain_ci"][0] - 1e-9 <= cv["auc_gain"] <= cv["gain_ci"][1] + 1e-9,
-                  f"{cv['auc_gain']:+.4f}"),
-            check("AUCs are proportions", 0 <= cv["auc"] <= 1 and 0 <= cv["single_auc"] <= 1,
+            check("the gain lies in its interval", bool(np.isnan(cv["single_auc"]))
+                  or cv["gain_ci"][0] - 1e-9 <= cv["auc_gain"] <= cv["gain_ci"][1] + 1e-9, f"{cv['auc_gain']:+.4f}"),
+            check("AUCs are proportions", 0 <= cv["auc"] <= 1 and (bool(np.isnan(cv["single_auc"]))
+                                                                   or 0 <= cv["single_auc"] <= 1),
                   f"{cv['auc']:.4f}, {cv['single_auc']:.4f}"),
             check("one out-of-fold probability per reviewed item", len(oof) == self.filter.n_items
                   and bool(((oof >= 0) & (oof <= 1)).all()), f"{len(oof)} of {self.filter.n_items}"),
@@ -319,9 +338,21 @@ def _verdict(f: LearnedFilter, reach_line: str | None, n_issues: int, confidence
     auc_line = (f"Cross-validated AUC {cv['auc']:.3f} ({cv['auc_ci'][0]:.3f}–{cv['auc_ci'][1]:.3f}) against "
                 f"{cv['single_auc']:.3f} for the best single threshold ({single}), on the same folds; "
                 f"{fmt_count(f.n_items)} reviewed items, {fmt_count(f.n_flagged)} flagged.")
-    top = f.top_features(2)["in_words"].tolist()
+    ranked = f.top_features(len(f.features))
+    top = ranked.loc[ranked["feature"].isin(f.score_features), "in_words"].head(2).tolist()
+    if f.embedding is not None:
+        top.append(f"the text's sentence embedding ({f.embedding['model']})")
     tone: Tone
-    if cv["auc_ci"][0] <= 0.5:
+    if np.isnan(cv["single_auc"]):
+        good = cv["auc_ci"][0] > 0.5
+        outcome, tone = ("learned_filter", "good") if good else ("no_signal", "warning")
+        head = (f"The learned filter ranks what reviewers flag with cross-validated AUC {cv['auc']:.3f} "
+                f"({confidence:.0%} CI {cv['auc_ci'][0]:.3f}–{cv['auc_ci'][1]:.3f}); the items have no score to "
+                "compare it with.")
+        auc_line = f"{fmt_count(f.n_items)} reviewed items, {fmt_count(f.n_flagged)} flagged."
+        action = ("Use it: workbench flywheel train ... --features embeddings, then a rule on learned:NAME."
+                  if good else "No filter to use: the text does not tell what reviewers flag.")
+    elif cv["auc_ci"][0] <= 0.5:
         outcome, tone = "no_signal", "warning"
         head = (f"The scores do not predict the reviewers' decisions: cross-validated AUC {cv['auc']:.3f} "
                 f"({confidence:.0%} CI {cv['auc_ci'][0]:.3f}–{cv['auc_ci'][1]:.3f}) includes chance.")
@@ -357,6 +388,10 @@ def run(
     decisions_item_column: str = DEFAULTS["decisions_item_column"],
     decision_column: str = DEFAULTS["decision_column"],
     columns: list[str] = DEFAULTS["columns"],
+    features: str = DEFAULTS["features"],
+    text_column: str = DEFAULTS["text_column"],
+    embedding_model: str = DEFAULTS["embedding_model"],
+    cache_dir: str = DEFAULTS["cache_dir"],
     target: str = DEFAULTS["target"],
     keep: list[str] = DEFAULTS["keep"],
     folds: int = DEFAULTS["folds"],
@@ -381,6 +416,12 @@ def run(
         ``decisions_item_column`` and ``decision_column``.
     columns
         Score columns to learn from (empty: every numeric column).
+    features, text_column, embedding_model, cache_dir
+        ``"scores"``, ``"embeddings"`` (sentence embeddings of ``text_column`` by the embedded
+        all-MiniLM-L6-v2, or the sentence-transformers folder ``embedding_model``) or
+        ``"both"``; embeddings are kept in the score cache (``cache_dir``; empty:
+        ``$WORKBENCH_CACHE_DIR``, else the user cache folder). The replay learns from the
+        scores only.
     target, keep
         Learn one decision class against the rest (``target``), or flagged against the
         decisions in ``keep`` (default).
@@ -408,17 +449,26 @@ def run(
     if not 0 < label_issue_confidence < 1:
         raise WorkbenchError(f"label_issue_confidence={label_issue_confidence}: pass a probability between 0.5 and 1 "
                              "(e.g. 0.9).")
-    f = train_filter(items, decisions, columns=list(columns) or None, target=target or None, keep=tuple(keep),
-                     folds=folds, confidence=confidence, item=item_column, decisions_item=decisions_item_column,
-                     decision=decision_column, seed=seed)
+    from workbench._validation import check_choice
+    from workbench.scoring import ScoreCache
+
+    check_choice(features, name="features", choices=("scores", "embeddings", "both"))
+    f = train_filter(items, decisions, features=features, columns=list(columns) or None,  # type: ignore[arg-type]
+                     target=target or None, keep=tuple(keep), folds=folds, confidence=confidence, item=item_column,
+                     decisions_item=decisions_item_column, decision=decision_column, text=text_column,
+                     embedding_model=embedding_model or None,
+                     cache=ScoreCache(cache_dir or None) if features != "scores" else None, seed=seed)
     findings: list[str] = []
     n_reviewed = decisions[decisions_item_column].astype(str).nunique()
     if n_reviewed > f.n_items:
         findings.append(f"{fmt_count(n_reviewed - f.n_items)} reviewed item(s) have no scores in the items table and "
                         "were left out.")
     curves = pd.DataFrame()
-    if curve_seeds > 0:
-        curves = replay_curves(items, f.labels, item=item_column, columns=list(f.features), seeds=curve_seeds,
+    if curve_seeds > 0 and not f.score_features:
+        findings.append("The learning curves are not drawn: the replay learns from score columns, and this filter "
+                        "uses embeddings only (features='both' adds the scores).")
+    elif curve_seeds > 0:
+        curves = replay_curves(items, f.labels, item=item_column, columns=list(f.score_features), seeds=curve_seeds,
                                budget=curve_budget, step=curve_step, random_share=random_share, seed=seed)
     reach = labels_to_reach(curves) if not curves.empty else labels_to_reach(
         pd.DataFrame(columns=["strategy", "seed", "n_labels", "auc"]))
