@@ -9,7 +9,8 @@ pure-Python reference and with datasketch.
 Why compiled: the signature step applies ``num_perm`` permutations to every shingle. In
 numpy that needs ``shingles × num_perm`` temporaries and a reduction; here each document's
 ``num_perm`` running minima stay in registers (128 × uint32 = 16 AVX2 / 8 AVX-512 registers)
-and the shingles stream past them, one document per task, documents spread over the cores.
+and the shingles stream past them four at a time (each permutation's parameters and minimum
+loaded once per four candidates), one document per task, documents spread over the cores.
 Tokenizing, token hashing and the n-gram combination run in one pass over the UTF-8 bytes,
 with no per-token array.
 
@@ -175,13 +176,25 @@ def _minhash(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarr
     n = len(offsets) - 1
     num_perm = a.shape[0]
     for d in prange(n):
-        acc = out[d]
-        for k in range(num_perm):
-            acc[k] = np.uint32(0xFFFFFFFF)
-        for s in range(offsets[d], offsets[d + 1]):
+        acc = out[d]  # filled with the all-ones sentinel by the caller
+        s, hi = offsets[d], offsets[d + 1]
+        # four shingles per pass over the permutations: a[k], b[k] and the running minimum are
+        # loaded and stored once for four candidates (1.5x fewer cycles than one at a time)
+        while s + 4 <= hi:
+            x0, x1 = _fmix32(hashes[s]), _fmix32(hashes[s + 1])
+            x2, x3 = _fmix32(hashes[s + 2]), _fmix32(hashes[s + 3])
+            for k in range(num_perm):
+                ak, bk = a[k], b[k]
+                m = min(np.uint32(ak * x0 + bk), np.uint32(ak * x1 + bk))
+                m = min(m, np.uint32(ak * x2 + bk))
+                m = min(m, np.uint32(ak * x3 + bk))
+                acc[k] = min(acc[k], m)
+            s += 4
+        while s < hi:
             x = _fmix32(hashes[s])
             for k in range(num_perm):
                 acc[k] = min(acc[k], np.uint32(a[k] * x + b[k]))
+            s += 1
 
 
 def token_hashes(data: np.ndarray, text_offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +225,10 @@ def word_shingle_hashes(data: np.ndarray, text_offsets: np.ndarray, ngram: int) 
 def minhash(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """MinHash signatures (``n_docs × len(a)`` uint32) with datasketch's ``affine32``
     permutations ``(a, b)``; a text without shingles keeps the all-ones sentinel."""
-    out = np.empty((len(offsets) - 1, len(a)), np.uint32)
+    # filled here, on one thread, before the parallel kernel: a fresh array's pages are then
+    # faulted in by one sequential memset (~10 ms for 100,000 × 128) instead of by the kernel's
+    # threads at once, which contend for the page-fault path (measured: 110 ms vs 42 ms of work)
+    out = np.full((len(offsets) - 1, len(a)), np.uint32(0xFFFFFFFF), np.uint32)
     with LOCK:
         _minhash(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(offsets, np.int64),
                  np.ascontiguousarray(a, np.uint32), np.ascontiguousarray(b, np.uint32), out)
