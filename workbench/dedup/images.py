@@ -58,6 +58,7 @@ __all__ = [
     "ImageDedupResult",
     "ImageMethod",
     "check_image_threshold",
+    "clip_image_embeddings",
     "crop_windows",
     "dedup_image_captions",
     "deduplicate_images",
@@ -465,9 +466,13 @@ def _exact_edges(digest: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return edges.astype(np.int64), np.sort(order[first])
 
 
-def _embeddings(items: Sequence[Any], digest: Sequence[str], *, model: Any, cache: Any, batch_size: int,
-                progress: bool) -> np.ndarray:
-    """Unit-norm CLIP image embeddings, read from and stored in the score cache."""
+def clip_image_embeddings(items: Sequence[Any], digest: Sequence[str], *, model: Any, cache: Any,
+                          batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    """Unit-norm CLIP image embeddings (``n × dim``, float32) of decodable ``items``, read from and
+    stored in the score cache (``cache``: a :class:`~workbench.scoring.ScoreCache` or ``None``)
+    under :data:`CLIP_EMBEDDING_METRIC`, each keyed by its pixel digest (``digest``, from
+    :func:`image_hashes`) and the model's identity. ``model``: as :func:`workbench.scoring.clip.load_clip`.
+    Shared by the ``clip`` method and the flywheel's image embedding features."""
     import torch
     from tqdm.auto import tqdm
 
@@ -645,7 +650,7 @@ def deduplicate_images(
     else:
         from workbench.dedup.semantic import cosine_pairs
 
-        emb = _embeddings(items, digest, model=model, cache=cache, batch_size=batch_size, progress=progress)
+        emb = clip_image_embeddings(items, digest, model=model, cache=cache, batch_size=batch_size, progress=progress)
         sub = emb[distinct]
         p, s = cosine_pairs(sub, np.ones(len(distinct), bool), t)
         edges.append(distinct[p])
