@@ -12,13 +12,16 @@ memory is measured too:
    ``pd.json_normalize`` of the results, no validation.
 2. Prodigy JSONL: ``n`` lines into the annotations table. Ours:
    ``io.load_table(path, kind="annotations", format="prodigy")`` (repeated answers and
-   ``ignore`` handled, validation included). Baseline: ``json.loads`` of every line, then
-   ``pd.json_normalize`` of the records, no deduplication, no validation.
+   ``ignore`` handled, validation included; the file parsed by polars' NDJSON reader with
+   declared types, a runtime dependency, or by Arrow's JSON reader without polars).
+   Baseline: ``json.loads`` of every line, then ``pd.json_normalize`` of the records, no
+   deduplication, no validation.
 
 Both files are also read by the columnar readers, with no validation or resolution of
 repeated answers: ``pyarrow.json.read_json`` and ``polars.read_ndjson`` for the Prodigy
-JSON lines, ``polars.read_json`` for the Label Studio JSON array (Arrow's reader takes JSON
-lines only). Issue 33's goal: ours at least 0.7x their speed, validation included.
+JSON lines (every field, types inferred), ``polars.read_json`` for the Label Studio JSON
+array (Arrow's reader takes JSON lines only). Each measurement includes importing the
+library it uses. Issue 33's goal: ours at least 0.7x their speed, validation included.
 
 Prints wall time, peak resident memory (of that process, so it includes the interpreter and
 pandas) and the ratio baseline / ours (above 1: ours is faster). Run it alone: timings on a

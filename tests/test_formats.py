@@ -270,7 +270,7 @@ def test_prodigy_fast_and_general_readers_agree(tmp_path: Path, monkeypatch: pyt
     rows.append({**prodigy_line("anon", None, "accept", 5, inp=98)})
     path = write_jsonl(tmp_path / "db.jsonl", rows)
     fast = io.import_annotations(path, format="prodigy")
-    monkeypatch.setattr(prodigy, "_read_arrow", lambda path, tally: None)
+    monkeypatch.setattr(prodigy, "_read_fast", lambda path, tally: None)  # the general reader
     general = io.import_annotations(path, format="prodigy")
     pd.testing.assert_frame_equal(fast.annotations, general.annotations)
     pd.testing.assert_frame_equal(fast.items, general.items)
@@ -285,9 +285,10 @@ def test_prodigy_fast_reader_without_repeats_drops_ignores_like_the_general_one(
             for i in range(60)]
     rows.append({"text": "no answer yet", "_input_hash": 999, "_task_hash": 1})
     path = write_jsonl(tmp_path / "norepeat.jsonl", rows)
-    assert prodigy._read_arrow(path, prodigy.Tally(str(path), "prodigy", "lines"))[4]  # type: ignore[index]
+    for reader in (prodigy._read_polars, prodigy._read_arrow):  # both columnar readers resolve it themselves
+        assert reader(path, prodigy.Tally(str(path), "prodigy", "lines"))[4]  # type: ignore[index]
     fast = io.import_annotations(path, format="prodigy")
-    monkeypatch.setattr(prodigy, "_read_arrow", lambda path, tally: None)
+    monkeypatch.setattr(prodigy, "_read_fast", lambda path, tally: None)  # the general reader
     general = io.import_annotations(path, format="prodigy")
     pd.testing.assert_frame_equal(fast.annotations, general.annotations)
     pd.testing.assert_frame_equal(fast.items, general.items)
@@ -299,15 +300,15 @@ def test_prodigy_fast_reader_without_repeats_drops_ignores_like_the_general_one(
                                    {"options": [{"id": "A"}], "accept": ["A"], "_view_id": "choice"}])
 def test_prodigy_a_late_line_of_another_interface_goes_to_the_general_reader(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: dict[str, object]) -> None:
-    # the fast reader declares these keys of Arrow's null type: one such line anywhere fails
-    # its typed parse, and the general reader reads the file (the same tables as without it)
+    # the columnar readers declare these keys of the null type: one such line anywhere fails
+    # their typed parse, and the general reader reads the file (the same tables as without it)
     from workbench.formats import prodigy
 
     rows = [prodigy_line(f"t{i}", "u", "accept", 100 + i, inp=i) for i in range(50)]
     rows.append({**prodigy_line("late", "v", "accept", 500, inp=77), **extra})
     path = write_jsonl(tmp_path / "mixed.jsonl", rows)
     fast = io.import_annotations(path, format="prodigy")
-    monkeypatch.setattr(prodigy, "_read_arrow", lambda path, tally: None)
+    monkeypatch.setattr(prodigy, "_read_fast", lambda path, tally: None)  # the general reader
     general = io.import_annotations(path, format="prodigy")
     pd.testing.assert_frame_equal(fast.annotations, general.annotations)
     assert fast.report == general.report

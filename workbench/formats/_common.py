@@ -524,11 +524,15 @@ def to_utc(values: Sequence[Any] | pd.Series, *, unit: str | None = None) -> pd.
     """Timestamps as UTC ``datetime64``; ISO strings, or numbers in ``unit`` (``"s"``)."""
     s = pd.Series(values)
     if unit is not None:  # epoch numbers: milli-, micro- and nanoseconds told apart by magnitude
-        num = pd.to_numeric(s, errors="coerce").astype("float64")
-        num = num.where(np.isfinite(num))
-        size = num.abs()
-        scale = np.where(size >= 1e17, 1e9, np.where(size >= 1e14, 1e6, np.where(size >= 1e11, 1e3, 1.0)))
-        seconds = num / scale if unit == "s" else num
+        num = s if s.dtype == np.float64 else pd.to_numeric(s, errors="coerce").astype("float64")
+        finite = np.isfinite(num.to_numpy())
+        if not finite.all():
+            num = num.where(finite)
+        seconds = num
+        if unit == "s":
+            size = num.abs().to_numpy()
+            if (size >= 1e11).any():  # (else every scale is 1: the common case, seconds, skips the division)
+                seconds = num / np.where(size >= 1e17, 1e9, np.where(size >= 1e14, 1e6, np.where(size >= 1e11, 1e3, 1.0)))
         return pd.to_datetime(seconds, unit=unit, utc=True, errors="coerce")
     return pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
 

@@ -64,7 +64,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
             f"{peek.container or 'of unknown type'}. Pass the .jsonl file."
         )
     tally = Tally(str(path), "prodigy", "lines")
-    fast = _read_arrow(path, tally)
+    fast = _read_fast(path, tally)
     resolved = fast is not None and fast[4]
     if fast is not None:
         cols, item_frame, spans, anonymous = fast[:4]
@@ -75,6 +75,8 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     if anonymous:
         tally.note(f"{anonymous:,} answers have no _annotator_id or _session_id; their annotator is 'anonymous'.")
     ann = pd.DataFrame(cols)
+    if ann.empty:  # (no answer at all: text columns, as from the columnar readers, not the float of empty lists)
+        ann = ann.astype(dict.fromkeys(("item_id", "annotator_id", "answer", "label", "question"), "str"))
     ann["seq"] = np.arange(len(ann))
     ann["timestamp"] = to_utc(ann.pop("ts"), unit="s")
     if not resolved:  # (the fast reader found no repeated answer and dropped the ignores itself)
@@ -157,19 +159,135 @@ def _read_lines(path: Path, tally: Tally) -> tuple[dict[str, Any], pd.DataFrame,
     return cols, pd.DataFrame(list(items.values()), columns=["item_id", "text", "input_hash"]), spans, anonymous
 
 
-#: The largest (decompressed) file parsed in one buffer by Arrow; larger ones are streamed.
+#: The largest (decompressed) file parsed in one buffer by polars or Arrow; larger ones are streamed.
 _ARROW_MAX_BYTES = 1 << 30
 
-#: Keys that send a file to the general reader: declared of Arrow's null type, so a line that
+#: Keys that send a file to the general reader: declared of the null type, so a line that
 #: holds any of them (a choice, a span, an own item id) fails the typed parse.
 _GENERAL_ONLY = ("options", "spans", "item_id")
 _ARROW_FIELDS = ("_input_hash", "_annotator_id", "_session_id", "answer", "label", "_timestamp", "text")
 
+#: What a columnar reader hands :func:`read`: the annotation columns, the items, the spans
+#: (always none), the anonymous answers, and whether repeats and ignores are already resolved.
+_Columns = tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int, bool]
 
-def _read_arrow(
-    path: Path, tally: Tally
-) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int, bool] | None:
-    """Binary-interface exports parsed by Arrow's JSON reader (same result, several times faster).
+
+class _Unsure:
+    """:func:`_read_polars` cannot tell: Arrow's strictly typed reader decides."""
+
+
+_UNSURE = _Unsure()
+
+#: A value polars may have written for something that was not a JSON string: a number,
+#: ``true``/``false``, a list or an object as their JSON text, or a lone surrogate escape
+#: (``"\ud800"``) as NUL. The general reader keeps such values as they are (or refuses them).
+_NOT_SURELY_TEXT = r"^(?:[-0-9\[{]|true$|false$)|\x00"
+
+
+def _read_fast(path: Path, tally: Tally) -> _Columns | None:
+    """The columnar readers in turn: polars, then Arrow; ``None`` sends the file to :func:`_read_lines`."""
+    got = _read_polars(path, tally)
+    if isinstance(got, _Unsure):
+        return _read_arrow(path, tally)
+    return got
+
+
+def _fast_source(path: Path) -> bytes | str | None:
+    """The file for a columnar reader: its path, or its decompressed bytes (``.gz``, streamed
+    and bounded, so a gzip bomb stops at the limit); ``None`` when too large for one buffer or
+    when it starts with a byte-order mark, which the general reader refuses with the line named."""
+    if path.suffix.lower() == ".gz":
+        with open_binary(path) as fh:
+            raw = fh.read(_ARROW_MAX_BYTES + 1)
+        return None if len(raw) > _ARROW_MAX_BYTES or raw.startswith(b"\xef\xbb\xbf") else raw
+    require_regular_file(path)
+    if path.stat().st_size > _ARROW_MAX_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        return None if fh.read(3) == b"\xef\xbb\xbf" else str(path)
+
+
+def _read_polars(path: Path, tally: Tally) -> _Columns | _Unsure | None:
+    """Binary-interface exports parsed by polars' NDJSON reader (multi-threaded; the same tables).
+
+    The fields are read with declared types (the keys of other interfaces of the null type),
+    annotator, answer and label then coded against this file's distinct strings (each string
+    is made once for pandas); a line polars cannot read that way (another type, a
+    choice, a span, an own item id, bad JSON) sends the file to :func:`_read_lines`, which
+    reads it or names the line. polars writes a number, boolean, list or object found in a
+    string field as its JSON text where Python's ``json`` keeps the value: when any string
+    read could be such a text (:data:`_NOT_SURELY_TEXT`), Arrow's strict reader decides
+    (:data:`_UNSURE`), as it does when polars is not installed. When no annotator answered
+    the same item and label twice (checked on hashed codes; a collision only costs the full
+    resolution in :func:`read`), the ``ignore`` answers are dropped here and the last flag is
+    true. One difference remains: a line naming the same key twice is read with its first
+    value (Python's ``json`` keeps the last; Arrow refuses the line). No exporter writes such
+    a line, and no parser that is fast enough could tell.
+    """
+    try:
+        import polars as pl
+    except ImportError:
+        return _UNSURE
+    source = _fast_source(path)
+    if source is None:
+        return None
+    schema = {"_input_hash": pl.Int64, **dict.fromkeys(("_annotator_id", "_session_id", "answer", "label"), pl.String),
+              "_timestamp": pl.Float64, "text": pl.String, **dict.fromkeys(_GENERAL_ONLY, pl.Null)}
+    try:
+        df = pl.read_ndjson(source, schema=schema)
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+        return None  # a type or line the typed parse does not take: the general reader reads it or says where
+    del source
+    if df.height == 0 or df["_input_hash"].null_count():
+        return None  # empty, or a line without _input_hash: the general reader says which
+    words = pl.Categories.random()  # this file's strings, coded 0, 1, 2…
+    cat = pl.Categorical(words)
+    ann = pl.col("_annotator_id")
+    who = pl.when(ann.is_null() | (ann == "")).then(pl.col("_session_id")).otherwise(ann)  # as `a or b`
+    coded = df.select(item=pl.col("_input_hash"), first=pl.col("_input_hash").is_first_distinct(),
+                      anonymous=who.is_null(), who=who.fill_null("anonymous").cast(cat),
+                      answer=pl.col("answer").cast(cat), question=pl.col("label").cast(cat), ts=pl.col("_timestamp"))
+    texts = df["text"].filter(coded["first"])
+    del df
+    if texts.str.contains(_NOT_SURELY_TEXT).any() or words.to_series().str.contains(_NOT_SURELY_TEXT).any():
+        return _UNSURE
+    answered, who_code = pl.col("answer").is_not_null(), pl.col("who").to_physical().cast(pl.UInt64)
+    question_code = pl.col("question").to_physical().cast(pl.UInt64).fill_null(1 << 32)  # (codes are 32-bit)
+    key = pl.col("item").hash(11) ^ (who_code * (1 << 33) + question_code).hash(13)
+    stats = coded.select(answered=answered.sum(), anonymous=(pl.col("anonymous") & answered).sum(),
+                         distinct=key.filter(answered).n_unique(), ignored=(pl.col("answer") == "ignore").sum()).row(0)
+    n_answered, anonymous, distinct, ignored = (int(v) for v in stats)
+    resolved = distinct == n_answered
+    tally.read = coded.height
+    tally.drop("task without an answer (not annotated yet)", coded.height - n_answered)
+    items = coded.filter(pl.col("first")).select(pl.col("item"))
+    if resolved:
+        tally.drop(_IGNORED, ignored)
+    if n_answered < coded.height or resolved and ignored:
+        coded = coded.select("item", "who", "answer", "question", "ts").filter(
+            (answered & (pl.col("answer") != "ignore")) if resolved else answered)
+    cols: dict[str, Any] = {
+        "item_id": coded["item"].cast(pl.String).to_arrow().to_pandas(),
+        "annotator_id": _pandas_strings(coded["who"], words),
+        "answer": _pandas_strings(coded["answer"], words),
+    }
+    cols["label"] = cols["answer"]
+    cols["question"] = _pandas_strings(coded["question"], words)
+    cols["ts"] = coded["ts"].to_numpy()
+    item_frame = pd.DataFrame({"item_id": items["item"].cast(pl.String).to_arrow().to_pandas(),
+                               "text": texts.to_arrow().to_pandas(), "input_hash": items["item"].to_numpy()})
+    return cols, item_frame, [], anonymous, resolved
+
+
+def _pandas_strings(column: Any, words: Any) -> pd.Series:
+    """A polars categorical column (coded in ``words``) as a pandas string column: the codes
+    taken from the distinct strings by Arrow, no string hashed or built twice."""
+    return words.to_series().to_arrow().take(column.to_physical().to_arrow()).to_pandas()
+
+
+def _read_arrow(path: Path, tally: Tally) -> _Columns | None:
+    """Binary-interface exports parsed by Arrow's JSON reader (same result, several times faster):
+    where polars is not installed, or where it may have made text of a non-string.
 
     Used only when no line can hold a choice, span or own item id (the file never contains
     those keys); anything Arrow cannot type (an id that is not an integer…) falls back to
@@ -181,23 +299,14 @@ def _read_arrow(
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    source: Any
-    if path.suffix.lower() == ".gz":  # streamed and bounded (a gzip bomb stops at the limit)
-        with open_binary(path) as fh:
-            raw = fh.read(_ARROW_MAX_BYTES + 1)
-        if len(raw) > _ARROW_MAX_BYTES:
-            return None  # too large for one buffer: line by line
-        source = pa.BufferReader(raw)
-    else:  # a plain regular file: Arrow reads it itself, in parallel blocks
-        require_regular_file(path)
-        if path.stat().st_size > _ARROW_MAX_BYTES:
-            return None
-        source = str(path)
+    source = _fast_source(path)
+    if source is None:
+        return None
     schema = pa.schema([("_input_hash", pa.int64()), ("_annotator_id", pa.string()), ("_session_id", pa.string()),
                         ("answer", pa.string()), ("label", pa.string()), ("_timestamp", pa.float64()),
                         ("text", pa.string()), *((key, pa.null()) for key in _GENERAL_ONLY)])
     try:
-        table = pj.read_json(source, parse_options=pj.ParseOptions(
+        table = pj.read_json(pa.BufferReader(source) if isinstance(source, bytes) else source, parse_options=pj.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
@@ -215,7 +324,9 @@ def _read_arrow(
     answer = table.column("answer")
     answered = answer.is_valid()
     tally.drop("task without an answer (not annotated yet)", table.num_rows - int(pc.sum(answered).as_py() or 0))
-    who = pc.coalesce(table.column("_annotator_id"), table.column("_session_id"))
+    annotator = table.column("_annotator_id")  # as `annotator or session`: an empty id is none
+    annotator = pc.if_else(pc.equal(annotator, ""), pa.scalar(None, pa.string()), annotator)
+    who = pc.coalesce(annotator, table.column("_session_id"))
     anonymous = int(pc.sum(pc.and_(who.is_null(), answered)).as_py() or 0)
     who = pc.fill_null(who, "anonymous")
     keep = answered
