@@ -128,3 +128,34 @@ def test_embedding_features_reach_the_report_and_are_cached(tmp_path: Path, monk
     assert again.filter.coef == r.filter.coef and len(spy.texts) == embedded  # read from the cache
     only = filter_learning.run(s.tables["items"], s.tables["decisions"], **{**kw, "features": "embeddings"})  # type: ignore[arg-type]
     assert only.curves.empty and any("embeddings only" in f for f in only.findings)
+
+
+def test_image_items_learn_from_clip_embeddings_through_the_command_line(tmp_path: Path) -> None:
+    """Image items (the image_captions sample, demo CLIP): a reviewer who flags red images is learned
+    from the images alone; the report words the features as image embeddings; the CLI passes them."""
+    from typer.testing import CliRunner
+
+    from tests.conftest import DATA_SAMPLES
+    from workbench import io
+    from workbench.cli import app
+
+    folder = DATA_SAMPLES / "image_captions"
+    table = io.load_table(folder / "image_captions.csv").head(240)
+    truth = io.load_table(DATA_SAMPLES / "truth" / "image_captions_rows.csv").set_index("pair_id")
+    red = truth.reindex(table["pair_id"])["colour"].eq("red").to_numpy()
+    items = tmp_path / "images.csv"
+    table.assign(image=[str(folder / p) for p in table["image"]]).to_csv(items, index=False)
+    decisions = tmp_path / "decisions.csv"
+    pd.DataFrame({"pair_id": table["pair_id"], "decision": np.where(red, "Poor quality", "Acceptable")}).to_csv(
+        decisions, index=False)
+    kw = dict(item_column="pair_id", decisions_item_column="pair_id", features="embeddings", image_column="image",
+              allow_outside=True, cache_dir=str(tmp_path / "cache"), curve_seeds=0)
+    r = filter_learning.run(items, decisions, **kw)  # type: ignore[arg-type]
+    assert r.filter.embedding_kind == "image" and r.filter.cv["auc_ci"][0] > 0.9
+    assert "image embedding" in r.comparison()["filter"].iloc[0] and "CLIP" in (r.embedding_line() or "")
+    out = CliRunner().invoke(app, ["flywheel", "train", str(decisions), "--items", str(items), "--out",
+                                   str(tmp_path / "f"), "--item", "pair_id", "--decisions-item", "pair_id",
+                                   "--features", "embeddings", "--image-column", "image", "--allow-outside",
+                                   "--cache-dir", str(tmp_path / "cache"), "--curve-seeds", "0"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0] == r.verdict.headline

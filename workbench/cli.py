@@ -1112,8 +1112,14 @@ def flywheel_train_command(
                                           "both.")] = _FL["features"],
     text_column: Annotated[str, typer.Option("--text-column", help="The items' text column (embedding features).")]
     = _FL["text_column"],
+    image_column: Annotated[str, typer.Option("--image-column", help="Image items: the column of image paths "
+                                              "(relative to --items' folder); CLIP embeddings instead of text "
+                                              "ones.")] = _FL["image_column"],
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="Allow image paths outside --items' "
+                                                "folder.")] = _FL["allow_outside"],
     embedding_model: Annotated[str, typer.Option("--embedding-model", help="A sentence-transformers folder (default: "
-                                                 "the embedded all-MiniLM-L6-v2).")] = _FL["embedding_model"],
+                                                 "the embedded all-MiniLM-L6-v2), or a CLIP for image "
+                                                 "items (default: the demo CLIP).")] = _FL["embedding_model"],
     cache_dir: Annotated[str, typer.Option("--cache-dir", help="Score cache of the embeddings; empty: "
                                            "$WORKBENCH_CACHE_DIR, else the user cache folder.")] = _FL["cache_dir"],
     curve_seeds: Annotated[int, typer.Option(help="Seeds of the replayed labeling budget, random vs active "
@@ -1133,7 +1139,8 @@ def flywheel_train_command(
     chosen = [c.strip() for word in columns for c in word.split(",") if c.strip()]
     res = filter_learning.run(items, store, item_column=item_column, decisions_item_column=decisions_item_column,
                               decision_column=decision_column, columns=chosen, features=features,
-                              text_column=text_column, embedding_model=embedding_model, cache_dir=cache_dir,
+                              text_column=text_column, image_column=image_column, allow_outside=allow_outside,
+                              embedding_model=embedding_model, cache_dir=cache_dir,
                               target=target, keep=list(keep),
                               folds=folds, confidence=confidence, label_issue_confidence=label_issue_confidence,
                               curve_seeds=curve_seeds, seed=seed)

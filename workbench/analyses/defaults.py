@@ -101,7 +101,8 @@ ACCEPTANCE_PLAN: dict[str, Any] = {
 
 FILTER_LEARNING: dict[str, Any] = {
     "item_column": "item_id", "decisions_item_column": "item_id", "decision_column": "decision", "columns": [],
-    "features": "scores", "text_column": "text", "embedding_model": "", "cache_dir": "",
+    "features": "scores", "text_column": "text", "image_column": "", "allow_outside": False, "embedding_model": "",
+    "cache_dir": "",
     "target": "", "keep": ["Acceptable"], "folds": 5, "confidence": 0.95, "label_issue_confidence": 0.9,
     "curve_seeds": 3, "curve_budget": 0, "curve_step": 0, "random_share": 0.2, "seed": 0, "format": "auto",
     "options": {},

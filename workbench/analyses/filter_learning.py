@@ -162,7 +162,8 @@ class FilterLearningReport:
         n_scores = len(self.filter.score_features)
         what = f"{n_scores} score{'s' if n_scores != 1 else ''}" if n_scores else ""
         if self.filter.embedding is not None:
-            what = (what + " + " if what else "") + "text embedding"
+            kind = "image" if self.filter.embedding_kind == "image" else "text"
+            what = (what + " + " if what else "") + f"{kind} embedding"
         learned = {"filter": f"learned ({what})", "auc": cv["auc"], "auc_interval": f"{lo:.3f} – {hi:.3f}",
                    "average_precision": cv["average_precision"], "ap_interval": f"{ap_lo:.3f} – {ap_hi:.3f}"}
         if np.isnan(cv["single_auc"]):
@@ -187,7 +188,9 @@ class FilterLearningReport:
             return None
         share = float(np.abs([c for f, c in zip(self.filter.features, self.filter.coef, strict=True)
                               if f not in self.filter.score_features]).sum() / max(np.abs(self.filter.coef).sum(), 1e-12))
-        return (f"The filter also reads {emb['dim']}-dimensional sentence embeddings of the text ({emb['model']}); "
+        of = ("CLIP embeddings of the images" if self.filter.embedding_kind == "image" else
+              "sentence embeddings of the text")
+        return (f"The filter also reads {emb['dim']}-dimensional {of} ({emb['model']}); "
                 f"they carry {share:.0%} of the total absolute weight and are left out of the chart.")
 
     def label_issues(self, limit: int = 12) -> pd.DataFrame | None:
@@ -341,7 +344,8 @@ def _verdict(f: LearnedFilter, reach_line: str | None, n_issues: int, confidence
     ranked = f.top_features(len(f.features))
     top = ranked.loc[ranked["feature"].isin(f.score_features), "in_words"].head(2).tolist()
     if f.embedding is not None:
-        top.append(f"the text's sentence embedding ({f.embedding['model']})")
+        top.append(f"the image's CLIP embedding ({f.embedding['model']})" if f.embedding_kind == "image"
+                   else f"the text's sentence embedding ({f.embedding['model']})")
     tone: Tone
     if np.isnan(cv["single_auc"]):
         good = cv["auc_ci"][0] > 0.5
@@ -390,6 +394,8 @@ def run(
     columns: list[str] = DEFAULTS["columns"],
     features: str = DEFAULTS["features"],
     text_column: str = DEFAULTS["text_column"],
+    image_column: str = DEFAULTS["image_column"],
+    allow_outside: bool = DEFAULTS["allow_outside"],
     embedding_model: str = DEFAULTS["embedding_model"],
     cache_dir: str = DEFAULTS["cache_dir"],
     target: str = DEFAULTS["target"],
@@ -422,6 +428,11 @@ def run(
         ``"both"``; embeddings are kept in the score cache (``cache_dir``; empty:
         ``$WORKBENCH_CACHE_DIR``, else the user cache folder). The replay learns from the
         scores only.
+    image_column, allow_outside
+        Image items: CLIP embeddings of the images in ``image_column`` (paths relative to the
+        items file's folder; one outside it is refused unless ``allow_outside``) instead of
+        text embeddings; the model is the demo CLIP of CLIP scoring unless ``embedding_model``
+        names another.
     target, keep
         Learn one decision class against the rest (``target``), or flagged against the
         decisions in ``keep`` (default).
@@ -452,10 +463,13 @@ def run(
     from workbench._validation import check_choice
     from workbench.scoring import ScoreCache
 
+    base_dir = None if isinstance(items_path, pd.DataFrame) else Path(items_path).parent
+
     check_choice(features, name="features", choices=("scores", "embeddings", "both"))
     f = train_filter(items, decisions, features=features, columns=list(columns) or None,  # type: ignore[arg-type]
                      target=target or None, keep=tuple(keep), folds=folds, confidence=confidence, item=item_column,
                      decisions_item=decisions_item_column, decision=decision_column, text=text_column,
+                     image=image_column or None, base_dir=base_dir, allow_outside=allow_outside,
                      embedding_model=embedding_model or None,
                      cache=ScoreCache(cache_dir or None) if features != "scores" else None, seed=seed)
     findings: list[str] = []
