@@ -293,27 +293,35 @@ def run_stream(n_docs: int, ngram: int, num_perm: int, chunk: int = 100_000) -> 
     print(f"\nstreamed signatures: {n_docs:,} documents in chunks of {chunk:,} ({num_perm} permutations, "
           f"{compiled.threads()} threads) ...", flush=True)
     folder = Path(tempfile.mkdtemp())
-    out = np.lib.format.open_memmap(folder / "signatures.npy", mode="w+", dtype=np.uint32, shape=(n_docs, num_perm))
+    # written chunk by chunk through a file handle (a .npy file: header, then the rows), not a
+    # memmap: the dirty pages of a mapped 5 GB file would count in the resident set and hide
+    # the memory the pipeline itself needs
+    target = folder / "signatures.npy"
     t_gen = t_sign = 0.0
     c0 = time.process_time()
-    for k, start in enumerate(range(0, n_docs, chunk)):
-        stop = min(start + chunk, n_docs)
-        t0 = time.perf_counter()
-        texts = make_corpus(stop - start, rng=100 + k)["text"].tolist()
-        t1 = time.perf_counter()
-        _, _, sig = kernels.hash_and_sign(texts, ngram=ngram, unit="word", num_perm=num_perm,
-                                          seed=dedup.DEFAULT_SEED, method="minhash")
-        out[start:stop] = sig
-        t_sign += time.perf_counter() - t1
-        t_gen += t1 - t0
-        del texts, sig
-    out.flush()
+    with open(target, "wb") as fh:
+        np.lib.format.write_array_header_1_0(
+            fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint32)), "fortran_order": False,
+                 "shape": (n_docs, num_perm)})
+        for k, start in enumerate(range(0, n_docs, chunk)):
+            stop = min(start + chunk, n_docs)
+            t0 = time.perf_counter()
+            texts = make_corpus(stop - start, rng=100 + k)["text"].tolist()
+            t1 = time.perf_counter()
+            _, _, sig = kernels.hash_and_sign(texts, ngram=ngram, unit="word", num_perm=num_perm,
+                                              seed=dedup.DEFAULT_SEED, method="minhash")
+            fh.write(np.ascontiguousarray(sig, np.uint32).tobytes())
+            t_sign += time.perf_counter() - t1
+            t_gen += t1 - t0
+            del texts, sig
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    size = (folder / "signatures.npy").stat().st_size / 1024**3
+    size = target.stat().st_size / 1024**3
+    check = np.load(target, mmap_mode="r")
+    assert check.shape == (n_docs, num_perm)
+    del check
     print(f"  {n_docs:,} signatures ({size:.1f} GiB on disk) in {t_sign:.0f} s of hashing and signing "
           f"({n_docs / t_sign:,.0f} docs/s wall; plus {t_gen:.0f} s generating the texts), {time.process_time() - c0:.0f} s "
           f"CPU; peak memory (ru_maxrss, whole process) {peak:.2f} GiB")
-    del out
     (folder / "signatures.npy").unlink()
 
 
