@@ -115,12 +115,19 @@ COLUMNAR = {
     "prodigy": {
         "pyarrow.json.read_json": "import pyarrow.json as pj\nt = pj.read_json(PATH)\nrows = t.num_rows",
         "polars.read_ndjson": "import polars as pl\ndf = pl.read_ndjson(PATH)\nrows = df.height",
+        # context, not a goal: the same parse handed to pandas, the table users of the workbench get
+        "polars.read_ndjson + to_pandas": "import polars as pl\ndf = pl.read_ndjson(PATH).to_pandas()\nrows = len(df)",
     },
 }
 
 
-def measure(code: str, path: Path) -> tuple[float, float, int]:
-    """Run ``code`` in a fresh interpreter: (seconds, peak RSS in MiB, rows)."""
+def measure(code: str, path: Path, repeat: int = 1) -> tuple[float, float, int]:
+    """Best of ``repeat`` fresh interpreters running ``code``: (seconds, peak RSS in MiB, rows)."""
+    runs = [_measure_once(code, path) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+
+
+def _measure_once(code: str, path: Path) -> tuple[float, float, int]:
     prog = (
         "import resource, time\n"
         f"PATH = {str(path)!r}\n"
@@ -140,6 +147,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="judgments (Label Studio) and lines (Prodigy)")
     parser.add_argument("--dir", type=Path, default=None, help="folder for the temporary exports")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fresh processes per reader and the columnar anchors (best is reported; the "
+                             "json + json_normalize baseline runs once)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for fmt, writer, name in (("label-studio", write_label_studio, "export.json"), ("prodigy", write_prodigy, "db-out.jsonl")):
@@ -149,15 +159,15 @@ def main() -> None:
             size = path.stat().st_size / 2**20
             print(f"\n== {fmt}: {args.n:,} {'judgments' if fmt == 'label-studio' else 'lines'}, "
                   f"{size:,.0f} MiB (written in {time.perf_counter() - t0:.1f} s) ==")
-            t_ours, m_ours, r_ours = measure(OURS[fmt], path)
+            t_ours, m_ours, r_ours = measure(OURS[fmt], path, args.repeat)
             t_base, m_base, r_base = measure(BASELINE[fmt], path)
             print(f"  ours      {t_ours:7.2f} s  peak {m_ours:7,.0f} MiB  {r_ours:,} rows (validated long table)")
             print(f"  baseline  {t_base:7.2f} s  peak {m_base:7,.0f} MiB  {r_base:,} rows (json + pd.json_normalize)")
             print(f"  ratio baseline/ours: time {t_base / t_ours:.2f}x, memory {m_base / m_ours:.2f}x")
             for name, code in COLUMNAR[fmt].items():
-                t_col, m_col, r_col = measure(code, path)
+                t_col, m_col, r_col = measure(code, path, args.repeat)
                 print(f"  {name:<24} {t_col:7.2f} s  peak {m_col:7,.0f} MiB  {r_col:,} rows -> ours at "
-                      f"{t_col / t_ours:.2f}x its speed (goal >= 0.7x)")
+                      f"{t_col / t_ours:.2f}x its speed" + (" (goal >= 0.7x)" if "+" not in name else ""))
             path.unlink()
 
 
