@@ -55,6 +55,8 @@ def test_the_replay_pairs_strategies_and_counts_labels() -> None:
     expect = (wide["filter-uncertainty"] - wide["random"]).groupby("n_labels").mean()
     np.testing.assert_allclose(gain.set_index("n_labels")["gain"], expect.reindex(gain["n_labels"]))
     assert (gain["low"] <= gain["gain"]).all() and (gain["gain"] <= gain["high"]).all()
+    summary = r.curve_summary()  # an AUC's interval stays in [0, 1] (the figure checker refuses more)
+    assert ((summary["low"] >= 0) & (summary["high"] <= 1) & (summary["low"] <= summary["auc"])).all()
 
 
 def test_labels_to_reach_reads_the_first_step_within_tolerance() -> None:

@@ -232,7 +232,8 @@ class FilterLearningReport:
         g = self.curves.groupby(["strategy", "n_labels"], sort=False)["auc"]
         out = g.agg(auc="mean", sd="std", seeds="count").reset_index()
         half = _t_half_width(out["sd"], out["seeds"], self.confidence)
-        out["low"], out["high"] = out["auc"] - half, out["auc"] + half
+        # an AUC lies in [0, 1]: the t interval of a few seeds near 1 is cut there
+        out["low"], out["high"] = (out["auc"] - half).clip(lower=0.0), (out["auc"] + half).clip(upper=1.0)
         return out[["strategy", "n_labels", "auc", "low", "high", "seeds"]]
 
     def paired_gain(self) -> pd.DataFrame:

@@ -41,7 +41,7 @@ def learning_curve_figure(summary: pd.DataFrame, gain: pd.DataFrame | None = Non
                            "–%{customdata[1]:.3f}, %{customdata[2]} seeds)<extra></extra>"),
         ), row=1, col=1)
     lo = float(np.nanmin(summary["low"])) if len(summary) else 0.5
-    fig.update_yaxes(title_text="held-out AUC", range=[max(0.0, min(lo, 0.9) - 0.02), 1.0], row=1, col=1)
+    fig.update_yaxes(title_text="held-out AUC", range=[max(0.0, min(lo, 0.9) - 0.02), 1.01], row=1, col=1)
     if paired:
         g = gain.sort_values("n_labels")  # type: ignore[union-attr]
         x = g["n_labels"].to_numpy(float)
