@@ -340,7 +340,7 @@ def test_dvc_retrain_stages_retrain_when_reviewers_decide_more(tmp_path: Path) -
     stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
     assert list(stages) == ["retrain", "rescore"]
     assert stages["retrain"]["cmd"] == ("workbench flywheel train review.sqlite --items scores.parquet --out "
-                                        "filters/quality --item doc_id")
+                                        "filters/quality --item doc_id --curve-seeds 0")
     assert stages["retrain"]["deps"] == ["review.sqlite", "scores.parquet"]
     assert stages["rescore"]["deps"] == ["corpus.jsonl", "filters/quality"]
     assert stages["rescore"]["outs"] == ["rescored.parquet"]
@@ -368,3 +368,7 @@ def test_dvc_retrain_needs_its_inputs_and_refuses_templates(tmp_path: Path) -> N
     stages = pipelines.retrain_stages(tmp_path / "r${x}.sqlite", tmp_path / "s.parquet", tmp_path / "c.jsonl", tmp_path)
     with pytest.raises(WorkbenchError, match="template"):
         pipelines.write_dvc([], tmp_path, stages=stages)
+    outside = pipelines.retrain_stages(tmp_path / "r.sqlite", tmp_path / "s.parquet", tmp_path / "c.jsonl",
+                                       tmp_path.parent / "elsewhere")
+    with pytest.raises(WorkbenchError, match="outside the repository"):
+        pipelines.write_dvc([], tmp_path, stages=outside)

@@ -225,6 +225,11 @@ def write_dvc(
                 raise WorkbenchError(
                     f"workbench pipeline dvc: stage {stage.name!r} holds {word!r} with '${{', which DVC reads as a "
                     "template reference in dvc.yaml; rename the file or folder.")
+        for o in stage.outs:
+            if not Path(os.path.abspath(o if Path(o).is_absolute() else Path.cwd() / o)).is_relative_to(repo.resolve()):
+                raise WorkbenchError(
+                    f"workbench pipeline dvc: stage {stage.name!r} writes '{o}', outside the repository ({repo}); "
+                    "DVC refuses outputs outside it. Choose --work inside the repository.")
         # a path argument written as the stage sees it (relative to the pipeline folder)
         shown = [_dvc_path(w, wdir=wdir, repo=repo) if w in (*stage.deps, *stage.outs) else w for w in words]
         doc["stages"][stage.name] = {
@@ -311,7 +316,9 @@ def retrain_stages(
     store, scores, corpus = os.fspath(store), os.fspath(scores), os.fspath(corpus)
     metric_args = [a for m in metrics for a in ("--metrics", m)]
     return [
-        Stage("retrain", ("flywheel", "train", store, "--items", scores, "--out", filt, "--item", item),
+        # --curve-seeds 0: a pipeline step trains and saves; the filter_learning report draws the replay
+        Stage("retrain", ("flywheel", "train", store, "--items", scores, "--out", filt, "--item", item,
+                          "--curve-seeds", "0"),
               deps=(store, scores), outs=(filt,), upstream=tuple(upstream)),
         Stage("rescore", ("score", "text", corpus, "--out", rescored, *metric_args, "--no-cache", "--filter", filt),
               deps=(corpus, filt), outs=(rescored,), upstream=("retrain",)),

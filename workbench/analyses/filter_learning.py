@@ -76,7 +76,9 @@ def replay_curves(
         for the active strategy).
     """
     ids = items[item].astype(str)
-    pool = items[ids.isin(flags.index)].reset_index(drop=True)
+    # one row per item, the last as train_filter and learning_curve keep it
+    pool = items[ids.isin(flags.index)].assign(_id=ids).drop_duplicates("_id", keep="last")
+    pool = pool.drop(columns="_id").reset_index(drop=True)
     n_pool = len(pool) - int(round(0.3 * len(pool)))
     spend = n_pool if budget <= 0 else min(int(budget), n_pool)
     per = max(1, spend // 20) if step <= 0 else int(step)
@@ -122,10 +124,15 @@ def labels_to_reach(curves: pd.DataFrame, *, tolerance: float = REACH_TOLERANCE)
         act = group[group["strategy"] == "filter-uncertainty"].sort_values("n_labels")
         if rand.empty or act.empty:
             continue
-        final = float(rand["auc"].iloc[-1])
+        total = int(rand["n_labels"].iloc[-1])
+        finite = rand["auc"].dropna()
+        if finite.empty:  # e.g. the seed's held-out items are all of one class: no AUC to reach
+            rows.append({"seed": s, "random_labels": total, "random_final_auc": np.nan, "active_labels": None,
+                         "share_of_random": np.nan, "random_share_to_reach": np.nan})
+            continue
+        final = float(finite.iloc[-1])
         hit = act[act["auc"] >= final - tolerance]
         n = int(hit["n_labels"].iloc[0]) if len(hit) else None
-        total = int(rand["n_labels"].iloc[-1])
         own = int(rand.loc[rand["auc"] >= final - tolerance, "n_labels"].iloc[0])
         rows.append({"seed": s, "random_labels": total, "random_final_auc": final,
                      "active_labels": n, "share_of_random": np.nan if n is None else n / total,
@@ -211,12 +218,16 @@ class FilterLearningReport:
         """How many labels active learning needed, as a share of random's (``None`` without curves)."""
         if self.reach.empty:
             return None
-        share = self.reach["share_of_random"]
+        reach = self.reach[self.reach["random_final_auc"].notna()]
+        if reach.empty:
+            return ("The replay measured no AUC: the held-out reviewed items of every seed were all of one kind "
+                    "(review more items of the rarer kind).")
+        share = reach["share_of_random"]
         n = len(share)
         if share.isna().any():
             return (f"Active learning (filter-uncertainty) did not reach random order's final AUC in "
                     f"{int(share.isna().sum())} of {n} seed(s) within the budget.")
-        own = self.reach["random_share_to_reach"].mean()
+        own = reach["random_share_to_reach"].mean()
         saved = ("active learning saved labels here" if share.mean() < own else
                  "active learning saved no labels on these data: random order is as good a way to choose what to "
                  "review")
@@ -321,12 +332,21 @@ def _t_half_width(sd: pd.Series, n: pd.Series, confidence: float) -> pd.Series:
     return half.where(n > 1, 0.0).fillna(0.0)
 
 
+def _is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is a SQLite database (a review store under any name)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def _read_decisions(decisions: pd.DataFrame | str | os.PathLike[str], *, format: str,
                     options: dict[str, Any]) -> pd.DataFrame:
     if isinstance(decisions, pd.DataFrame):
         return decisions
     path = Path(decisions)
-    if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+    if path.suffix.lower() in (".sqlite", ".sqlite3", ".db") or _is_sqlite(path):
         from workbench.review import ReviewStore
 
         with ReviewStore(path, read_only=True) as store:
@@ -483,8 +503,12 @@ def run(
         findings.append("The learning curves are not drawn: the replay learns from score columns, and this filter "
                         "uses embeddings only (features='both' adds the scores).")
     elif curve_seeds > 0:
-        curves = replay_curves(items, f.labels, item=item_column, columns=list(f.score_features), seeds=curve_seeds,
-                               budget=curve_budget, step=curve_step, random_share=random_share, seed=seed)
+        try:
+            curves = replay_curves(items, f.labels, item=item_column, columns=list(f.score_features),
+                                   seeds=curve_seeds, budget=curve_budget, step=curve_step, random_share=random_share,
+                                   seed=seed)
+        except WorkbenchError as exc:  # the filter stands; only the replay could not be made
+            findings.append(f"The learning curves are not drawn: {exc}")
     reach = labels_to_reach(curves) if not curves.empty else labels_to_reach(
         pd.DataFrame(columns=["strategy", "seed", "n_labels", "auc"]))
     report = FilterLearningReport(
