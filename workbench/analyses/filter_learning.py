@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = FILTER_LEARNING
 STRATEGIES: tuple[str, ...] = ("random", "filter-uncertainty")
 #: Active learning "reaches" random's final AUC when it is within this many AUC units of it.
 REACH_TOLERANCE = 0.005
+#: Share of the reviewed items each replay seed holds out to measure the AUC on.
+HELD_OUT = 0.3
 
 
 def replay_curves(
@@ -79,7 +81,7 @@ def replay_curves(
     # one row per item, the last as train_filter and learning_curve keep it
     pool = items[ids.isin(flags.index)].assign(_id=ids).drop_duplicates("_id", keep="last")
     pool = pool.drop(columns="_id").reset_index(drop=True)
-    n_pool = len(pool) - int(round(0.3 * len(pool)))
+    n_pool = len(pool) - int(round(HELD_OUT * len(pool)))
     spend = n_pool if budget <= 0 else min(int(budget), n_pool)
     per = max(1, spend // 20) if step <= 0 else int(step)
     if spend < 2 * per:
@@ -95,7 +97,8 @@ def replay_curves(
     for k in range(seeds):
         for strategy in STRATEGIES:
             curve = learning_curve(pool, oracle, strategy=strategy, budget=spend, step=per,  # type: ignore[arg-type]
-                                   columns=columns, random_share=random_share, item=item, seed=seed + k)
+                                   columns=columns, random_share=random_share, test_size=HELD_OUT, item=item,
+                                   seed=seed + k)
             frames.append(curve.assign(strategy=strategy, seed=seed + k))
     out = pd.concat(frames, ignore_index=True)
     first = ["strategy", "seed", "n_labels", "auc", "average_precision"]
@@ -119,7 +122,7 @@ def labels_to_reach(curves: pd.DataFrame, *, tolerance: float = REACH_TOLERANCE)
     1.0
     """
     rows = []
-    for s, group in curves.groupby("seed", sort=True):
+    for s, group in (curves.groupby("seed", sort=True) if len(curves) else ()):
         rand = group[group["strategy"] == "random"].sort_values("n_labels")
         act = group[group["strategy"] == "filter-uncertainty"].sort_values("n_labels")
         if rand.empty or act.empty:
@@ -216,25 +219,7 @@ class FilterLearningReport:
 
     def reach_line(self) -> str | None:
         """How many labels active learning needed, as a share of random's (``None`` without curves)."""
-        if self.reach.empty:
-            return None
-        reach = self.reach[self.reach["random_final_auc"].notna()]
-        if reach.empty:
-            return ("The replay measured no AUC: the held-out reviewed items of every seed were all of one kind "
-                    "(review more items of the rarer kind).")
-        share = reach["share_of_random"]
-        n = len(share)
-        if share.isna().any():
-            return (f"Active learning (filter-uncertainty) did not reach random order's final AUC in "
-                    f"{int(share.isna().sum())} of {n} seed(s) within the budget.")
-        own = reach["random_share_to_reach"].mean()
-        saved = ("active learning saved labels here" if share.mean() < own else
-                 "active learning saved no labels on these data: random order is as good a way to choose what to "
-                 "review")
-        return (f"Active learning (filter-uncertainty) reached random order's final AUC "
-                f"(within {REACH_TOLERANCE}) with {share.mean():.0%} of its labels on average over {n} seed(s) "
-                f"(range {share.min():.0%}–{share.max():.0%}); random order itself came that close after "
-                f"{own:.0%}: {saved}.")
+        return _reach_line(self.reach)
 
     def curve_summary(self) -> pd.DataFrame:
         """Mean AUC per strategy and labels, with a t interval over the seeds."""
@@ -322,6 +307,29 @@ class FilterLearningReport:
                                int(self.curves["n_labels"].max()) <= self.filter.n_items,
                                f"{int(self.curves['n_labels'].max())} ≤ {self.filter.n_items}"))
         return Checks.of(items)
+
+
+def _reach_line(reach: pd.DataFrame) -> str | None:
+    """:meth:`FilterLearningReport.reach_line` of a :func:`labels_to_reach` frame."""
+    if reach.empty:
+        return None
+    reach = reach[reach["random_final_auc"].notna()]
+    if reach.empty:
+        return ("The replay measured no AUC: the held-out reviewed items of every seed were all of one kind "
+                "(review more items of the rarer kind).")
+    share = reach["share_of_random"]
+    n = len(share)
+    if share.isna().any():
+        return (f"Active learning (filter-uncertainty) did not reach random order's final AUC in "
+                f"{int(share.isna().sum())} of {n} seed(s) within the budget.")
+    own = reach["random_share_to_reach"].mean()
+    saved = ("active learning saved labels here" if share.mean() < own else
+             "active learning saved no labels on these data: random order is as good a way to choose what to "
+             "review")
+    return (f"Active learning (filter-uncertainty) reached random order's final AUC "
+            f"(within {REACH_TOLERANCE}) with {share.mean():.0%} of its labels on average over {n} seed(s) "
+            f"(range {share.min():.0%}–{share.max():.0%}); random order itself came that close after "
+            f"{own:.0%}: {saved}.")
 
 
 def _t_half_width(sd: pd.Series, n: pd.Series, confidence: float) -> pd.Series:
@@ -509,12 +517,8 @@ def run(
                                    seed=seed)
         except WorkbenchError as exc:  # the filter stands; only the replay could not be made
             findings.append(f"The learning curves are not drawn: {exc}")
-    reach = labels_to_reach(curves) if not curves.empty else labels_to_reach(
-        pd.DataFrame(columns=["strategy", "seed", "n_labels", "auc"]))
-    report = FilterLearningReport(
-        Verdict("pending", "pending"), inputs, f, items, curves, reach, item_column, confidence,
-        label_issue_confidence, tuple(findings))
+    reach = labels_to_reach(curves)
     n_issues = len(f.label_issues(confidence=label_issue_confidence))
-    verdict = _verdict(f, report.reach_line(), n_issues, confidence)
+    verdict = _verdict(f, _reach_line(reach), n_issues, confidence)
     return FilterLearningReport(verdict, inputs, f, items, curves, reach, item_column, confidence,
                                 label_issue_confidence, tuple(findings))

@@ -12,6 +12,15 @@ _COLOURS = {"random": "#6b7785", "filter-uncertainty": "#1f6feb"}
 _NAMES = {"random": "random order", "filter-uncertainty": "active (filter-uncertainty)"}
 
 
+def _band(x: object, low: object, high: object, colour: str, opacity: float) -> go.Scatter:
+    """A filled interval band (no hover, no legend entry)."""
+    xs = np.asarray(x, dtype=float)
+    return go.Scatter(x=np.concatenate([xs, xs[::-1]]),
+                      y=np.concatenate([np.asarray(high, dtype=float), np.asarray(low, dtype=float)[::-1]]),
+                      fill="toself", line={"width": 0}, fillcolor=colour, opacity=opacity, hoverinfo="skip",
+                      showlegend=False)
+
+
 def learning_curve_figure(summary: pd.DataFrame, gain: pd.DataFrame | None = None, *,
                           confidence: float = 0.95) -> go.Figure:
     """Held-out AUC against labels spent (``summary``: ``strategy, n_labels, auc, low, high,
@@ -29,11 +38,7 @@ def learning_curve_figure(summary: pd.DataFrame, gain: pd.DataFrame | None = Non
         colour = _COLOURS.get(str(strategy), "#b26a00")
         name = _NAMES.get(str(strategy), str(strategy))
         if (g["high"] > g["low"]).any():
-            fig.add_trace(go.Scatter(
-                x=np.concatenate([g["n_labels"], g["n_labels"][::-1]]),
-                y=np.concatenate([g["high"], g["low"][::-1]]), fill="toself", line={"width": 0},
-                fillcolor=colour, opacity=0.12, hoverinfo="skip", showlegend=False, name=f"{name} interval",
-            ), row=1, col=1)
+            fig.add_trace(_band(g["n_labels"], g["low"], g["high"], colour, 0.12), row=1, col=1)
         fig.add_trace(go.Scatter(
             x=g["n_labels"], y=g["auc"], mode="lines+markers", name=name, line={"color": colour},
             customdata=np.stack([g["low"], g["high"], g["seeds"]], axis=1),
@@ -45,10 +50,7 @@ def learning_curve_figure(summary: pd.DataFrame, gain: pd.DataFrame | None = Non
     if paired:
         g = gain.sort_values("n_labels")  # type: ignore[union-attr]
         x = g["n_labels"].to_numpy(float)
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate([g["high"], g["low"][::-1]]), fill="toself",
-            line={"width": 0}, fillcolor="#1f6feb", opacity=0.18, hoverinfo="skip", showlegend=False,
-        ), row=2, col=1)
+        fig.add_trace(_band(x, g["low"], g["high"], "#1f6feb", 0.18), row=2, col=1)
         fig.add_trace(go.Scatter(
             x=x, y=g["gain"], mode="lines+markers", name="active − random (paired by seed)",
             line={"color": "#1f2933"}, customdata=np.stack([g["low"], g["high"]], axis=1),
