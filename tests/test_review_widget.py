@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,35 @@ def test_keys_are_handled_in_sequence_order_exactly_once(tmp_path: Path) -> None
     queue.submit = original  # type: ignore[method-assign]
     b.key("1")
     assert w.acked == 5 and len(store.decisions()) == 4
+
+
+def test_a_key_resent_on_another_kernel_thread_while_it_is_handled_is_handled_once(tmp_path: Path) -> None:
+    # JupyterLab sends comm messages over a kernel subshell and ipykernel routes each to the
+    # thread that last published on the comm, so the browser's resend of key 1 can arrive on a
+    # second thread while the first is still writing key 1 (CI saw 51 decisions for 50 keys).
+    store, queue, w = _setup(tmp_path)
+    b = Browser(w)
+    token = w.view["token"]
+    original, inside = queue.submit, threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        time.sleep(0.3)
+        return original(*args, **kwargs)
+
+    queue.submit = slow  # type: ignore[method-assign]
+    first = threading.Thread(target=b.message, args=(1,), kwargs={"action": "key", "key": "1", "token": token})
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=lambda: [b.message(1, action="key", key="1", token=token),
+                                              b.message(2, action="key", key="2", token=token + 1)])
+    second.start()
+    first.join(10)
+    second.join(10)
+    got = store.decisions(latest=False)  # every event, not the latest per item
+    assert got["decision"].tolist() == ["Acceptable", "Poor quality"] and got["item_id"].is_unique
+    assert got["meta"].map(lambda m: json.loads(m)["key_seq"]).tolist() == [1, 2] and w.acked == 2
+    assert sum(bool(a.get("duplicate")) for a in b.acks()) == 1
 
 
 def test_a_decision_on_an_item_shown_too_briefly_is_refused(tmp_path: Path) -> None:

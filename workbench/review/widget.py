@@ -21,6 +21,7 @@ import base64
 import inspect
 import mimetypes
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -248,6 +249,9 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self._token = 0
         self._shown_at = time.monotonic()
         self._waiting: dict[int, Mapping[str, Any]] = {}  # keys that arrived ahead of a gap
+        self._msg_lock = threading.RLock()  # browser messages may arrive on two kernel threads
+        self._taken = 0  # the highest key sequence number taken for handling
+        self._draining = False
         self._status_n = 0
         self.on_msg(self._on_msg)
         self._advance()
@@ -389,20 +393,33 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
         if content.get("type") != "input":
             return
         seq = int(content.get("seq", 0))
-        if seq <= self.acked or seq in self._waiting:
-            self.send({"type": "ack", "seq": seq, "acked": self.acked, "duplicate": True})
-            return
-        self._waiting[seq] = content
-        # strictly in order: handle the run of keys that follows the last handled one
-        while self.acked + 1 in self._waiting:
-            msg = self._waiting.pop(self.acked + 1)
+        # JupyterLab sends comm messages over a kernel subshell, and ipykernel routes each one
+        # to the thread that last published on the comm: two messages of one widget can be
+        # handled at once on two threads. One lock makes "is this a repeat?" and "handle it"
+        # one step; ``_taken`` marks a key as handled the moment a thread takes it, so a
+        # repeat that arrives while the first copy is still being handled is dropped too.
+        with self._msg_lock:
+            if seq <= self._taken or seq in self._waiting:
+                self.send({"type": "ack", "seq": seq, "acked": self.acked, "duplicate": True})
+                return
+            self._waiting[seq] = content
+            if self._draining:  # re-entered on this thread: the loop below handles it in turn
+                return
+            self._draining = True
             try:
-                result = self._handle(msg)
-            except Exception as exc:  # one failing key must not stall the keys behind it
-                self._say(f"not saved: {type(exc).__name__}: {exc}", level="error")
-                result = {"ok": False, "error": True}
-            self.acked = int(msg["seq"])
-            self.send({"type": "ack", "seq": self.acked, "acked": self.acked, **result})
+                # strictly in order: handle the run of keys that follows the last handled one
+                while self._taken + 1 in self._waiting:
+                    msg = self._waiting.pop(self._taken + 1)
+                    self._taken = int(msg["seq"])
+                    try:
+                        result = self._handle(msg)
+                    except Exception as exc:  # one failing key must not stall the keys behind it
+                        self._say(f"not saved: {type(exc).__name__}: {exc}", level="error")
+                        result = {"ok": False, "error": True}
+                    self.acked = self._taken
+                    self.send({"type": "ack", "seq": self.acked, "acked": self.acked, **result})
+            finally:
+                self._draining = False
 
     def _handle(self, msg: Mapping[str, Any]) -> dict[str, Any]:
         """One key or click from the browser; returns what the acknowledgement says."""
