@@ -14,6 +14,7 @@ import gzip
 import json
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,16 @@ def outcome(path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any,
             res = io.import_annotations(path, format="prodigy")
         except WorkbenchError as exc:
             return ("error", str(exc)), served
-    return ("ok", res.annotations, res.items, res.spans, res.report), served
+        # the validated table too: a reader that proved the key unique skips that check
+        by = list(served)  # (what served the import; the second read below is not counted)
+        validated: Any
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                validated = io.load_table(path, kind="annotations", format="prodigy")
+        except WorkbenchError as exc:
+            validated = str(exc).replace(str(path), "FILE").replace(" (prodigy)", "")
+    return ("ok", res.annotations, res.items, res.spans, res.report, validated), by
 
 
 def same(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
@@ -84,6 +94,10 @@ def same(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
         else:
             pd.testing.assert_frame_equal(x, y)
     assert a[4] == b[4]
+    if isinstance(a[5], str) or isinstance(b[5], str):
+        assert a[5] == b[5]
+    else:
+        pd.testing.assert_frame_equal(a[5], b[5])
 
 
 def all_paths(path: Path, monkeypatch: pytest.MonkeyPatch, *, paths: tuple[str, ...] = PATHS) -> tuple[tuple[Any, ...], str]:
@@ -126,6 +140,22 @@ def test_without_repeats_the_columnar_readers_drop_ignores_themselves(
     assert served == "polars" and got[4].dropped == {"ignore answer (no judgment)": 20}
     tally = prodigy.Tally(str(path), "prodigy", "lines")
     assert prodigy._read_polars(path, tally)[4] is True  # type: ignore[index]
+
+
+def test_the_key_is_proven_unique_only_for_one_question_without_repeats(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [line(i, f"u{i % 3}", ("accept", "reject")[i % 2], 100 + i) for i in range(30)]
+    plain = write(tmp_path / "plain.jsonl", rows)
+    got, served = all_paths(plain, monkeypatch)
+    assert served == "polars" and len(got[5]) == 30
+    assert io.import_annotations(plain, format="prodigy").unique_key == ("item_id", "annotator_id")
+    # one answer without a label beside the same annotator's answer with one: distinct as read,
+    # the same (item_id, annotator_id) once the single question's column is dropped
+    unlabeled = {k: v for k, v in line(0, "u0", "reject", 500).items() if k != "label"}
+    both = write(tmp_path / "both.jsonl", [*rows, unlabeled])
+    got, served = all_paths(both, monkeypatch)
+    assert served == "polars" and io.import_annotations(both, format="prodigy").unique_key == ()
+    assert isinstance(got[5], str) and "share the same (item_id, annotator_id)" in got[5]
 
 
 def test_gzip_input_reads_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -217,7 +247,7 @@ def test_files_over_the_buffer_limit_are_read_line_by_line(tmp_path: Path, monke
         assert served == (["none"] if how == "polars" else ["unsure"])  # (without polars: Arrow, then lines)
     gz = write(tmp_path / "big.jsonl.gz", mixed())
     got, served = all_paths(gz, monkeypatch)
-    same(got[:4] + (got[4].rows_read, got[4].dropped), expected[:4] + (expected[4].rows_read, expected[4].dropped))
+    same(got[:4] + ((got[4].rows_read, got[4].dropped), got[5]), expected[:4] + ((expected[4].rows_read, expected[4].dropped), expected[5]))
     assert served == "none"
 
 

@@ -276,6 +276,7 @@ def validate_table(
     *,
     source: str | None = None,
     columns: dict[str, str] | None = None,
+    key_proven: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Check ``df`` against the data-model table ``kind`` and return it unchanged.
 
@@ -289,6 +290,9 @@ def validate_table(
         Where the table came from (a file path), quoted in error messages.
     columns
         Maps a data-model column name to the name it has in ``df`` (``{"item_id": "task"}``).
+    key_proven
+        Columns the caller has proven unique (an importer that resolved repeated answers):
+        when they are the table's key, the duplicate check is not made a second time.
 
     Raises
     ------
@@ -310,7 +314,7 @@ def validate_table(
     for c in schema.text:
         if names[c] in frame.columns:
             require_text(frame, names[c], table=kind, source=source)
-    if schema.key:
+    if schema.key and set(key_proven) != {names[c] for c in schema.key}:
         require_unique(frame, [names[c] for c in schema.key], table=kind, source=source)
     if kind == "preferences":
         choice = frame[names["choice"]]

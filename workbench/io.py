@@ -291,7 +291,8 @@ def _tool_table(
     if result.report.dropped:
         warnings.warn(result.report.summary(), UserWarning, stacklevel=3)
     if kind is not None:
-        validate_table(df, kind, source=f"{path} ({tool})")
+        proven = kind == "annotations" and wanted == "annotations" and bool(result.unique_key)
+        validate_table(df, kind, source=f"{path} ({tool})", key_proven=result.unique_key if proven else ())
     return df
 
 

@@ -139,6 +139,9 @@ class ImportResult:
     gold: pd.DataFrame | None = None
     preferences: pd.DataFrame | None = None
     spans: pd.DataFrame | None = None
+    #: Columns the reader proved unique in ``annotations`` while it resolved repeated answers
+    #: (the import then skips checking them again); empty when it proved nothing.
+    unique_key: tuple[str, ...] = ()
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -174,7 +177,7 @@ class Tally:
         if text not in self.notes:
             self.notes.append(text)
 
-    def result(self, **tables: pd.DataFrame | None) -> ImportResult:
+    def result(self, *, unique_key: tuple[str, ...] = (), **tables: pd.DataFrame | None) -> ImportResult:
         kept = sum(len(t) for k, t in tables.items() if t is not None and k in ("annotations", "gold", "preferences"))
         if kept + sum(self.dropped.values()) != self.read:  # pragma: no cover - a reader bug
             raise RuntimeError(
@@ -196,7 +199,7 @@ class Tally:
             rows_kept=kept, dropped=dict(self.dropped),
             tables={k: len(t) for k, t in tables.items() if t is not None}, notes=tuple(self.notes),
         )
-        return ImportResult(report=report, **tables)
+        return ImportResult(report=report, unique_key=unique_key, **tables)
 
 
 def check_options(options: Mapping[str, object] | None, allowed: Sequence[str], *, format: str) -> dict[str, Any]:
@@ -533,6 +536,10 @@ def to_utc(values: Sequence[Any] | pd.Series, *, unit: str | None = None) -> pd.
             size = num.abs().to_numpy()
             if (size >= 1e11).any():  # (else every scale is 1: the common case, seconds, skips the division)
                 seconds = num / np.where(size >= 1e17, 1e9, np.where(size >= 1e14, 1e6, np.where(size >= 1e11, 1e3, 1.0)))
+            elif finite.all() and (whole := num.to_numpy()).size and (whole == np.floor(whole)).all():
+                # whole seconds (what exporters write): the microseconds pd.to_datetime makes, without its rounding work
+                micro = (whole.astype(np.int64) * 1_000_000).view("M8[us]")
+                return pd.Series(micro, index=s.index, name=s.name).dt.tz_localize("UTC")
         return pd.to_datetime(seconds, unit=unit, utc=True, errors="coerce")
     return pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
 

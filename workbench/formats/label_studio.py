@@ -152,18 +152,24 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
                 f"'{path}': element {n_tasks} is not a Label Studio task (no 'data'); it has keys "
                 f"{', '.join(map(repr, list(task)[:10])) if isinstance(task, dict) else type(task).__name__}."
             )
-        where = f"element {n_tasks}"
-        data = record_field(task, "data", dict, where, path=path, default={})
+        data = task.get("data")
+        if type(data) is not dict:  # (the checks below call record_field only off the common path)
+            data = record_field(task, "data", dict, f"element {n_tasks}", path=path, default={})
         task_id = task.get("id")
         item = data.get("item_id", task_id)
         if item is None:
             raise SchemaError(f"'{path}': task {n_tasks} has neither an 'id' nor data.item_id; re-export with task ids.")
         item = str(item)
         rows.items.append({"item_id": item, "task_id": None if task_id is None else str(task_id), **scalar_fields({k: v for k, v in data.items() if k != "item_id"})})
-        for a in record_field(task, "annotations", list, f"task {task_id}", path=path, default=[]):
+        annotations = task.get("annotations")
+        if type(annotations) is not list:
+            annotations = record_field(task, "annotations", list, f"task {task_id}", path=path, default=[])
+        for a in annotations:
             if not isinstance(a, dict):
                 raise WorkbenchError(f"'{path}' task {task_id}: an annotation is {type(a).__name__}, not an object.")
-            results = record_field(a, "result", list, _where(task_id, a), path=path, default=[])
+            results = a.get("result")
+            if type(results) is not list:
+                results = record_field(a, "result", list, _where(task_id, a), path=path, default=[])
             n = max(len(results), 1)
             tally.read += n
             if a.get("was_cancelled"):
@@ -172,7 +178,9 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
             if not results:
                 tally.drop("annotation with no result", 1)
                 continue
-            cb = record_field(a, "completed_by", (int, str, dict), _where(task_id, a), path=path)
+            cb = a.get("completed_by")
+            if type(cb) is not int:
+                cb = record_field(a, "completed_by", (int, str, dict), _where(task_id, a), path=path)
             who = str(cb) if type(cb) is int else _annotator(cb)
             if who is None:
                 raise SchemaError(f"'{path}': task {task_id}, annotation {a.get('id')} has no completed_by; re-export from Label Studio.")
@@ -181,7 +189,9 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
                 if not isinstance(r, dict):
                     raise WorkbenchError(f"'{path}' {_where(task_id, a)}: a result is {type(r).__name__}, not an object.")
                 rtype = r.get("type")
-                value = record_field(r, "value", dict, _where(task_id, a), path=path, default={})
+                value = r.get("value")
+                if type(value) is not dict:
+                    value = record_field(r, "value", dict, _where(task_id, a), path=path, default={})
                 if rtype == "choices" and _REGION_KEYS.isdisjoint(value):  # the common case, inline
                     ch = value.get("choices")
                     label = ch[0] if type(ch) is list and len(ch) == 1 else _label(rtype, value, _where(task_id, a))

@@ -66,6 +66,8 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     tally = Tally(str(path), "prodigy", "lines")
     fast = _read_fast(path, tally)
     resolved = fast is not None and fast[4]
+    # no repeats and one question (or none) in the file: (item_id, annotator_id) is unique as read
+    unique_key = ("item_id", "annotator_id") if fast is not None and fast[4] and fast[5] else ()
     if fast is not None:
         cols, item_frame, spans, anonymous = fast[:4]
     else:
@@ -92,7 +94,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     if "text" in item_frame and item_frame["text"].isna().all():
         item_frame = item_frame.drop(columns="text")
     return tally.result(annotations=ann.reset_index(drop=True), items=item_frame,
-                        spans=pd.DataFrame(spans) if spans else None)
+                        spans=pd.DataFrame(spans) if spans else None, unique_key=unique_key)
 
 
 
@@ -168,8 +170,9 @@ _GENERAL_ONLY = ("options", "spans", "item_id")
 _ARROW_FIELDS = ("_input_hash", "_annotator_id", "_session_id", "answer", "label", "_timestamp", "text")
 
 #: What a columnar reader hands :func:`read`: the annotation columns, the items, the spans
-#: (always none), the anonymous answers, and whether repeats and ignores are already resolved.
-_Columns = tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int, bool]
+#: (always none), the anonymous answers, whether repeats and ignores are already resolved,
+#: and whether every answer has the same question (``label``, a missing one counted as one).
+_Columns = tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], int, bool, bool]
 
 
 class _Unsure:
@@ -255,8 +258,9 @@ def _read_polars(path: Path, tally: Tally) -> _Columns | _Unsure | None:
     question_code = pl.col("question").to_physical().cast(pl.UInt64).fill_null(1 << 32)  # (codes are 32-bit)
     key = pl.col("item").hash(11) ^ (who_code * (1 << 33) + question_code).hash(13)
     stats = coded.select(answered=answered.sum(), anonymous=(pl.col("anonymous") & answered).sum(),
-                         distinct=key.filter(answered).n_unique(), ignored=(pl.col("answer") == "ignore").sum()).row(0)
-    n_answered, anonymous, distinct, ignored = (int(v) for v in stats)
+                         distinct=key.filter(answered).n_unique(), ignored=(pl.col("answer") == "ignore").sum(),
+                         questions=pl.col("question").n_unique()).row(0)
+    n_answered, anonymous, distinct, ignored, questions = (int(v) for v in stats)
     resolved = distinct == n_answered
     tally.read = coded.height
     tally.drop("task without an answer (not annotated yet)", coded.height - n_answered)
@@ -276,7 +280,7 @@ def _read_polars(path: Path, tally: Tally) -> _Columns | _Unsure | None:
     cols["ts"] = coded["ts"].to_numpy()
     item_frame = pd.DataFrame({"item_id": items["item"].cast(pl.String).to_arrow().to_pandas(),
                                "text": texts.to_arrow().to_pandas(), "input_hash": items["item"].to_numpy()})
-    return cols, item_frame, [], anonymous, resolved
+    return cols, item_frame, [], anonymous, resolved, questions == 1
 
 
 def _pandas_strings(column: Any, words: Any) -> pd.Series:
@@ -344,7 +348,7 @@ def _read_arrow(path: Path, tally: Tally) -> _Columns | None:
     cols["label"] = cols["answer"]
     cols["question"] = table.column("label").filter(keep).to_pandas()
     cols["ts"] = table.column("_timestamp").filter(keep).to_numpy()
-    return cols, item_frame, [], anonymous, resolved
+    return cols, item_frame, [], anonymous, resolved, False
 
 
 def _repeats(hashes: Any, who: Any, question: Any) -> bool:
