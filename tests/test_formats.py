@@ -102,6 +102,21 @@ def test_label_studio_json_mapping(tmp_path: Path) -> None:
     assert "question" not in res.annotations.columns  # one control tag
 
 
+def test_label_studio_key_proven_unique_only_when_no_answer_lacks_its_question(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "export.json", ls_tasks())
+    assert import_quiet(path).unique_key == ("item_id", "annotator_id")
+    assert len(io.load_table(path, kind="annotations")) == 4
+    # one annotator answers item 1 with a named control and without one: distinct as read, the
+    # same (item_id, annotator_id) once the single question's column goes: still refused
+    unnamed = {**choice("sentiment", "Negative"), "from_name": None}
+    tasks = ls_tasks()
+    tasks[0]["annotations"].append(ls_annotation(15, 7, [unnamed], created="2024-05-03T10:00:00Z"))
+    both = write_json(tmp_path / "both.json", tasks)
+    assert import_quiet(both).unique_key == ()
+    with pytest.raises(SchemaError, match=r"share the same \(item_id, annotator_id\)"):
+        io.load_table(both, kind="annotations")
+
+
 def test_label_studio_rating_taxonomy_number_and_questions(tmp_path: Path) -> None:
     tasks = [{"id": 5, "data": {"text": "x"}, "annotations": [
         ls_annotation(1, 1, [

@@ -222,11 +222,14 @@ def test_hostile_lines_are_errors_naming_the_file_and_line_on_every_path(
      json.dumps(line(1)) + "\r\n\r\n  \n" + json.dumps(line(2, who="b")) + "\r\n" + json.dumps(line(3))),
     ("unicode and escapes", [line(1, text="caf\u00e9 \u2028 \U0001f600 \"q\" \\ /", label="\u00e9t\u00e9")]),
     ("unknown keys of any type", [line(1, meta={"a": [1, {"b": None}]}, _task_hash=2**70, extra=None)]),
+    ("answers that are a list and an object", [line(1), line(2, answer=[1, 2]), line(3, answer={"a": "x|y"})]),
 ])
 def test_odd_values_read_alike_on_every_path(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, rows: Any) -> None:
     got, served = all_paths(write(tmp_path / "odd.jsonl", rows), monkeypatch)
     assert served in ("polars", "unsure", "none")
+    if name == "answers that are a list and an object":  # read as they are, not refused
+        assert got[0] == "ok" and got[1]["label"].tolist() == ["accept", [1, 2], {"a": "x|y"}]
 
 
 def test_polars_hands_possible_non_strings_to_arrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,3 +293,23 @@ def test_the_benchmark_export_is_served_by_polars(tmp_path: Path, monkeypatch: p
     write_prodigy(path, 5_000)
     got, served = all_paths(path, monkeypatch)
     assert served == "polars" and got[4].rows_read == 5_000
+
+
+_JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=False),
+                         st.text(max_size=4), st.sampled_from(["a", "b|c", ""]), st.lists(st.integers(0, 1), max_size=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(_JSON_SCALAR, max_size=6), text=st.lists(st.one_of(st.none(), st.text(max_size=4), st.just("\ud800")), max_size=6))
+def test_json_frame_is_the_frame_pandas_makes(values: list[Any], text: list[Any]) -> None:
+    from workbench.formats._common import json_frame
+
+    n = min(len(values), len(text))
+    columns = {"mixed": values[:n], "text": text[:n]}
+    try:
+        expected = pd.DataFrame(columns)
+    except UnicodeError:  # (a lone surrogate: pandas refuses it, and so does json_frame)
+        with pytest.raises(UnicodeError):
+            json_frame(columns)
+        return
+    pd.testing.assert_frame_equal(json_frame(columns), expected)

@@ -376,6 +376,15 @@ def test_label_variants_are_warned_and_normalised(inputs: dict[str, Path]) -> No
     assert agreement.krippendorff_alpha(clean) > agreement.krippendorff_alpha(raw)
 
 
+@pytest.mark.parametrize("labels", [["a", "b", "a"], ["Positive", "positive ", "neg"], ["x", " ", None], []])
+def test_label_variants_of_a_text_column_equal_those_of_the_same_objects(labels: list[str | None]) -> None:
+    from workbench._internal.label_variants import label_variants
+
+    text = pd.Series(labels, dtype="str")  # (the shortcut: distinct spellings first)
+    pd.testing.assert_frame_equal(label_variants(text), label_variants(text.astype(object)),
+                                  check_index_type=False, check_dtype=bool(labels))
+
+
 def test_one_item_interval_is_not_estimable(inputs: dict[str, Path]) -> None:
     from workbench import agreement
 

@@ -35,6 +35,11 @@ def label_variants(labels: pd.Series) -> pd.DataFrame:
     >>> label_variants(pd.Series(["Positive", "positive ", "positive", "neg", " "])).to_dict("list")
     {'key': ['', 'positive', 'positive', 'positive'], 'spelling': [' ', 'Positive', 'positive', 'positive '], 'count': [1, 1, 1, 1]}
     """
+    if isinstance(labels.dtype, pd.StringDtype):  # text: the distinct spellings decide, counted only when flagged
+        keys = [_key(v) for v in pd.unique(labels.dropna())]
+        if "" not in keys and len(set(keys)) == len(keys):
+            return pd.DataFrame({"key": pd.Series(dtype="str"), "spelling": pd.Series(dtype="str"),
+                                 "count": pd.Series(dtype="int64")})
     counts = labels.value_counts()  # count first: the type test then runs once per distinct value
     counts = counts[[isinstance(v, str) for v in counts.index]]
     if counts.empty:

@@ -563,6 +563,24 @@ def keep_latest(
 
 
 
+def json_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` for lists of values decoded from JSON, the same table faster:
+    a list of text (and nulls) is handed to Arrow whole instead of pandas testing each value."""
+    import pyarrow as pa
+
+    out: dict[str, Any] = {}
+    for name, values in columns.items():
+        out[name] = values
+        if isinstance(values, list) and values and (type(values[0]) is str or type(values[-1]) is str):
+            try:
+                text = pa.array(values, type=pa.large_string(), from_pandas=True)
+            except (pa.ArrowException, UnicodeError):
+                continue  # not all text (or not encodable): pandas decides, as before
+            if text.null_count < len(text):
+                out[name] = text.to_pandas()
+    return pd.DataFrame(out)
+
+
 def scalar_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """A record's fields for the items table: scalars as they are, the rest as JSON text."""
     return {k: (v if v is None or isinstance(v, (str, int, float, bool)) else json.dumps(v, ensure_ascii=False))

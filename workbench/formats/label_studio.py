@@ -40,6 +40,7 @@ from workbench.formats._common import (
     items_frame,
     iter_json_records,
     join_labels,
+    json_frame,
     json_value,
     keep_latest,
     no_records,
@@ -160,7 +161,9 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
         if item is None:
             raise SchemaError(f"'{path}': task {n_tasks} has neither an 'id' nor data.item_id; re-export with task ids.")
         item = str(item)
-        rows.items.append({"item_id": item, "task_id": None if task_id is None else str(task_id), **scalar_fields({k: v for k, v in data.items() if k != "item_id"})})
+        fields = scalar_fields(data)
+        fields.pop("item_id", None)
+        rows.items.append({"item_id": item, "task_id": None if task_id is None else str(task_id), **fields})
         annotations = task.get("annotations")
         if type(annotations) is not list:
             annotations = record_field(task, "annotations", list, f"task {task_id}", path=path, default=[])
@@ -170,7 +173,7 @@ def _read_tasks(path: Path, tally: Tally, opts: dict[str, Any]) -> _Rows:
             results = a.get("result")
             if type(results) is not list:
                 results = record_field(a, "result", list, _where(task_id, a), path=path, default=[])
-            n = max(len(results), 1)
+            n = len(results) or 1
             tally.read += n
             if a.get("was_cancelled"):
                 tally.drop("cancelled annotation (was_cancelled; skipped by the annotator)", n)
@@ -368,7 +371,10 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
         rows = _read_min(path, frame, tally, opts)
     else:
         rows = _read_tasks(path, tally, opts)
-    ann = pd.DataFrame(rows.ann)
+    if rows.ann["seq"]:  # (always whole numbers and flags: no need for pandas to test each value)
+        rows.ann["seq"] = np.fromiter(rows.ann["seq"], np.int64, len(rows.ann["seq"]))  # type: ignore[assignment]
+        rows.ann["gold"] = np.fromiter(rows.ann["gold"], bool, len(rows.ann["gold"]))  # type: ignore[assignment]
+    ann = json_frame(rows.ann)
     ann["timestamp"] = to_utc(ann["timestamp"])
     ann["duration_s"] = pd.to_numeric(ann["duration_s"], errors="coerce")
     # ground truth → gold
@@ -382,7 +388,11 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
         tally.drop(_DUP, n_pdup)
         prefs = prefs.drop(columns="seq").reset_index(drop=True)
     gold = _gold(gold_rows, tally, path)
+    # (item_id, annotator_id, question) is unique now; it stays so for (item_id, annotator_id) when
+    # one question is kept and no answer without a question can meet one with it
+    no_unnamed = not ann["question"].hasnans
     ann, gold = _select_question(ann, gold, opts, tally, path)
+    unique_key = ("item_id", "annotator_id") if "question" not in ann.columns and no_unnamed else ()
     ann = ann.drop(columns=["gold", "seq"]).reset_index(drop=True)
     if "question" not in ann.columns:
         ann["label"] = _tidy_labels(ann["label"])
@@ -391,7 +401,8 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
             ann = ann.drop(columns=col)
     items = pd.DataFrame.from_records(rows.items).drop_duplicates("item_id").reset_index(drop=True) if rows.items else None
     spans = pd.DataFrame(rows.spans) if rows.spans else None
-    return tally.result(annotations=ann, items=items, gold=gold, preferences=prefs, spans=spans)
+    return tally.result(annotations=ann, items=items, gold=gold, preferences=prefs, spans=spans,
+                        unique_key=unique_key)
 
 
 def _tidy_labels(labels: pd.Series) -> pd.Series:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from workbench.formats._common import (
     check_options,
     items_frame,
     join_labels,
+    json_frame,
     json_object,
     json_value,
     keep_latest,
@@ -76,19 +78,24 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
         raise no_records(path, "Prodigy")
     if anonymous:
         tally.note(f"{anonymous:,} answers have no _annotator_id or _session_id; their annotator is 'anonymous'.")
-    ann = pd.DataFrame(cols)
+    ts = cols.pop("ts")
+    if resolved:  # (the fast reader found no repeated answer and dropped the ignores itself)
+        del cols["answer"]
+    ann = json_frame(cols)
     if ann.empty:  # (no answer at all: text columns, as from the columnar readers, not the float of empty lists)
-        ann = ann.astype(dict.fromkeys(("item_id", "annotator_id", "answer", "label", "question"), "str"))
-    ann["seq"] = np.arange(len(ann))
-    ann["timestamp"] = to_utc(ann.pop("ts"), unit="s")
-    if not resolved:  # (the fast reader found no repeated answer and dropped the ignores itself)
+        ann = ann.astype(dict.fromkeys(ann.columns, "str"))
+    ann["timestamp"] = to_utc(pd.Series(ts, index=ann.index, dtype="float64" if len(ts) == 0 else None), unit="s")
+    if not resolved:
+        ann["seq"] = np.arange(len(ann))
         ann, n_dup = keep_latest(ann, ["item_id", "annotator_id", "question"], order=["timestamp", "seq"])
         tally.drop(_REPEATED, n_dup)
         ignored = (ann["answer"] == "ignore").to_numpy()
         tally.drop(_IGNORED, int(ignored.sum()))
-        ann = ann[~ignored]
-    ann = ann.drop(columns=["answer", "seq"])
-    ann = pick_question(ann, opts.get("question"), tally, path)
+        ann = ann[~ignored].drop(columns=["answer", "seq"])
+    if opts.get("question") is None and fast is not None and fast[5]:
+        ann = ann.drop(columns="question")  # (one question, as the reader counted: what pick_question does)
+    else:
+        ann = pick_question(ann, opts.get("question"), tally, path)
     if ann["timestamp"].isna().all():
         ann = ann.drop(columns="timestamp")
     if "text" in item_frame and item_frame["text"].isna().all():
@@ -256,7 +263,7 @@ def _read_polars(path: Path, tally: Tally) -> _Columns | _Unsure | None:
         return _UNSURE
     answered, who_code = pl.col("answer").is_not_null(), pl.col("who").to_physical().cast(pl.UInt64)
     question_code = pl.col("question").to_physical().cast(pl.UInt64).fill_null(1 << 32)  # (codes are 32-bit)
-    key = pl.col("item").hash(11) ^ (who_code * (1 << 33) + question_code).hash(13)
+    key = pl.col("item").hash(11) ^ (who_code * (1 << 33) + question_code)
     stats = coded.select(answered=answered.sum(), anonymous=(pl.col("anonymous") & answered).sum(),
                          distinct=key.filter(answered).n_unique(), ignored=(pl.col("answer") == "ignore").sum(),
                          questions=pl.col("question").n_unique()).row(0)
@@ -270,17 +277,24 @@ def _read_polars(path: Path, tally: Tally) -> _Columns | _Unsure | None:
     if n_answered < coded.height or resolved and ignored:
         coded = coded.select("item", "who", "answer", "question", "ts").filter(
             (answered & (pl.col("answer") != "ignore")) if resolved else answered)
-    cols: dict[str, Any] = {
-        "item_id": coded["item"].cast(pl.String).to_arrow().to_pandas(),
-        "annotator_id": _pandas_strings(coded["who"], words),
-        "answer": _pandas_strings(coded["answer"], words),
-    }
-    cols["label"] = cols["answer"]
-    cols["question"] = _pandas_strings(coded["question"], words)
+    with ThreadPoolExecutor(1) as pool:  # Arrow formats the ids on another core (it lets go of the GIL)
+        ids = pool.submit(_pandas_ids, coded["item"])
+        who_s, answer_s = _pandas_strings(coded["who"], words), _pandas_strings(coded["answer"], words)
+        question_s = _pandas_strings(coded["question"], words)
+        cols: dict[str, Any] = {"item_id": ids.result(), "annotator_id": who_s, "answer": answer_s,
+                                "label": answer_s, "question": question_s}
     cols["ts"] = coded["ts"].to_numpy()
-    item_frame = pd.DataFrame({"item_id": items["item"].cast(pl.String).to_arrow().to_pandas(),
+    item_frame = pd.DataFrame({"item_id": _pandas_ids(items["item"]),
                                "text": texts.to_arrow().to_pandas(), "input_hash": items["item"].to_numpy()})
     return cols, item_frame, [], anonymous, resolved, questions == 1
+
+
+def _pandas_ids(column: Any) -> pd.Series:
+    """A polars integer column as a pandas string column (Arrow formats the numbers: fewer copies than polars)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(column.to_arrow(), pa.large_string()).to_pandas()
 
 
 def _pandas_strings(column: Any, words: Any) -> pd.Series:
