@@ -117,6 +117,18 @@ def test_label_studio_key_proven_unique_only_when_no_answer_lacks_its_question(t
         io.load_table(both, kind="annotations")
 
 
+def test_label_studio_ground_truth_of_another_question_is_counted_when_one_is_chosen(tmp_path: Path) -> None:
+    tasks = ls_tasks()
+    tasks[0]["annotations"].append(ls_annotation(16, 11, [choice("topic", "Sports"), choice("sentiment", "Positive")],
+                                                 gt=True))
+    tasks[1]["annotations"].append(ls_annotation(24, 11, [choice("topic", "News")], gt=True))
+    res = import_quiet(write_json(tmp_path / "gt.json", tasks), options={"question": "sentiment"})
+    check_balance(res)
+    assert res.gold.to_dict("records") == [{"item_id": "1", "label": "Positive"}]  # (the same label twice: once)
+    assert res.report.dropped["answer to another question (not the one chosen with question=)"] == 2
+    assert res.report.dropped["repeated ground-truth answer (same label)"] == 1
+
+
 def test_label_studio_rating_taxonomy_number_and_questions(tmp_path: Path) -> None:
     tasks = [{"id": 5, "data": {"text": "x"}, "annotations": [
         ls_annotation(1, 1, [

@@ -130,6 +130,25 @@ def test_a_key_resent_on_another_kernel_thread_while_it_is_handled_is_handled_on
     assert sum(bool(a.get("duplicate")) for a in b.acks()) == 1
 
 
+def test_a_key_interrupted_in_the_kernel_is_handled_when_the_browser_resends_it(tmp_path: Path) -> None:
+    store, queue, w = _setup(tmp_path)
+    b = Browser(w)
+    token = w.view["token"]
+    original = queue.submit
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt  # the reviewer stops the kernel in the middle of a save
+
+    queue.submit = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        b.message(1, action="key", key="1", token=token)
+    queue.submit = original  # type: ignore[method-assign]
+    b.message(1, action="key", key="1", token=token)  # the browser resends the key it has no answer for
+    b.message(2, action="key", key="2", token=token + 1)
+    assert store.decisions(latest=False)["decision"].tolist() == ["Acceptable", "Poor quality"] and w.acked == 2
+    assert not any(a.get("duplicate") for a in b.acks())
+
+
 def test_a_decision_on_an_item_shown_too_briefly_is_refused(tmp_path: Path) -> None:
     store, queue, w = _setup(tmp_path, min_display_ms=300)
     b = Browser(w)

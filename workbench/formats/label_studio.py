@@ -446,7 +446,9 @@ def _select_question(
         ann = pick_question(ann, chosen, tally, path)
     if gold is not None:
         if chosen is not None:
-            gold = gold[gold["question"] == chosen]
+            other = (gold["question"] != chosen).to_numpy()
+            tally.drop("answer to another question (not the one chosen with question=)", int(other.sum()))
+            gold = gold[~other]
         if "question" not in ann.columns:
             gold = gold.drop(columns="question").reset_index(drop=True)
     return ann, gold

@@ -416,6 +416,9 @@ class ReviewWidget(anywidget.AnyWidget):  # type: ignore[misc]
                     except Exception as exc:  # one failing key must not stall the keys behind it
                         self._say(f"not saved: {type(exc).__name__}: {exc}", level="error")
                         result = {"ok": False, "error": True}
+                    except BaseException:  # interrupted (the kernel's stop button): not handled, so
+                        self._taken -= 1  # the browser's resend of this key is handled, not dropped
+                        raise
                     self.acked = self._taken
                     self.send({"type": "ack", "seq": self.acked, "acked": self.acked, **result})
             finally:
