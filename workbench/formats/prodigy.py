@@ -68,8 +68,9 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
     tally = Tally(str(path), "prodigy", "lines")
     fast = _read_fast(path, tally)
     resolved = fast is not None and fast[4]
+    one_question = fast is not None and fast[5]
     # no repeats and one question (or none) in the file: (item_id, annotator_id) is unique as read
-    unique_key = ("item_id", "annotator_id") if fast is not None and fast[4] and fast[5] else ()
+    unique_key = ("item_id", "annotator_id") if resolved and one_question else ()
     if fast is not None:
         cols, item_frame, spans, anonymous = fast[:4]
     else:
@@ -92,7 +93,7 @@ def read(path: Path, peek: Peek, options: Mapping[str, object] | None = None) ->
         ignored = (ann["answer"] == "ignore").to_numpy()
         tally.drop(_IGNORED, int(ignored.sum()))
         ann = ann[~ignored].drop(columns=["answer", "seq"])
-    if opts.get("question") is None and fast is not None and fast[5]:
+    if opts.get("question") is None and one_question:
         ann = ann.drop(columns="question")  # (one question, as the reader counted: what pick_question does)
     else:
         ann = pick_question(ann, opts.get("question"), tally, path)
